@@ -1,0 +1,163 @@
+package dev.loadtest.embedded;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A ClickHouse server started from the local binary ({@code clickhouse-server}, or {@code clickhouse
+ * server}) with a temporary data directory and free loopback ports. Stopped and removed by
+ * {@link #close()}.
+ */
+final class LocalClickHouseProcess implements AutoCloseable {
+  private static final List<String> CANDIDATES = List.of("/usr/bin/clickhouse-server", "/usr/local/bin/clickhouse-server",
+      "/usr/bin/clickhouse", "/usr/local/bin/clickhouse");
+
+  private final Process process;
+  private final Path dataDir;
+  private final URI httpUri;
+  private final String binary;
+
+  private LocalClickHouseProcess(Process process, Path dataDir, URI httpUri, String binary) {
+    this.process = process;
+    this.dataDir = dataDir;
+    this.httpUri = httpUri;
+    this.binary = binary;
+  }
+
+  /** The command that starts a server, or empty when no ClickHouse binary is installed. */
+  static Optional<List<String>> findCommand() {
+    String path = System.getenv().getOrDefault("PATH", "");
+    List<String> dirs = new ArrayList<>();
+    for (String d : path.split(":")) {
+      if (!d.isEmpty()) {
+        dirs.add(d + "/clickhouse-server");
+      }
+    }
+    dirs.addAll(CANDIDATES);
+    for (String candidate : dirs) {
+      Path p = Path.of(candidate);
+      if (Files.isExecutable(p)) {
+        return Optional.of(p.getFileName().toString().equals("clickhouse")
+            ? List.of(candidate, "server") : List.of(candidate));
+      }
+    }
+    return Optional.empty();
+  }
+
+  static LocalClickHouseProcess start(List<String> command, Duration timeout) {
+    Path dir = TempDirs.create("clickhouse-");
+    int httpPort = Ports.freeLoopbackPort();
+    int tcpPort = Ports.freeLoopbackPort();
+    try {
+      for (String sub : List.of("log", "tmp", "user_files", "format_schemas")) {
+        Files.createDirectories(dir.resolve(sub));
+      }
+      String config = resource("/clickhouse/config.xml").replace("DATA_DIR", dir.toString())
+          .replace("HTTP_PORT", Integer.toString(httpPort)).replace("TCP_PORT", Integer.toString(tcpPort));
+      Files.writeString(dir.resolve("config.xml"), config);
+      Files.writeString(dir.resolve("users.xml"), resource("/clickhouse/users.xml"));
+      List<String> cmd = new ArrayList<>(command);
+      cmd.add("--config-file=" + dir.resolve("config.xml"));
+      Process process = new ProcessBuilder(cmd).directory(dir.toFile())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("log/stdout.log").toFile()).start();
+      URI uri = URI.create("http://127.0.0.1:" + httpPort + "/");
+      LocalClickHouseProcess ch = new LocalClickHouseProcess(process, dir, uri, String.join(" ", command));
+      ch.awaitPing(timeout);
+      return ch;
+    } catch (IOException e) {
+      TempDirs.deleteQuietly(dir);
+      throw new UncheckedIOException("cannot start ClickHouse with " + command, e);
+    }
+  }
+
+  URI httpUri() {
+    return httpUri;
+  }
+
+  String binary() {
+    return binary;
+  }
+
+  private void awaitPing(Duration timeout) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        String log = tail(dataDir.resolve("log/server.err.log")) + tail(dataDir.resolve("log/stdout.log"));
+        close();
+        throw new IllegalStateException("clickhouse-server exited with code " + process.exitValue()
+            + " while starting:\n" + log);
+      }
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(httpUri.resolve("/ping"))
+            .timeout(Duration.ofSeconds(1)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new IllegalStateException("interrupted while waiting for ClickHouse", e);
+      }
+      try {
+        process.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new IllegalStateException("interrupted while waiting for ClickHouse", e);
+      }
+    }
+    String log = tail(dataDir.resolve("log/server.err.log"));
+    close();
+    throw new IllegalStateException("ClickHouse did not answer /ping within " + timeout + ":\n" + log);
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    TempDirs.deleteQuietly(dataDir);
+  }
+
+  private static String tail(Path log) {
+    try {
+      if (!Files.exists(log)) {
+        return "";
+      }
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())) + "\n";
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e + ")\n";
+    }
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = LocalClickHouseProcess.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("missing resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.loadtest.schemas.clickhouse;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A minimal ClickHouse client over its HTTP interface, enough for DDL, migrations and small queries;
+ * SQL must name its FORMAT where it reads rows. Works with ClickHouse 18.16 and current releases
+ * (no response compression: 18.16 answers compress=1 with an empty body). Thread-safe.
+ */
+public final class ClickHouseHttp {
+  private final URI baseUri;
+  private final String user;
+  private final String password;
+  private final HttpClient http;
+  private final Duration timeout;
+
+  /**
+   * @param baseUri e.g. {@code http://127.0.0.1:8123/}
+   */
+  public ClickHouseHttp(URI baseUri, String user, String password, Duration timeout) {
+    this.baseUri = Objects.requireNonNull(baseUri, "baseUri");
+    this.user = user == null ? "default" : user;
+    this.password = password == null ? "" : password;
+    this.timeout = timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  public ClickHouseHttp(URI baseUri) {
+    this(baseUri, "default", "", Duration.ofSeconds(60));
+  }
+
+  public URI baseUri() {
+    return baseUri;
+  }
+
+  /** Runs one statement in {@code database} (null: the server's default) and returns the response body. */
+  public String execute(String database, String sql) {
+    String query = database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+    HttpRequest request = HttpRequest.newBuilder(baseUri.resolve("/" + query))
+        .timeout(timeout)
+        .header("X-ClickHouse-User", user)
+        .header("X-ClickHouse-Key", password)
+        .POST(HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8))
+        .build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ClickHouseException("ClickHouse at " + baseUri + " is unreachable: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ClickHouseException("interrupted while waiting for ClickHouse", e);
+    }
+    if (response.statusCode() != 200) {
+      throw new ClickHouseException("ClickHouse refused the statement (HTTP " + response.statusCode() + "): "
+          + response.body().strip() + "\n  statement: " + abbreviate(sql));
+    }
+    return response.body();
+  }
+
+  /** The server's version, e.g. {@code 18.16.1}. */
+  public String version() {
+    return execute(null, "SELECT version() FORMAT TabSeparated").strip();
+  }
+
+  /** Whether the server answers {@code /ping}. */
+  public boolean ping() {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(baseUri.resolve("/ping")).timeout(Duration.ofSeconds(2))
+          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A string literal for SQL: quoted, with backslashes and quotes escaped (18.16 has no query parameters). */
+  public static String quote(String value) {
+    StringBuilder b = new StringBuilder(value.length() + 2).append('\'');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\\' -> b.append("\\\\");
+        case '\'' -> b.append("\\'");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        case '\0' -> b.append("\\0");
+        default -> b.append(c);
+      }
+    }
+    return b.append('\'').toString();
+  }
+
+  /** An identifier for SQL, accepted only when it is plain (letters, digits, _): never escaped, whitelisted. */
+  public static String identifier(String name) {
+    if (!name.matches("[A-Za-z_][A-Za-z0-9_]{0,63}")) {
+      throw new IllegalArgumentException("not a plain identifier: \"" + name + "\"");
+    }
+    return name;
+  }
+
+  private static String abbreviate(String sql) {
+    String s = sql.strip().replaceAll("\\s+", " ");
+    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+  }
+}

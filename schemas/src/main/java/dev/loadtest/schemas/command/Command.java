@@ -1,0 +1,37 @@
+package dev.loadtest.schemas.command;
+
+import dev.loadtest.schemas.plan.TestPlan;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A command of {@code loadtest.commands} (JSON, key: testRunId), as parsed by {@link CommandParser}.
+ * {@code commandId} makes a command idempotent: the coordinator applies a given id once.
+ */
+public sealed interface Command {
+  String commandId();
+
+  String testRunId();
+
+  /** Start a run of {@code plan}. {@code planJson} is the plan as received, kept for hashing and storage. */
+  record Start(String commandId, String testRunId, TestPlan plan, String planJson, Metadata metadata) implements Command {}
+
+  /** Stop gracefully: executors finish their iterations within gracefulStop. */
+  record Stop(String commandId, String testRunId, String reason) implements Command {}
+
+  /** Abort at once. */
+  record Abort(String commandId, String testRunId, String reason, Source source) implements Command {}
+
+  /** Who asked for an abort. */
+  enum Source { USER, THRESHOLD, SYSTEM }
+
+  /** Who started a run and how to find it again. */
+  record Metadata(String name, String project, Map<String, String> tags, String notes, String who) {
+    public Metadata {
+      tags = Map.copyOf(tags);
+    }
+  }
+
+  /** Commands as the JSON Schema enumerates them. */
+  List<String> TYPES = List.of("start", "stop", "abort");
+}

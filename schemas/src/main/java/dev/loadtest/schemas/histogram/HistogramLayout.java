@@ -1,0 +1,73 @@
+package dev.loadtest.schemas.histogram;
+
+/**
+ * The bucket layout every trend histogram of the system uses: HdrHistogram's log-linear layout with
+ * 2 significant digits and a unit of 1 (microsecond for durations), which is bucket-for-bucket the
+ * layout of the k6 cloud output v2.
+ *
+ * <p>For a value {@code v} in whole units (fractions rounded up): {@code index = v} when
+ * {@code v < 256}, else {@code (m << 7) + (v >> m)} with {@code m = floor(log2(v >> 7))}. Each bucket
+ * above 255 covers {@code 2^m} consecutive values, so its width relative to its lower bound is at most
+ * 1/128. Histograms from any generator and any second merge by adding counts at equal indexes.
+ *
+ * <p>This is a contract: stored data depends on it. Pure functions, safe from any thread.
+ */
+public final class HistogramLayout {
+  /** Values below this have a bucket of their own (width 1). */
+  public static final int LINEAR_LIMIT = 256;
+  /** Index of the bucket of {@link Long#MAX_VALUE}: the largest index there is. */
+  public static final int MAX_INDEX = bucketIndex(Long.MAX_VALUE);
+
+  private HistogramLayout() {}
+
+  /** Bucket index of {@code value} (whole units). Negative values are clamped to 0. */
+  public static int bucketIndex(long value) {
+    if (value < LINEAR_LIMIT) {
+      return value <= 0 ? 0 : (int) value;
+    }
+    int m = 63 - Long.numberOfLeadingZeros(value >>> 7);
+    return (m << 7) + (int) (value >>> m);
+  }
+
+  /** Bucket index of a fractional value: rounded up to the next whole unit first. */
+  public static int bucketIndex(double value) {
+    return bucketIndex(toUnits(value));
+  }
+
+  /** A fractional value rounded up to whole units, clamped to [0, Long.MAX_VALUE]. NaN becomes 0. */
+  public static long toUnits(double value) {
+    if (!(value > 0)) {
+      return 0;
+    }
+    return value >= 0x1p63 ? Long.MAX_VALUE : (long) Math.ceil(value);
+  }
+
+  /** Smallest value that falls in bucket {@code index}. */
+  public static long lowerBound(int index) {
+    checkIndex(index);
+    if (index < LINEAR_LIMIT) {
+      return index;
+    }
+    int m = (index >>> 7) - 1;
+    long sub = (index & 127) + 128L;
+    return sub << m;
+  }
+
+  /** Largest value that falls in bucket {@code index}. */
+  public static long upperBound(int index) {
+    checkIndex(index);
+    if (index < LINEAR_LIMIT) {
+      return index;
+    }
+    int m = (index >>> 7) - 1;
+    long sub = (index & 127) + 128L;
+    long next = (sub + 1) << m;
+    return next <= 0 ? Long.MAX_VALUE : next - 1;
+  }
+
+  private static void checkIndex(int index) {
+    if (index < 0 || index > MAX_INDEX) {
+      throw new IllegalArgumentException("not a bucket index of the layout: " + index);
+    }
+  }
+}

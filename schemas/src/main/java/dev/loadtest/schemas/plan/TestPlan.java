@@ -1,0 +1,49 @@
+package dev.loadtest.schemas.plan;
+
+import dev.loadtest.schemas.metrics.MetricType;
+import dev.loadtest.schemas.threshold.Threshold;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated, immutable test plan in k6's vocabulary. Built only by {@link PlanParser}, which checks
+ * every rule first; the runtime reads it and never re-validates.
+ *
+ * @param metrics user metrics the flows may emit, with their k6 types (thresholds may name them)
+ * @param distribution load zones by label, with percentages adding up to 100 (empty: any zone)
+ */
+public record TestPlan(String name, Map<String, String> env, Map<String, String> tags,
+    Map<String, MetricType> metrics, Map<String, Feeder> feeders, Map<String, Scenario> scenarios,
+    List<Threshold> thresholds, Map<String, Flow> flows, List<Step> setup, List<Step> teardown,
+    Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss) {
+
+  public TestPlan {
+    env = ordered(env);
+    tags = ordered(tags);
+    metrics = ordered(metrics);
+    feeders = ordered(feeders);
+    scenarios = ordered(scenarios);
+    thresholds = List.copyOf(thresholds);
+    flows = ordered(flows);
+    setup = List.copyOf(setup);
+    teardown = List.copyOf(teardown);
+    distribution = ordered(distribution);
+  }
+
+  static <K, V> Map<K, V> ordered(Map<K, V> m) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(m));
+  }
+
+  /** A load zone and its share of the load. */
+  public record ZoneShare(String loadZone, int percent) {}
+
+  /** What the coordinator does when a generator of a running test is lost. */
+  public enum GeneratorLossPolicy {
+    /** Go on with the generators that are left; the run is marked degraded. */
+    CONTINUE,
+    /** Abort the run (source: system). */
+    ABORT
+  }
+}

@@ -1,0 +1,122 @@
+package dev.loadtest.schemas.histogram;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+class SparseHistogramTest {
+  private static final double[] PERCENTILES = {1, 10, 50, 75, 90, 95, 99, 99.9, 99.99, 100};
+
+  @Test
+  void percentilesFromBucketsAreWithinOneIn128OfExactValues() {
+    long[] values = latencies(200_000, 7);
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    for (long v : values) {
+      h.record(v);
+    }
+    SparseHistogram s = h.snapshot();
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    for (double p : PERCENTILES) {
+      long exact = sorted[exactRank(p, sorted.length) - 1];
+      double fromBuckets = s.percentile(p);
+      assertTrue(fromBuckets >= exact, "p(" + p + ") " + fromBuckets + " is below exact " + exact);
+      assertTrue(fromBuckets - exact <= exact / 128.0, "p(" + p + ") " + fromBuckets + " vs exact " + exact);
+    }
+    assertEquals(sorted[0], s.min());
+    assertEquals(sorted[sorted.length - 1], s.max());
+    assertEquals(Arrays.stream(values).sum(), s.sum());
+    assertEquals(values.length, s.count());
+  }
+
+  @Test
+  void percentilesEqualHdrHistogramsClampedToTheRecordedRange() {
+    long[] values = latencies(50_000, 11);
+    SingleWriterHistogram ours = new SingleWriterHistogram();
+    Histogram hdr = new Histogram(1, 3_600_000_000L, 2);
+    for (long v : values) {
+      ours.record(v);
+      hdr.recordValue(v);
+    }
+    SparseHistogram s = ours.snapshot();
+    long trueMin = Arrays.stream(values).min().orElseThrow();
+    long trueMax = Arrays.stream(values).max().orElseThrow();
+    for (double p : PERCENTILES) {
+      // HdrHistogram reports bucket bounds; ours also knows the exact min and max and clamps to them.
+      double expected = Math.min(trueMax, Math.max(trueMin, hdr.getValueAtPercentile(p)));
+      assertEquals(expected, s.percentile(p), "p(" + p + ")");
+    }
+  }
+
+  @Test
+  void mergingPartsGivesTheHistogramOfTheWhole() {
+    long[] values = latencies(30_000, 3);
+    SingleWriterHistogram whole = new SingleWriterHistogram();
+    SingleWriterHistogram[] parts = {new SingleWriterHistogram(), new SingleWriterHistogram(), new SingleWriterHistogram()};
+    for (int i = 0; i < values.length; i++) {
+      whole.record(values[i]);
+      parts[i % 3].record(values[i] * (i % 3 + 1) / (i % 3 + 1));
+    }
+    SparseHistogram merged = parts[0].snapshot().merge(parts[1].snapshot()).merge(parts[2].snapshot());
+    assertEquals(whole.snapshot(), merged);
+    assertEquals(merged, parts[2].snapshot().merge(parts[0].snapshot()).merge(parts[1].snapshot()), "merge is commutative");
+    assertEquals(whole.snapshot().percentile(99), merged.percentile(99));
+  }
+
+  @Test
+  void emptyHistogramHasNoPercentileAndMergesAsIdentity() {
+    assertTrue(Double.isNaN(SparseHistogram.EMPTY.percentile(95)));
+    assertTrue(Double.isNaN(SparseHistogram.EMPTY.mean()));
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    h.record(1234);
+    assertEquals(h.snapshot(), SparseHistogram.EMPTY.merge(h.snapshot()));
+    assertEquals(h.snapshot(), h.snapshot().merge(SparseHistogram.EMPTY));
+  }
+
+  @Test
+  void snapshotIsACopyAndResetForgetsEverything() {
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    h.record(100);
+    h.record(5_000_000);
+    SparseHistogram before = h.snapshot();
+    h.record(7);
+    assertEquals(2, before.count(), "a snapshot does not see later records");
+    h.reset();
+    assertEquals(SparseHistogram.EMPTY, h.snapshot());
+    h.record(9);
+    assertEquals(1, h.snapshot().count());
+    assertEquals(9, h.snapshot().min());
+  }
+
+  @Test
+  void storedPartsAreCheckedWhenRebuilt() {
+    SparseHistogram ok = SparseHistogram.of(new int[] {3, 300}, new long[] {2, 1}, 1000, 3, 600);
+    assertEquals(3, ok.count());
+    assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5, 3}, new long[] {1, 1}, 8, 3, 5));
+    assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5}, new long[] {0}, 0, 5, 5));
+    assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5}, new long[] {1, 2}, 5, 5, 5));
+    assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {-1}, new long[] {1}, 5, 5, 5));
+  }
+
+  /** Nearest rank, ceil(p/100 * n), in decimal arithmetic (no binary rounding). */
+  private static int exactRank(double p, int n) {
+    return Math.max(1, new java.math.BigDecimal(Double.toString(p)).multiply(java.math.BigDecimal.valueOf(n))
+        .divide(java.math.BigDecimal.valueOf(100)).setScale(0, java.math.RoundingMode.CEILING).intValueExact());
+  }
+
+  /** Log-normal latencies around 20 ms with a long tail, in microseconds. */
+  static long[] latencies(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      double gaussian = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+      out[i] = Math.max(1, (long) (20_000 * Math.exp(1.2 * gaussian)));
+    }
+    return out;
+  }
+}
