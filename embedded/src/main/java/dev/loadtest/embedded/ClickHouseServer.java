@@ -104,6 +104,14 @@ public final class ClickHouseServer implements AutoCloseable {
     if ("false".equals(System.getenv("LOADTEST_USE_DOCKER"))) {
       return false;
     }
+    // Without an endpoint there is no engine to ask; Testcontainers would log an error while finding out.
+    boolean endpoint = System.getenv("DOCKER_HOST") != null
+        || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
+        || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".docker", "run", "docker.sock"))
+        || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
+    if (!endpoint) {
+      return false;
+    }
     try {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException | LinkageError e) {

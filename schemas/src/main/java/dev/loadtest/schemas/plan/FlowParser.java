@@ -165,7 +165,7 @@ final class FlowParser {
   }
 
   private static Optional<Check> check(JsonObjectReader c, List<PlanError> errors) {
-    c.allowOnly(Set.of("name", "status", "header", "equals", "contains", "bodyContains", "jsonPath", "exists"), "a check");
+    c.allowOnly(Set.of("name", "status", "header", "equals", "contains", "bodyContains", "jsonPath"), "a check");
     List<String> kinds = new ArrayList<>();
     for (String k : List.of("status", "header", "bodyContains", "jsonPath")) {
       if (c.has(k)) {

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * on and every problem of a plan is reported at once. Not thread-safe; one per object being read.
  */
 final class JsonObjectReader {
-  private static final Pattern SIMPLE_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
+  private static final Pattern SIMPLE_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private final JsonNode node;
   private final String path;

@@ -1,0 +1,68 @@
+package dev.loadtest.schemas.clickhouse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loadtest.embedded.ClickHouseServer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The migrations against a real ClickHouse server (the local 18.16 binary on our machines). */
+class MigrationsIT {
+  private final ClickHouseServer server = ClickHouseServer.shared();
+  private final ClickHouseHttp ch = new ClickHouseHttp(server.httpUri(), server.user(), server.password(),
+      java.time.Duration.ofSeconds(60));
+
+  @Test
+  void appliesEachMigrationOnceAndRecordsIt() {
+    String db = ClickHouseServer.newDatabaseName("migrations");
+    Migrations.Result first = Migrations.apply(ch, db);
+    assertEquals(Migrations.bundled().size(), first.applied().size());
+    Migrations.Result second = Migrations.apply(ch, db);
+    assertEquals(List.of(), second.applied(), "nothing is applied twice");
+    assertEquals(first.applied().size(), second.alreadyApplied().size());
+    assertEquals(Integer.toString(first.applied().size()),
+        ch.execute(db, "SELECT count() FROM schema_migrations FORMAT TabSeparated").strip());
+    String tables = ch.execute(db, "SELECT name FROM system.tables WHERE database = " + ClickHouseHttp.quote(db)
+        + " ORDER BY name FORMAT TabSeparated");
+    assertEquals(List.of("metric_1s", "runs", "schema_migrations", "series"), List.of(tables.strip().split("\n")));
+  }
+
+  @Test
+  void theTablesTakeAndMergeWhatTheSinkWillWrite() {
+    String db = ClickHouseServer.newDatabaseName("buckets");
+    Migrations.apply(ch, db);
+    ch.execute(db, "INSERT INTO metric_1s (test_run_id, analysis_id, metric, series_id, ts, writer_id, count, sum, min, max,"
+        + " last, non_zero, hist_idx, hist_cnt) VALUES"
+        + " ('r1', '', 'http_req_duration', 7, '2026-01-01 00:00:01', 'w1', 3, 30, 5, 15, 0, 0, [5, 10, 15], [1, 1, 1]),"
+        + " ('r1', '', 'http_req_duration', 7, '2026-01-01 00:00:01', 'w2', 2, 20, 10, 10, 0, 0, [10], [2]),"
+        + " ('r1', '', 'http_req_duration', 7, '2026-01-01 00:00:01', 'w2', 2, 20, 10, 10, 0, 0, [10], [2])");
+    // The repeated w2 row is a replayed insert: FINAL collapses it; w1 and w2 are partial buckets and add up.
+    String merged = ch.execute(db, "SELECT sum(count), sumMap(hist_idx, hist_cnt) FROM metric_1s FINAL"
+        + " WHERE test_run_id = 'r1' FORMAT TabSeparated").strip();
+    assertEquals("5\t([5,10,15],[1,3,1])", merged);
+  }
+
+  @Test
+  void anEditedMigrationIsRefused() {
+    String db = ClickHouseServer.newDatabaseName("tampered");
+    Migrations.apply(ch, db);
+    ch.execute(db, "ALTER TABLE schema_migrations DELETE WHERE version = 2");
+    // Wait for the mutation rather than sleeping: poll until the row is gone.
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!ch.execute(db, "SELECT count() FROM schema_migrations WHERE version = 2 FORMAT TabSeparated").strip().equals("0")) {
+      assertTrue(System.nanoTime() < deadline, "mutation did not finish");
+      Thread.onSpinWait();
+    }
+    ch.execute(db, "INSERT INTO schema_migrations VALUES (2, 'series', 'deadbeef', now())");
+    ClickHouseException e = assertThrows(ClickHouseException.class, () -> Migrations.apply(ch, db));
+    assertTrue(e.getMessage().contains("must not be edited"), e.getMessage());
+  }
+
+  @Test
+  void theServerVersionIsLogged() {
+    assertTrue(!server.version().isBlank());
+    System.out.println("ClickHouse under test: " + server.version() + " (" + server.origin() + ")");
+  }
+}
