@@ -1,0 +1,132 @@
+package dev.loadtest.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.embedded.ClickHouseServer;
+import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.embedded.FlinkMiniCluster;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.clickhouse.Migrations;
+import dev.loadtest.schemas.topics.Topics;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The whole infrastructure on one machine: a Kafka broker with the system's topics, a ClickHouse server
+ * with the schema migrated, and a Flink MiniCluster. Started by {@link #start}, stopped by
+ * {@link #close()} in reverse order. Not thread-safe: one owner starts, checks and closes it.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+  private final EmbeddedKafka kafka;
+  private final ClickHouseServer clickHouse;
+  private final FlinkMiniCluster flink;
+  private final String database;
+
+  private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink, String database) {
+    this.kafka = kafka;
+    this.clickHouse = clickHouse;
+    this.flink = flink;
+    this.database = database;
+  }
+
+  /** Starts every component, printing one line per step to {@code progress}. */
+  public static EmbeddedStack start(String database, PrintStream progress) {
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      progress.println("  starting Kafka broker (KRaft, in this JVM)...");
+      EmbeddedKafka kafka = EmbeddedKafka.start(java.util.Map.of());
+      started.add(kafka);
+      kafka.createTopics(Topics.all().stream()
+          .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.config())).toList());
+      progress.println("  starting ClickHouse...");
+      ClickHouseServer ch = ClickHouseServer.resolve();
+      started.add(ch);
+      Migrations.apply(client(ch), database);
+      progress.println("  starting Flink MiniCluster...");
+      FlinkMiniCluster flink = FlinkMiniCluster.start(FlinkMiniCluster.loopbackConfiguration(), 4);
+      started.add(flink);
+      return new EmbeddedStack(kafka, ch, flink, database);
+    } catch (RuntimeException e) {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        try {
+          started.get(i).close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  public String kafkaBootstrap() {
+    return kafka.bootstrapServers();
+  }
+
+  public URI clickHouseUri() {
+    return clickHouse.httpUri();
+  }
+
+  public URI flinkRest() {
+    return flink.restAddress();
+  }
+
+  /** Checks that each component answers and holds what the system needs. */
+  public List<Health> health() {
+    List<Health> out = new ArrayList<>();
+    try (Admin admin = kafka.admin()) {
+      int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
+      Set<String> topics = admin.listTopics().names().get(10, TimeUnit.SECONDS);
+      List<String> missing = Topics.all().stream().map(Topics.Spec::name).filter(t -> !topics.contains(t)).toList();
+      out.add(new Health("Kafka", EmbeddedKafka.version(), kafka.bootstrapServers(),
+          nodes + " broker, " + (Topics.all().size() - missing.size()) + "/" + Topics.all().size() + " topics"
+              + (missing.isEmpty() ? "" : ", missing " + missing), nodes == 1 && missing.isEmpty()));
+    } catch (Exception e) {
+      out.add(new Health("Kafka", EmbeddedKafka.version(), kafka.bootstrapServers(), "unhealthy: " + e, false));
+    }
+    try {
+      String applied = client(clickHouse).execute(database, "SELECT count() FROM schema_migrations FORMAT TabSeparated").strip();
+      int expected = Migrations.bundled().size();
+      out.add(new Health("ClickHouse", clickHouse.version(), clickHouse.httpUri().toString(),
+          "database " + database + ", " + applied + "/" + expected + " migrations, " + clickHouse.origin(),
+          applied.equals(Integer.toString(expected))));
+    } catch (RuntimeException e) {
+      out.add(new Health("ClickHouse", clickHouse.version(), clickHouse.httpUri().toString(), "unhealthy: " + e.getMessage(), false));
+    }
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(flink.restAddress().resolve("/overview"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode overview = new ObjectMapper().readTree(r.body());
+      int slots = overview.path("slots-total").asInt();
+      out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(),
+          overview.path("taskmanagers").asInt() + " TaskManager, " + slots + " slots, "
+              + overview.path("jobs-running").asInt() + " jobs running", r.statusCode() == 200 && slots > 0));
+    } catch (Exception e) {
+      out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(), "unhealthy: " + e, false));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    flink.close();
+    clickHouse.close();
+    kafka.close();
+  }
+
+  private static ClickHouseHttp client(ClickHouseServer ch) {
+    return new ClickHouseHttp(ch.httpUri(), ch.user(), ch.password(), Duration.ofSeconds(60));
+  }
+
+  /** One component's state. */
+  public record Health(String component, String version, String address, String detail, boolean ok) {}
+}

@@ -1,0 +1,99 @@
+package dev.loadtest.cli;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The {@code loadtest} command. */
+@Command(name = "loadtest", mixinStandardHelpOptions = true, versionProvider = LoadtestCli.Version.class,
+    description = "Distributed load testing: generators, coordinator, Flink aggregation, ClickHouse, query API.",
+    subcommands = {LoadtestCli.Up.class, CommandLine.HelpCommand.class})
+public final class LoadtestCli implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LoadtestCli()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return 0;
+  }
+
+  /** Starts the embedded stack and reports its health. */
+  @Command(name = "up", mixinStandardHelpOptions = true,
+      description = {"Start the whole infrastructure on this machine: a Kafka broker with the system's topics,",
+          "ClickHouse with the schema migrated, and a Flink MiniCluster. Prints each component's version,",
+          "address and health, then keeps running until Ctrl-C (or exits with --exit)."})
+  static final class Up implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--exit", description = "Report health and stop, exiting 0 when every component is healthy.")
+    boolean exit;
+
+    @Option(names = "--database", defaultValue = "loadtest", description = "ClickHouse database (default: ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--clickhouse-url", description = "Use this ClickHouse server (http://HOST:8123/) instead of starting one.")
+    String clickHouseUrl;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      PrintWriter out = spec.commandLine().getOut();
+      if (clickHouseUrl != null) {
+        System.setProperty("loadtest.clickhouse.url", clickHouseUrl);
+      }
+      long t0 = System.nanoTime();
+      out.println("loadtest: starting the embedded stack");
+      out.flush();
+      EmbeddedStack stack;
+      try {
+        stack = EmbeddedStack.start(database, new java.io.PrintStream(System.out, true));
+      } catch (RuntimeException e) {
+        spec.commandLine().getErr().println("loadtest: the embedded stack did not start: " + e.getMessage());
+        return 1;
+      }
+      List<EmbeddedStack.Health> health = stack.health();
+      out.printf("%nReady in %.1f s:%n", (System.nanoTime() - t0) / 1e9);
+      for (EmbeddedStack.Health h : health) {
+        out.printf("  %-10s %-8s %-28s %s %s%n", h.component(), h.version(), h.address(), h.ok() ? "OK  " : "FAIL", h.detail());
+      }
+      boolean ok = health.stream().allMatch(EmbeddedStack.Health::ok);
+      out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n",
+          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest());
+      if (exit || !ok) {
+        stack.close();
+        out.println(ok ? "All components healthy; stopped (--exit)." : "Some components are unhealthy; stopped.");
+        out.flush();
+        return ok ? 0 : 1;
+      }
+      out.println("Press Ctrl-C to stop.");
+      out.flush();
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        stack.close();
+        stopped.countDown();
+      }, "loadtest-up-stop"));
+      stopped.await();
+      return 0;
+    }
+  }
+
+  /** Version from the jar manifest, or the development version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = LoadtestCli.class.getPackage().getImplementationVersion();
+      return new String[] {"loadtest " + (v == null ? "development build" : v)};
+    }
+  }
+}

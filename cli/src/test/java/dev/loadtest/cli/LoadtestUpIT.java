@@ -1,0 +1,31 @@
+package dev.loadtest.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+/** `loadtest up --exit` starts the real stack, finds every component healthy, and stops it. */
+class LoadtestUpIT {
+  @Test
+  @Timeout(300)
+  void upReportsEveryComponentHealthyWithItsVersion() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new LoadtestCli());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int code = cli.execute("up", "--exit", "--database", "up_it_" + ProcessHandle.current().pid());
+    String text = out.toString();
+    System.out.println(text);
+    assertEquals(0, code, text + err);
+    assertTrue(text.matches("(?s).*Kafka\\s+4\\.2\\.\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 broker, 8/8 topics.*"), text);
+    assertTrue(text.matches("(?s).*ClickHouse\\s+\\d+\\.\\d+\\S*\\s+http://\\S+\\s+OK\\s+database up_it_\\d+, 3/3 migrations.*"), text);
+    assertTrue(text.matches("(?s).*Flink\\s+2\\.2\\.\\d+\\s+http://127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 TaskManager, 4 slots.*"), text);
+    assertTrue(text.contains("All components healthy"), text);
+  }
+}
