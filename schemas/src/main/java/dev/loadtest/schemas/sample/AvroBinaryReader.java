@@ -111,6 +111,132 @@ final class AvroBinaryReader {
     return (int) n;
   }
 
+  /**
+   * Reads an array of longs. When the block's bytes are surely inside the record (10 bytes per item at
+   * most), varints are decoded with local variables and no per-byte bounds check: this is the hot loop
+   * of sample decoding.
+   */
+  long[] readLongArray() {
+    int n = blockCount(1);
+    long[] out = new long[n];
+    int size = 0;
+    while (n > 0) {
+      if (size + n > out.length) {
+        out = java.util.Arrays.copyOf(out, size + n);
+      }
+      if ((long) end - pos >= 10L * n) {
+        final byte[] b = buf;
+        int p = pos;
+        for (int i = 0; i < n; i++) {
+          // Unrolled for 1 to 3 bytes (offsets, timings and sizes are mostly that short).
+          long v;
+          int b0 = b[p];
+          if (b0 >= 0) {
+            v = b0;
+            p += 1;
+          } else {
+            int b1 = b[p + 1];
+            if (b1 >= 0) {
+              v = (b0 & 0x7F) | (b1 << 7);
+              p += 2;
+            } else {
+              int b2 = b[p + 2];
+              if (b2 >= 0) {
+                v = (b0 & 0x7F) | ((b1 & 0x7F) << 7) | (b2 << 14);
+                p += 3;
+              } else {
+                v = (b0 & 0x7F) | ((b1 & 0x7F) << 7) | ((b2 & 0x7F) << 14);
+                p += 3;
+                int shift = 21;
+                long x;
+                do {
+                  x = b[p++];
+                  v |= (x & 0x7F) << shift;
+                  shift += 7;
+                } while (x < 0 && shift < 70);
+                if (x < 0) {
+                  throw new MalformedSampleBatchException("varint longer than 10 bytes at byte " + p);
+                }
+              }
+            }
+          }
+          out[size++] = (v >>> 1) ^ -(v & 1);
+        }
+        pos = p;
+      } else {
+        for (int i = 0; i < n; i++) {
+          out[size++] = readLong();
+        }
+      }
+      n = blockCount(1);
+    }
+    return size == out.length ? out : java.util.Arrays.copyOf(out, size);
+  }
+
+  /** Reads an array of ints, as {@link #readLongArray()} does. */
+  int[] readIntArray() {
+    int n = blockCount(1);
+    int[] out = new int[n];
+    int size = 0;
+    while (n > 0) {
+      if (size + n > out.length) {
+        out = java.util.Arrays.copyOf(out, size + n);
+      }
+      if ((long) end - pos >= 5L * n) {
+        final byte[] b = buf;
+        int p = pos;
+        for (int i = 0; i < n; i++) {
+          int v = b[p++];
+          if (v < 0) {
+            v &= 0x7F;
+            int shift = 7;
+            int x;
+            do {
+              x = b[p++];
+              v |= (x & 0x7F) << shift;
+              shift += 7;
+            } while (x < 0 && shift < 35);
+            if (x < 0) {
+              throw new MalformedSampleBatchException("int varint longer than 5 bytes at byte " + p);
+            }
+          }
+          out[size++] = (v >>> 1) ^ -(v & 1);
+        }
+        pos = p;
+      } else {
+        for (int i = 0; i < n; i++) {
+          out[size++] = readInt();
+        }
+      }
+      n = blockCount(1);
+    }
+    return size == out.length ? out : java.util.Arrays.copyOf(out, size);
+  }
+
+  /** Reads an array of booleans (one byte each, 0 or 1), checking the bounds once per block. */
+  boolean[] readBooleanArray() {
+    int n = blockCount(1);
+    boolean[] out = new boolean[n];
+    int size = 0;
+    while (n > 0) {
+      if (size + n > out.length) {
+        out = java.util.Arrays.copyOf(out, size + n);
+      }
+      final byte[] b = buf;
+      int p = pos;
+      for (int i = 0; i < n; i++) {
+        byte x = b[p++];
+        if ((x & ~1) != 0) {
+          throw new MalformedSampleBatchException("boolean byte is " + x + " at byte " + (p - 1));
+        }
+        out[size++] = x == 1;
+      }
+      pos = p;
+      n = blockCount(1);
+    }
+    return size == out.length ? out : java.util.Arrays.copyOf(out, size);
+  }
+
   private MalformedSampleBatchException truncated() {
     return new MalformedSampleBatchException("record ends early at byte " + pos);
   }

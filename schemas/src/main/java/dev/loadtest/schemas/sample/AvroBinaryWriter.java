@@ -82,31 +82,52 @@ final class AvroBinaryWriter {
     rawByte(0);
   }
 
+  /** Writes a whole array of longs; the loop keeps buffer and position in locals (the hot path). */
   void writeLongs(long[] values, int n) {
     arrayStart(n);
-    ensure(10 * n);
+    ensure(10 * n + 1);
+    final byte[] b = buf;
+    int p = pos;
     for (int i = 0; i < n; i++) {
-      long v = (values[i] << 1) ^ (values[i] >> 63);
+      long x = values[i];
+      long v = (x << 1) ^ (x >> 63);
       while ((v & ~0x7FL) != 0) {
-        buf[pos++] = (byte) ((v & 0x7F) | 0x80);
+        b[p++] = (byte) ((v & 0x7F) | 0x80);
         v >>>= 7;
       }
-      buf[pos++] = (byte) v;
+      b[p++] = (byte) v;
     }
+    pos = p;
+    arrayEnd();
+  }
+
+  void writeBooleans(boolean[] values, int n) {
+    arrayStart(n);
+    ensure(n + 1);
+    final byte[] b = buf;
+    int p = pos;
+    for (int i = 0; i < n; i++) {
+      b[p++] = values[i] ? (byte) 1 : (byte) 0;
+    }
+    pos = p;
     arrayEnd();
   }
 
   void writeInts(int[] values, int n) {
     arrayStart(n);
-    ensure(5 * n);
+    ensure(5 * n + 1);
+    final byte[] b = buf;
+    int p = pos;
     for (int i = 0; i < n; i++) {
-      int v = (values[i] << 1) ^ (values[i] >> 31);
+      int x = values[i];
+      int v = (x << 1) ^ (x >> 31);
       while ((v & ~0x7F) != 0) {
-        buf[pos++] = (byte) ((v & 0x7F) | 0x80);
+        b[p++] = (byte) ((v & 0x7F) | 0x80);
         v >>>= 7;
       }
-      buf[pos++] = (byte) v;
+      b[p++] = (byte) v;
     }
+    pos = p;
     arrayEnd();
   }
 
