@@ -1,7 +1,7 @@
 package dev.loadtest.benchmarks;
 
+import dev.loadtest.schemas.histogram.Latencies;
 import dev.loadtest.schemas.histogram.SingleWriterHistogram;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,12 +36,7 @@ public class HistogramRecordBenchmark {
 
   @Setup
   public void setUp() {
-    SplittableRandom r = new SplittableRandom(5);
-    values = new long[VALUES];
-    for (int i = 0; i < VALUES; i++) {
-      double gaussian = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-      values[i] = Math.max(1, (long) (20_000 * Math.exp(1.2 * gaussian)));
-    }
+    values = Latencies.logNormal(VALUES, 5);
     ours = new SingleWriterHistogram();
     hdr = new Histogram(1, 3_600_000_000L, 2);
   }

@@ -30,6 +30,7 @@ import org.testcontainers.utility.DockerImageName;
  *       data directory and stopped when the JVM exits.</li>
  * </ol>
  * When none is there it fails, saying how to get one: a test never skips because ClickHouse is absent.
+ * {@code LOADTEST_USE_DOCKER=false} skips the Testcontainers step.
  *
  * <p>{@link #shared()} resolves one server per JVM; tests isolate themselves with
  * {@link #newDatabaseName(String)}. Thread-safe.
@@ -72,15 +73,23 @@ public final class ClickHouseServer implements AutoCloseable {
 
   /** Resolves a server as the class comment describes; the caller closes it. */
   public static ClickHouseServer resolve() {
-    String url = Optional.ofNullable(System.getProperty("loadtest.clickhouse.url"))
-        .orElse(System.getenv("LOADTEST_CLICKHOUSE_URL"));
-    String user = Optional.ofNullable(System.getenv("LOADTEST_CLICKHOUSE_USER")).orElse("default");
-    String password = Optional.ofNullable(System.getenv("LOADTEST_CLICKHOUSE_PASSWORD")).orElse("");
+    return resolve(System.getenv(), System.getProperty("loadtest.clickhouse.url"), LocalClickHouseProcess.findCommand());
+  }
+
+  /**
+   * Resolves with the given environment, URL property and local server command (empty: no binary), so
+   * that each branch can be tested.
+   */
+  static ClickHouseServer resolve(java.util.Map<String, String> env, String urlProperty,
+      Optional<List<String>> localCommand) {
+    String url = Optional.ofNullable(urlProperty).orElse(env.get("LOADTEST_CLICKHOUSE_URL"));
+    String user = Optional.ofNullable(env.get("LOADTEST_CLICKHOUSE_USER")).orElse("default");
+    String password = Optional.ofNullable(env.get("LOADTEST_CLICKHOUSE_PASSWORD")).orElse("");
     if (url != null && !url.isBlank()) {
       URI uri = URI.create(url.endsWith("/") ? url : url + "/");
       return log(new ClickHouseServer(uri, user, password, "configured URL " + uri, () -> { }));
     }
-    if (dockerAvailable()) {
+    if (dockerAvailable(env)) {
       GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(DEFAULT_IMAGE))
           .withExposedPorts(8123)
           .withEnv("CLICKHOUSE_USER", "default")
@@ -90,7 +99,7 @@ public final class ClickHouseServer implements AutoCloseable {
       URI uri = URI.create("http://" + c.getHost() + ":" + c.getMappedPort(8123) + "/");
       return log(new ClickHouseServer(uri, "default", "loadtest", "Testcontainers " + DEFAULT_IMAGE, c::stop));
     }
-    List<String> command = LocalClickHouseProcess.findCommand().orElseThrow(() -> new IllegalStateException(
+    List<String> command = localCommand.orElseThrow(() -> new IllegalStateException(
         "ClickHouse is not available: LOADTEST_CLICKHOUSE_URL is not set, no Docker engine answers, and no"
             + " clickhouse-server binary is installed. " + INSTALL_HINT));
     long t0 = System.nanoTime();
@@ -100,12 +109,12 @@ public final class ClickHouseServer implements AutoCloseable {
     return log(s);
   }
 
-  private static boolean dockerAvailable() {
-    if ("false".equals(System.getenv("LOADTEST_USE_DOCKER"))) {
+  private static boolean dockerAvailable(java.util.Map<String, String> env) {
+    if ("false".equals(env.get("LOADTEST_USE_DOCKER"))) {
       return false;
     }
     // Without an endpoint there is no engine to ask; Testcontainers would log an error while finding out.
-    boolean endpoint = System.getenv("DOCKER_HOST") != null
+    boolean endpoint = env.get("DOCKER_HOST") != null
         || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
         || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".docker", "run", "docker.sock"))
         || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));

@@ -21,7 +21,7 @@ import java.util.Optional;
  * {@link #close()}.
  */
 final class LocalClickHouseProcess implements AutoCloseable {
-  private static final List<String> CANDIDATES = List.of("/usr/bin/clickhouse-server", "/usr/local/bin/clickhouse-server",
+  private static final List<String> CANDIDATES = List.of("/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/local/bin/clickhouse-server",
       "/usr/bin/clickhouse", "/usr/local/bin/clickhouse");
 
   private final Process process;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
@@ -109,14 +108,7 @@ class SparseHistogramTest {
         .divide(java.math.BigDecimal.valueOf(100)).setScale(0, java.math.RoundingMode.CEILING).intValueExact());
   }
 
-  /** Log-normal latencies around 20 ms with a long tail, in microseconds. */
-  static long[] latencies(int n, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    long[] out = new long[n];
-    for (int i = 0; i < n; i++) {
-      double gaussian = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-      out[i] = Math.max(1, (long) (20_000 * Math.exp(1.2 * gaussian)));
-    }
-    return out;
+  private static long[] latencies(int n, long seed) {
+    return Latencies.logNormal(n, seed);
   }
 }
