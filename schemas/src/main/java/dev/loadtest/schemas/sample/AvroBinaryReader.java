@@ -112,9 +112,9 @@ final class AvroBinaryReader {
   }
 
   /**
-   * Reads an array of longs. When the block's bytes are surely inside the record (10 bytes per item at
-   * most), varints are decoded with local variables and no per-byte bounds check: this is the hot loop
-   * of sample decoding.
+   * Reads an array of longs: the hot loop of sample decoding. Varints are decoded with local variables
+   * and one bounds check per item (is a whole 10-byte varint surely inside the record?), not per byte;
+   * only the last items before the end of the record take the checked path.
    */
   long[] readLongArray() {
     int n = blockCount(1);
@@ -124,10 +124,18 @@ final class AvroBinaryReader {
       if (size + n > out.length) {
         out = java.util.Arrays.copyOf(out, size + n);
       }
-      if ((long) end - pos >= 10L * n) {
+      {
         final byte[] b = buf;
+        final int safeEnd = end - 10;
         int p = pos;
         for (int i = 0; i < n; i++) {
+          if (p > safeEnd) {
+            // Within 10 bytes of the end: the checked path, which reports a truncated record.
+            pos = p;
+            out[size++] = readLong();
+            p = pos;
+            continue;
+          }
           // Unrolled for 1 to 3 bytes (offsets, timings and sizes are mostly that short).
           long v;
           int b0 = b[p];
@@ -163,10 +171,6 @@ final class AvroBinaryReader {
           out[size++] = (v >>> 1) ^ -(v & 1);
         }
         pos = p;
-      } else {
-        for (int i = 0; i < n; i++) {
-          out[size++] = readLong();
-        }
       }
       n = blockCount(1);
     }
@@ -182,10 +186,17 @@ final class AvroBinaryReader {
       if (size + n > out.length) {
         out = java.util.Arrays.copyOf(out, size + n);
       }
-      if ((long) end - pos >= 5L * n) {
+      {
         final byte[] b = buf;
+        final int safeEnd = end - 5;
         int p = pos;
         for (int i = 0; i < n; i++) {
+          if (p > safeEnd) {
+            pos = p;
+            out[size++] = readInt();
+            p = pos;
+            continue;
+          }
           int v = b[p++];
           if (v < 0) {
             v &= 0x7F;
@@ -203,10 +214,6 @@ final class AvroBinaryReader {
           out[size++] = (v >>> 1) ^ -(v & 1);
         }
         pos = p;
-      } else {
-        for (int i = 0; i < n; i++) {
-          out[size++] = readInt();
-        }
       }
       n = blockCount(1);
     }

@@ -82,20 +82,44 @@ final class AvroBinaryWriter {
     rawByte(0);
   }
 
-  /** Writes a whole array of longs; the loop keeps buffer and position in locals (the hot path). */
+  /**
+   * Writes a whole array of longs: the hot path. Buffer and position live in locals, and the loop checks
+   * once per item that a whole varint fits, growing the buffer only when it does not.
+   */
   void writeLongs(long[] values, int n) {
     arrayStart(n);
-    ensure(10 * n + 1);
-    final byte[] b = buf;
+    byte[] b = buf;
+    int safeEnd = b.length - 10;
     int p = pos;
     for (int i = 0; i < n; i++) {
+      if (p > safeEnd) {
+        // Grow for the rest of the column at the bytes per item seen so far (at least 10 more bytes).
+        pos = p;
+        ensure(Math.max(10, (int) Math.min(Integer.MAX_VALUE / 2, (long) (n - i) * 4)));
+        b = buf;
+        safeEnd = b.length - 10;
+      }
       long x = values[i];
       long v = (x << 1) ^ (x >> 63);
-      while ((v & ~0x7FL) != 0) {
-        b[p++] = (byte) ((v & 0x7F) | 0x80);
-        v >>>= 7;
+      // Unrolled for 1 to 3 bytes, the usual sizes of offsets, timings and byte counts.
+      if ((v & ~0x7FL) == 0) {
+        b[p++] = (byte) v;
+      } else if ((v & ~0x3FFFL) == 0) {
+        b[p] = (byte) (v | 0x80);
+        b[p + 1] = (byte) (v >>> 7);
+        p += 2;
+      } else if ((v & ~0x1FFFFFL) == 0) {
+        b[p] = (byte) (v | 0x80);
+        b[p + 1] = (byte) ((v >>> 7) | 0x80);
+        b[p + 2] = (byte) (v >>> 14);
+        p += 3;
+      } else {
+        while ((v & ~0x7FL) != 0) {
+          b[p++] = (byte) ((v & 0x7F) | 0x80);
+          v >>>= 7;
+        }
+        b[p++] = (byte) v;
       }
-      b[p++] = (byte) v;
     }
     pos = p;
     arrayEnd();
@@ -115,10 +139,16 @@ final class AvroBinaryWriter {
 
   void writeInts(int[] values, int n) {
     arrayStart(n);
-    ensure(5 * n + 1);
-    final byte[] b = buf;
+    byte[] b = buf;
+    int safeEnd = b.length - 5;
     int p = pos;
     for (int i = 0; i < n; i++) {
+      if (p > safeEnd) {
+        pos = p;
+        ensure(Math.max(5, (int) Math.min(Integer.MAX_VALUE / 2, (long) (n - i) * 2)));
+        b = buf;
+        safeEnd = b.length - 5;
+      }
       int x = values[i];
       int v = (x << 1) ^ (x >> 31);
       while ((v & ~0x7F) != 0) {

@@ -49,7 +49,7 @@ public final class SampleBatchCodec {
 
   /** Encodes {@code batch} with header, in the current schema. For many batches, reuse an {@link Encoder}. */
   public static byte[] encode(SampleBatch batch) {
-    return new Encoder().encode(batch);
+    return new Encoder(256 + 32 * batch.requests().size() + 24 * batch.points().size()).encode(batch);
   }
 
   /**
@@ -58,7 +58,16 @@ public final class SampleBatchCodec {
    * per producing thread.
    */
   public static final class Encoder {
-    private final AvroBinaryWriter w = new AvroBinaryWriter(1 << 16);
+    private final AvroBinaryWriter w;
+
+    public Encoder() {
+      this(1 << 16);
+    }
+
+    /** An encoder whose buffer starts at {@code initialBytes} (it grows as needed). */
+    public Encoder(int initialBytes) {
+      w = new AvroBinaryWriter(initialBytes);
+    }
 
     public byte[] encode(SampleBatch batch) {
       w.reset();

@@ -33,6 +33,24 @@ class SampleBatchCodecTest {
   }
 
   @Test
+  void aReusedEncoderWithATinyBufferGrowsForExtremeValues() {
+    SampleBatchBuilder b = new SampleBatchBuilder("r", "g", "z", 0, Long.MIN_VALUE / 2);
+    int ts = b.tagSet("name", "x");
+    SplittableRandom r = new SplittableRandom(8);
+    for (int i = 0; i < 3_000; i++) {
+      long big = r.nextBoolean() ? Long.MAX_VALUE - r.nextInt(1000) : Long.MIN_VALUE + r.nextInt(1000);
+      b.addRequest(r.nextLong(), ts, big, -big, 0, 1, big / 3, big / 7, -1, Long.MAX_VALUE, Long.MIN_VALUE,
+          i % 2 == 0, Integer.MIN_VALUE + i);
+    }
+    SampleBatch extreme = b.build();
+    SampleBatchCodec.Encoder encoder = new SampleBatchCodec.Encoder(16);
+    SampleBatch normal = SampleBatches.checkout(2_000, 9);
+    assertEquals(extreme, SampleBatchCodec.decode(encoder.encode(extreme)));
+    assertEquals(normal, SampleBatchCodec.decode(encoder.encode(normal)), "reuse after a large batch");
+    assertArrayEquals(SampleBatchCodec.encode(normal), encoder.encode(normal));
+  }
+
+  @Test
   void emptyBatchRoundTrips() {
     SampleBatch empty = new SampleBatchBuilder("r", "g", "z", 0, 0).build();
     assertEquals(empty, SampleBatchCodec.decode(SampleBatchCodec.encode(empty)));
