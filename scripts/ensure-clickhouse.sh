@@ -18,11 +18,14 @@ install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "loadtest: clickhouse-server is missing; installing it from the distribution's packages..." >&2
   export DEBIAN_FRONTEND=noninteractive
-  if apt-get update -qq >&2 && apt-get install -y -qq clickhouse-server >&2; then
-    echo "loadtest: clickhouse-server installed ($(clickhouse-server --version 2>/dev/null | head -n 1 || echo 'version unknown'))." >&2
+  log="$(mktemp -t clickhouse-install.XXXXXX.log)"
+  if apt-get update -qq >"$log" 2>&1 && apt-get install -y -qq clickhouse-server >>"$log" 2>&1; then
+    echo "loadtest: clickhouse-server $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null) installed." >&2
+    rm -f "$log"
     exit 0
   fi
-  echo "loadtest: installing clickhouse-server failed. Run by hand:  $install_cmd" >&2
+  tail -n 30 "$log" >&2
+  echo "loadtest: installing clickhouse-server failed (log: $log). Run by hand:  $install_cmd" >&2
   exit 1
 fi
 cat >&2 <<MSG
