@@ -14,8 +14,8 @@ import java.util.Objects;
  * @param nonZero rate: samples that were non-zero (true)
  * @param last gauge: the last value
  * @param histogram trend: the merged histogram (in histogram units)
- * @param unitsPerThresholdUnit trend: histogram units per unit thresholds are written in (1000 for time
- *     trends, recorded in microseconds and judged in milliseconds as k6 does; 1 otherwise)
+ * @param unitsPerThresholdUnit trend: histogram units per unit thresholds are written in (1000 as the
+ *     aggregates store trends: time trends in microseconds, judged in milliseconds as k6 does)
  * @param span the time the summary covers (counter rate = count per second of it)
  */
 public record MetricSummary(MetricType type, long samples, double sum, long nonZero, double last,
@@ -42,14 +42,17 @@ public record MetricSummary(MetricType type, long samples, double sum, long nonZ
     return new MetricSummary(MetricType.GAUGE, samples, 0, 0, last, SparseHistogram.EMPTY, 1, Duration.ZERO);
   }
 
-  /** A time trend: histogram in microseconds, thresholds in milliseconds. */
-  public static MetricSummary timeTrend(SparseHistogram microseconds) {
-    return new MetricSummary(MetricType.TREND, microseconds.count(), microseconds.sum(), 0, 0, microseconds, 1000,
-        Duration.ZERO);
+  /**
+   * A trend as the aggregates store every trend: in thousandths of its k6 unit (microseconds for time
+   * trends, which thresholds judge in milliseconds).
+   */
+  public static MetricSummary trend(SparseHistogram thousandths) {
+    return trend(thousandths, 1000);
   }
 
-  /** A trend of plain numbers, thresholds in the same unit as the histogram. */
-  public static MetricSummary trend(SparseHistogram values) {
-    return new MetricSummary(MetricType.TREND, values.count(), values.sum(), 0, 0, values, 1, Duration.ZERO);
+  /** A trend whose histogram holds {@code unitsPerThresholdUnit} units per unit of its thresholds. */
+  public static MetricSummary trend(SparseHistogram histogram, double unitsPerThresholdUnit) {
+    return new MetricSummary(MetricType.TREND, histogram.count(), histogram.sum(), 0, 0, histogram,
+        unitsPerThresholdUnit, Duration.ZERO);
   }
 }

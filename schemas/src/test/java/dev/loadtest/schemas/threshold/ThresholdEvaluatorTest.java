@@ -20,25 +20,25 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ThresholdEvaluatorTest {
   /** 100 response times of 1..100 ms, recorded in microseconds as the generators do. */
   static final SparseHistogram ONE_TO_HUNDRED_MS = histogram(1_000, 100, 1_000);
-  /** 100 plain values 1..100 (a non-time trend, e.g. a queue length). */
+  /** 100 values 1..100 in single-value buckets (below 256), judged in the histogram's own unit. */
   static final SparseHistogram ONE_TO_HUNDRED = histogram(1, 100, 1);
-  static final MetricSummary MS = MetricSummary.timeTrend(ONE_TO_HUNDRED_MS);
+  static final MetricSummary MS = MetricSummary.trend(ONE_TO_HUNDRED_MS);
 
   static Stream<Arguments> cases() {
     return Stream.of(
         // trends: time trends are judged in milliseconds
         Arguments.of("p(95)<96 on 1..100 ms", "p(95)<96", MS, Status.PASS, 95.0),
         Arguments.of("p(95)<95 is strict", "p(95)<95", MS, Status.FAIL, 95.0),
-        Arguments.of("p(95)<=95 on exact buckets", "p(95)<=95", MetricSummary.trend(ONE_TO_HUNDRED), Status.PASS, 95.0),
+        Arguments.of("p(95)<=95 on exact buckets", "p(95)<=95", MetricSummary.trend(ONE_TO_HUNDRED, 1), Status.PASS, 95.0),
         Arguments.of("p(99.9) is the largest but one", "p(99.9)<100", MS, Status.FAIL, 100.0),
         Arguments.of("p(100) is the max", "p(100)==100", MS, Status.PASS, 100.0),
         Arguments.of("p(0) is the min", "p(0)===1", MS, Status.PASS, 1.0),
-        Arguments.of("med is p(50)", "med==50", MetricSummary.trend(ONE_TO_HUNDRED), Status.PASS, 50.0),
+        Arguments.of("med is p(50)", "med==50", MetricSummary.trend(ONE_TO_HUNDRED, 1), Status.PASS, 50.0),
         Arguments.of("med of a time trend, in ms", "med<51", MS, Status.PASS, 50.0),
         Arguments.of("avg", "avg<50.6", MS, Status.PASS, 50.5),
         Arguments.of("min", "min>1", MS, Status.FAIL, 1.0),
         Arguments.of("max", "max<=100", MS, Status.PASS, 100.0),
-        Arguments.of("a non-time trend is judged in its own unit", "p(90)<=90", MetricSummary.trend(ONE_TO_HUNDRED), Status.PASS, 90.0),
+        Arguments.of("a histogram kept at the threshold's own scale", "p(90)<=90", MetricSummary.trend(ONE_TO_HUNDRED, 1), Status.PASS, 90.0),
         Arguments.of("!= on a trend", "max!=100", MS, Status.FAIL, 100.0),
         // rates: non-zero / total
         Arguments.of("http_req_failed 1 of 200", "rate<0.01", MetricSummary.rate(1, 200), Status.PASS, 0.005),
@@ -71,8 +71,8 @@ class ThresholdEvaluatorTest {
     return Stream.of(
         Arguments.of("checks with no check at all (k6#4283 reported it as passing)", "rate>=0.9", MetricSummary.rate(0, 0)),
         Arguments.of("http_req_failed with no request", "rate<0.01", MetricSummary.rate(0, 0)),
-        Arguments.of("a trend with no samples", "p(95)<500", MetricSummary.timeTrend(SparseHistogram.EMPTY)),
-        Arguments.of("avg of nothing", "avg<1", MetricSummary.trend(SparseHistogram.EMPTY)),
+        Arguments.of("a trend with no samples", "p(95)<500", MetricSummary.trend(SparseHistogram.EMPTY)),
+        Arguments.of("avg of nothing", "avg<1", MetricSummary.trend(SparseHistogram.EMPTY, 1)),
         Arguments.of("a gauge never set", "value>0", MetricSummary.gauge(0, 0)),
         Arguments.of("a counter rate over no time", "rate<5", MetricSummary.counter(0, 0, Duration.ZERO)));
   }

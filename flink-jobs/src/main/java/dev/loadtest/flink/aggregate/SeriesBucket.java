@@ -1,0 +1,99 @@
+package dev.loadtest.flink.aggregate;
+
+import dev.loadtest.schemas.histogram.SparseHistogram;
+import dev.loadtest.schemas.metrics.MetricType;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What one series did in one time bucket: the unit the aggregate job shuffles, merges, stores in
+ * ClickHouse and publishes. A Flink POJO (public no-argument constructor, public fields of basic and
+ * primitive-array types), so Flink serialises it without the Kryo fallback.
+ *
+ * <p>Fields by metric type: every type counts its samples in {@code count}. Trends keep their values in
+ * thousandths of their k6 unit (microseconds for time trends) in the sparse histogram, with
+ * {@code sum}, {@code min} and {@code max} of the same. Counters keep their total in {@code sum}. Rates
+ * keep the non-zero samples in {@code nonZero}. Gauges keep {@code last} (the value with the latest
+ * {@code lastTimeUs}), {@code min} and {@code max}.
+ *
+ * <p>Not thread-safe; {@link #merge} mutates this bucket.
+ */
+public class SeriesBucket {
+  public String testRunId;
+  public String analysisId = "";
+  public long seriesId;
+  public String metric;
+  public String type;
+  public String[] tagKeys;
+  public String[] tagValues;
+  public long startMs;
+  public int widthMs;
+  public long count;
+  public double sum;
+  public double min;
+  public double max;
+  public double last;
+  public long lastTimeUs;
+  public long nonZero;
+  public int[] histIndexes;
+  public long[] histCounts;
+
+  public SeriesBucket() {}
+
+  public MetricType metricType() {
+    return MetricType.valueOf(type);
+  }
+
+  /** The trend histogram (empty for other types). */
+  public SparseHistogram histogram() {
+    if (histIndexes == null || histIndexes.length == 0) {
+      return SparseHistogram.EMPTY;
+    }
+    return SparseHistogram.of(histIndexes, histCounts, (long) sum, (long) min, (long) max);
+  }
+
+  /** Adds {@code other}, a partial bucket of the same series and time bucket, into this one. */
+  public SeriesBucket merge(SeriesBucket other) {
+    if (other.seriesId != seriesId || other.startMs != startMs || other.widthMs != widthMs
+        || !Objects.equals(other.analysisId, analysisId)) {
+      throw new IllegalArgumentException("cannot merge buckets of different series or times: " + this + " and " + other);
+    }
+    if (metricType() == MetricType.TREND) {
+      SparseHistogram merged = histogram().merge(other.histogram());
+      histIndexes = merged.indexes();
+      histCounts = merged.counts();
+    }
+    if (other.count > 0 && (count == 0 || other.lastTimeUs >= lastTimeUs)) {
+      last = other.last;
+      lastTimeUs = other.lastTimeUs;
+    }
+    min = count == 0 ? other.min : other.count == 0 ? min : Math.min(min, other.min);
+    max = count == 0 ? other.max : other.count == 0 ? max : Math.max(max, other.max);
+    count += other.count;
+    sum += other.sum;
+    nonZero += other.nonZero;
+    return this;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SeriesBucket b && seriesId == b.seriesId && startMs == b.startMs && widthMs == b.widthMs
+        && count == b.count && Double.compare(sum, b.sum) == 0 && Double.compare(min, b.min) == 0
+        && Double.compare(max, b.max) == 0 && Double.compare(last, b.last) == 0 && nonZero == b.nonZero
+        && Objects.equals(testRunId, b.testRunId) && Objects.equals(analysisId, b.analysisId)
+        && Objects.equals(metric, b.metric) && Objects.equals(type, b.type)
+        && Arrays.equals(tagKeys, b.tagKeys) && Arrays.equals(tagValues, b.tagValues)
+        && Arrays.equals(histIndexes, b.histIndexes) && Arrays.equals(histCounts, b.histCounts);
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(seriesId) * 31 + Long.hashCode(startMs);
+  }
+
+  @Override
+  public String toString() {
+    return metric + "{" + String.join(",", tagKeys == null ? new String[0] : tagKeys) + "}@" + startMs + "+" + widthMs
+        + " count=" + count + " sum=" + sum;
+  }
+}

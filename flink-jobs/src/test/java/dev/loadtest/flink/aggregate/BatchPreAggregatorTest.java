@@ -1,0 +1,181 @@
+package dev.loadtest.flink.aggregate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loadtest.schemas.histogram.SingleWriterHistogram;
+import dev.loadtest.schemas.histogram.SparseHistogram;
+import dev.loadtest.schemas.metrics.MetricType;
+import dev.loadtest.schemas.sample.HttpMetric;
+import dev.loadtest.schemas.sample.SampleBatch;
+import dev.loadtest.schemas.sample.SampleBatchBuilder;
+import dev.loadtest.schemas.sample.SampleBatches;
+import dev.loadtest.schemas.series.SeriesId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BatchPreAggregatorTest {
+  /** Reference: every sample on its own, no grouping tricks. */
+  private record Key(long seriesId, long startMs) {}
+
+  private static final class Naive {
+    long count;
+    double sum;
+    long nonZero;
+    final SingleWriterHistogram histogram = new SingleWriterHistogram();
+  }
+
+  private static Map<Key, Naive> naive(List<SampleBatch> batches) {
+    Map<Key, Naive> out = new HashMap<>();
+    for (SampleBatch b : batches) {
+      SampleBatch.HttpRequests q = b.requests();
+      for (int i = 0; i < q.size(); i++) {
+        long startMs = Math.floorDiv(b.baseTimeUs() + q.offsetUs()[i], 1_000_000L) * 1000;
+        for (HttpMetric m : HttpMetric.values()) {
+          long id = SeriesId.of(b.testRunId(), m.metric(), tagMap(b.tags(q.tagSet()[i])));
+          Naive n = out.computeIfAbsent(new Key(id, startMs), k -> new Naive());
+          long v = m.value(q, i);
+          n.count++;
+          n.sum += v;
+          n.nonZero += v != 0 ? 1 : 0;
+          if (m.type() == MetricType.TREND) {
+            n.histogram.record(v);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> tagMap(String[] kv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  private static Map<Key, SeriesBucket> mergeByKey(List<SeriesBucket> buckets) {
+    Map<Key, SeriesBucket> out = new HashMap<>();
+    for (SeriesBucket b : buckets) {
+      out.merge(new Key(b.seriesId, b.startMs), b, SeriesBucket::merge);
+    }
+    return out;
+  }
+
+  @Test
+  void requestBucketsEqualPerSampleAggregation() {
+    SampleBatch batch = SampleBatches.checkout(8_000, 21);
+    List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(batch);
+    Map<Key, Naive> expected = naive(List.of(batch));
+    Map<Key, SeriesBucket> actual = mergeByKey(buckets.stream().filter(b -> isHttp(b.metric)).toList());
+    assertEquals(expected.keySet(), actual.keySet());
+    assertEquals(buckets.stream().filter(b -> isHttp(b.metric)).count(), actual.size(), "one bucket per (series, second)");
+    expected.forEach((k, n) -> {
+      SeriesBucket b = actual.get(k);
+      assertEquals(n.count, b.count, b.toString());
+      assertEquals(n.sum, b.sum, b.toString());
+      if (b.metricType() == MetricType.TREND) {
+        assertEquals(n.histogram.snapshot(), b.histogram(), b.toString());
+      }
+      if (b.metricType() == MetricType.RATE) {
+        assertEquals(n.nonZero, b.nonZero, b.toString());
+      }
+    });
+    long requests = buckets.stream().filter(b -> b.metric.equals("http_reqs")).mapToLong(b -> b.count).sum();
+    assertEquals(8_000, requests);
+    assertTrue(buckets.size() < 8_000 / 4, "pre-aggregation shrinks samples to series: " + buckets.size() + " buckets");
+  }
+
+  @Test
+  void bucketsOfThreeGeneratorsMergeToTheWholeAndKeepExactPercentiles() {
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int g = 0; g < 3; g++) {
+      SampleBatch b = SampleBatches.checkout(3_000, 40 + g);
+      // Same run and time base for all generators, as in one distributed test.
+      batches.add(new SampleBatch("run-shared", "gen-" + g, "zone-" + g, b.sequence(), 1_760_000_000_000_000L,
+          b.strings(), b.tagSets(), b.metrics(), b.requests(), b.points()));
+    }
+    BatchPreAggregator agg = new BatchPreAggregator();
+    List<SeriesBucket> all = new ArrayList<>();
+    for (SampleBatch b : batches) {
+      all.addAll(agg.aggregate(b));
+    }
+    Map<Key, SeriesBucket> merged = mergeByKey(all.stream().filter(b -> isHttp(b.metric)).toList());
+    Map<Key, Naive> expected = naive(batches);
+    assertEquals(expected.keySet(), merged.keySet());
+    expected.forEach((k, n) -> {
+      SeriesBucket b = merged.get(k);
+      assertEquals(n.count, b.count);
+      if (b.metricType() == MetricType.TREND) {
+        SparseHistogram h = b.histogram();
+        assertEquals(n.histogram.snapshot(), h);
+        assertEquals(n.histogram.snapshot().percentile(99), h.percentile(99));
+      }
+    });
+  }
+
+  @Test
+  void metricPointsBecomeBucketsOfTheirType() {
+    SampleBatchBuilder b = new SampleBatchBuilder("run-p", "g", "z", 0, 5_000_000L);
+    int checks = b.metric("checks", MetricType.RATE);
+    int iterations = b.metric("iterations", MetricType.COUNTER);
+    int duration = b.metric("iteration_duration", MetricType.TREND);
+    int vus = b.metric("vus", MetricType.GAUGE);
+    int ts = b.tagSet("scenario", "shop");
+    b.addPoint(checks, 5_100_000, ts, 1).addPoint(checks, 5_200_000, ts, 0).addPoint(checks, 5_300_000, ts, 1);
+    b.addPoint(iterations, 5_100_000, ts, 1).addPoint(iterations, 5_900_000, ts, 1);
+    b.addPoint(duration, 5_100_000, ts, 1234.5).addPoint(duration, 5_900_000, ts, 0.25);
+    b.addPoint(vus, 5_900_000, ts, 20).addPoint(vus, 5_100_000, ts, 10).addPoint(vus, 6_100_000, ts, 30);
+    Map<String, List<SeriesBucket>> byMetric = new HashMap<>();
+    for (SeriesBucket sb : new BatchPreAggregator().aggregate(b.build())) {
+      byMetric.computeIfAbsent(sb.metric, k -> new ArrayList<>()).add(sb);
+    }
+    SeriesBucket c = byMetric.get("checks").get(0);
+    assertEquals(3, c.count);
+    assertEquals(2, c.nonZero);
+    assertEquals(2.0, byMetric.get("iterations").get(0).sum);
+    SeriesBucket d = byMetric.get("iteration_duration").get(0);
+    assertEquals(250, d.min, "trends are kept in thousandths of their unit (0.25 ms = 250 us)");
+    assertEquals(1_234_500, d.max);
+    assertEquals(2, d.histogram().count());
+    List<SeriesBucket> gauge = byMetric.get("vus");
+    assertEquals(2, gauge.size(), "two seconds");
+    SeriesBucket first = gauge.stream().filter(x -> x.startMs == 5_000).findFirst().orElseThrow();
+    assertEquals(20, first.last, "the gauge's last value is the latest in time, not in arrival order");
+    assertEquals(10, first.min);
+    assertEquals(SeriesId.of("run-p", "vus", Map.of("scenario", "shop")), first.seriesId);
+    assertArrayEquals(new String[] {"scenario"}, first.tagKeys);
+  }
+
+  @Test
+  void reusedHistogramsCarryNothingFromOneBatchToTheNext() {
+    BatchPreAggregator agg = new BatchPreAggregator();
+    SampleBatch batch = SampleBatches.checkout(2_000, 77);
+    List<SeriesBucket> first = agg.aggregate(batch);
+    agg.aggregate(SampleBatches.checkout(2_000, 78));
+    assertEquals(first, agg.aggregate(batch));
+  }
+
+  @Test
+  void bucketsOfDifferentSeriesDoNotMerge() {
+    List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(SampleBatches.checkout(100, 5));
+    SeriesBucket a = buckets.get(0);
+    SeriesBucket other = buckets.stream().filter(b -> b.seriesId != a.seriesId).findFirst().orElseThrow();
+    assertThrows(IllegalArgumentException.class, () -> a.merge(other));
+  }
+
+  private static boolean isHttp(String metric) {
+    for (HttpMetric m : HttpMetric.values()) {
+      if (m.metric().equals(metric)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
