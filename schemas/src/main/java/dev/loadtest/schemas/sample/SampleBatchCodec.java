@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
@@ -251,8 +250,9 @@ public final class SampleBatchCodec {
     try {
       rec = new GenericDatumReader<GenericRecord>(writer, SCHEMA)
           .read(null, DecoderFactory.get().binaryDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES, null));
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException e) {
-      throw new MalformedSampleBatchException("unreadable sample batch of an older schema version: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      // Avro's reader fails in many ways on corrupt input (its own exceptions, index and array-size errors).
+      throw new MalformedSampleBatchException("unreadable sample batch of an older schema version: " + e, e);
     }
     try {
       return fromGeneric(rec);
