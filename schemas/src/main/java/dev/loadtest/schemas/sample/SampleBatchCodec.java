@@ -185,7 +185,7 @@ public final class SampleBatchCodec {
     List<int[]> tagSets = new ArrayList<>();
     for (int n = r.blockCount(1); n > 0; n = r.blockCount(1)) {
       for (int i = 0; i < n; i++) {
-        tagSets.add(readInts(r));
+        tagSets.add(r.readIntArray());
       }
     }
     List<MetricDef> metrics = new ArrayList<>();
@@ -203,10 +203,10 @@ public final class SampleBatchCodec {
     HttpRequests requests;
     MetricPoints points;
     try {
-      requests = new HttpRequests(readLongs(r), readInts(r), readLongs(r), readLongs(r),
-          readLongs(r), readLongs(r), readLongs(r), readLongs(r), readLongs(r), readLongs(r), readLongs(r),
-          readBooleans(r), readInts(r));
-      points = new MetricPoints(readInts(r), readLongs(r), readInts(r), readDoubles(r));
+      requests = new HttpRequests(r.readLongArray(), r.readIntArray(), r.readLongArray(), r.readLongArray(),
+          r.readLongArray(), r.readLongArray(), r.readLongArray(), r.readLongArray(), r.readLongArray(), r.readLongArray(), r.readLongArray(),
+          r.readBooleanArray(), r.readIntArray());
+      points = new MetricPoints(r.readIntArray(), r.readLongArray(), r.readIntArray(), readDoubles(r));
     } catch (MalformedSampleBatchException e) {
       throw e;
     } catch (IllegalArgumentException e) {
@@ -216,17 +216,8 @@ public final class SampleBatchCodec {
         metrics, requests, points);
   }
 
-  private static long[] readLongs(AvroBinaryReader r) {
-    return r.readLongArray();
-  }
 
-  private static int[] readInts(AvroBinaryReader r) {
-    return r.readIntArray();
-  }
 
-  private static boolean[] readBooleans(AvroBinaryReader r) {
-    return r.readBooleanArray();
-  }
 
   private static double[] readDoubles(AvroBinaryReader r) {
     int n = r.blockCount(8);
