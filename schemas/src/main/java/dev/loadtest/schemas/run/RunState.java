@@ -1,0 +1,78 @@
+package dev.loadtest.schemas.run;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.loadtest.schemas.command.Command;
+import dev.loadtest.schemas.plan.PlanError;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The state of one test run: the value of loadtest.runs (JSON, key: testRunId, compacted), written by
+ * the coordinator only. Immutable; each change makes a new state with one more history entry and a
+ * higher {@code version}.
+ *
+ * @param history every transition with its time and reason, oldest first
+ * @param errors why a start was rejected, each with its JSON path (empty otherwise)
+ * @param planHash SHA-256 of the plan in canonical form (sorted keys), to compare runs of the same plan
+ * @param version 1 for the first state, +1 per change
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunState(String testRunId, RunStatus status, List<Transition> history, List<PlanError> errors,
+    String planHash, String plan, Command.Metadata metadata, String abortSource, long version) {
+
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .build();
+
+  public RunState {
+    Objects.requireNonNull(testRunId, "testRunId");
+    Objects.requireNonNull(status, "status");
+    history = List.copyOf(history);
+    errors = List.copyOf(errors);
+  }
+
+  /** One step of the lifecycle. */
+  public record Transition(RunStatus status, long atMs, String reason) {}
+
+  /** The first state of a run. */
+  public static RunState first(String testRunId, RunStatus status, long atMs, String reason, List<PlanError> errors,
+      String planHash, String plan, Command.Metadata metadata) {
+    return new RunState(testRunId, status, List.of(new Transition(status, atMs, reason)), errors, planHash, plan,
+        metadata, null, 1);
+  }
+
+  /** This state moved to {@code next}. */
+  public RunState to(RunStatus next, long atMs, String reason) {
+    List<Transition> h = new ArrayList<>(history);
+    h.add(new Transition(next, atMs, reason));
+    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1);
+  }
+
+  /** This state moved to ABORTED by {@code source}. */
+  public RunState aborted(long atMs, String reason, Command.Source source) {
+    RunState r = to(RunStatus.ABORTED, atMs, reason);
+    return new RunState(r.testRunId, r.status, r.history, r.errors, r.planHash, r.plan, r.metadata,
+        source.name().toLowerCase(java.util.Locale.ROOT), r.version);
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a run state is always writable", e);
+    }
+  }
+
+  public static RunState fromJson(String json) {
+    try {
+      return JSON.readValue(json, RunState.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not a run state: " + e.getOriginalMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package dev.loadtest.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.command.Command;
+import dev.loadtest.schemas.command.CommandParser;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.topics.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Turns each record of loadtest.commands into run states (to loadtest.runs) or a rejection with its
+ * reason (to loadtest.dlq). It never throws on a record: whatever arrives is answered.
+ *
+ * <ul>
+ *   <li>A start whose plan or command is invalid, or whose target hosts are not allowed, creates the run
+ *       as REJECTED with every error and its JSON path.</li>
+ *   <li>A valid start creates the run (CREATED, then VALIDATED), storing its plan with env values redacted
+ *       and the plan's hash.</li>
+ *   <li>Stop and abort of a run that has not started end it as ABORTED (by the abort's source).</li>
+ *   <li>A command id seen before for the run has no second effect.</li>
+ *   <li>Records that are not commands (no key, not JSON, too large, ...) and commands that cannot apply
+ *       (a stop of an unknown run, a second start of a run) go to the DLQ with the reason.</li>
+ * </ul>
+ * Runs of the same test run id are on one partition (records are keyed by test run id), so the state
+ * stores hold everything this processor needs. Kafka Streams runs one instance per task, on one thread.
+ */
+final class CommandProcessor implements Processor<String, String, String, String> {
+  static final String RUNS_STORE = "runs";
+  static final String SEEN_STORE = "commands-seen";
+  static final String RUNS_SINK = "runs-sink";
+  static final String DLQ_SINK = "dlq-sink";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int DLQ_VALUE_LIMIT = 64 * 1024;
+
+  private final CoordinatorConfig config;
+  private ProcessorContext<String, String> context;
+  private KeyValueStore<String, String> runs;
+  private KeyValueStore<String, Long> seen;
+
+  CommandProcessor(CoordinatorConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, String> context) {
+    this.context = context;
+    this.runs = context.getStateStore(RUNS_STORE);
+    this.seen = context.getStateStore(SEEN_STORE);
+  }
+
+  @Override
+  public void process(Record<String, String> record) {
+    String key = record.key();
+    String value = record.value();
+    if (value == null) {
+      reject(record, "the record has no value: a command is a JSON object (start, stop or abort)");
+      return;
+    }
+    if (value.length() > config.maxCommandBytes()) {
+      reject(record, "the command is " + value.length() + " characters long; at most " + config.maxCommandBytes()
+          + " are accepted");
+      return;
+    }
+    Command command;
+    try {
+      command = CommandParser.parse(value);
+    } catch (InvalidPlanException e) {
+      rejectInvalid(record, e.errors());
+      return;
+    }
+    if (key == null || !key.equals(command.testRunId())) {
+      reject(record, "commands must be keyed by their testRunId (\"" + command.testRunId() + "\"), the record's key is "
+          + (key == null ? "missing" : "\"" + key + "\"") + ": all commands of a run must reach the same partition");
+      return;
+    }
+    String seenKey = command.testRunId() + "/" + command.commandId();
+    if (seen.get(seenKey) != null) {
+      return; // a repeated command: it had its effect the first time
+    }
+    seen.put(seenKey, now());
+    String existingJson = runs.get(command.testRunId());
+    RunState existing = existingJson == null ? null : RunState.fromJson(existingJson);
+    switch (command) {
+      case Command.Start start -> start(record, start, existing);
+      case Command.Stop stop -> end(record, existing, stop.testRunId(), "stopped before it started"
+          + (stop.reason().isEmpty() ? "" : ": " + stop.reason()), Command.Source.USER);
+      case Command.Abort abort -> end(record, existing, abort.testRunId(), abort.reason().isEmpty()
+          ? "aborted by " + abort.source().name().toLowerCase(java.util.Locale.ROOT) : abort.reason(), abort.source());
+    }
+  }
+
+  private void start(Record<String, String> record, Command.Start start, RunState existing) {
+    if (existing != null) {
+      reject(record, "run \"" + start.testRunId() + "\" exists already (" + existing.status()
+          + "); start a new run with a new testRunId");
+      return;
+    }
+    JsonNode planNode = readTreeOrNull(start.planJson());
+    String stored = StoredPlans.redacted(planNode);
+    String hash = StoredPlans.hash(stored);
+    List<PlanError> errors = TargetHosts.check(start.plan(), config, "$.plan");
+    long now = now();
+    if (!errors.isEmpty()) {
+      publish(RunState.first(start.testRunId(), RunStatus.REJECTED, now, errors.size() + " error(s) in the plan",
+          errors, hash, stored, start.metadata()));
+      return;
+    }
+    RunState created = RunState.first(start.testRunId(), RunStatus.CREATED, now, "start command " + start.commandId(),
+        List.of(), hash, stored, start.metadata());
+    publish(created);
+    publish(created.to(RunStatus.VALIDATED, now, "plan valid: " + start.plan().scenarios().size() + " scenario(s)"));
+  }
+
+  private void end(Record<String, String> record, RunState existing, String testRunId, String reason, Command.Source source) {
+    if (existing == null) {
+      reject(record, "there is no run \"" + testRunId + "\"");
+      return;
+    }
+    if (existing.status().terminal()) {
+      reject(record, "run \"" + testRunId + "\" has ended already (" + existing.status() + ")");
+      return;
+    }
+    publish(existing.aborted(now(), reason, source));
+  }
+
+  /** An invalid command: a start with a usable testRunId becomes a REJECTED run; anything else goes to the DLQ. */
+  private void rejectInvalid(Record<String, String> record, List<PlanError> errors) {
+    JsonNode tree = readTreeOrNull(record.value());
+    String testRunId = tree == null ? null : text(tree, "testRunId");
+    boolean start = tree != null && "start".equals(text(tree, "type"));
+    if (start && testRunId != null && CommandParser.ID.matcher(testRunId).matches() && testRunId.equals(record.key())
+        && runs.get(testRunId) == null) {
+      JsonNode plan = tree.get("plan");
+      String stored = plan == null || !plan.isObject() ? null : StoredPlans.redacted(plan);
+      publish(RunState.first(testRunId, RunStatus.REJECTED, now(), errors.size() + " error(s) in the command",
+          errors, stored == null ? null : StoredPlans.hash(stored), stored, null));
+      return;
+    }
+    List<String> lines = new ArrayList<>();
+    errors.forEach(e -> lines.add(e.toString()));
+    reject(record, String.join("; ", lines));
+  }
+
+  private void reject(Record<String, String> record, String reason) {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("topic", Topics.COMMANDS);
+    context.recordMetadata().ifPresent(m -> out.put("partition", m.partition()).put("offset", m.offset()));
+    out.put("key", record.key());
+    String value = record.value();
+    if (value != null && value.length() > DLQ_VALUE_LIMIT) {
+      out.put("value", value.substring(0, DLQ_VALUE_LIMIT));
+      out.put("valueTruncatedFrom", value.length());
+    } else {
+      out.put("value", value);
+    }
+    out.put("reason", reason);
+    out.put("atMs", now());
+    context.forward(new Record<>(Topics.COMMANDS, out.toString(), record.timestamp()), DLQ_SINK);
+  }
+
+  private void publish(RunState state) {
+    String json = state.toJson();
+    runs.put(state.testRunId(), json);
+    context.forward(new Record<>(state.testRunId(), json, now()), RUNS_SINK);
+  }
+
+  private long now() {
+    return context.currentSystemTimeMs();
+  }
+
+  private static JsonNode readTreeOrNull(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static String text(JsonNode tree, String field) {
+    JsonNode v = tree.get(field);
+    return v != null && v.isTextual() ? v.asText() : null;
+  }
+}

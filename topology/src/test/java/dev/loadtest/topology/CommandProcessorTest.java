@@ -1,0 +1,172 @@
+package dev.loadtest.topology;
+
+import static dev.loadtest.topology.CoordinatorDriver.plan;
+import static dev.loadtest.topology.CoordinatorDriver.start;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CommandProcessorTest {
+  @TempDir
+  Path stateDir;
+  CoordinatorDriver c;
+
+  @BeforeEach
+  void openDriver() {
+    c = new CoordinatorDriver(CoordinatorConfig.defaults(), stateDir);
+  }
+
+  @AfterEach
+  void closeDriver() {
+    c.close();
+  }
+
+  @Test
+  void aValidStartCreatesThenValidatesTheRunWithItsPlanHashAndSecretsRedacted() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    List<RunState> states = c.runStates();
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED), states.stream().map(RunState::status).toList());
+    RunState validated = states.get(1);
+    assertEquals(2, validated.version());
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED), validated.history().stream().map(RunState.Transition::status).toList());
+    assertEquals(64, validated.planHash().length());
+    assertEquals("nightly", validated.metadata().name());
+    assertFalse(validated.plan().contains("127.0.0.1:8080"), "env values are not stored: " + validated.plan());
+    assertFalse(validated.plan().contains("SAVE10"), "scenario env values are not stored either");
+    assertTrue(validated.plan().contains(StoredPlans.REDACTED));
+    assertTrue(c.dlq.isEmpty());
+  }
+
+  @Test
+  void theSamePlanWithOtherSecretsHasTheSameHash() {
+    ObjectNode other = plan();
+    ((ObjectNode) other.get("env")).put("BASE_URL", "http://localhost:9090");
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.commands.pipeInput("run-2", start("c-2", "run-2", other));
+    List<RunState> states = c.runStates();
+    assertEquals(states.get(1).planHash(), states.get(3).planHash());
+  }
+
+  @Test
+  void anInvalidPlanMakesARejectedRunWithEveryErrorAndItsPath() {
+    ObjectNode p = plan();
+    ((ObjectNode) p.at("/scenarios/buy")).put("maxVUs", 5);
+    ((ObjectNode) p.at("/scenarios/browse")).put("exec", "nope");
+    c.commands.pipeInput("run-1", start("c-1", "run-1", p));
+    RunState r = c.runStates().get(0);
+    assertEquals(RunStatus.REJECTED, r.status());
+    assertEquals(List.of("$.plan.scenarios.browse.exec", "$.plan.scenarios.buy.maxVUs"),
+        r.errors().stream().map(PlanError::path).sorted().toList());
+    assertTrue(c.dlq.isEmpty());
+  }
+
+  @Test
+  void aTargetHostOutsideTheAllowlistIsRejectedWithItsPath() {
+    ObjectNode p = plan();
+    ((ObjectNode) p.get("env")).put("BASE_URL", "https://shop.example.com");
+    c.commands.pipeInput("run-1", start("c-1", "run-1", p));
+    RunState r = c.runStates().get(0);
+    assertEquals(RunStatus.REJECTED, r.status());
+    PlanError first = r.errors().get(0);
+    assertEquals("$.plan.flows.browse.steps[0].request.url", first.path());
+    assertTrue(first.message().contains("\"shop.example.com\" is not in the coordinator's allowed hosts"), first.message());
+  }
+
+  @Test
+  void aHostKnownOnlyAtRunTimeIsRejected() {
+    ObjectNode p = plan();
+    ((ObjectNode) p.at("/flows/browse/steps/2/request")).put("url", "http://${productId}/x");
+    c.commands.pipeInput("run-1", start("c-1", "run-1", p));
+    RunState r = c.runStates().get(0);
+    assertEquals(RunStatus.REJECTED, r.status());
+    assertTrue(r.errors().get(0).message().contains("only known at run time"), r.errors().toString());
+  }
+
+  @Test
+  void theAllowlistTakesWildcardDomains() {
+    try (CoordinatorDriver d = new CoordinatorDriver(new CoordinatorConfig(List.of("*.shop.internal"), 1 << 20),
+        stateDir.resolve("w"))) {
+      ObjectNode p = plan();
+      ((ObjectNode) p.get("env")).put("BASE_URL", "http://api.shop.internal:8080");
+      d.commands.pipeInput("run-1", start("c-1", "run-1", p));
+      assertEquals(RunStatus.VALIDATED, d.runStates().get(1).status());
+    }
+  }
+
+  @Test
+  void aRepeatedCommandHasNoSecondEffect() {
+    String cmd = start("c-1", "run-1", plan());
+    c.commands.pipeInput("run-1", cmd);
+    c.commands.pipeInput("run-1", cmd);
+    String abort = "{\"type\":\"abort\",\"commandId\":\"c-2\",\"testRunId\":\"run-1\",\"source\":\"user\"}";
+    c.commands.pipeInput("run-1", abort);
+    c.commands.pipeInput("run-1", abort);
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.ABORTED),
+        c.runStates().stream().map(RunState::status).toList());
+    assertTrue(c.dlq.isEmpty(), "duplicates are not errors either");
+  }
+
+  @Test
+  void abortAndStopEndARunThatHasNotStarted() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.commands.pipeInput("run-2", start("c-2", "run-2", plan()));
+    c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-3\",\"testRunId\":\"run-1\",\"reason\":\"p95 over 500ms\",\"source\":\"threshold\"}");
+    c.commands.pipeInput("run-2", "{\"type\":\"stop\",\"commandId\":\"c-4\",\"testRunId\":\"run-2\"}");
+    List<RunState> states = c.runStates();
+    RunState aborted = states.get(4);
+    assertEquals(RunStatus.ABORTED, aborted.status());
+    assertEquals("threshold", aborted.abortSource());
+    assertEquals("p95 over 500ms", aborted.history().get(2).reason());
+    RunState stopped = states.get(5);
+    assertEquals(RunStatus.ABORTED, stopped.status());
+    assertEquals("user", stopped.abortSource());
+  }
+
+  @Test
+  void commandsThatCannotApplyGoToTheDlqWithTheReason() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.commands.pipeInput("run-1", start("c-2", "run-1", plan()));
+    c.commands.pipeInput("run-9", "{\"type\":\"stop\",\"commandId\":\"c-3\",\"testRunId\":\"run-9\"}");
+    c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-4\",\"testRunId\":\"run-1\"}");
+    c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-5\",\"testRunId\":\"run-1\"}");
+    List<String> reasons = c.rejections().stream().map(r -> r.get("reason").asText()).toList();
+    assertEquals(3, reasons.size(), reasons.toString());
+    assertTrue(reasons.get(0).contains("exists already (VALIDATED)"), reasons.get(0));
+    assertTrue(reasons.get(1).contains("there is no run \"run-9\""), reasons.get(1));
+    assertTrue(reasons.get(2).contains("has ended already (ABORTED)"), reasons.get(2));
+  }
+
+  @Test
+  void recordsThatAreNotCommandsGoToTheDlqAndLoseNothing() {
+    c.commands.pipeInput("run-1", "not json at all");
+    c.commands.pipeInput("run-1", (String) null);
+    c.commands.pipeInput((String) null, "{\"type\":\"stop\",\"commandId\":\"c\",\"testRunId\":\"run-1\"}");
+    String huge = "{\"type\":\"stop\",\"commandId\":\"c\",\"testRunId\":\"run-1\",\"x\":\"" + "y".repeat(3_000_000) + "\"}";
+    c.commands.pipeInput("run-1", huge);
+    List<JsonNode> r = c.rejections();
+    assertEquals(4, r.size());
+    assertTrue(r.get(0).get("reason").asText().contains("not valid JSON"), r.get(0).toString());
+    assertEquals("not json at all", r.get(0).get("value").asText(), "the rejected record is kept");
+    assertTrue(r.get(1).get("reason").asText().contains("has no value"));
+    assertTrue(r.get(2).get("reason").asText().contains("keyed by their testRunId"));
+    assertTrue(r.get(3).get("reason").asText().contains("at most"));
+    assertEquals(huge.length(), r.get(3).get("valueTruncatedFrom").asInt());
+    assertEquals(64 * 1024, r.get(3).get("value").asText().length(), "the DLQ keeps the head of a huge record");
+    assertNull(r.get(1).get("value").textValue());
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    assertEquals(RunStatus.VALIDATED, c.runStates().get(1).status(), "the coordinator goes on");
+  }
+}

@@ -1,0 +1,72 @@
+package dev.loadtest.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.topics.Topics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/** The coordinator topology in a TopologyTestDriver, with helpers to send commands and read answers. */
+final class CoordinatorDriver implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  final TopologyTestDriver driver;
+  final TestInputTopic<String, String> commands;
+  final TestOutputTopic<String, String> runs;
+  final TestOutputTopic<String, String> dlq;
+
+  CoordinatorDriver(CoordinatorConfig config, Path stateDir) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "coordinator-test");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver = new TopologyTestDriver(CoordinatorTopology.build(config), p);
+    commands = driver.createInputTopic(Topics.COMMANDS, Serdes.String().serializer(), Serdes.String().serializer());
+    runs = driver.createOutputTopic(Topics.RUNS, Serdes.String().deserializer(), Serdes.String().deserializer());
+    dlq = driver.createOutputTopic(Topics.DLQ, Serdes.String().deserializer(), Serdes.String().deserializer());
+  }
+
+  static ObjectNode plan() {
+    try (InputStream in = CoordinatorDriver.class.getResourceAsStream("/plans/checkout.json")) {
+      return (ObjectNode) JSON.readTree(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String start(String commandId, String runId, JsonNode plan) {
+    ObjectNode c = JSON.createObjectNode().put("type", "start").put("commandId", commandId).put("testRunId", runId);
+    c.set("plan", plan);
+    c.putObject("metadata").put("name", "nightly").put("who", "ci");
+    return c.toString();
+  }
+
+  List<RunState> runStates() {
+    return runs.readValuesToList().stream().map(RunState::fromJson).toList();
+  }
+
+  List<JsonNode> rejections() {
+    return dlq.readValuesToList().stream().map(v -> {
+      try {
+        return JSON.readTree(v);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }).toList();
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}
