@@ -3,10 +3,10 @@ package dev.loadtest.topology;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.plan.Plans;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.topics.Topics;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,12 +36,9 @@ final class CoordinatorDriver implements AutoCloseable {
     dlq = driver.createOutputTopic(Topics.DLQ, Serdes.String().deserializer(), Serdes.String().deserializer());
   }
 
+  /** The checkout plan of the schemas test fixtures. */
   static ObjectNode plan() {
-    try (InputStream in = CoordinatorDriver.class.getResourceAsStream("/plans/checkout.json")) {
-      return (ObjectNode) JSON.readTree(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Plans.base();
   }
 
   static String start(String commandId, String runId, JsonNode plan) {

@@ -10,12 +10,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /** The checkout plan fixture and JSON-pointer edits of it, for table-driven tests. */
-final class Plans {
+public final class Plans {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Plans() {}
 
-  static ObjectNode base() {
+  public static ObjectNode base() {
     try (InputStream in = Plans.class.getResourceAsStream("/plans/checkout.json")) {
       return (ObjectNode) JSON.readTree(in);
     } catch (IOException e) {
@@ -24,7 +24,7 @@ final class Plans {
   }
 
   /** Sets the value at a JSON pointer (its parent must exist) to {@code json}, or removes it when null. */
-  static void set(ObjectNode root, String pointer, String json) {
+  public static void set(ObjectNode root, String pointer, String json) {
     int slash = pointer.lastIndexOf('/');
     JsonNode parent = root.at(pointer.substring(0, slash));
     String last = pointer.substring(slash + 1).replace("~1", "/").replace("~0", "~");
