@@ -31,7 +31,12 @@ public final class BatchPreAggregator {
 
   private final ArrayDeque<SingleWriterHistogram> spareHistograms = new ArrayDeque<>();
 
-  /** Partial buckets of {@code batch}, one per (series, second) that has samples. */
+  /**
+   * Partial buckets of {@code batch}, one per (series, second) that has samples.
+   *
+   * @throws IllegalArgumentException when a sample lies further than 68 years from the batch's base time
+   *     (a corrupt batch: the caller sends it to the DLQ)
+   */
   public List<SeriesBucket> aggregate(SampleBatch batch) {
     Map<Long, Acc[]> requestGroups = new HashMap<>();
     Map<PointKey, Acc> pointGroups = new HashMap<>();
@@ -47,7 +52,12 @@ public final class BatchPreAggregator {
       long second = Math.floorDiv(timeUs, SECOND_US);
       // One lookup per request: the 11 metrics of a (tag set, second) share a group. The key packs the
       // second relative to the batch (a batch spans seconds, not 68 years) and the tag set index.
-      long groupKey = (Math.toIntExact(second - baseSecond) * 0x1_0000_0000L) | (ts & 0xFFFF_FFFFL);
+      long relative = second - baseSecond;
+      if (relative != (int) relative) {
+        throw new IllegalArgumentException("request " + i + " of batch " + batch.generatorId() + "/" + batch.sequence()
+            + " is " + relative + " s from the batch's base time: not a sample of this batch's run");
+      }
+      long groupKey = (relative * 0x1_0000_0000L) | (ts & 0xFFFF_FFFFL);
       Acc[] group = requestGroups.get(groupKey);
       if (group == null) {
         if (httpSeries[ts] == null) {

@@ -163,6 +163,16 @@ class BatchPreAggregatorTest {
   }
 
   @Test
+  void aBatchWithAnAbsurdTimeIsRefusedWithAReason() {
+    SampleBatchBuilder b = new SampleBatchBuilder("run-x", "g", "z", 3, 0);
+    int ts = b.tagSet("name", "x");
+    b.addRequest(Long.MAX_VALUE / 2, ts, 1, 0, 0, 0, 0, 1, 0, 1, 1, false, 1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new BatchPreAggregator().aggregate(b.build()));
+    assertTrue(e.getMessage().contains("from the batch's base time"), e.getMessage());
+  }
+
+  @Test
   void bucketsOfDifferentSeriesDoNotMerge() {
     List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(SampleBatches.checkout(100, 5));
     SeriesBucket a = buckets.get(0);
