@@ -72,14 +72,6 @@ final class AvroBinaryReader {
     return (int) v;
   }
 
-  boolean readBoolean() {
-    byte b = rawByte();
-    if (b != 0 && b != 1) {
-      throw new MalformedSampleBatchException("boolean byte is " + b + " at byte " + (pos - 1));
-    }
-    return b == 1;
-  }
-
   double readDouble() {
     return Double.longBitsToDouble(rawLongLe());
   }

@@ -55,10 +55,6 @@ final class AvroBinaryWriter {
     buf[pos++] = (byte) v;
   }
 
-  void writeBoolean(boolean b) {
-    rawByte(b ? 1 : 0);
-  }
-
   void writeDouble(double d) {
     rawLongLe(Double.doubleToRawLongBits(d));
   }
