@@ -209,8 +209,8 @@ final class FlowParser {
       }
       default -> {
         String path = c.string("jsonPath", true).orElse("");
-        if (!path.isEmpty() && !path.startsWith("$")) {
-          c.error("jsonPath", "a JSON path starts with \"$\", e.g. \"$.items[0].id\", got \"" + path + "\"");
+        if (!path.isEmpty()) {
+          jsonPath(path, "jsonPath", c);
         }
         Optional<String> eq = c.has("equals") ? Optional.of(c.get("equals").toString()) : Optional.empty();
         yield new Check.JsonPath(name.orElse(path + eq.map(x -> " == " + x).orElse(" exists")), path, eq);
@@ -223,6 +223,14 @@ final class FlowParser {
       c.error("equals", "a status check lists its codes in \"status\"; \"equals\" does not apply");
     }
     return errors.size() == before ? Optional.of(check) : Optional.empty();
+  }
+
+  private static void jsonPath(String path, String field, JsonObjectReader r) {
+    try {
+      JsonPath.compile(path);
+    } catch (IllegalArgumentException e) {
+      r.error(field, e.getMessage());
+    }
   }
 
   private static Optional<Extraction> extraction(JsonObjectReader x) {
@@ -259,8 +267,8 @@ final class FlowParser {
     } else if (x.has("group")) {
       x.error("group", "\"group\" applies only to a regex extraction");
     }
-    if (kind.equals("jsonPath") && !expr.isEmpty() && !expr.startsWith("$")) {
-      x.error("jsonPath", "a JSON path starts with \"$\", e.g. \"$.items[0].id\", got \"" + expr + "\"");
+    if (kind.equals("jsonPath") && !expr.isEmpty()) {
+      jsonPath(expr, "jsonPath", x);
     }
     if (x.errors().size() != before) {
       return Optional.empty();

@@ -26,6 +26,7 @@ public final class SampleBatchBuilder {
   private final Map<String, Integer> stringIds = new HashMap<>();
   private final List<int[]> tagSets = new ArrayList<>();
   private final Map<TagSetKey, Integer> tagSetIds = new HashMap<>();
+  private final Map<TagSet, Integer> preparedIds = new HashMap<>();
   private final List<MetricDef> metrics = new ArrayList<>();
   private final Map<String, Integer> metricIds = new HashMap<>();
 
@@ -77,6 +78,24 @@ public final class SampleBatchBuilder {
       tagSets.add(k.ids);
       return tagSets.size() - 1;
     });
+  }
+
+  /** The id of a prepared tag set; repeated calls with the same set cost one hash lookup. */
+  public int tagSet(TagSet tags) {
+    Integer id = preparedIds.get(tags);
+    if (id == null) {
+      int[] ids = new int[tags.size() * 2];
+      for (int i = 0; i < tags.size(); i++) {
+        ids[2 * i] = string(tags.key(i));
+        ids[2 * i + 1] = string(tags.value(i));
+      }
+      id = tagSetIds.computeIfAbsent(new TagSetKey(ids), k -> {
+        tagSets.add(k.ids);
+        return tagSets.size() - 1;
+      });
+      preparedIds.put(tags, id);
+    }
+    return id;
   }
 
   /** The id of a metric for {@link #addPoint}. A name keeps the type it was first declared with. */

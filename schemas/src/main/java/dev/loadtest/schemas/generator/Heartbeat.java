@@ -1,0 +1,38 @@
+package dev.loadtest.schemas.generator;
+
+import java.util.List;
+
+/**
+ * What a generator says about itself on {@code loadtest.generators} (JSON, key: generatorId, compacted),
+ * about once a second and at once when a run of it changes state. The coordinator counts a generator
+ * as lost when heartbeats stop.
+ *
+ * @param capacityVus how many VUs this generator takes on (from its cores and memory)
+ * @param cpu the process's CPU use, 0..1 of all cores
+ * @param schedulingDelayMs how late a timer of the generator fired, worst over the last interval
+ * @param warnings e.g. CPU above 80%: the generator's numbers are then less trustworthy
+ * @param sentAtMs epoch milliseconds
+ */
+public record Heartbeat(String generatorId, String loadZone, int cores, long capacityVus, String version,
+    long activeVus, double cpu, long heapUsedBytes, long heapMaxBytes, double schedulingDelayMs,
+    List<RunProgress> runs, List<String> warnings, long sentAtMs) {
+
+  public Heartbeat {
+    runs = List.copyOf(runs);
+    warnings = List.copyOf(warnings);
+  }
+
+  /** State of a run on this generator. */
+  public enum RunPhase { WAITING, RUNNING, FINISHED, ABORTED, FAILED }
+
+  /**
+   * Progress of one run on this generator.
+   *
+   * @param undeliveredSamples samples that could not be delivered to Kafka (never silently dropped:
+   *     counted here and in the run's summary)
+   * @param backpressureMs how long VUs waited because Kafka fell behind
+   */
+  public record RunProgress(String testRunId, String segment, RunPhase phase, long iterations,
+      long droppedIterations, long requests, long samples, long undeliveredSamples, long backpressureMs,
+      String message) {}
+}
