@@ -72,12 +72,14 @@ class ExecutorsTest {
   @Test
   void rampingVusFollowsItsStages() throws Exception {
     CollectingSink sink = new CollectingSink();
-    long startUs = System.currentTimeMillis() * 1000;
-    Runs.runWhole(plan("""
+    RunExecution ex = new RunExecution(Runs.context(plan("""
         {"s": {"executor": "ramping-vus", "startVUs": 0, "gracefulRampDown": "0s",
                "stages": [{"duration": "2s", "target": 10}, {"duration": "1s", "target": 10},
                           {"duration": "1s", "target": 0}], "exec": "f"}}""", """
-        [{"request": {"url": "${ENV.BASE}/products/1", "name": "p"}}, {"think": "50ms"}]"""), Map.of(), http, sink);
+        [{"request": {"url": "${ENV.BASE}/products/1", "name": "p"}}, {"think": "50ms"}]"""), Map.of(), http, sink, 1),
+        ExecutionSegmentSequence.whole(), 0);
+    long startUs = System.currentTimeMillis() * 1000;
+    ex.run(System.nanoTime());
     // Distinct VUs sending in a window is the level then: +1 every 200 ms up to 10 at 2 s, held, then down.
     assertEquals(10, vusIn(sink, startUs, 2_300, 2_900), "all 10 VUs during the hold");
     assertTrue(vusIn(sink, startUs, 450, 550) <= 3, "about 2 VUs at 0.5 s, got " + vusIn(sink, startUs, 450, 550));
