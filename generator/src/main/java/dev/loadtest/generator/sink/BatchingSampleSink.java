@@ -50,6 +50,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   private static final SampleBatch END = new SampleBatchBuilder("-", "-", "-", -1, 0).build();
 
   private final AtomicLong recorded = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong undelivered = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
@@ -60,7 +61,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   private volatile boolean closed;
 
   /** What happened to the samples of this sink so far. */
-  public record Stats(long recorded, long delivered, long undelivered, long batches, long backpressureWaits,
+  public record Stats(long requests, long recorded, long delivered, long undelivered, long batches, long backpressureWaits,
       long backpressureNanos) {
     public long pending() {
       return recorded - delivered - undelivered;
@@ -107,6 +108,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
       lock.unlock();
     }
     recorded.incrementAndGet();
+    requests.incrementAndGet();
     if (full != null) {
       toSend.add(full);
     }
@@ -146,6 +148,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
     SampleBatch b = build.apply(seq);
     acquire(b.size());
     recorded.addAndGet(b.size());
+    requests.addAndGet(b.requests().size());
     toSend.add(b);
   }
 
@@ -248,7 +251,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   }
 
   public Stats stats() {
-    return new Stats(recorded.get(), delivered.get(), undelivered.get(), batches.get(), backpressureWaits.get(),
+    return new Stats(requests.get(), recorded.get(), delivered.get(), undelivered.get(), batches.get(), backpressureWaits.get(),
         backpressureNanos.get());
   }
 

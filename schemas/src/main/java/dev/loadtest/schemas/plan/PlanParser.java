@@ -42,7 +42,7 @@ public final class PlanParser {
       .build();
 
   private static final Set<String> PLAN_FIELDS = Set.of("name", "description", "env", "tags", "metrics",
-      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss");
+      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss", "generator");
   private static final Set<String> COMMON = Set.of("executor", "startTime", "gracefulStop", "exec", "env", "tags");
   private static final Map<String, Set<String>> EXECUTOR_FIELDS = Map.of(
       "constant-vus", Set.of("vus", "duration"),
@@ -122,11 +122,39 @@ public final class PlanParser {
             + loss.get() + "\"");
       }
     }
+    TestPlan.GeneratorSpec generator = generator(p);
     if (!errors.isEmpty()) {
       return null;
     }
     return new TestPlan(name, env, tags, metrics, feeders, scenarios, thresholds, flows, setup, teardown,
-        distribution, onLoss);
+        distribution, onLoss, generator);
+  }
+
+  /** {@code "generator": {"plugin": "synthetic", "options": {...}}}; the plug-in checks its own options. */
+  private static TestPlan.GeneratorSpec generator(JsonObjectReader p) {
+    if (!p.has("generator")) {
+      return TestPlan.GeneratorSpec.HTTP;
+    }
+    Optional<JsonObjectReader> g = JsonObjectReader.of(p.get("generator"), p.at("generator"), p.errors(),
+        "the generator section");
+    if (g.isEmpty()) {
+      return TestPlan.GeneratorSpec.HTTP;
+    }
+    JsonObjectReader r = g.get();
+    r.allowOnly(Set.of("plugin", "options"), "the generator section");
+    String plugin = r.string("plugin", true).orElse("http");
+    if (!NAME.matcher(plugin).matches()) {
+      r.error("plugin", "a plug-in name is letters, digits, - and _, got \"" + plugin + "\"");
+    }
+    String options = "{}";
+    if (r.has("options")) {
+      if (!r.get("options").isObject()) {
+        r.error("options", "\"options\" must be an object, got " + JsonObjectReader.describe(r.get("options")));
+      } else {
+        options = r.get("options").toString();
+      }
+    }
+    return new TestPlan.GeneratorSpec(plugin, options);
   }
 
   private static Map<String, MetricType> metrics(JsonObjectReader p) {

@@ -13,11 +13,12 @@ import java.util.Map;
  *
  * @param metrics user metrics the flows may emit, with their k6 types (thresholds may name them)
  * @param distribution load zones by label, with percentages adding up to 100 (empty: any zone)
+ * @param generator the generator plug-in that runs the plan ({@code http} unless the plan says otherwise)
  */
 public record TestPlan(String name, Map<String, String> env, Map<String, String> tags,
     Map<String, MetricType> metrics, Map<String, Feeder> feeders, Map<String, Scenario> scenarios,
     List<Threshold> thresholds, Map<String, Flow> flows, List<Step> setup, List<Step> teardown,
-    Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss) {
+    Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss, GeneratorSpec generator) {
 
   public TestPlan {
     env = ordered(env);
@@ -34,6 +35,14 @@ public record TestPlan(String name, Map<String, String> env, Map<String, String>
 
   static <K, V> Map<K, V> ordered(Map<K, V> m) {
     return Collections.unmodifiableMap(new LinkedHashMap<>(m));
+  }
+
+  /**
+   * Which generator plug-in runs the plan, and its options as JSON (checked by the plug-in, which
+   * reports errors under {@code $.generator.options}).
+   */
+  public record GeneratorSpec(String plugin, String optionsJson) {
+    public static final GeneratorSpec HTTP = new GeneratorSpec("http", "{}");
   }
 
   /** A load zone and its share of the load. */

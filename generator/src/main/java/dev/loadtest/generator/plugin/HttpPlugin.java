@@ -1,0 +1,64 @@
+package dev.loadtest.generator.plugin;
+
+import dev.loadtest.generator.engine.Feeders;
+import dev.loadtest.generator.engine.RunContext;
+import dev.loadtest.generator.executor.RunExecution;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import java.util.List;
+
+/** The {@code http} plug-in: VUs on virtual threads run the plan's flows with k6's executors. */
+public final class HttpPlugin implements GeneratorPlugin {
+  @Override
+  public String name() {
+    return "http";
+  }
+
+  @Override
+  public PluginRun prepare(PluginContext c) {
+    if (!c.plan().generator().optionsJson().equals("{}")) {
+      throw new InvalidPlanException(List.of(new PlanError("$.generator.options",
+          "the http plug-in takes no options")));
+    }
+    Feeders feeders;
+    try {
+      feeders = Feeders.load(c.plan().feeders(), c.baseDir());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidPlanException(List.of(new PlanError("$.feeders", e.getMessage())));
+    }
+    RunContext run = new RunContext(c.testRunId(), c.plan(), c.envOverrides(), feeders, c.http().get(), c.sink(),
+        c.seed(), new RunContext.SetupData());
+    RunExecution ex = new RunExecution(run, c.sequence(), c.segment());
+    return new PluginRun() {
+      @Override
+      public boolean run(long startNanos) throws InterruptedException {
+        return ex.run(startNanos);
+      }
+
+      @Override
+      public void stop() {
+        ex.stop();
+      }
+
+      @Override
+      public void abort() {
+        ex.abort();
+      }
+
+      @Override
+      public long iterations() {
+        return ex.iterations();
+      }
+
+      @Override
+      public long droppedIterations() {
+        return ex.droppedIterations();
+      }
+
+      @Override
+      public int activeVus() {
+        return ex.activeVus();
+      }
+    };
+  }
+}

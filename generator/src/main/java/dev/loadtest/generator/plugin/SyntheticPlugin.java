@@ -1,0 +1,315 @@
+package dev.loadtest.generator.plugin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.sample.SampleBatchBuilder;
+import dev.loadtest.schemas.sample.TagSet;
+import dev.loadtest.schemas.time.Durations;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The {@code synthetic} plug-in: HTTP request samples with a configured rate, log-normal latency, status
+ * mix and tag cardinality, and no system under test, so that the pipeline itself can be load-tested (a
+ * reverse load test). Samples go through the same batching, back-pressure and Kafka producer as real
+ * ones. Options (under {@code generator.options}):
+ *
+ * <pre>
+ * {"rate": 1000000, "duration": "30s", "latency": {"median": "20ms", "p99": "250ms"},
+ *  "statusMix": {"200": 0.97, "404": 0.02, "500": 0.01}, "names": 100, "tags": {"service": "shop"}}
+ * </pre>
+ *
+ * {@code rate} is request samples per second for the whole run (a segment makes its share); {@code names}
+ * distinct {@code name} tags times the statuses give the series count. The plan's scenarios are not
+ * run. Stateless; each run keeps its own state.
+ */
+public final class SyntheticPlugin implements GeneratorPlugin {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String AT = "$.generator.options";
+  static final int LATENCY_TABLE = 1 << 12;
+
+  /** Checked options. */
+  record Options(double rate, Duration duration, double medianMs, double p99Ms, int[] statuses, double[] weights,
+      int names, Map<String, String> tags, int batchSize) {}
+
+  @Override
+  public String name() {
+    return "synthetic";
+  }
+
+  @Override
+  public PluginRun prepare(PluginContext c) {
+    Options o = parse(c.plan().generator().optionsJson());
+    double rate = c.sequence().scaleRate(c.segment(), o.rate());
+    return new SyntheticRun(c, o, rate);
+  }
+
+  static Options parse(String json) {
+    List<PlanError> errors = new ArrayList<>();
+    JsonNode n;
+    try {
+      n = JSON.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT, "not JSON: " + e.getMessage())));
+    }
+    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!List.of("rate", "duration", "latency", "statusMix", "names", "tags", "batchSize").contains(f)) {
+        errors.add(new PlanError(AT + "." + f, "unknown option; the synthetic plug-in takes rate, duration, latency,"
+            + " statusMix, names, tags and batchSize"));
+      }
+    }
+    double rate = number(n, "rate", 1, 100_000_000, Double.NaN, errors);
+    Duration duration = duration(n.get("duration"), AT + ".duration", null, errors);
+    JsonNode lat = n.path("latency");
+    Duration median = duration(lat.get("median"), AT + ".latency.median", Duration.ofMillis(20), errors);
+    Duration p99 = duration(lat.get("p99"), AT + ".latency.p99", Duration.ofMillis(250), errors);
+    if (median != null && p99 != null && p99.compareTo(median) < 0) {
+      errors.add(new PlanError(AT + ".latency.p99", "p99 must not be below the median"));
+    }
+    List<Integer> statuses = new ArrayList<>();
+    List<Double> weights = new ArrayList<>();
+    if (n.has("statusMix")) {
+      JsonNode mix = n.get("statusMix");
+      if (!mix.isObject() || mix.isEmpty()) {
+        errors.add(new PlanError(AT + ".statusMix", "must be an object of status codes and shares, e.g. {\"200\": 0.99}"));
+      } else {
+        mix.properties().forEach(e -> {
+          String at = AT + ".statusMix." + e.getKey();
+          if (!e.getKey().matches("[1-5][0-9][0-9]")) {
+            errors.add(new PlanError(at, "\"" + e.getKey() + "\" is not an HTTP status code"));
+          } else if (!e.getValue().isNumber() || e.getValue().asDouble() < 0) {
+            errors.add(new PlanError(at, "a share must be a number >= 0"));
+          } else {
+            statuses.add(Integer.parseInt(e.getKey()));
+            weights.add(e.getValue().asDouble());
+          }
+        });
+      }
+    } else {
+      statuses.add(200);
+      weights.add(1.0);
+    }
+    double total = weights.stream().mapToDouble(Double::doubleValue).sum();
+    if (errors.isEmpty() && total <= 0) {
+      errors.add(new PlanError(AT + ".statusMix", "the shares must add up to more than 0"));
+    }
+    int names = (int) number(n, "names", 1, 1_000_000, 10, errors);
+    int batchSize = (int) number(n, "batchSize", 100, 100_000, 10_000, errors);
+    Map<String, String> tags = new LinkedHashMap<>();
+    if (n.has("tags")) {
+      if (!n.get("tags").isObject()) {
+        errors.add(new PlanError(AT + ".tags", "must be an object of strings"));
+      } else {
+        n.get("tags").properties().forEach(e -> tags.put(e.getKey(), e.getValue().asText()));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidPlanException(errors);
+    }
+    double[] cumulative = new double[weights.size()];
+    double acc = 0;
+    for (int i = 0; i < cumulative.length; i++) {
+      acc += weights.get(i) / total;
+      cumulative[i] = acc;
+    }
+    return new Options(rate, duration, median.toNanos() / 1e6, p99.toNanos() / 1e6,
+        statuses.stream().mapToInt(Integer::intValue).toArray(), cumulative, names, tags, batchSize);
+  }
+
+  private static double number(JsonNode n, String field, double min, double max, double dflt, List<PlanError> errors) {
+    JsonNode v = n.get(field);
+    if (v == null) {
+      if (Double.isNaN(dflt)) {
+        errors.add(new PlanError(AT + "." + field, "\"" + field + "\" is required"));
+      }
+      return dflt;
+    }
+    if (!v.isNumber() || v.asDouble() < min || v.asDouble() > max) {
+      errors.add(new PlanError(AT + "." + field, "must be a number from " + (long) min + " to " + (long) max));
+      return dflt;
+    }
+    return v.asDouble();
+  }
+
+  private static Duration duration(JsonNode v, String at, Duration dflt, List<PlanError> errors) {
+    if (v == null) {
+      if (dflt == null) {
+        errors.add(new PlanError(at, "required, e.g. \"30s\""));
+      }
+      return dflt;
+    }
+    try {
+      Duration d = Durations.parse(v.asText());
+      if (d.isZero() || d.isNegative()) {
+        errors.add(new PlanError(at, "must be more than 0"));
+      }
+      return d;
+    } catch (IllegalArgumentException e) {
+      errors.add(new PlanError(at, e.getMessage()));
+      return dflt;
+    }
+  }
+
+  /** Log-normal latencies with the given median and p99, in microseconds, as a table to draw from. */
+  static long[] latencyTable(double medianMs, double p99Ms, long seed) {
+    double mu = Math.log(medianMs * 1000);
+    double sigma = medianMs == p99Ms ? 0 : (Math.log(p99Ms * 1000) - mu) / 2.3263478740408408;
+    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+    long[] t = new long[LATENCY_TABLE];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = Math.max(1, Math.round(Math.exp(mu + sigma * r.nextGaussian())));
+    }
+    return t;
+  }
+
+  /** Tag sets of every (name, status) pair, built once. */
+  static TagSet[][] tagSets(Map<String, String> planTags, Options o) {
+    TagSet[][] t = new TagSet[o.names()][o.statuses().length];
+    for (int i = 0; i < o.names(); i++) {
+      for (int s = 0; s < o.statuses().length; s++) {
+        TreeMap<String, String> m = new TreeMap<>(planTags);
+        m.putAll(o.tags());
+        int status = o.statuses()[s];
+        m.put("name", "synthetic-" + i);
+        m.put("method", "GET");
+        m.put("scenario", "synthetic");
+        m.put("group", "");
+        m.put("status", Integer.toString(status));
+        m.put("expected_response", Boolean.toString(status < 400));
+        if (status >= 400) {
+          m.put("error_code", Integer.toString(1000 + status));
+        }
+        t[i][s] = TagSet.of(m);
+      }
+    }
+    return t;
+  }
+
+  /** One run: emits its share of the rate until the duration is over or it is stopped. */
+  private static final class SyntheticRun implements PluginRun {
+    private final PluginContext c;
+    private final Options o;
+    private final double ratePerNano;
+    private volatile boolean stopping;
+    private volatile long emitted;
+
+    SyntheticRun(PluginContext c, Options o, double rate) {
+      this.c = c;
+      this.o = o;
+      this.ratePerNano = rate / 1e9;
+    }
+
+    @Override
+    public boolean run(long startNanos) throws InterruptedException {
+      while (!stopping && System.nanoTime() < startNanos) {
+        LockSupport.parkNanos(Math.min(startNanos - System.nanoTime(), 10_000_000L));
+      }
+      long[] latency = latencyTable(o.medianMs(), o.p99Ms(), c.seed());
+      TagSet[][] tags = tagSets(c.plan().tags(), o);
+      long total = (long) Math.floor(ratePerNano * o.duration().toNanos());
+      random = c.seed() | 1;
+      long lastUs = epochMicros();
+      while (!stopping && emitted < total) {
+        long due = Math.min(total, (long) (ratePerNano * (System.nanoTime() - startNanos)));
+        long n = due - emitted;
+        if (n <= 0) {
+          LockSupport.parkNanos(1_000_000L);
+          continue;
+        }
+        long nowUs = epochMicros();
+        int chunk = (int) Math.min(n, o.batchSize());
+        long fromUs = lastUs;
+        // The sink calls build on this thread, so the random state needs no synchronisation.
+        c.sink().batch(seq -> build(seq, chunk, fromUs, nowUs, latency, tags));
+        lastUs = nowUs;
+        emitted += chunk;
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+      }
+      return !stopping || emitted >= total;
+    }
+
+    private long random;
+
+    private long next() {
+      long x = random;
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+      random = x;
+      return x;
+    }
+
+    private dev.loadtest.schemas.sample.SampleBatch build(long seq, int chunk, long fromUs, long toUs, long[] latency,
+        TagSet[][] tags) {
+      SampleBatchBuilder b = new SampleBatchBuilder(c.testRunId(), c.sink().generatorId(), c.sink().loadZone(), seq,
+          fromUs);
+      int[][] ids = new int[tags.length][];
+      double[] cumulative = o.weights();
+      long span = Math.max(0, toUs - fromUs);
+      for (int k = 0; k < chunk; k++) {
+        long r = next();
+        int name = (int) Math.floorMod(r, (long) tags.length);
+        double u = (r >>> 11) * 0x1.0p-53;
+        int status = 0;
+        while (status < cumulative.length - 1 && u >= cumulative[status]) {
+          status++;
+        }
+        if (ids[name] == null) {
+          ids[name] = new int[cumulative.length];
+          java.util.Arrays.fill(ids[name], -1);
+        }
+        int tagSet = ids[name][status];
+        if (tagSet < 0) {
+          tagSet = ids[name][status] = b.tagSet(tags[name][status]);
+        }
+        long d = latency[(int) (next() & (LATENCY_TABLE - 1))];
+        long waiting = d * 9 / 10;
+        long receiving = d - waiting - d / 50;
+        b.addRequest(fromUs + span * k / chunk, tagSet, d, 0, 0, 0, d / 50, waiting, receiving, 180, 1_200,
+            o.statuses()[status] >= 400, 0);
+      }
+      return b.build();
+    }
+
+    @Override
+    public void stop() {
+      stopping = true;
+    }
+
+    @Override
+    public void abort() {
+      stopping = true;
+    }
+
+    @Override
+    public long iterations() {
+      return emitted;
+    }
+
+    @Override
+    public long droppedIterations() {
+      return 0;
+    }
+
+    @Override
+    public int activeVus() {
+      return 0;
+    }
+
+    private static long epochMicros() {
+      java.time.Instant now = java.time.Instant.now();
+      return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+  }
+}
