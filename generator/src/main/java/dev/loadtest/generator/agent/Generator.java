@@ -83,6 +83,12 @@ public final class Generator implements AutoCloseable {
    */
   public ActiveRun start(String testRunId, String planJson, ExecutionSegmentSequence sequence, int segment,
       long startAtMs, Map<String, String> env, Path baseDir, Consumer<RunReport> onEnd) {
+    return start(testRunId, planJson, sequence, segment, startAtMs, env, baseDir, null, onEnd);
+  }
+
+  ActiveRun start(String testRunId, String planJson, ExecutionSegmentSequence sequence, int segment,
+      long startAtMs, Map<String, String> env, Path baseDir, dev.loadtest.generator.sink.LocalStats stats,
+      Consumer<RunReport> onEnd) {
     TestPlan plan = PlanParser.parse(planJson);
     GeneratorPlugin plugin = plugins.get(plan.generator().plugin());
     if (plugin == null) {
@@ -93,6 +99,9 @@ public final class Generator implements AutoCloseable {
       throw new IllegalStateException("run " + testRunId + " is already running here");
     }
     BatchingSampleSink sink = new BatchingSampleSink(testRunId, config.generatorId(), config.loadZone(), publisher);
+    if (stats != null) {
+      sink.observe(stats);
+    }
     PluginRun run;
     try {
       run = plugin.prepare(new PluginContext(testRunId, plan, env, sequence, segment, sink, baseDir, this::http,
@@ -118,9 +127,15 @@ public final class Generator implements AutoCloseable {
   /** Runs a whole plan here (segment 0:1) from now, and returns when it is over. */
   public RunReport runLocal(String testRunId, String planJson, Map<String, String> env, Path baseDir)
       throws InterruptedException {
+    return runLocal(testRunId, planJson, env, baseDir, null);
+  }
+
+  /** As {@link #runLocal(String, String, Map, Path)}, tallying requests into {@code stats} as they happen. */
+  public RunReport runLocal(String testRunId, String planJson, Map<String, String> env, Path baseDir,
+      dev.loadtest.generator.sink.LocalStats stats) throws InterruptedException {
     CompletableFuture<RunReport> done = new CompletableFuture<>();
     ActiveRun r = start(testRunId, planJson, ExecutionSegmentSequence.whole(), 0, System.currentTimeMillis(), env,
-        baseDir, done::complete);
+        baseDir, stats, done::complete);
     try {
       return done.get();
     } catch (InterruptedException e) {

@@ -56,6 +56,7 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   private final AtomicLong batches = new AtomicLong();
   private final AtomicLong backpressureNanos = new AtomicLong();
   private final AtomicLong backpressureWaits = new AtomicLong();
+  private volatile LocalStats localStats;
   private final Thread flusher;
   private final Thread sender;
   private volatile boolean closed;
@@ -109,6 +110,10 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
     }
     recorded.incrementAndGet();
     requests.incrementAndGet();
+    LocalStats ls = localStats;
+    if (ls != null) {
+      ls.request(tags, t, failed);
+    }
     if (full != null) {
       toSend.add(full);
     }
@@ -150,6 +155,11 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
     recorded.addAndGet(b.size());
     requests.addAndGet(b.requests().size());
     toSend.add(b);
+  }
+
+  /** Also tallies requests into {@code stats} (for a local run's closing line). */
+  public void observe(LocalStats stats) {
+    this.localStats = stats;
   }
 
   public String testRunId() {

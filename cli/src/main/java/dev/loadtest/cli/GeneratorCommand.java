@@ -1,0 +1,192 @@
+package dev.loadtest.cli;
+
+import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.generator.agent.Generator;
+import dev.loadtest.generator.agent.GeneratorAgent;
+import dev.loadtest.generator.agent.GeneratorConfig;
+import dev.loadtest.generator.agent.RunReport;
+import dev.loadtest.generator.http.HttpOptions;
+import dev.loadtest.generator.sink.KafkaPublisher;
+import dev.loadtest.generator.sink.LocalStats;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.topics.Topics;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.NewTopic;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code loadtest generator}: a generator agent joining a cluster, or one running a plan on its own. */
+@Command(name = "generator", mixinStandardHelpOptions = true,
+    description = {"Run a load generator.",
+        "With --bootstrap and no --plan: an agent that joins the cluster (heartbeats on loadtest.generators,",
+        "assignments from loadtest.assignments) until Ctrl-C.",
+        "With --plan: run the whole plan here (segment 0:1, no coordinator), publish every sample to Kafka",
+        "(an embedded broker when --bootstrap is not given) and print a closing line.",
+        "Exit codes of a plan run: 0 finished, 104 invalid plan, 105 aborted, 1 error."})
+final class GeneratorCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+  String bootstrap;
+
+  @Option(names = "--zone", defaultValue = "local", description = "Load zone of this generator (default: ${DEFAULT-VALUE}).")
+  String zone;
+
+  @Option(names = "--id", description = "Generator id (default: host name and a random suffix).")
+  String id;
+
+  @Option(names = "--plan", paramLabel = "PLAN.json", description = "Run this plan here instead of joining a cluster.")
+  Path plan;
+
+  @Option(names = "--run-id", description = "Test run id of a --plan run (default: a random one).")
+  String runId;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Env values over the plan's (repeatable).")
+  Map<String, String> env = new LinkedHashMap<>();
+
+  @Option(names = "--trust-ca", paramLabel = "CA.pem", description = "Also trust the CA certificates of this PEM file.")
+  Path trustCa;
+
+  @Option(names = "--no-http2", description = "Speak HTTP/1.1 only (default: HTTP/2 when the server offers it over TLS).")
+  boolean noHttp2;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    String generatorId = id != null ? id : hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    HttpOptions http = HttpOptions.defaults();
+    if (trustCa != null) {
+      http = http.withTrustedCa(trustCa);
+    }
+    if (noHttp2) {
+      http = new HttpOptions(http.connectTimeout(), http.defaultTimeout(), http.maxRedirects(), false,
+          http.trustedCaPem(), http.maxBodyBytes(), http.userAgent());
+    }
+    if (plan == null && bootstrap == null) {
+      err.println("loadtest generator: give --bootstrap HOST:PORT to join a cluster, or --plan PLAN.json to run a plan");
+      return 2;
+    }
+    String planJson = null;
+    if (plan != null) {
+      try {
+        planJson = Files.readString(plan);
+        dev.loadtest.schemas.plan.PlanParser.parse(planJson);
+      } catch (IOException e) {
+        err.println("loadtest generator: cannot read " + plan + ": " + e.getMessage());
+        return 1;
+      } catch (InvalidPlanException e) {
+        printPlanErrors(err, e);
+        return 104;
+      }
+    }
+    EmbeddedKafka embedded = null;
+    String servers = bootstrap;
+    if (servers == null) {
+      out.println("Starting an embedded Kafka broker for the samples...");
+      out.flush();
+      embedded = EmbeddedKafka.start(Map.of());
+      embedded.createTopics(Topics.all().stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList());
+      servers = embedded.bootstrapServers();
+    }
+    GeneratorConfig config = new GeneratorConfig(generatorId, zone, servers, GeneratorConfig.of(generatorId, zone,
+        servers).capacityVus(), GeneratorConfig.DEFAULT_HEARTBEAT, http, Map.of());
+    try (KafkaPublisher publisher = new KafkaPublisher(servers, generatorId, Map.of());
+         Generator generator = new Generator(config, publisher)) {
+      return plan != null ? runPlan(generator, planJson, out, err) : runAgent(generator, out);
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  private void printPlanErrors(PrintWriter err, InvalidPlanException e) {
+    err.println("loadtest generator: " + plan + " is not a valid plan (" + e.errors().size() + " errors):");
+    for (PlanError pe : e.errors()) {
+      err.println("  " + pe.path() + ": " + pe.message());
+    }
+    err.flush();
+  }
+
+  private int runPlan(Generator generator, String json, PrintWriter out, PrintWriter err) throws InterruptedException {
+    String run = runId != null ? runId : "local-" + UUID.randomUUID().toString().substring(0, 8);
+    LocalStats stats = new LocalStats();
+    RunReport report;
+    Thread progress = Thread.ofVirtual().start(() -> {
+      try {
+        while (true) {
+          Thread.sleep(5_000);
+          out.println("  ... " + stats.snapshot());
+          out.flush();
+        }
+      } catch (InterruptedException e) {
+        // done
+      }
+    });
+    try {
+      out.printf("Run %s of %s on generator %s (%s)%n", run, plan, generator.config().generatorId(),
+          generator.config().loadZone());
+      out.flush();
+      report = generator.runLocal(run, json, env, plan.toAbsolutePath().getParent(), stats);
+    } catch (InvalidPlanException e) {
+      printPlanErrors(err, e); // the plug-in's own options, checked when the run is prepared
+      return 104;
+    } finally {
+      progress.interrupt();
+    }
+    out.printf("%s: %d iterations, %d dropped; %s%n", report.phase(), report.iterations(), report.droppedIterations(),
+        stats.snapshot());
+    out.printf("samples: %d recorded, %d delivered to Kafka, %d undelivered; back-pressure waits %d (%d ms)%n",
+        report.samples().recorded(), report.samples().delivered(), report.samples().undelivered(),
+        report.samples().backpressureWaits(), report.samples().backpressureNanos() / 1_000_000);
+    if (!report.message().isEmpty()) {
+      out.println("note: " + report.message());
+    }
+    out.flush();
+    return switch (report.phase()) {
+      case FINISHED -> report.samples().undelivered() > 0 ? 1 : 0;
+      case ABORTED -> 105;
+      default -> 1;
+    };
+  }
+
+  private int runAgent(Generator generator, PrintWriter out) throws Exception {
+    GeneratorAgent agent = new GeneratorAgent(generator, Path.of(".")).start();
+    out.printf("Generator %s (zone %s, %d cores, capacity %d VUs, plug-ins %s) joined %s; Ctrl-C to leave.%n",
+        generator.config().generatorId(), generator.config().loadZone(), Runtime.getRuntime().availableProcessors(),
+        generator.config().capacityVus(), generator.plugins(), generator.config().bootstrapServers());
+    out.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        agent.close();
+      } catch (Exception e) {
+        // leaving anyway
+      }
+      stopped.countDown();
+    }, "generator-stop"));
+    stopped.await();
+    return 0;
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+    } catch (IOException e) {
+      return "generator";
+    }
+  }
+}
