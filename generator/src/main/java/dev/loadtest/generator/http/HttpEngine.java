@@ -270,8 +270,9 @@ public final class HttpEngine implements AutoCloseable {
     long sending = Math.max(0, requestDone - writeFrom);
     long waiting = Math.max(0, responseBegin - Math.max(requestDone, writeFrom));
     long receiving = Math.max(0, end - responseBegin);
-    return new RequestTimings(us(sending + waiting + receiving), us(Math.max(0, blocked)), us(connecting), us(tls),
-        us(sending), us(waiting), us(receiving), bytesSent, bytesReceived);
+    // Duration is the sum of the rounded phases, so that the phases add up to it exactly, as in k6.
+    return new RequestTimings(us(sending) + us(waiting) + us(receiving), us(Math.max(0, blocked)), us(connecting),
+        us(tls), us(sending), us(waiting), us(receiving), bytesSent, bytesReceived);
   }
 
   private static long us(long nanos) {

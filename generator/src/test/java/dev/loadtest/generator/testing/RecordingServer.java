@@ -38,10 +38,35 @@ public final class RecordingServer implements AutoCloseable {
   private volatile long stallUntilNanos;
 
   public RecordingServer() throws Exception {
+    this(null, null);
+  }
+
+  /**
+   * A server on TLS with ALPN (HTTP/2 and HTTP/1.1) when given a PKCS12 key store, else on plain
+   * HTTP/1.1.
+   */
+  public RecordingServer(java.nio.file.Path keyStore, String password) throws Exception {
     QueuedThreadPool pool = new QueuedThreadPool(200, 8);
     pool.setName("recording-server");
     server = new Server(pool);
-    connector = new ServerConnector(server, 1, 1);
+    if (keyStore == null) {
+      connector = new ServerConnector(server, 1, 1);
+    } else {
+      var config = new org.eclipse.jetty.server.HttpConfiguration();
+      var secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
+      secure.setSniHostCheck(false);
+      config.addCustomizer(secure);
+      var h1 = new org.eclipse.jetty.server.HttpConnectionFactory(config);
+      var h2 = new org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory(config);
+      var alpn = new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory();
+      alpn.setDefaultProtocol(h1.getProtocol());
+      var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+      ssl.setKeyStorePath(keyStore.toString());
+      ssl.setKeyStorePassword(password);
+      ssl.setKeyStoreType("PKCS12");
+      var tls = new org.eclipse.jetty.server.SslConnectionFactory(ssl, alpn.getProtocol());
+      connector = new ServerConnector(server, 1, 1, tls, alpn, h2, h1);
+    }
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);
@@ -55,7 +80,8 @@ public final class RecordingServer implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + connector.getLocalPort();
+    return (connector.getDefaultProtocol().startsWith("SSL") ? "https" : "http") + "://127.0.0.1:"
+        + connector.getLocalPort();
   }
 
   public List<Seen> seen() {
