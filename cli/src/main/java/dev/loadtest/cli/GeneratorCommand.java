@@ -125,6 +125,7 @@ final class GeneratorCommand implements Callable<Integer> {
     String run = runId != null ? runId : "local-" + UUID.randomUUID().toString().substring(0, 8);
     LocalStats stats = new LocalStats();
     RunReport report;
+    long t0 = System.nanoTime();
     Thread progress = Thread.ofVirtual().start(() -> {
       try {
         while (true) {
@@ -147,10 +148,12 @@ final class GeneratorCommand implements Callable<Integer> {
     } finally {
       progress.interrupt();
     }
-    out.printf("%s: %d iterations, %d dropped; %s%n", report.phase(), report.iterations(), report.droppedIterations(),
-        stats.snapshot());
-    out.printf("samples: %d recorded, %d delivered to Kafka, %d undelivered; back-pressure waits %d (%d ms)%n",
-        report.samples().recorded(), report.samples().delivered(), report.samples().undelivered(),
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    out.printf("%s in %.1f s: %d iterations, %d dropped; %s%n", report.phase(), seconds, report.iterations(),
+        report.droppedIterations(), stats.snapshot());
+    out.printf("samples: %d recorded (%d requests), %d delivered to Kafka (%.0f/s), %d undelivered;"
+        + " back-pressure waits %d (%d ms)%n", report.samples().recorded(), report.samples().requests(),
+        report.samples().delivered(), report.samples().delivered() / seconds, report.samples().undelivered(),
         report.samples().backpressureWaits(), report.samples().backpressureNanos() / 1_000_000);
     if (!report.message().isEmpty()) {
       out.println("note: " + report.message());

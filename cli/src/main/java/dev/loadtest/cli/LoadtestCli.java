@@ -46,9 +46,25 @@ public final class LoadtestCli implements Callable<Integer> {
     @Option(names = "--clickhouse-url", description = "Use this ClickHouse server (http://HOST:8123/) instead of starting one.")
     String clickHouseUrl;
 
+    @Option(names = "--kafka-only", description = "Start only the Kafka broker with the system's topics (for generators and benchmarks).")
+    boolean kafkaOnly;
+
     @Override
     public Integer call() throws InterruptedException {
       PrintWriter out = spec.commandLine().getOut();
+      if (kafkaOnly) {
+        dev.loadtest.embedded.EmbeddedKafka kafka = dev.loadtest.embedded.EmbeddedKafka.start(java.util.Map.of());
+        kafka.createTopics(dev.loadtest.schemas.topics.Topics.all().stream()
+            .map(t -> new org.apache.kafka.clients.admin.NewTopic(t.name(), t.partitions(), (short) 1)).toList());
+        out.printf("Kafka bootstrap: %s (Kafka %s)%n", kafka.bootstrapServers(), dev.loadtest.embedded.EmbeddedKafka.version());
+        out.flush();
+        if (exit) {
+          kafka.close();
+          return 0;
+        }
+        awaitShutdown(kafka::close);
+        return 0;
+      }
       if (clickHouseUrl != null) {
         System.setProperty("loadtest.clickhouse.url", clickHouseUrl);
       }
@@ -78,13 +94,17 @@ public final class LoadtestCli implements Callable<Integer> {
       }
       out.println("Press Ctrl-C to stop.");
       out.flush();
+      awaitShutdown(stack::close);
+      return 0;
+    }
+
+    private static void awaitShutdown(Runnable close) throws InterruptedException {
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        stack.close();
+        close.run();
         stopped.countDown();
       }, "loadtest-up-stop"));
       stopped.await();
-      return 0;
     }
   }
 

@@ -74,8 +74,8 @@ public final class IterationRunner {
     long endNanos = System.nanoTime();
     try {
       SampleSink sink = sc.run().sink();
-      long nowUs = epochMicros();
-      TagSet t = sc.tags().with("group", "");
+      long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
+      TagSet t = sc.iterationTags();
       sink.point("iterations", MetricType.COUNTER, nowUs, t, 1);
       sink.point("iteration_duration", MetricType.TREND, nowUs, t, (endNanos - dueNanos) / 1e6);
     } catch (InterruptedException e) {
@@ -111,7 +111,7 @@ public final class IterationRunner {
         case CompiledStep.Group g -> {
           long t0 = System.nanoTime();
           runSteps(g.steps(), vu, lag);
-          vu.scenario().run().sink().point("group_duration", MetricType.TREND, epochMicros(), g.tags(),
+          vu.scenario().run().sink().point("group_duration", MetricType.TREND, dev.loadtest.generator.engine.EpochClock.nowMicros(), g.tags(),
               (System.nanoTime() - t0) / 1e6);
         }
       }
@@ -165,7 +165,7 @@ public final class IterationRunner {
     if (interrupted[0] != null) {
       throw interrupted[0];
     }
-    long nowUs = epochMicros();
+    long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
     JsonNode[] json = new JsonNode[1];
     for (CompiledStep.CompiledCheck c : r.checks()) {
       boolean ok = check(c, last, json);
@@ -228,8 +228,4 @@ public final class IterationRunner {
     };
   }
 
-  static long epochMicros() {
-    java.time.Instant now = java.time.Instant.now();
-    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
-  }
 }

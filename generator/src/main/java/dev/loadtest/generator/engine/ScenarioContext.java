@@ -19,6 +19,7 @@ public final class ScenarioContext {
   private final String name;
   private final Map<String, String> env;
   private final TagSet tags;
+  private final TagSet iterationTags;
   private final List<List<CompiledStep>> flows = new ArrayList<>();
   private final int[] cumulativeWeights;
 
@@ -38,6 +39,7 @@ public final class ScenarioContext {
     t.putAll(scenarioTags);
     t.put("scenario", name);
     this.tags = TagSet.of(t);
+    this.iterationTags = tags.with("group", "");
     this.cumulativeWeights = new int[exec.size()];
     int sum = 0;
     int i = 0;
@@ -70,6 +72,11 @@ public final class ScenarioContext {
 
   TagSet tags() {
     return tags;
+  }
+
+  /** The tags of {@code iterations} and {@code iteration_duration}: the scenario's, in the root group. */
+  TagSet iterationTags() {
+    return iterationTags;
   }
 
   /** The steps of the flow an iteration runs, chosen by the {@code exec} weights. */

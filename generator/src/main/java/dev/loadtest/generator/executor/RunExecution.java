@@ -145,7 +145,7 @@ public final class RunExecution {
     TagSet tags = TagSet.of(run.plan().tags());
     try {
       while (true) {
-        long now = ScenarioRunner.epochMicros();
+        long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
         run.sink().point("vus", MetricType.GAUGE, now, tags, activeVus());
         run.sink().point("vus_max", MetricType.GAUGE, now, tags, allocatedVus());
         Thread.sleep(1000);

@@ -180,7 +180,7 @@ public abstract class ScenarioRunner {
 
   protected void recordDropped(long count) throws InterruptedException {
     dropped.addAndGet(count);
-    context.run().sink().point("dropped_iterations", MetricType.COUNTER, epochMicros(),
+    context.run().sink().point("dropped_iterations", MetricType.COUNTER, dev.loadtest.generator.engine.EpochClock.nowMicros(),
         TagSet.of(java.util.Map.of("scenario", scenario.name())), count);
   }
 
@@ -221,8 +221,4 @@ public abstract class ScenarioRunner {
     }
   }
 
-  static long epochMicros() {
-    java.time.Instant now = java.time.Instant.now();
-    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
-  }
 }

@@ -15,7 +15,6 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -62,6 +61,8 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 public final class HttpEngine implements AutoCloseable {
   private final HttpClient client;
   private final HttpOptions options;
+  private static final int MAX_CACHED_URIS = 10_000;
+  private final java.util.concurrent.ConcurrentHashMap<String, URI> uris = new java.util.concurrent.ConcurrentHashMap<>();
 
   public HttpEngine(HttpOptions options) throws Exception {
     this.options = options;
@@ -77,7 +78,20 @@ public final class HttpEngine implements AutoCloseable {
         ? new HttpClientTransportDynamic(connector, HttpClientConnectionFactory.HTTP11,
             new ClientConnectionFactoryOverHTTP2.HTTP2(new HTTP2Client(connector)))
         : new HttpClientTransportDynamic(connector, HttpClientConnectionFactory.HTTP11);
+    // Our listeners never block (they stamp times, copy bytes and complete a future a VU waits on), so
+    // Jetty may run them on the selector thread: one hand-off per response instead of two.
+    if (!Boolean.getBoolean("loadtest.http.blockingListeners")) {
+      transport.setInvocationType(org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING);
+    }
     client = new HttpClient(transport);
+    // Jetty's threads only parse and hand results to VUs (virtual threads): a few suffice, and no reserved
+    // spinning threads, which on a small generator steal the core the VUs need.
+    org.eclipse.jetty.util.thread.QueuedThreadPool pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(
+        Integer.getInteger("loadtest.http.threads", Math.max(4, 2 * Runtime.getRuntime().availableProcessors())), 1);
+    pool.setReservedThreads(Integer.getInteger("loadtest.http.reservedThreads", 0));
+    pool.setName("http-client");
+    pool.setDaemon(true);
+    client.setExecutor(pool);
     client.setFollowRedirects(false);
     client.setHttpCookieStore(new HttpCookieStore.Empty());
     client.setUserAgentField(new HttpField(HttpHeader.USER_AGENT, options.userAgent()));
@@ -85,6 +99,9 @@ public final class HttpEngine implements AutoCloseable {
     client.setDestinationIdleTimeout(30_000);
     client.setIdleTimeout(60_000);
     client.getContentDecoderFactories().clear();
+    // Redirects are followed by execute() (a sample per hop); 401/407 challenges and 100-continue are
+    // the script's business, as in k6. Without handlers Jetty skips their lookup on every response.
+    client.getProtocolHandlers().clear();
     client.start();
   }
 
@@ -128,10 +145,7 @@ public final class HttpEngine implements AutoCloseable {
   public HttpResult execute(HttpCall call, VuSession session, Consumer<HttpResult> hop) throws InterruptedException {
     URI uri;
     try {
-      uri = URI.create(call.url());
-      if (uri.getHost() == null || !(uri.getScheme().equalsIgnoreCase("http") || uri.getScheme().equalsIgnoreCase("https"))) {
-        throw new IllegalArgumentException("not an http(s) URL with a host");
-      }
+      uri = uri(call.url());
     } catch (IllegalArgumentException e) {
       HttpResult r = failed(1020, "invalid URL: " + e.getMessage());
       hop.accept(r);
@@ -156,6 +170,21 @@ public final class HttpEngine implements AutoCloseable {
         body = null;
       }
     }
+  }
+
+  /** Parses a URL, remembering the URLs most tests repeat (a bounded number of them). */
+  private URI uri(String url) {
+    URI uri = uris.get(url);
+    if (uri == null) {
+      uri = URI.create(url);
+      if (uri.getHost() == null || !(uri.getScheme().equalsIgnoreCase("http") || uri.getScheme().equalsIgnoreCase("https"))) {
+        throw new IllegalArgumentException("not an http(s) URL with a host");
+      }
+      if (uris.size() < MAX_CACHED_URIS) {
+        uris.put(url, uri);
+      }
+    }
+    return uri;
   }
 
   private static boolean isRedirect(int status) {
@@ -190,7 +219,7 @@ public final class HttpEngine implements AutoCloseable {
     req.onRequestSuccess(r -> x.requestDoneNanos = System.nanoTime());
     Collector collector = new Collector(x, call.keepBody() ? options.maxBodyBytes() : 0);
     x.sendNanos = System.nanoTime();
-    long startUs = epochMicros();
+    long startUs = dev.loadtest.generator.engine.EpochClock.microsAt(x.sendNanos);
     req.send(collector);
     Result result;
     try {
@@ -279,13 +308,9 @@ public final class HttpEngine implements AutoCloseable {
     return (nanos + 500) / 1000;
   }
 
-  static long epochMicros() {
-    Instant now = Instant.now();
-    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
-  }
 
   private static HttpResult failed(int code, String error) {
-    long now = epochMicros();
+    long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
     return new HttpResult(0, code, error, "", List.of(), null, now,
         new RequestTimings(0, 0, 0, 0, 0, 0, 0, 0, 0));
   }

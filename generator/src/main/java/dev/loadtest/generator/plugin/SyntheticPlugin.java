@@ -217,7 +217,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       TagSet[][] tags = tagSets(c.plan().tags(), o);
       long total = (long) Math.floor(ratePerNano * o.duration().toNanos());
       random = c.seed() | 1;
-      long lastUs = epochMicros();
+      long lastUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
       while (!stopping && emitted < total) {
         long due = Math.min(total, (long) (ratePerNano * (System.nanoTime() - startNanos)));
         long n = due - emitted;
@@ -225,7 +225,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
           LockSupport.parkNanos(1_000_000L);
           continue;
         }
-        long nowUs = epochMicros();
+        long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
         int chunk = (int) Math.min(n, o.batchSize());
         long fromUs = lastUs;
         // The sink calls build on this thread, so the random state needs no synchronisation.
@@ -307,9 +307,5 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       return 0;
     }
 
-    private static long epochMicros() {
-      java.time.Instant now = java.time.Instant.now();
-      return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
-    }
   }
 }

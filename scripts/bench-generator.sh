@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks of the generator, printing their figures (see the README):
+#   throughput  requests/s against nginx's fixed 100-byte 200 on 127.0.0.1 (generator pinned to CPU 0,
+#               nginx and the Kafka broker to CPU 1, 50 connections, 20 s), our generator (every sample to
+#               the broker) next to wrk, hey and Gatling run the same way; median of RUNS runs.
+#   memory      50,000 closed-model VUs thinking 1-5 s: heap (after a full GC) and RSS per VU.
+#   synthetic   request samples/s the synthetic plug-in produces into Kafka from one core.
+# Usage: scripts/bench-generator.sh [throughput|memory|synthetic|all]   (RUNS=3 SECONDS_PER_RUN=20)
+# Needs: nginx, wrk, hey (Debian packages; installed here when missing and running as root).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+what="${1:-all}"
+RUNS="${RUNS:-3}"
+SECS="${SECONDS_PER_RUN:-20}"
+CONN=50
+. "$root/.mvn/find-jdk.sh"
+
+need=()
+for tool in nginx:nginx-light wrk:wrk hey:hey taskset:util-linux; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${tool%%:*}" ] || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+  else
+    echo "bench-generator: missing ${need[*]}; install with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+
+"$root/mvnw" -q -B -DskipTests package -pl cli -am
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+mkdir -p "$work/nginx/tmp"
+cp "$root/benchmarks/generator/nginx.conf" "$work/nginx/nginx.conf"
+taskset -c 1 "$NGINX" -p "$work/nginx" -c nginx.conf -g 'daemon off;' 2> "$work/nginx.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18080/ && break; sleep 0.1; done
+curl -sf http://127.0.0.1:18080/ | wc -c | xargs -I{} echo "nginx on 127.0.0.1:18080 serves {} bytes (CPU 1)"
+
+loadtest() { "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli "$@"; }
+JVM_OPTS="-XX:+UseParallelGC"
+start_broker() {
+  [ -n "${BOOTSTRAP:-}" ] && return 0
+  taskset -c 1 "$JAVA_HOME/bin/java" -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli \
+    up --kafka-only > "$work/kafka.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do grep -q 'Kafka bootstrap' "$work/kafka.log" && break; sleep 0.1; done
+  BOOTSTRAP="$(sed -n 's/^Kafka bootstrap: \([^ ]*\).*/\1/p' "$work/kafka.log")"
+  [ -n "$BOOTSTRAP" ] || { echo "the Kafka broker did not start:"; cat "$work/kafka.log"; exit 1; }
+  echo "Kafka broker at $BOOTSTRAP (CPU 1)"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+throughput() {
+  start_broker
+  local plan="$work/throughput-plan.json"
+  sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/throughput-plan.json" > "$plan"
+  echo "== throughput: $CONN connections, ${SECS} s, median of $RUNS (tool on CPU 0) =="
+  : > "$work/ours"; : > "$work/wrk"; : > "$work/hey"; : > "$work/gatling"
+  for i in $(seq "$RUNS"); do
+    taskset -c 0 wrk -t1 -c"$CONN" -d"${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/wrk"
+    taskset -c 0 hey -c "$CONN" -z "${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/hey"
+    taskset -c 0 "$root/mvnw" -q -B -f "$root/benchmarks/gatling/pom.xml" gatling:test -Dconnections="$CONN" \
+      -Dseconds="$SECS" -Dtarget=http://127.0.0.1:18080/ > "$work/gatling.log" 2>&1 || { tail -20 "$work/gatling.log"; exit 1; }
+    # Gatling prints cumulative counts every 5 s; the last "> Global" line holds the whole run's total.
+    awk -F'|' '/^> Global/ {gsub(/[^0-9]/,"",$2); n=$2} END {print n/'"$SECS"'}' "$work/gatling.log" >> "$work/gatling"
+    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
+      dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench > "$work/ours.log" 2>&1 \
+      || { cat "$work/ours.log"; exit 1; }
+    grep -E '^(FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
+    awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
+    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours") req/s"
+  done
+  local o w h g
+  o=$(median < "$work/ours"); w=$(median < "$work/wrk"); h=$(median < "$work/hey"); g=$(median < "$work/gatling")
+  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f\n' "$o" "$w" "$h" "$g"
+  awk -v o="$o" -v w="$w" -v h="$h" -v g="$g" 'BEGIN {printf "ours/wrk %.2fx (target >= 0.5)  ours/hey %.2fx  ours/gatling %.2fx (target >= 1.0)\n", o/w, o/h, o/g}'
+}
+
+memory() {
+  start_broker
+  echo "== memory: 50,000 closed-model VUs, 1-5 s think time =="
+  "$JAVA_HOME/bin/java" -XX:+UseParallelGC -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli \
+    generator --plan "$root/benchmarks/generator/memory-plan.json" --bootstrap "$BOOTSTRAP" --id bench-mem > "$work/mem.log" 2>&1 &
+  local pid=$! ; pids+=($pid)
+  sleep 3
+  "$JAVA_HOME/bin/jcmd" "$pid" GC.run >/dev/null
+  local heap0 rss0 heap1 rss1
+  heap0=$("$JAVA_HOME/bin/jcmd" "$pid" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i ~ /used/) {v=$(i+1); sub(/K,?/,"",v); print v; exit}}')
+  rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  sleep 45   # the ramp to 50,000 VUs takes 25 s; measure on the plateau
+  "$JAVA_HOME/bin/jcmd" "$pid" GC.run >/dev/null
+  heap1=$("$JAVA_HOME/bin/jcmd" "$pid" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i ~ /used/) {v=$(i+1); sub(/K,?/,"",v); print v; exit}}')
+  rss1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  wait "$pid" || true
+  grep -E '^(FINISHED|ABORTED|samples)|requests \(' "$work/mem.log" | tail -3
+  awk -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" 'BEGIN {
+    printf "heap after full GC: %.0f MB -> %.0f MB; RSS %.0f MB -> %.0f MB\n", h0/1024, h1/1024, r0/1024, r1/1024;
+    printf "per VU: heap %.1f KB, RSS %.1f KB (target <= 20 KB)\n", (h1-h0)/50000, (r1-r0)/50000 }'
+}
+
+synthetic() {
+  start_broker
+  echo "== synthetic: request samples/s into Kafka from one core (CPU 0) =="
+  local plan="$work/synthetic-plan.json"
+  sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/synthetic-plan.json" > "$plan"
+  : > "$work/syn"
+  for i in $(seq "$RUNS"); do
+    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
+      dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench-syn > "$work/syn.log" 2>&1 \
+      || { cat "$work/syn.log"; exit 1; }
+    grep -E '^samples' "$work/syn.log" | sed 's/^/    /'
+    sed -n 's/.*delivered to Kafka (\([0-9]*\)\/s).*/\1/p' "$work/syn.log" >> "$work/syn"
+    echo "  run $i: $(tail -1 "$work/syn") samples/s"
+  done
+  printf 'median: %.0f request samples/s delivered (target >= 1,000,000)\n' "$(median < "$work/syn")"
+}
+
+case "$what" in
+  throughput) throughput ;;
+  memory) memory ;;
+  synthetic) synthetic ;;
+  all) throughput; memory; synthetic ;;
+  *) echo "usage: $0 [throughput|memory|synthetic|all]" >&2; exit 2 ;;
+esac
