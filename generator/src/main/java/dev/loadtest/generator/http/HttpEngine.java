@@ -38,6 +38,7 @@ import org.eclipse.jetty.client.transport.HttpClientConnectionFactory;
 import org.eclipse.jetty.client.transport.HttpClientTransportDynamic;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.client.transport.ClientConnectionFactoryOverHTTP2;
@@ -156,8 +157,8 @@ public final class HttpEngine implements AutoCloseable {
     for (int redirects = 0; ; redirects++) {
       HttpResult r = exchange(method, uri, call.headers(), body, call, session);
       hop.accept(r);
-      String location = r.header("Location");
-      if (redirects >= options.maxRedirects() || location == null || !isRedirect(r.status())) {
+      String location = isRedirect(r.status()) ? r.header("Location") : null;
+      if (redirects >= options.maxRedirects() || location == null) {
         return r;
       }
       try {
@@ -187,6 +188,15 @@ public final class HttpEngine implements AutoCloseable {
     return uri;
   }
 
+  private static String hostHeader(URI uri) {
+    int port = uri.getPort();
+    boolean defaultPort = port < 0 || port == 80 && "http".equalsIgnoreCase(uri.getScheme())
+        || port == 443 && "https".equalsIgnoreCase(uri.getScheme());
+    String host = uri.getHost().indexOf(':') >= 0 && !uri.getHost().startsWith("[") ? "[" + uri.getHost() + "]"
+        : uri.getHost();
+    return defaultPort ? host : host + ":" + port;
+  }
+
   private static boolean isRedirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
   }
@@ -198,9 +208,15 @@ public final class HttpEngine implements AutoCloseable {
     Request req = client.newRequest(uri).method(method).tag(session)
         .timeout(call.timeout().toMillis(), TimeUnit.MILLISECONDS);
     boolean hasCookieHeader = false;
+    boolean hasHost = false;
     for (String[] h : headers) {
       req.headers(f -> f.add(h[0], h[1]));
       hasCookieHeader |= h[0].equalsIgnoreCase("Cookie");
+      hasHost |= h[0].equalsIgnoreCase("Host");
+    }
+    if (!hasHost) {
+      // Given here, Jetty does not rebuild and re-parse the request URI to make it (a hot spot).
+      req.headers(f -> f.add(HttpHeader.HOST, hostHeader(uri)));
     }
     CookieJar jar = session.cookiesOrNull();
     String cookie = jar == null || hasCookieHeader ? null : jar.headerFor(uri);
@@ -210,14 +226,8 @@ public final class HttpEngine implements AutoCloseable {
     if (body != null) {
       req.body(new BytesRequestContent(body));
     }
-    long[] sent = new long[1];
-    req.onRequestBegin(r -> x.beginNanos = System.nanoTime());
-    req.onRequestCommit(r -> {
-      x.commitNanos = System.nanoTime();
-      sent[0] = headerBytes(r);
-    });
-    req.onRequestSuccess(r -> x.requestDoneNanos = System.nanoTime());
     Collector collector = new Collector(x, call.keepBody() ? options.maxBodyBytes() : 0);
+    req.onRequestListener(collector);
     x.sendNanos = System.nanoTime();
     long startUs = dev.loadtest.generator.engine.EpochClock.microsAt(x.sendNanos);
     req.send(collector);
@@ -233,13 +243,13 @@ public final class HttpEngine implements AutoCloseable {
       session.current = null;
     }
     Response resp = result.getResponse();
-    List<String[]> respHeaders = new ArrayList<>();
+    HttpFields respHeaders = HttpFields.EMPTY;
     long received = 0;
     int status = result.getFailure() == null || resp != null && resp.getStatus() > 0 ? resp.getStatus() : 0;
     if (status > 0) {
       received = 17 + (resp.getReason() == null ? 0 : resp.getReason().length());
-      for (HttpField f : resp.getHeaders()) {
-        respHeaders.add(new String[] {f.getName(), f.getValue()});
+      respHeaders = resp.getHeaders().asImmutable();
+      for (HttpField f : respHeaders) {
         received += f.getName().length() + 4L + (f.getValue() == null ? 0 : f.getValue().length());
       }
       received += 2 + collector.contentBytes;
@@ -248,7 +258,7 @@ public final class HttpEngine implements AutoCloseable {
         session.cookies().store(uri, setCookies);
       }
     }
-    long bytesSent = sent[0] + (body == null || x.commitNanos == 0 ? 0 : body.length);
+    long bytesSent = collector.headerBytes + (body == null || x.commitNanos == 0 ? 0 : body.length);
     int errorCode = 0;
     String error = null;
     if (result.getFailure() != null && status == 0) {
@@ -311,7 +321,7 @@ public final class HttpEngine implements AutoCloseable {
 
   private static HttpResult failed(int code, String error) {
     long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
-    return new HttpResult(0, code, error, "", List.of(), null, now,
+    return new HttpResult(0, code, error, "", HttpFields.EMPTY, null, now,
         new RequestTimings(0, 0, 0, 0, 0, 0, 0, 0, 0));
   }
 
@@ -363,18 +373,38 @@ public final class HttpEngine implements AutoCloseable {
     client.stop();
   }
 
-  /** Collects the response's moments and, when asked to, its body (up to a limit). */
-  private static final class Collector implements Response.Listener {
+  /**
+   * Stamps the moments of the request and the response and collects, when asked to, the body (up to a
+   * limit). One object per exchange serves as every listener.
+   */
+  private static final class Collector implements Request.Listener, Response.Listener {
     final CompletableFuture<Result> done = new CompletableFuture<>();
     private final Exchange x;
     private final int maxKeep;
     byte[] kept;
     int keptLength;
     long contentBytes;
+    long headerBytes;
 
     Collector(Exchange x, int maxKeep) {
       this.x = x;
       this.maxKeep = maxKeep;
+    }
+
+    @Override
+    public void onBegin(Request request) {
+      x.beginNanos = System.nanoTime();
+    }
+
+    @Override
+    public void onCommit(Request request) {
+      x.commitNanos = System.nanoTime();
+      headerBytes = headerBytes(request);
+    }
+
+    @Override
+    public void onSuccess(Request request) {
+      x.requestDoneNanos = System.nanoTime();
     }
 
     @Override

@@ -2,9 +2,8 @@ package dev.loadtest.generator.http;
 
 import dev.loadtest.generator.sink.SampleSink.RequestTimings;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import org.eclipse.jetty.http.HttpFields;
 
 /**
  * The outcome of one HTTP exchange (one hop of a redirect chain).
@@ -15,7 +14,7 @@ import java.util.Locale;
  * @param error what went wrong, for logs (never contains the URL, which may hold secrets)
  * @param startUs epoch microseconds when the VU sent the request
  */
-public record HttpResult(int status, int errorCode, String error, String protocol, List<String[]> headers,
+public record HttpResult(int status, int errorCode, String error, String protocol, HttpFields headers,
     byte[] body, long startUs, RequestTimings timings) {
 
   public boolean isNetworkError() {
@@ -24,22 +23,11 @@ public record HttpResult(int status, int errorCode, String error, String protoco
 
   /** The first value of a header (case-insensitive name), or null. */
   public String header(String name) {
-    for (String[] h : headers) {
-      if (h[0].equalsIgnoreCase(name)) {
-        return h[1];
-      }
-    }
-    return null;
+    return headers.get(name);
   }
 
   public List<String> headers(String name) {
-    List<String> values = new ArrayList<>();
-    for (String[] h : headers) {
-      if (h[0].toLowerCase(Locale.ROOT).equals(name.toLowerCase(Locale.ROOT))) {
-        values.add(h[1]);
-      }
-    }
-    return values;
+    return headers.getValuesList(name);
   }
 
   public String bodyText() {

@@ -107,6 +107,29 @@ class ScenarioEngineTest {
   }
 
   @Test
+  void failuresAreLoggedWithoutTheSecretsTheRequestCarried() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    int closed;
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = socket.getLocalPort();
+    }
+    String steps = """
+        [{"request": {"url": "http://127.0.0.1:%d/login?token=${ENV.TOKEN}", "name": "login",
+            "headers": {"Authorization": "Bearer ${ENV.TOKEN}"}}},
+         {"request": {"url": "${ENV.BASE}/products/${ENV.TOKEN}/${missing}", "name": "later"}}]
+        """.formatted(closed);
+    String logs;
+    try (var log = new dev.loadtest.generator.testing.CapturedLog()) {
+      Runs.runWhole(plan(1, 1, steps, ""), Map.of(), http, sink);
+      logs = log.text();
+    }
+    assertTrue(logs.contains("login") && logs.contains("1212"), "the failure is logged: " + logs);
+    assertTrue(logs.contains("${missing}"), "the missing variable is named: " + logs);
+    assertFalse(logs.contains("s3cret"), "no secret in the logs: " + logs);
+    assertEquals("1212", sink.requests.get(0).tag("error_code"));
+  }
+
+  @Test
   void redirectsAreFollowedWithOneSamplePerHop() throws Exception {
     CollectingSink sink = new CollectingSink();
     Runs.runWhole(plan(1, 1, """
