@@ -83,26 +83,39 @@ throughput() {
   awk -v o="$o" -v w="$w" -v h="$h" -v g="$g" 'BEGIN {printf "ours/wrk %.2fx (target >= 0.5)  ours/hey %.2fx  ours/gatling %.2fx (target >= 1.0)\n", o/w, o/h, o/g}'
 }
 
-memory() {
-  start_broker
-  echo "== memory: 50,000 closed-model VUs, 1-5 s think time =="
-  "$JAVA_HOME/bin/java" -XX:+UseParallelGC -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli \
-    generator --plan "$root/benchmarks/generator/memory-plan.json" --bootstrap "$BOOTSTRAP" --id bench-mem > "$work/mem.log" 2>&1 &
+# One memory run: $1 VUs, $2 extra generator options, $3 label. Heap is capped (-Xmx1g) so that RSS
+# counts what the VUs need, not a heap the JVM grew because it could.
+memory_run() {
+  local vus="$1" opts="$2" label="$3" plan="$work/memory-$1.json"
+  sed "s/50000/$vus/g" "$root/benchmarks/generator/memory-plan.json" > "$plan"
+  "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx1g -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli \
+    generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench-mem $opts > "$work/mem.log" 2>&1 &
   local pid=$! ; pids+=($pid)
   sleep 3
-  "$JAVA_HOME/bin/jcmd" "$pid" GC.run >/dev/null
   local heap0 rss0 heap1 rss1
-  heap0=$("$JAVA_HOME/bin/jcmd" "$pid" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i ~ /used/) {v=$(i+1); sub(/K,?/,"",v); print v; exit}}')
-  rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-  sleep 45   # the ramp to 50,000 VUs takes 25 s; measure on the plateau
-  "$JAVA_HOME/bin/jcmd" "$pid" GC.run >/dev/null
-  heap1=$("$JAVA_HOME/bin/jcmd" "$pid" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i ~ /used/) {v=$(i+1); sub(/K,?/,"",v); print v; exit}}')
-  rss1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  heap0=$(heap_used "$pid"); rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+  sleep 45   # the ramp takes 25 s; measure on the plateau
+  heap1=$(heap_used "$pid"); rss1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   wait "$pid" || true
-  grep -E '^(FINISHED|ABORTED|samples)|requests \(' "$work/mem.log" | tail -3
-  awk -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" 'BEGIN {
-    printf "heap after full GC: %.0f MB -> %.0f MB; RSS %.0f MB -> %.0f MB\n", h0/1024, h1/1024, r0/1024, r1/1024;
-    printf "per VU: heap %.1f KB, RSS %.1f KB (target <= 20 KB)\n", (h1-h0)/50000, (r1-r0)/50000 }'
+  echo "-- $label: $vus VUs"
+  grep -E '^(FINISHED|ABORTED|samples)' "$work/mem.log" | cut -c1-160 | sed 's/^/    /'
+  awk -v n="$vus" -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" 'BEGIN {
+    printf "    heap after full GC: %.0f MB -> %.0f MB; RSS %.0f MB -> %.0f MB\n", h0/1024, h1/1024, r0/1024, r1/1024;
+    printf "    per VU: heap %.1f KB, RSS %.1f KB (target <= 20 KB)\n", (h1-h0)/n, (r1-r0)/n }'
+}
+heap_used() {
+  "$JAVA_HOME/bin/jcmd" "$1" GC.run >/dev/null
+  "$JAVA_HOME/bin/jcmd" "$1" GC.heap_info | awk '/used/ {for (i=1;i<=NF;i++) if ($i ~ /used/) {v=$(i+1); sub(/K,?/,"",v); print v; exit}}'
+}
+
+memory() {
+  start_broker
+  echo "== memory: closed-model VUs thinking 1-5 s =="
+  local fds; fds=$(ulimit -n)
+  memory_run 50000 "--shared-connections 64" "VUs sharing 64 connections (VU state only)"
+  # Own connections cost a file descriptor each; this machine allows $fds per process.
+  local own=$(( fds > 20000 ? 50000 : fds - 2000 ))
+  memory_run "$own" "" "every VU with its own connection (k6's default)"
 }
 
 synthetic() {

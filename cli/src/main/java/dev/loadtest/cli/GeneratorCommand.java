@@ -59,6 +59,11 @@ final class GeneratorCommand implements Callable<Integer> {
   @Option(names = "--trust-ca", paramLabel = "CA.pem", description = "Also trust the CA certificates of this PEM file.")
   Path trustCa;
 
+  @Option(names = "--shared-connections", paramLabel = "N", description = {"VUs share at most N connections per host"
+      + " (as Gatling's shareConnections) instead of each VU having its own (k6's default).",
+      "For very many VUs or scarce file descriptors."})
+  int sharedConnections;
+
   @Option(names = "--no-http2", description = "Speak HTTP/1.1 only (default: HTTP/2 when the server offers it over TLS).")
   boolean noHttp2;
 
@@ -72,8 +77,10 @@ final class GeneratorCommand implements Callable<Integer> {
       http = http.withTrustedCa(trustCa);
     }
     if (noHttp2) {
-      http = new HttpOptions(http.connectTimeout(), http.defaultTimeout(), http.maxRedirects(), false,
-          http.trustedCaPem(), http.maxBodyBytes(), http.userAgent());
+      http = http.withHttp2(false);
+    }
+    if (sharedConnections > 0) {
+      http = http.withSharedConnections(sharedConnections);
     }
     if (plan == null && bootstrap == null) {
       err.println("loadtest generator: give --bootstrap HOST:PORT to join a cluster, or --plan PLAN.json to run a plan");

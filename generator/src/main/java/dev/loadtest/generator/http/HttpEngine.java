@@ -99,6 +99,10 @@ public final class HttpEngine implements AutoCloseable {
     // A VU's destination is dropped once idle, so departed VUs do not pile up.
     client.setDestinationIdleTimeout(30_000);
     client.setIdleTimeout(60_000);
+    if (options.sharedConnections() > 0) {
+      client.setMaxConnectionsPerDestination(options.sharedConnections());
+      client.setMaxRequestsQueuedPerDestination(1_000_000);
+    }
     client.getContentDecoderFactories().clear();
     // Redirects are followed by execute() (a sample per hop); 401/407 challenges and 100-continue are
     // the script's business, as in k6. Without handlers Jetty skips their lookup on every response.
@@ -205,8 +209,10 @@ public final class HttpEngine implements AutoCloseable {
       VuSession session) throws InterruptedException {
     Exchange x = new Exchange();
     session.current = x;
-    Request req = client.newRequest(uri).method(method).tag(session)
-        .timeout(call.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    Request req = client.newRequest(uri).method(method).timeout(call.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    if (options.sharedConnections() == 0) {
+      req.tag(session); // the VU's own destination, so its own connections
+    }
     boolean hasCookieHeader = false;
     boolean hasHost = false;
     for (String[] h : headers) {

@@ -71,13 +71,26 @@ class HttpEngineTest {
 
   @Test
   void http11OnlyWhenHttp2IsOff() throws Exception {
-    HttpOptions d = HttpOptions.defaults().withTrustedCa(ca.caPem());
-    HttpOptions h1 = new HttpOptions(d.connectTimeout(), d.defaultTimeout(), d.maxRedirects(), false, d.trustedCaPem(),
-        d.maxBodyBytes(), d.userAgent());
+    HttpOptions h1 = HttpOptions.defaults().withTrustedCa(ca.caPem()).withHttp2(false);
     try (HttpEngine http = new HttpEngine(h1)) {
       HttpResult r = get(http, new VuSession(1), tls.baseUrl() + "/products", new ArrayList<>());
       assertEquals("HTTP/1.1", r.protocol());
       assertTrue(r.timings().tlsHandshakingUs() > 0, r.timings().toString());
+    }
+  }
+
+  @Test
+  void sharedConnectionsServeManyVusFromOnePool() throws Exception {
+    plain.clear();
+    try (HttpEngine http = new HttpEngine(HttpOptions.defaults().withSharedConnections(2))) {
+      for (int vu = 1; vu <= 20; vu++) {
+        HttpResult r = get(http, new VuSession(vu), plain.baseUrl() + "/products", new ArrayList<>());
+        assertEquals(200, r.status());
+      }
+      long distinctClientPorts = plain.seen().stream().map(s -> s.headers().get("x-client-port")).distinct().count();
+      assertEquals(20, plain.seen().size());
+      assertTrue(distinctClientPorts <= 2, "20 VUs, one after another, used at most 2 connections, not "
+          + distinctClientPorts);
     }
   }
 

@@ -106,6 +106,8 @@ public final class RecordingServer implements AutoCloseable {
     String body = Content.Source.asString(request, StandardCharsets.UTF_8);
     Map<String, String> headers = new ConcurrentHashMap<>();
     request.getHeaders().forEach(f -> headers.put(f.getLowerCaseName(), f.getValue()));
+    // Which connection it came on, for tests of connection reuse.
+    headers.put("x-client-port", Integer.toString(Request.getRemotePort(request)));
     seen.add(new Seen(request.getMethod(), path, Map.copyOf(headers), body, System.nanoTime()));
     String method = request.getMethod();
     String cookie = request.getHeaders().get(HttpHeader.COOKIE);
