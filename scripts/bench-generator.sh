@@ -29,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-"$root/mvnw" -q -B -DskipTests package -pl cli -am
+"$root/mvnw" -q -B -DskipTests package -pl cli,benchmarks -am
 work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -62,7 +62,7 @@ throughput() {
   local plan="$work/throughput-plan.json"
   sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/throughput-plan.json" > "$plan"
   echo "== throughput: $CONN connections, ${SECS} s, median of $RUNS (tool on CPU 0) =="
-  : > "$work/ours"; : > "$work/wrk"; : > "$work/hey"; : > "$work/gatling"
+  : > "$work/ours"; : > "$work/wrk"; : > "$work/hey"; : > "$work/gatling"; : > "$work/floor"
   for i in $(seq "$RUNS"); do
     taskset -c 0 wrk -t1 -c"$CONN" -d"${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/wrk"
     taskset -c 0 hey -c "$CONN" -z "${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/hey"
@@ -74,12 +74,16 @@ throughput() {
       dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench > "$work/ours.log" 2>&1 \
       || { cat "$work/ours.log"; exit 1; }
     grep -E '^(FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
+    # The floor: Jetty HttpClient alone, VUs as virtual threads, no samples and no Kafka.
+    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/benchmarks/target/benchmarks.jar" \
+      dev.loadtest.benchmarks.JettyFloor vt http://127.0.0.1:18080/ "$CONN" "$SECS" | awk '{print $2}' >> "$work/floor"
     awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
-    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours") req/s"
+    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (jetty+vt floor $(tail -1 "$work/floor")) req/s"
   done
-  local o w h g
+  local o w h g f
   o=$(median < "$work/ours"); w=$(median < "$work/wrk"); h=$(median < "$work/hey"); g=$(median < "$work/gatling")
-  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f\n' "$o" "$w" "$h" "$g"
+  f=$(median < "$work/floor")
+  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f | jetty+vt alone %.0f\n' "$o" "$w" "$h" "$g" "$f"
   awk -v o="$o" -v w="$w" -v h="$h" -v g="$g" 'BEGIN {printf "ours/wrk %.2fx (target >= 0.5)  ours/hey %.2fx  ours/gatling %.2fx (target >= 1.0)\n", o/w, o/h, o/g}'
 }
 
