@@ -96,42 +96,45 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   @Override
   public void request(long startUs, TagSet tags, RequestTimings t, boolean failed, int vu) throws InterruptedException {
     acquire(1);
-    SampleBatch full = null;
+    SampleBatch full;
     lock.lock();
     try {
       builder.addRequest(startUs, builder.tagSet(tags), t.durationUs(), t.blockedUs(), t.connectingUs(),
           t.tlsHandshakingUs(), t.sendingUs(), t.waitingUs(), t.receivingUs(), t.bytesSent(), t.bytesReceived(),
           failed, vu);
-      if (builder.size() >= maxBatchSamples) {
-        full = swap();
-      }
+      full = takeIfFull();
     } finally {
       lock.unlock();
     }
-    recorded.incrementAndGet();
     requests.incrementAndGet();
     LocalStats ls = localStats;
     if (ls != null) {
       ls.request(tags, t, failed);
     }
-    if (full != null) {
-      toSend.add(full);
-    }
+    added(full);
   }
 
   @Override
   public void point(String metric, MetricType type, long timeUs, TagSet tags, double value) throws InterruptedException {
     acquire(1);
-    SampleBatch full = null;
+    SampleBatch full;
     lock.lock();
     try {
       builder.addPoint(builder.metric(metric, type), timeUs, builder.tagSet(tags), value);
-      if (builder.size() >= maxBatchSamples) {
-        full = swap();
-      }
+      full = takeIfFull();
     } finally {
       lock.unlock();
     }
+    added(full);
+  }
+
+  /** Under the lock: the current batch when it is full (a new one is opened), else null. */
+  private SampleBatch takeIfFull() {
+    return builder.size() >= maxBatchSamples ? swap() : null;
+  }
+
+  /** Outside the lock, after one sample was added: counts it and sends a batch it filled. */
+  private void added(SampleBatch full) {
     recorded.incrementAndGet();
     if (full != null) {
       toSend.add(full);

@@ -4,43 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loadtest.generator.http.HttpEngine;
-import dev.loadtest.generator.http.HttpOptions;
 import dev.loadtest.generator.testing.CollectingSink;
+import dev.loadtest.generator.testing.LocalServerTest;
 import dev.loadtest.generator.testing.RecordingServer;
 import dev.loadtest.generator.testing.Runs;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The scenario engine against a real HTTP server on 127.0.0.1. */
 @Timeout(60)
-class ScenarioEngineTest {
-  static RecordingServer server;
-  static HttpEngine http;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = new RecordingServer();
-    http = new HttpEngine(HttpOptions.defaults());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    http.close();
-    server.close();
-  }
-
-  @BeforeEach
-  void clear() {
-    server.clear();
-  }
+class ScenarioEngineTest extends LocalServerTest {
 
   static String plan(int vus, int iterations, String steps, String extra) {
     return """

@@ -3,9 +3,8 @@ package dev.loadtest.generator.executor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loadtest.generator.http.HttpEngine;
-import dev.loadtest.generator.http.HttpOptions;
 import dev.loadtest.generator.testing.CollectingSink;
+import dev.loadtest.generator.testing.LocalServerTest;
 import dev.loadtest.generator.testing.RecordingServer;
 import dev.loadtest.generator.testing.Runs;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
@@ -15,34 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The six executors against a real HTTP server on 127.0.0.1, with k6's semantics. */
 @Timeout(120)
-class ExecutorsTest {
-  static RecordingServer server;
-  static HttpEngine http;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = new RecordingServer();
-    http = new HttpEngine(HttpOptions.defaults());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    http.close();
-    server.close();
-  }
-
-  @BeforeEach
-  void clear() {
-    server.clear();
-  }
+class ExecutorsTest extends LocalServerTest {
 
   private static String plan(String scenarios, String flowSteps) {
     return """
