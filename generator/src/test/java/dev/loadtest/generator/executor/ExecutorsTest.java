@@ -151,6 +151,28 @@ class ExecutorsTest extends LocalServerTest {
   }
 
   @Test
+  void scenariosRunTogetherWithTheirOwnStartTimeEnvAndTags() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    Runs.runWhole("""
+        {"name": "two", "env": {"BASE": "%s", "ID": "1"},
+         "scenarios": {
+           "early": {"executor": "per-vu-iterations", "vus": 1, "iterations": 3, "exec": "f"},
+           "late": {"executor": "per-vu-iterations", "vus": 1, "iterations": 3, "exec": "f", "startTime": "1s",
+                    "env": {"ID": "2"}, "tags": {"kind": "late"}}},
+         "flows": {"f": {"steps": [{"request": {"url": "${ENV.BASE}/products/${ENV.ID}", "name": "p"}}]}}}
+        """.formatted(server.baseUrl()), Map.of(), http, sink);
+    assertEquals(3, server.count("GET", "/products/1"), "the plan's env");
+    assertEquals(3, server.count("GET", "/products/2"), "the scenario's env over the plan's");
+    List<CollectingSink.Req> late = sink.requests(r -> "late".equals(r.tag("scenario")));
+    List<CollectingSink.Req> early = sink.requests(r -> "early".equals(r.tag("scenario")));
+    assertTrue(late.stream().allMatch(r -> "late".equals(r.tag("kind"))), "the scenario's tags");
+    assertTrue(early.stream().noneMatch(r -> r.tag("kind") != null));
+    long firstEarly = early.stream().mapToLong(CollectingSink.Req::startUs).min().orElseThrow();
+    long firstLate = late.stream().mapToLong(CollectingSink.Req::startUs).min().orElseThrow();
+    assertTrue(firstLate - firstEarly >= 950_000, "startTime 1s: " + (firstLate - firstEarly) + " us later");
+  }
+
+  @Test
   void gracefulStopInterruptsIterationsThatRunTooLong() throws Exception {
     CollectingSink sink = new CollectingSink();
     long t0 = System.nanoTime();
