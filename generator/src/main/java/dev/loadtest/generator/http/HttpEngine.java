@@ -254,7 +254,7 @@ public final class HttpEngine implements AutoCloseable {
     int status = result.getFailure() == null || resp != null && resp.getStatus() > 0 ? resp.getStatus() : 0;
     if (status > 0) {
       received = 17 + (resp.getReason() == null ? 0 : resp.getReason().length());
-      respHeaders = resp.getHeaders().asImmutable();
+      respHeaders = resp.getHeaders(); // a completed response's headers do not change any more
       for (HttpField f : respHeaders) {
         received += f.getName().length() + 4L + (f.getValue() == null ? 0 : f.getValue().length());
       }
