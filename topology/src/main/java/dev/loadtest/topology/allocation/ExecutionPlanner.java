@@ -1,0 +1,128 @@
+package dev.loadtest.topology.allocation;
+
+import dev.loadtest.schemas.plan.Scenario;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
+import dev.loadtest.schemas.segment.Fraction;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides which generators run a plan and which execution segment each one gets.
+ *
+ * <p>The plan needs {@link #vusNeeded} VUs (the sum of every scenario's most VUs: scenarios may overlap).
+ * With a {@code distribution}, each load zone takes its percentage of the run: the zone's share of VUs
+ * is covered by as few of its free generators as possible (most free capacity first), and the zone's
+ * part of [0, 1] is split evenly between them. Without one, any zone will do. The segments are the
+ * bounds of one {@link ExecutionSegmentSequence}, so the generators' shares add up to the whole run
+ * exactly. Pure and stateless; the caller passes the generators that are free.
+ */
+public final class ExecutionPlanner {
+  private ExecutionPlanner() {}
+
+  /** The outcome: either an allocation, or why the run has to wait. */
+  public sealed interface Decision {}
+
+  /** Generator {@code assignments.get(i)} runs segment i of {@code sequence}. */
+  public record Allocation(String sequence, List<Assigned> assignments) implements Decision {}
+
+  public record Assigned(String generatorId, String loadZone, int segmentIndex, String segment, long vus) {}
+
+  /** Not enough free generators now; {@code reason} says where capacity is missing. */
+  public record Wait(String reason) implements Decision {}
+
+  /** The most VUs a plan can have at once: every scenario's most VUs, added up. */
+  public static long vusNeeded(TestPlan plan) {
+    long sum = 0;
+    for (Scenario s : plan.scenarios().values()) {
+      sum += switch (s.executor()) {
+        case Scenario.ConstantVus c -> c.vus();
+        case Scenario.RampingVus r -> Math.max(r.startVUs(),
+            r.stages().stream().mapToLong(Scenario.Stage::target).max().orElse(0));
+        case Scenario.ConstantArrivalRate c -> c.maxVUs();
+        case Scenario.RampingArrivalRate r -> r.maxVUs();
+        case Scenario.PerVuIterations p -> p.vus();
+        case Scenario.SharedIterations x -> x.vus();
+      };
+    }
+    return sum;
+  }
+
+  /**
+   * Plans a run on the free generators.
+   *
+   * @param busy generators already running another test (they are not used)
+   */
+  public static Decision plan(TestPlan plan, GeneratorRegistry registry, Set<String> busy) {
+    long vus = Math.max(1, vusNeeded(plan));
+    Map<String, Integer> zones = new LinkedHashMap<>();
+    if (plan.distribution().isEmpty()) {
+      zones.put(null, 100);
+    } else {
+      plan.distribution().values().forEach(z -> zones.merge(z.loadZone(), z.percent(), Integer::sum));
+    }
+    Map<String, List<GeneratorRegistry.Entry>> chosen = new LinkedHashMap<>();
+    List<String> missing = new ArrayList<>();
+    for (Map.Entry<String, Integer> z : zones.entrySet()) {
+      long need = (vus * z.getValue() + 99) / 100;
+      List<GeneratorRegistry.Entry> picked = new ArrayList<>();
+      long have = 0;
+      for (GeneratorRegistry.Entry g : registry.live(z.getKey())) {
+        if (have >= need) {
+          break;
+        }
+        if (!busy.contains(g.generatorId()) && g.capacityVus() > 0) {
+          picked.add(g);
+          have += g.capacityVus();
+        }
+      }
+      if (have < need) {
+        String where = z.getKey() == null ? "any zone" : "zone " + z.getKey();
+        missing.add(where + " needs " + need + " VUs, its free generators offer " + have);
+      }
+      chosen.put(z.getKey(), picked);
+    }
+    if (!missing.isEmpty()) {
+      return new Wait(String.join("; ", missing));
+    }
+    // Common denominator: 100 (zone percentages) times the lcm of the generator counts per zone.
+    long lcm = 1;
+    for (List<GeneratorRegistry.Entry> gs : chosen.values()) {
+      lcm = lcm(lcm, gs.size());
+    }
+    long denominator = 100 * lcm;
+    List<Fraction> bounds = new ArrayList<>();
+    bounds.add(Fraction.ZERO);
+    List<Assigned> out = new ArrayList<>();
+    long at = 0;
+    for (Map.Entry<String, List<GeneratorRegistry.Entry>> z : chosen.entrySet()) {
+      int percent = zones.get(z.getKey());
+      long each = percent * lcm / z.getValue().size();
+      for (GeneratorRegistry.Entry g : z.getValue()) {
+        long from = at;
+        at += each;
+        bounds.add(fraction(at, denominator));
+        out.add(new Assigned(g.generatorId(), g.loadZone(), out.size(),
+            fraction(from, denominator) + ":" + fraction(at, denominator), (vus * each + denominator - 1) / denominator));
+      }
+    }
+    ExecutionSegmentSequence sequence = ExecutionSegmentSequence.of(bounds);
+    return new Allocation(sequence.toString(), out);
+  }
+
+  private static Fraction fraction(long n, long d) {
+    long g = gcd(n, d);
+    return new Fraction(n / g, d / g);
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? Math.max(a, 1) : gcd(b, a % b);
+  }
+
+  private static long lcm(long a, long b) {
+    return a / gcd(a, b) * b;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.loadtest.topology.allocation;
+
+import dev.loadtest.schemas.generator.Heartbeat;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The generators the coordinator knows, from their heartbeats: live while heartbeats keep coming, lost
+ * once none came for {@code lostAfter}. A pure value kept in the coordinator's state; time is passed in,
+ * never read, so that the rules are tested without waiting. Not thread-safe (one stream thread owns it).
+ */
+public final class GeneratorRegistry {
+  public static final Duration DEFAULT_LOST_AFTER = Duration.ofSeconds(5);
+
+  /** What the registry keeps of a generator. */
+  public record Entry(String generatorId, String loadZone, long capacityVus, long activeVus, double cpu,
+      long lastSeenMs, boolean lost) {}
+
+  private final Duration lostAfter;
+  private final TreeMap<String, Entry> generators = new TreeMap<>();
+
+  public GeneratorRegistry(Duration lostAfter) {
+    this.lostAfter = lostAfter;
+  }
+
+  /** Records a heartbeat received at {@code nowMs}; a lost generator that beats again is live again. */
+  public void heartbeat(Heartbeat h, long nowMs) {
+    generators.put(h.generatorId(), new Entry(h.generatorId(), h.loadZone(), h.capacityVus(), h.activeVus(), h.cpu(),
+        nowMs, false));
+  }
+
+  /**
+   * Marks generators whose last heartbeat is older than {@code lostAfter} as lost.
+   *
+   * @return the ids that became lost now
+   */
+  public List<String> expire(long nowMs) {
+    List<String> lost = new ArrayList<>();
+    for (Map.Entry<String, Entry> e : generators.entrySet()) {
+      Entry g = e.getValue();
+      if (!g.lost() && nowMs - g.lastSeenMs() > lostAfter.toMillis()) {
+        e.setValue(new Entry(g.generatorId(), g.loadZone(), g.capacityVus(), g.activeVus(), g.cpu(), g.lastSeenMs(),
+            true));
+        lost.add(g.generatorId());
+      }
+    }
+    return lost;
+  }
+
+  /** Live generators, in a zone or in any zone ({@code null}), most free capacity first, then by id. */
+  public List<Entry> live(String loadZone) {
+    return generators.values().stream()
+        .filter(g -> !g.lost() && (loadZone == null || g.loadZone().equals(loadZone)))
+        .sorted(Comparator.comparingLong(Entry::capacityVus).reversed().thenComparing(Entry::generatorId))
+        .toList();
+  }
+
+  public Entry get(String generatorId) {
+    return generators.get(generatorId);
+  }
+
+  public List<Entry> all() {
+    return List.copyOf(generators.values());
+  }
+}
