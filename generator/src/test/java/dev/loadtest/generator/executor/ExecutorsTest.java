@@ -173,6 +173,28 @@ class ExecutorsTest extends LocalServerTest {
   }
 
   @Test
+  void rampedDownVusFinishTheirIterationOnlyWithinGracefulRampDown() throws Exception {
+    // Four VUs, then one from 1 s on. Each iteration: A, think 1.5 s, B. The three ramped-down VUs are
+    // thinking at 1 s and would send B at 1.5 s: with 300 ms of grace they are cut off first, with 1 s not.
+    String steps = """
+        [{"request": {"url": "${ENV.BASE}/products/1", "name": "a"}}, {"think": "1500ms"},
+         {"request": {"url": "${ENV.BASE}/products/2", "name": "b"}}]""";
+    for (String grace : List.of("300ms", "1s")) {
+      server.clear();
+      Runs.runWhole(plan("""
+          {"s": {"executor": "ramping-vus", "startVUs": 4, "gracefulRampDown": "%s", "gracefulStop": "0s", "exec": "f",
+                 "stages": [{"duration": "1s", "target": 4}, {"duration": "0s", "target": 1}, {"duration": "3s", "target": 1}]}}
+          """.formatted(grace), steps), Map.of(), http, new CollectingSink());
+      long b = server.count("GET", "/products/2");
+      if (grace.equals("300ms")) {
+        assertEquals(2, b, "only the VU that stayed sent B (at 1.5 s and 3 s)");
+      } else {
+        assertEquals(2 + 3, b, "the three ramped-down VUs finished their iteration within 1 s of grace");
+      }
+    }
+  }
+
+  @Test
   void gracefulStopInterruptsIterationsThatRunTooLong() throws Exception {
     CollectingSink sink = new CollectingSink();
     long t0 = System.nanoTime();
