@@ -68,14 +68,7 @@ public abstract class ScenarioRunner {
 
   /** The most VUs the whole scenario (all segments) may use: the span of VU numbers it reserves. */
   public static long totalMaxVus(Scenario scenario) {
-    return switch (scenario.executor()) {
-      case Scenario.ConstantVus c -> c.vus();
-      case Scenario.RampingVus r -> dev.loadtest.generator.schedule.VuSchedule.of(r).maxVus();
-      case Scenario.ConstantArrivalRate c -> c.maxVUs();
-      case Scenario.RampingArrivalRate r -> r.maxVUs();
-      case Scenario.PerVuIterations p -> p.vus();
-      case Scenario.SharedIterations s -> s.vus();
-    };
+    return scenario.executor().maxVus();
   }
 
   /** Runs the scenario, its time measured from {@code startNanos} ({@link System#nanoTime()}). */

@@ -23,9 +23,16 @@ public record Scenario(String name, Executor executor, Duration startTime, Durat
   public sealed interface Executor {
     /** The executor's name as k6 writes it, e.g. {@code ramping-arrival-rate}. */
     String type();
+
+    /** The most VUs the scenario may have at once, over all generators. */
+    long maxVus();
   }
 
   public record ConstantVus(int vus, Duration duration) implements Executor {
+    public long maxVus() {
+      return vus;
+    }
+
     public String type() {
       return "constant-vus";
     }
@@ -36,6 +43,10 @@ public record Scenario(String name, Executor executor, Duration startTime, Durat
       stages = List.copyOf(stages);
     }
 
+    public long maxVus() {
+      return Math.max(startVUs, stages.stream().mapToLong(Stage::target).max().orElse(0));
+    }
+
     public String type() {
       return "ramping-vus";
     }
@@ -44,6 +55,10 @@ public record Scenario(String name, Executor executor, Duration startTime, Durat
   /** Open model: {@code rate} iterations per {@code timeUnit}, whatever the latency. */
   public record ConstantArrivalRate(long rate, Duration timeUnit, Duration duration, int preAllocatedVUs,
       int maxVUs) implements Executor {
+    public long maxVus() {
+      return maxVUs;
+    }
+
     public String type() {
       return "constant-arrival-rate";
     }
@@ -55,18 +70,30 @@ public record Scenario(String name, Executor executor, Duration startTime, Durat
       stages = List.copyOf(stages);
     }
 
+    public long maxVus() {
+      return maxVUs;
+    }
+
     public String type() {
       return "ramping-arrival-rate";
     }
   }
 
   public record PerVuIterations(int vus, long iterations, Duration maxDuration) implements Executor {
+    public long maxVus() {
+      return vus;
+    }
+
     public String type() {
       return "per-vu-iterations";
     }
   }
 
   public record SharedIterations(int vus, long iterations, Duration maxDuration) implements Executor {
+    public long maxVus() {
+      return vus;
+    }
+
     public String type() {
       return "shared-iterations";
     }

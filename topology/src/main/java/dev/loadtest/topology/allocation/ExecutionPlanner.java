@@ -38,15 +38,7 @@ public final class ExecutionPlanner {
   public static long vusNeeded(TestPlan plan) {
     long sum = 0;
     for (Scenario s : plan.scenarios().values()) {
-      sum += switch (s.executor()) {
-        case Scenario.ConstantVus c -> c.vus();
-        case Scenario.RampingVus r -> Math.max(r.startVUs(),
-            r.stages().stream().mapToLong(Scenario.Stage::target).max().orElse(0));
-        case Scenario.ConstantArrivalRate c -> c.maxVUs();
-        case Scenario.RampingArrivalRate r -> r.maxVUs();
-        case Scenario.PerVuIterations p -> p.vus();
-        case Scenario.SharedIterations x -> x.vus();
-      };
+      sum += s.executor().maxVus();
     }
     return sum;
   }
