@@ -52,6 +52,7 @@ final class TargetHosts {
         }
         case Step.Group g -> steps(g.steps(), at + ".group.steps", envs, config, errors);
         case Step.Think t -> { }
+        case Step.Metric m -> { }
       }
     }
   }

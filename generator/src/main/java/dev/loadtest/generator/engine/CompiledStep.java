@@ -48,6 +48,10 @@ sealed interface CompiledStep {
 
   record Think(Step.ThinkTime time, double probability) implements CompiledStep {}
 
+  /** A user metric sample: its type from the plan's declaration, its value a template or a constant. */
+  record Metric(String name, dev.loadtest.schemas.metrics.MetricType type, Template value, TagSet tags,
+      double probability) implements CompiledStep {}
+
   record Group(String path, List<CompiledStep> steps, double probability, TagSet tags) implements CompiledStep {}
 
   /** A check with what it needs compiled, and the tags of its {@code checks} samples. */
@@ -61,15 +65,24 @@ sealed interface CompiledStep {
    * @param tags the run's and scenario's tags plus {@code scenario}
    * @param group the enclosing group's path in k6's form ({@code ""}, {@code "::cart"}, {@code "::a::b"})
    */
-  static List<CompiledStep> compile(List<Step> steps, TagSet tags, String group, Set<String> feeders) {
+  static List<CompiledStep> compile(List<Step> steps, TagSet tags, String group, Set<String> feeders,
+      Map<String, dev.loadtest.schemas.metrics.MetricType> metrics) {
     List<CompiledStep> out = new ArrayList<>(steps.size());
     for (Step s : steps) {
       out.add(switch (s) {
         case Step.Request r -> request(r, tags, group, feeders);
         case Step.Think t -> new Think(t.time(), t.probability());
+        case Step.Metric m -> {
+          TreeMap<String, String> t = tags.toMap();
+          t.put("group", group);
+          t.putAll(m.tags());
+          yield new Metric(m.name(), metrics.get(m.name()), Template.compile(m.value(), feeders), TagSet.of(t),
+              m.probability());
+        }
         case Step.Group g -> {
           String path = group + "::" + g.name();
-          yield new Group(path, compile(g.steps(), tags, path, feeders), g.probability(), tags.with("group", path));
+          yield new Group(path, compile(g.steps(), tags, path, feeders, metrics), g.probability(),
+              tags.with("group", path));
         }
       });
     }

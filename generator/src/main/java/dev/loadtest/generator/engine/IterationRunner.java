@@ -74,7 +74,7 @@ public final class IterationRunner {
     long endNanos = System.nanoTime();
     try {
       SampleSink sink = sc.run().sink();
-      long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
+      long nowUs = EpochClock.nowMicros();
       TagSet t = sc.iterationTags();
       sink.point("iterations", MetricType.COUNTER, nowUs, t, 1);
       sink.point("iteration_duration", MetricType.TREND, nowUs, t, (endNanos - dueNanos) / 1e6);
@@ -108,14 +108,35 @@ public final class IterationRunner {
       switch (s) {
         case CompiledStep.Request r -> request(r, vu, lag);
         case CompiledStep.Think t -> think(t.time(), vu);
+        case CompiledStep.Metric m -> metric(m, vu);
         case CompiledStep.Group g -> {
           long t0 = System.nanoTime();
           runSteps(g.steps(), vu, lag);
-          vu.scenario().run().sink().point("group_duration", MetricType.TREND, dev.loadtest.generator.engine.EpochClock.nowMicros(), g.tags(),
+          vu.scenario().run().sink().point("group_duration", MetricType.TREND, EpochClock.nowMicros(), g.tags(),
               (System.nanoTime() - t0) / 1e6);
         }
       }
     }
+  }
+
+  /** A user metric sample; a value that is not a number ends the iteration like a missing variable. */
+  private static void metric(CompiledStep.Metric m, VirtualUser vu) throws InterruptedException {
+    String text = m.value().render(vu).strip();
+    double value;
+    if (text.equals("true") || text.equals("false")) {
+      value = text.equals("true") ? 1 : 0;
+    } else {
+      try {
+        value = Double.parseDouble(text);
+      } catch (NumberFormatException e) {
+        throw new Template.MissingValueException("metric " + m.name() + ": its value " + m.value()
+            + " is not a number");
+      }
+    }
+    if (m.type() == dev.loadtest.schemas.metrics.MetricType.RATE) {
+      value = value != 0 ? 1 : 0;
+    }
+    vu.scenario().run().sink().point(m.name(), m.type(), EpochClock.nowMicros(), m.tags(), value);
   }
 
   private static void think(Step.ThinkTime time, VirtualUser vu) throws InterruptedException {
@@ -165,7 +186,7 @@ public final class IterationRunner {
     if (interrupted[0] != null) {
       throw interrupted[0];
     }
-    long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
+    long nowUs = EpochClock.nowMicros();
     JsonNode[] json = new JsonNode[1];
     for (CompiledStep.CompiledCheck c : r.checks()) {
       boolean ok = check(c, last, json);

@@ -45,7 +45,7 @@ public final class ScenarioContext {
     int i = 0;
     for (Map.Entry<String, Integer> x : exec.entrySet()) {
       Flow flow = run.plan().flows().get(x.getKey());
-      flows.add(CompiledStep.compile(flow.steps(), tags, "", run.feeders().names()));
+      flows.add(CompiledStep.compile(flow.steps(), tags, "", run.feeders().names(), run.plan().metrics()));
       sum += x.getValue();
       cumulativeWeights[i++] = sum;
     }
@@ -54,7 +54,7 @@ public final class ScenarioContext {
   /** The context of setup or teardown: steps of the plan run once, tagged as a scenario of that name. */
   public static ScenarioContext lifecycle(RunContext run, String name, List<Step> steps) {
     ScenarioContext c = new ScenarioContext(run, name, Map.of(), Map.of(), Map.of());
-    c.flows.add(CompiledStep.compile(steps, c.tags, "", run.feeders().names()));
+    c.flows.add(CompiledStep.compile(steps, c.tags, "", run.feeders().names(), run.plan().metrics()));
     return c;
   }
 

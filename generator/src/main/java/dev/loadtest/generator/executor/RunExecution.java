@@ -1,5 +1,6 @@
 package dev.loadtest.generator.executor;
 
+import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.engine.IterationRunner;
 import dev.loadtest.generator.engine.RunContext;
 import dev.loadtest.generator.engine.ScenarioContext;
@@ -136,6 +137,7 @@ public final class RunExecution {
         case Step.Request r -> r.extract().forEach(x -> out.add(x.var()));
         case Step.Group g -> out.addAll(varsOf(g.steps()));
         case Step.Think t -> { }
+        case Step.Metric m -> { }
       }
     }
     return out;
@@ -145,7 +147,7 @@ public final class RunExecution {
     TagSet tags = TagSet.of(run.plan().tags());
     try {
       while (true) {
-        long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
+        long now = EpochClock.nowMicros();
         run.sink().point("vus", MetricType.GAUGE, now, tags, activeVus());
         run.sink().point("vus_max", MetricType.GAUGE, now, tags, allocatedVus());
         Thread.sleep(1000);

@@ -1,5 +1,6 @@
 package dev.loadtest.generator.executor;
 
+import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.engine.IterationRunner;
 import dev.loadtest.generator.engine.ScenarioContext;
 import dev.loadtest.generator.engine.VirtualUser;
@@ -173,7 +174,7 @@ public abstract class ScenarioRunner {
 
   protected void recordDropped(long count) throws InterruptedException {
     dropped.addAndGet(count);
-    context.run().sink().point("dropped_iterations", MetricType.COUNTER, dev.loadtest.generator.engine.EpochClock.nowMicros(),
+    context.run().sink().point("dropped_iterations", MetricType.COUNTER, EpochClock.nowMicros(),
         TagSet.of(java.util.Map.of("scenario", scenario.name())), count);
   }
 

@@ -1,5 +1,6 @@
 package dev.loadtest.generator.http;
 
+import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.sink.SampleSink.RequestTimings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -235,7 +236,7 @@ public final class HttpEngine implements AutoCloseable {
     Collector collector = new Collector(x, call.keepBody() ? options.maxBodyBytes() : 0);
     req.onRequestListener(collector);
     x.sendNanos = System.nanoTime();
-    long startUs = dev.loadtest.generator.engine.EpochClock.microsAt(x.sendNanos);
+    long startUs = EpochClock.microsAt(x.sendNanos);
     req.send(collector);
     Result result;
     try {
@@ -326,7 +327,7 @@ public final class HttpEngine implements AutoCloseable {
 
 
   private static HttpResult failed(int code, String error) {
-    long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
+    long now = EpochClock.nowMicros();
     return new HttpResult(0, code, error, "", HttpFields.EMPTY, null, now,
         new RequestTimings(0, 0, 0, 0, 0, 0, 0, 0, 0));
   }

@@ -1,5 +1,6 @@
 package dev.loadtest.generator.plugin;
 
+import dev.loadtest.generator.engine.EpochClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.schemas.plan.InvalidPlanException;
@@ -217,7 +218,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       TagSet[][] tags = tagSets(c.plan().tags(), o);
       long total = (long) Math.floor(ratePerNano * o.duration().toNanos());
       random = c.seed() | 1;
-      long lastUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
+      long lastUs = EpochClock.nowMicros();
       while (!stopping && emitted < total) {
         long due = Math.min(total, (long) (ratePerNano * (System.nanoTime() - startNanos)));
         long n = due - emitted;
@@ -225,7 +226,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
           LockSupport.parkNanos(1_000_000L);
           continue;
         }
-        long nowUs = dev.loadtest.generator.engine.EpochClock.nowMicros();
+        long nowUs = EpochClock.nowMicros();
         int chunk = (int) Math.min(n, o.batchSize());
         long fromUs = lastUs;
         // The sink calls build on this thread, so the random state needs no synchronisation.

@@ -161,6 +161,30 @@ class ScenarioEngineTest extends LocalServerTest {
   }
 
   @Test
+  void metricStepsAddToTheirDeclaredUserMetrics() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    String plan = """
+        {"name": "custom", "env": {"BASE": "%s"},
+         "metrics": {"coupons_applied": "counter", "cart_value": "trend", "in_stock": "rate", "queue_depth": "gauge"},
+         "scenarios": {"s": {"executor": "per-vu-iterations", "vus": 2, "iterations": 3, "exec": "f"}},
+         "flows": {"f": {"steps": [
+           {"request": {"url": "${ENV.BASE}/products/42", "name": "p", "extract": [{"var": "id", "jsonPath": "$.id"}]}},
+           {"metric": {"name": "cart_value", "value": "${id}", "tags": {"currency": "EUR"}}},
+           {"group": {"name": "buy", "steps": [{"metric": {"name": "coupons_applied"}}]}},
+           {"metric": {"name": "in_stock", "value": true}},
+           {"metric": {"name": "queue_depth", "value": 7.5}}]}}}
+        """.formatted(server.baseUrl());
+    Runs.runWhole(plan, Map.of(), http, sink);
+    assertEquals(6, sink.sum("coupons_applied"));
+    assertEquals(List.of(42.0), sink.points("cart_value").stream().map(CollectingSink.Point::value).distinct().toList());
+    assertEquals("EUR", sink.points("cart_value").get(0).tag("currency"));
+    assertEquals("::buy", sink.points("coupons_applied").get(0).tag("group"));
+    assertEquals(dev.loadtest.schemas.metrics.MetricType.TREND, sink.points("cart_value").get(0).type());
+    assertEquals(6, sink.sum("in_stock"));
+    assertEquals(7.5, sink.points("queue_depth").get(0).value());
+  }
+
+  @Test
   void aMissingVariableEndsTheIterationWithoutARequest() throws Exception {
     CollectingSink sink = new CollectingSink();
     Runs.runWhole(plan(1, 2, """

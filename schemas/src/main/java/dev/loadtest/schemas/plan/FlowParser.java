@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
 /** The part of {@link PlanParser} that reads flows, steps, checks, extractions and feeders. */
 final class FlowParser {
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS");
-  private static final Set<String> STEP_KINDS = Set.of("request", "think", "group");
+  private static final Set<String> STEP_KINDS = Set.of("request", "think", "group", "metric");
   private static final Pattern VAR = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TEMPLATE_REF = Pattern.compile("\\$\\{([^}]*)}");
   private static final int MAX_GROUP_DEPTH = 8;
@@ -87,10 +87,11 @@ final class FlowParser {
       }
     });
     if (kinds.size() != 1) {
-      s.allowOnly(Set.of("request", "think", "group", "probability"), "a step");
+      s.allowOnly(Set.of("request", "think", "group", "metric", "probability"), "a step");
       s.error(null, kinds.isEmpty()
-          ? "a step must have exactly one of \"request\", \"think\" or \"group\""
-          : "a step must have exactly one of \"request\", \"think\" or \"group\", this one has " + String.join(" and ", kinds));
+          ? "a step must have exactly one of \"request\", \"think\", \"group\" or \"metric\""
+          : "a step must have exactly one of \"request\", \"think\", \"group\" or \"metric\", this one has "
+              + String.join(" and ", kinds));
       return null;
     }
     s.allowOnly(Set.of(kinds.get(0), "probability"), "a " + kinds.get(0) + " step");
@@ -100,6 +101,8 @@ final class FlowParser {
       case "request" -> JsonObjectReader.of(s.get("request"), s.at("request"), errors, "\"request\"")
           .map(r -> request(r, feeders, probability, errors)).orElse(null);
       case "think" -> think(s.get("think"), s.at("think"), errors).map(t -> new Step.Think(t, probability)).orElse(null);
+      case "metric" -> JsonObjectReader.of(s.get("metric"), s.at("metric"), errors, "\"metric\"")
+          .map(m -> metric(m, feeders, probability)).orElse(null);
       default -> JsonObjectReader.of(s.get("group"), s.at("group"), errors, "\"group\"").map(g -> {
         g.allowOnly(Set.of("name", "steps"), "a group");
         Optional<String> name = g.string("name", true);
@@ -115,6 +118,31 @@ final class FlowParser {
       }).orElse(null);
     };
     return errors.size() == before ? step : null;
+  }
+
+  private static Step metric(JsonObjectReader m, Set<String> feeders, double probability) {
+    m.allowOnly(Set.of("name", "value", "tags"), "a metric step");
+    Optional<String> name = m.string("name", true);
+    name.ifPresent(n -> {
+      if (!dev.loadtest.schemas.metrics.BuiltinMetrics.NAME.matcher(n).matches()) {
+        m.error("name", "\"" + n + "\" is not a metric name (letters, digits and _, not starting with a digit)");
+      }
+    });
+    String value = "1";
+    if (m.has("value")) {
+      JsonNode v = m.get("value");
+      if (v.isNumber() || v.isBoolean()) {
+        value = v.asText();
+      } else if (v.isTextual()) {
+        value = v.asText();
+        template(value, m.at("value"), feeders, m.errors());
+      } else {
+        m.error("value", "a metric value is a number, true/false or a template, got " + JsonObjectReader.describe(v));
+      }
+    }
+    Map<String, String> tags = m.stringMap("tags");
+    String v = value;
+    return name.map(n -> (Step) new Step.Metric(n, v, tags, probability)).orElse(null);
   }
 
   private static Step.Request request(JsonObjectReader r, Set<String> feeders, double probability, List<PlanError> errors) {

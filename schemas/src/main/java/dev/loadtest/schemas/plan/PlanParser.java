@@ -123,11 +123,45 @@ public final class PlanParser {
       }
     }
     TestPlan.GeneratorSpec generator = generator(p);
+    declaredMetricSteps(root, path, metrics, errors);
     if (!errors.isEmpty()) {
       return null;
     }
     return new TestPlan(name, env, tags, metrics, feeders, scenarios, thresholds, flows, setup, teardown,
         distribution, onLoss, generator);
+  }
+
+  /** Every metric step names a user metric the plan declares in {@code metrics} (built-ins are the generator's). */
+  private static void declaredMetricSteps(JsonNode root, String path, Map<String, MetricType> metrics,
+      List<PlanError> errors) {
+    List<Map.Entry<String, JsonNode>> lists = new ArrayList<>();
+    JsonNode flows = root.get("flows");
+    if (flows != null && flows.isObject()) {
+      flows.properties().forEach(f -> lists.add(Map.entry(JsonObjectReader.child(JsonObjectReader.child(
+          JsonObjectReader.child(path, "flows"), f.getKey()), "steps"), f.getValue().path("steps"))));
+    }
+    for (String lifecycle : List.of("setup", "teardown")) {
+      lists.add(Map.entry(JsonObjectReader.child(path, lifecycle), root.path(lifecycle)));
+    }
+    while (!lists.isEmpty()) {
+      Map.Entry<String, JsonNode> l = lists.remove(lists.size() - 1);
+      if (!l.getValue().isArray()) {
+        continue;
+      }
+      for (int i = 0; i < l.getValue().size(); i++) {
+        JsonNode step = l.getValue().get(i);
+        String at = JsonObjectReader.index(l.getKey(), i);
+        JsonNode name = step.path("metric").path("name");
+        if (name.isTextual() && !metrics.containsKey(name.asText())) {
+          errors.add(new PlanError(JsonObjectReader.child(JsonObjectReader.child(at, "metric"), "name"), "metric \""
+              + name.asText() + "\" is not declared in \"metrics\" (declare it as counter, gauge, rate or trend)"));
+        }
+        if (step.path("group").path("steps").isArray()) {
+          lists.add(Map.entry(JsonObjectReader.child(JsonObjectReader.child(at, "group"), "steps"),
+              step.path("group").path("steps")));
+        }
+      }
+    }
   }
 
   /** {@code "generator": {"plugin": "synthetic", "options": {...}}}; the plug-in checks its own options. */

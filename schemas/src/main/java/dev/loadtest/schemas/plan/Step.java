@@ -40,6 +40,19 @@ public sealed interface Step {
     }
   }
 
+  /**
+   * Adds a sample to a user metric the plan declares (k6's {@code Counter.add}, {@code Gauge.add},
+   * {@code Rate.add}, {@code Trend.add}), tagged like the VU's other samples plus {@code tags}.
+   *
+   * @param value a number, {@code true}/{@code false} (1/0, for rates), or a template that renders to one;
+   *     default 1
+   */
+  record Metric(String name, String value, Map<String, String> tags, double probability) implements Step {
+    public Metric {
+      tags = TestPlan.ordered(tags);
+    }
+  }
+
   /** How long a think step waits. */
   sealed interface ThinkTime {
     record Fixed(Duration duration) implements ThinkTime {}

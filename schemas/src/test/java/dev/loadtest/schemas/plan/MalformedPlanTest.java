@@ -82,7 +82,7 @@ class MalformedPlanTest {
         edit("flows missing", "/flows", null, "$.flows", "\"flows\" is required", true),
         edit("flow without steps", "/flows/browse/steps", null, "$.flows.browse.steps", "\"steps\" is required", true),
         edit("flow with empty steps", "/flows/browse/steps", "[]", "$.flows.browse.steps", "\"steps\" must not be empty", true),
-        edit("step of two kinds", "/flows/browse/steps/1/request", "{\"url\": \"http://127.0.0.1/\"}", "$.flows.browse.steps[1]", "exactly one of \"request\", \"think\" or \"group\", this one has", true),
+        edit("step of two kinds", "/flows/browse/steps/1/request", "{\"url\": \"http://127.0.0.1/\"}", "$.flows.browse.steps[1]", "exactly one of \"request\", \"think\", \"group\" or \"metric\", this one has", true),
         edit("step of no kind", "/flows/browse/steps/1", "{\"probability\": 0.5}", "$.flows.browse.steps[1]", "exactly one of", true),
         edit("probability above one", "/flows/checkout/steps/1/probability", "1.5", "$.flows.checkout.steps[1].probability", "between 0 and 1, got 1.5", true),
         edit("request without URL", "/flows/browse/steps/2/request/url", null, "$.flows.browse.steps[2].request.url", "\"url\" is required", true),

@@ -85,4 +85,21 @@ class PlanParserTest {
         "$.thresholds.checks[0]"), e.errors().stream().map(PlanError::path).sorted().toList(), e.getMessage());
     assertTrue(e.getMessage().startsWith("4 errors in the plan"), e.getMessage());
   }
+
+  @Test
+  void metricStepsNameDeclaredUserMetricsAndGiveNumbers() {
+    InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidPlanException.class, () -> PlanParser.parse("""
+        {"name": "m", "metrics": {"orders": "counter"},
+         "scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "f"}},
+         "flows": {"f": {"steps": [{"metric": {"name": "orders", "value": 1}},
+                                   {"group": {"name": "g", "steps": [{"metric": {"name": "ordres"}}]}},
+                                   {"metric": {"name": "orders", "value": {"x": 1}}}]}}}"""));
+    java.util.Map<String, String> byPath = new java.util.HashMap<>();
+    e.errors().forEach(x -> byPath.put(x.path(), x.message()));
+    org.junit.jupiter.api.Assertions.assertTrue(byPath.get("$.flows.f.steps[1].group.steps[0].metric.name")
+        .contains("not declared"), byPath.toString());
+    org.junit.jupiter.api.Assertions.assertTrue(byPath.get("$.flows.f.steps[2].metric.value").contains("a number"),
+        byPath.toString());
+    org.junit.jupiter.api.Assertions.assertEquals(2, e.errors().size(), byPath.toString());
+  }
 }
