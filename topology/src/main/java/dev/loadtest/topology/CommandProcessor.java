@@ -39,6 +39,7 @@ final class CommandProcessor implements Processor<String, String, String, String
   static final String SEEN_STORE = "commands-seen";
   static final String RUNS_SINK = "runs-sink";
   static final String DLQ_SINK = "dlq-sink";
+  static final String CONTROL_SINK = "control-sink";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int DLQ_VALUE_LIMIT = 64 * 1024;
 
@@ -92,10 +93,8 @@ final class CommandProcessor implements Processor<String, String, String, String
     RunState existing = existingJson == null ? null : RunState.fromJson(existingJson);
     switch (command) {
       case Command.Start start -> start(record, start, existing);
-      case Command.Stop stop -> end(record, existing, stop.testRunId(), "stopped before it started"
-          + (stop.reason().isEmpty() ? "" : ": " + stop.reason()), Command.Source.USER);
-      case Command.Abort abort -> end(record, existing, abort.testRunId(), abort.reason().isEmpty()
-          ? "aborted by " + abort.source().name().toLowerCase(java.util.Locale.ROOT) : abort.reason(), abort.source());
+      case Command.Stop stop -> end(record, existing, stop.testRunId(), stop.reason(), Command.Source.USER, true);
+      case Command.Abort abort -> end(record, existing, abort.testRunId(), abort.reason(), abort.source(), false);
     }
   }
 
@@ -118,10 +117,18 @@ final class CommandProcessor implements Processor<String, String, String, String
     RunState created = RunState.first(start.testRunId(), RunStatus.CREATED, now, "start command " + start.commandId(),
         List.of(), hash, stored, start.metadata());
     publish(created);
-    publish(created.to(RunStatus.VALIDATED, now, "plan valid: " + start.plan().scenarios().size() + " scenario(s)"));
+    RunState validated = created.to(RunStatus.VALIDATED, now, "plan valid: " + start.plan().scenarios().size()
+        + " scenario(s)");
+    publish(validated);
+    // From here on the run's lifecycle belongs to the control processor (one partition, one writer).
+    ObjectNode event = JSON.createObjectNode().put("event", "validated").put("testRunId", start.testRunId());
+    event.put("state", validated.toJson());
+    event.put("plan", start.planJson());
+    context.forward(new Record<>(start.testRunId(), event.toString(), now), CONTROL_SINK);
   }
 
-  private void end(Record<String, String> record, RunState existing, String testRunId, String reason, Command.Source source) {
+  private void end(Record<String, String> record, RunState existing, String testRunId, String reason,
+      Command.Source source, boolean stop) {
     if (existing == null) {
       reject(record, "there is no run \"" + testRunId + "\"");
       return;
@@ -130,7 +137,9 @@ final class CommandProcessor implements Processor<String, String, String, String
       reject(record, "run \"" + testRunId + "\" has ended already (" + existing.status() + ")");
       return;
     }
-    publish(existing.aborted(now(), reason, source));
+    ObjectNode event = JSON.createObjectNode().put("event", stop ? "stop" : "abort").put("testRunId", testRunId);
+    event.put("reason", reason).put("source", source.name());
+    context.forward(new Record<>(testRunId, event.toString(), now()), CONTROL_SINK);
   }
 
   /** An invalid command: a start with a usable testRunId becomes a REJECTED run; anything else goes to the DLQ. */

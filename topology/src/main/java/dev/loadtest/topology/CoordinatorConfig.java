@@ -10,10 +10,16 @@ import java.util.Locale;
  *     {@code shop.internal}) or {@code *.suffix} for a domain and its subdomains. A load generator must not
  *     become anyone's attack tool, so the default is loopback only.
  * @param maxCommandBytes a command larger than this is rejected unread
+ * @param lostAfter a generator silent this long is lost
  */
-public record CoordinatorConfig(List<String> allowedHosts, int maxCommandBytes) {
+public record CoordinatorConfig(List<String> allowedHosts, int maxCommandBytes, java.time.Duration lostAfter) {
   public static final List<String> DEFAULT_ALLOWED_HOSTS = List.of("127.0.0.1", "localhost", "::1");
   public static final int DEFAULT_MAX_COMMAND_BYTES = 2 * 1024 * 1024;
+
+  /** The defaults, but only these target hosts. */
+  public CoordinatorConfig(List<String> allowedHosts, int maxCommandBytes) {
+    this(allowedHosts, maxCommandBytes, dev.loadtest.topology.allocation.GeneratorRegistry.DEFAULT_LOST_AFTER);
+  }
 
   public CoordinatorConfig {
     allowedHosts = allowedHosts.stream().map(h -> h.strip().toLowerCase(Locale.ROOT)).toList();
@@ -26,7 +32,8 @@ public record CoordinatorConfig(List<String> allowedHosts, int maxCommandBytes) 
   }
 
   public static CoordinatorConfig defaults() {
-    return new CoordinatorConfig(DEFAULT_ALLOWED_HOSTS, DEFAULT_MAX_COMMAND_BYTES);
+    return new CoordinatorConfig(DEFAULT_ALLOWED_HOSTS, DEFAULT_MAX_COMMAND_BYTES,
+        dev.loadtest.topology.allocation.GeneratorRegistry.DEFAULT_LOST_AFTER);
   }
 
   /** Whether load may be sent to {@code host}. */

@@ -13,6 +13,12 @@ import org.apache.kafka.streams.state.Stores;
 public final class CoordinatorTopology {
   private CoordinatorTopology() {}
 
+  /**
+   * The coordinator's own topic, one partition: validated runs, stops and aborts go through it to the
+   * control processor, which is then the only writer of their lifecycle and of the generator registry.
+   */
+  public static final String CONTROL_TOPIC = "loadtest.coordinator.control";
+
   public static Topology build(CoordinatorConfig config) {
     Topology t = new Topology();
     t.addSource("commands", Serdes.String().deserializer(), Serdes.String().deserializer(), Topics.COMMANDS);
@@ -25,6 +31,22 @@ public final class CoordinatorTopology {
         "command-processor");
     t.addSink(CommandProcessor.DLQ_SINK, Topics.DLQ, Serdes.String().serializer(), Serdes.String().serializer(),
         "command-processor");
+    t.addSink(CommandProcessor.CONTROL_SINK, CONTROL_TOPIC, Serdes.String().serializer(),
+        Serdes.String().serializer(), "command-processor");
+
+    t.addSource("control", Serdes.String().deserializer(), Serdes.String().deserializer(), CONTROL_TOPIC);
+    t.addSource("generators", Serdes.String().deserializer(), Serdes.String().deserializer(), Topics.GENERATORS);
+    t.addProcessor("control-processor", () -> new ControlProcessor(config.lostAfter()), "control", "generators");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.LIFECYCLE_STORE),
+        Serdes.String(), Serdes.String()), "control-processor");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.REGISTRY_STORE),
+        Serdes.String(), Serdes.String()), "control-processor");
+    t.addSink(ControlProcessor.CONTROL_RUNS_SINK, Topics.RUNS, Serdes.String().serializer(),
+        Serdes.String().serializer(), "control-processor");
+    t.addSink(ControlProcessor.ASSIGNMENTS_SINK, Topics.ASSIGNMENTS, Serdes.String().serializer(),
+        Serdes.String().serializer(), "control-processor");
+    t.addSink(ControlProcessor.CONTROL_DLQ_SINK, Topics.DLQ, Serdes.String().serializer(),
+        Serdes.String().serializer(), "control-processor");
     return t;
   }
 }

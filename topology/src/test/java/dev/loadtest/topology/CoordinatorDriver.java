@@ -24,6 +24,8 @@ final class CoordinatorDriver implements AutoCloseable {
   final TestInputTopic<String, String> commands;
   final TestOutputTopic<String, String> runs;
   final TestOutputTopic<String, String> dlq;
+  final TestInputTopic<String, String> generators;
+  final TestOutputTopic<String, String> assignments;
 
   CoordinatorDriver(CoordinatorConfig config, Path stateDir) {
     Properties p = new Properties();
@@ -34,6 +36,26 @@ final class CoordinatorDriver implements AutoCloseable {
     commands = driver.createInputTopic(Topics.COMMANDS, Serdes.String().serializer(), Serdes.String().serializer());
     runs = driver.createOutputTopic(Topics.RUNS, Serdes.String().deserializer(), Serdes.String().deserializer());
     dlq = driver.createOutputTopic(Topics.DLQ, Serdes.String().deserializer(), Serdes.String().deserializer());
+    generators = driver.createInputTopic(Topics.GENERATORS, Serdes.String().serializer(), Serdes.String().serializer());
+    assignments = driver.createOutputTopic(Topics.ASSIGNMENTS, Serdes.String().deserializer(),
+        Serdes.String().deserializer());
+  }
+
+  /** A heartbeat of a generator, with the phases of its runs ({@code runId, PHASE, runId, PHASE...}). */
+  void heartbeat(String generatorId, String zone, long capacityVus, String... runPhases) {
+    java.util.List<dev.loadtest.schemas.generator.Heartbeat.RunProgress> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < runPhases.length; i += 2) {
+      runs.add(new dev.loadtest.schemas.generator.Heartbeat.RunProgress(runPhases[i], "", 
+          dev.loadtest.schemas.generator.Heartbeat.RunPhase.valueOf(runPhases[i + 1]), 10, 0, 10, 30, 0, 0, ""));
+    }
+    generators.pipeInput(generatorId, dev.loadtest.schemas.generator.GeneratorJson.heartbeat(
+        new dev.loadtest.schemas.generator.Heartbeat(generatorId, zone, 2, capacityVus, "test", 0, 0.2, 1, 2, 0.1, runs,
+            java.util.List.of(), 0)));
+  }
+
+  java.util.List<dev.loadtest.schemas.generator.Assignment> assignments() {
+    return assignments.readValuesToList().stream().map(dev.loadtest.schemas.generator.GeneratorJson::parseAssignment)
+        .toList();
   }
 
   /** The checkout plan of the schemas test fixtures. */

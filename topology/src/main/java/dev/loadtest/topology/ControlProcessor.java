@@ -1,0 +1,371 @@
+package dev.loadtest.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.command.Command;
+import dev.loadtest.schemas.generator.Assignment;
+import dev.loadtest.schemas.generator.GeneratorJson;
+import dev.loadtest.schemas.generator.Heartbeat;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.topics.Topics;
+import dev.loadtest.topology.allocation.ExecutionPlanner;
+import dev.loadtest.topology.allocation.GeneratorRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The run lifecycle from VALIDATED on, with the generator registry, on one partition: every run and
+ * every generator passes through this one processor, so allocation has a single writer and never
+ * gives a generator to two runs.
+ *
+ * <p>Inputs: control events from {@link CommandProcessor} (a validated run with its plan, stop, abort)
+ * on {@link CoordinatorTopology#CONTROL_TOPIC}, and heartbeats from {@code loadtest.generators}. A
+ * wall-clock punctuation every second marks silent generators lost and starts queued runs.
+ *
+ * <p>Transitions: VALIDATED to ALLOCATED (start assignments with one start time for all generators) or
+ * QUEUED (with the reason, until generators are free); ALLOCATED to RUNNING on the first heartbeat that
+ * shows the run running; RUNNING to FINISHED when every generator of the run has finished; a stop sends
+ * stop assignments (the run finishes when its generators do); an abort sends abort assignments and ends
+ * the run ABORTED at once; a generator that fails the run, or the loss of all of a run's generators,
+ * ends it FAILED; the loss of some ends it ABORTED (source system) when the plan says
+ * {@code onGeneratorLoss: abort}, and is recorded in its history otherwise.
+ */
+final class ControlProcessor implements Processor<String, String, String, String> {
+  static final String LIFECYCLE_STORE = "lifecycle";
+  static final String REGISTRY_STORE = "registry";
+  static final String ASSIGNMENTS_SINK = "assignments-sink";
+  static final String CONTROL_RUNS_SINK = "control-runs-sink";
+  static final String CONTROL_DLQ_SINK = "control-dlq-sink";
+  /** Generators get this long between their assignment and the common start. */
+  static final Duration START_LEAD = Duration.ofSeconds(3);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Duration lostAfter;
+  private ProcessorContext<String, String> context;
+  private KeyValueStore<String, String> lifecycle;
+  private KeyValueStore<String, String> registry;
+
+  ControlProcessor(Duration lostAfter) {
+    this.lostAfter = lostAfter;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, String> context) {
+    this.context = context;
+    this.lifecycle = context.getStateStore(LIFECYCLE_STORE);
+    this.registry = context.getStateStore(REGISTRY_STORE);
+    context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::tick);
+  }
+
+  @Override
+  public void process(Record<String, String> record) {
+    JsonNode event;
+    try {
+      event = JSON.readTree(record.value());
+    } catch (Exception e) {
+      return; // only our own processors write the control topic; heartbeats are checked below
+    }
+    if (event == null || !event.isObject()) {
+      return;
+    }
+    if (event.has("generatorId") && event.has("loadZone")) {
+      heartbeat(record.value());
+      return;
+    }
+    switch (event.path("event").asText()) {
+      case "validated" -> validated(event);
+      case "stop" -> stop(event.path("testRunId").asText(), record);
+      case "abort" -> abort(event.path("testRunId").asText(), event.path("reason").asText(),
+          Command.Source.valueOf(event.path("source").asText("USER").toUpperCase(Locale.ROOT)), record);
+      default -> { }
+    }
+  }
+
+  // ----- events
+
+  private void validated(JsonNode event) {
+    RunState state = RunState.fromJson(event.get("state").asText());
+    ObjectNode entry = JSON.createObjectNode();
+    entry.put("plan", event.get("plan").asText());
+    entry.put("queuedAtMs", now());
+    entry.put("state", state.toJson()); // published already by the command processor
+    tryAllocate(state.testRunId(), entry, state);
+  }
+
+  private void heartbeat(String json) {
+    Heartbeat h;
+    try {
+      h = GeneratorJson.parseHeartbeat(json);
+    } catch (IllegalArgumentException e) {
+      return; // a malformed heartbeat says nothing about any generator
+    }
+    ObjectNode g = JSON.createObjectNode();
+    g.put("heartbeat", json);
+    g.put("lastSeenMs", now());
+    registry.put(h.generatorId(), g.toString());
+    for (Heartbeat.RunProgress p : h.runs()) {
+      String raw = lifecycle.get(p.testRunId());
+      if (raw == null) {
+        continue;
+      }
+      ObjectNode entry = entry(raw);
+      RunState state = state(entry);
+      if (state.status().terminal() || !allocated(entry).contains(h.generatorId())) {
+        continue;
+      }
+      ((ObjectNode) entry.with("phases")).put(h.generatorId(), p.phase().name());
+      if (p.phase() == Heartbeat.RunPhase.FAILED) {
+        String id = state.testRunId();
+        state = state.to(RunStatus.FAILED, now(), "generator " + h.generatorId() + " failed: " + p.message());
+        sendToAll(entry, id, g2 -> new Assignment.Abort(id, g2, "the run failed on another generator"));
+      } else if (state.status() == RunStatus.ALLOCATED && p.phase() != Heartbeat.RunPhase.WAITING) {
+        state = state.to(RunStatus.RUNNING, now(), "generator " + h.generatorId() + " started");
+      }
+      if (!state.status().terminal() && allDone(entry)) {
+        state = state.to(RunStatus.FINISHED, now(), "all " + allocated(entry).size() + " generator(s) finished");
+      }
+      save(entry, state);
+    }
+  }
+
+  private void stop(String testRunId, Record<String, String> record) {
+    String raw = lifecycle.get(testRunId);
+    ObjectNode entry = raw == null ? null : entry(raw);
+    RunState state = entry == null ? null : state(entry);
+    if (state == null || state.status().terminal()) {
+      reject(record, state == null ? "there is no run \"" + testRunId + "\""
+          : "run \"" + testRunId + "\" has ended already (" + state.status() + ")");
+      return;
+    }
+    if (state.status() == RunStatus.VALIDATED || state.status() == RunStatus.QUEUED) {
+      save(entry, state.aborted(now(), "stopped before it started", Command.Source.USER));
+      return;
+    }
+    sendToAll(entry, testRunId, g -> new Assignment.Stop(testRunId, g));
+    entry.put("stopping", true);
+    save(entry, state);
+  }
+
+  private void abort(String testRunId, String reason, Command.Source source, Record<String, String> record) {
+    String raw = lifecycle.get(testRunId);
+    ObjectNode entry = raw == null ? null : entry(raw);
+    RunState state = entry == null ? null : state(entry);
+    if (state == null || state.status().terminal()) {
+      reject(record, state == null ? "there is no run \"" + testRunId + "\""
+          : "run \"" + testRunId + "\" has ended already (" + state.status() + ")");
+      return;
+    }
+    String why = reason.isEmpty() ? "aborted by " + source.name().toLowerCase(Locale.ROOT) : reason;
+    sendToAll(entry, testRunId, g -> new Assignment.Abort(testRunId, g, why));
+    save(entry, state.aborted(now(), why, source));
+  }
+
+  // ----- time
+
+  private void tick(long nowMs) {
+    GeneratorRegistry reg = registry();
+    List<String> lost = reg.expire(nowMs);
+    if (!lost.isEmpty()) {
+      for (String id : lost) {
+        registry.delete(id);
+      }
+      lostGenerators(new HashSet<>(lost));
+    }
+    // Queued runs start in the order they were queued, as soon as generators are free.
+    List<KeyValue<Long, String>> queued = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = lifecycle.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, String> kv = it.next();
+        ObjectNode entry = entry(kv.value);
+        if (state(entry).status() == RunStatus.QUEUED) {
+          queued.add(KeyValue.pair(entry.path("queuedAtMs").asLong(), kv.key));
+        }
+      }
+    }
+    queued.sort((a, b) -> Long.compare(a.key, b.key));
+    for (KeyValue<Long, String> q : queued) {
+      ObjectNode entry = entry(lifecycle.get(q.value));
+      tryAllocate(q.value, entry, state(entry));
+    }
+  }
+
+  private void lostGenerators(Set<String> lost) {
+    List<KeyValue<String, String>> active = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = lifecycle.all()) {
+      it.forEachRemaining(active::add);
+    }
+    for (KeyValue<String, String> kv : active) {
+      ObjectNode entry = entry(kv.value);
+      RunState state = state(entry);
+      if (state.status() != RunStatus.ALLOCATED && state.status() != RunStatus.RUNNING) {
+        continue;
+      }
+      List<String> mine = allocated(entry).stream().filter(lost::contains).toList();
+      if (mine.isEmpty()) {
+        continue;
+      }
+      ObjectNode phases = (ObjectNode) entry.with("phases");
+      mine.forEach(g -> phases.put(g, "LOST"));
+      boolean allLost = allocated(entry).stream().allMatch(g -> "LOST".equals(phases.path(g).asText()));
+      TestPlan plan = PlanParser.parse(entry.get("plan").asText());
+      String what = "generator(s) " + String.join(", ", mine) + " lost (no heartbeat for " + lostAfter.toSeconds() + " s)";
+      if (allLost) {
+        state = state.to(RunStatus.FAILED, now(), "all generators lost: " + what);
+      } else if (plan.onGeneratorLoss() == TestPlan.GeneratorLossPolicy.ABORT) {
+        String id = state.testRunId();
+        sendToAll(entry, id, g -> new Assignment.Abort(id, g, what));
+        state = state.aborted(now(), what + "; the plan aborts on generator loss", Command.Source.SYSTEM);
+      } else {
+        state = state.to(state.status(), now(), what + "; going on degraded with the others");
+        if (allDone(entry)) {
+          state = state.to(RunStatus.FINISHED, now(), "the remaining generators finished");
+        }
+      }
+      save(entry, state);
+    }
+  }
+
+  // ----- allocation
+
+  private void tryAllocate(String testRunId, ObjectNode entry, RunState state) {
+    TestPlan plan = PlanParser.parse(entry.get("plan").asText());
+    ExecutionPlanner.Decision d = ExecutionPlanner.plan(plan, registry(), busyGenerators());
+    switch (d) {
+      case ExecutionPlanner.Wait w -> {
+        if (state.status() != RunStatus.QUEUED || !lastReason(state).equals(w.reason())) {
+          save(entry, state.to(RunStatus.QUEUED, now(), w.reason()));
+        }
+      }
+      case ExecutionPlanner.Allocation a -> {
+        long startAt = now() + START_LEAD.toMillis();
+        ArrayNode gens = entry.putArray("generators");
+        List<String> parts = new ArrayList<>();
+        for (ExecutionPlanner.Assigned g : a.assignments()) {
+          gens.add(g.generatorId());
+          parts.add(g.generatorId() + " (" + g.loadZone() + ", " + g.segment() + ")");
+          send(new Assignment.Start(testRunId, g.generatorId(), entry.get("plan").asText(), a.sequence(),
+              g.segmentIndex(), startAt));
+        }
+        entry.put("sequence", a.sequence());
+        entry.put("startAtMs", startAt);
+        save(entry, state.to(RunStatus.ALLOCATED, now(), a.assignments().size() + " generator(s): "
+            + String.join(", ", parts) + "; all start at " + java.time.Instant.ofEpochMilli(startAt)));
+      }
+    }
+  }
+
+  private Set<String> busyGenerators() {
+    Set<String> busy = new HashSet<>();
+    try (KeyValueIterator<String, String> it = lifecycle.all()) {
+      while (it.hasNext()) {
+        ObjectNode entry = entry(it.next().value);
+        if (!state(entry).status().terminal()) {
+          busy.addAll(allocated(entry));
+        }
+      }
+    }
+    return busy;
+  }
+
+  private GeneratorRegistry registry() {
+    GeneratorRegistry r = new GeneratorRegistry(lostAfter);
+    try (KeyValueIterator<String, String> it = registry.all()) {
+      while (it.hasNext()) {
+        JsonNode g = entry(it.next().value);
+        r.heartbeat(GeneratorJson.parseHeartbeat(g.get("heartbeat").asText()), g.get("lastSeenMs").asLong());
+      }
+    }
+    return r;
+  }
+
+  // ----- helpers
+
+  private static boolean allDone(ObjectNode entry) {
+    List<String> gens = allocated(entry);
+    JsonNode phases = entry.path("phases");
+    boolean anyFinished = false;
+    for (String g : gens) {
+      String p = phases.path(g).asText("");
+      if (!p.equals("FINISHED") && !p.equals("ABORTED") && !p.equals("LOST")) {
+        return false;
+      }
+      anyFinished |= !p.equals("LOST");
+    }
+    return !gens.isEmpty() && anyFinished;
+  }
+
+  private static List<String> allocated(JsonNode entry) {
+    List<String> out = new ArrayList<>();
+    entry.path("generators").forEach(g -> out.add(g.asText()));
+    return out;
+  }
+
+  private static String lastReason(RunState s) {
+    return s.history().isEmpty() ? "" : s.history().get(s.history().size() - 1).reason();
+  }
+
+  private void sendToAll(ObjectNode entry, String testRunId, java.util.function.Function<String, Assignment> make) {
+    JsonNode phases = entry.path("phases");
+    for (String g : allocated(entry)) {
+      if (!"LOST".equals(phases.path(g).asText())) {
+        send(make.apply(g));
+      }
+    }
+  }
+
+  private void send(Assignment a) {
+    context.forward(new Record<>(a.generatorId(), GeneratorJson.assignment(a), now()), ASSIGNMENTS_SINK);
+  }
+
+  private void save(ObjectNode entry, RunState state) {
+    String previous = entry.path("state").asText(null);
+    String json = state.toJson();
+    entry.put("state", json);
+    lifecycle.put(state.testRunId(), entry.toString());
+    if (!json.equals(previous)) {
+      context.forward(new Record<>(state.testRunId(), json, now()), CONTROL_RUNS_SINK);
+    }
+  }
+
+  private void reject(Record<String, String> record, String reason) {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("topic", Topics.COMMANDS);
+    out.put("key", record.key());
+    out.put("value", record.value());
+    out.put("reason", reason);
+    out.put("atMs", now());
+    context.forward(new Record<>(Topics.COMMANDS, out.toString(), now()), CONTROL_DLQ_SINK);
+  }
+
+  private static ObjectNode entry(String raw) {
+    try {
+      return (ObjectNode) JSON.readTree(raw);
+    } catch (Exception e) {
+      throw new IllegalStateException("corrupt lifecycle entry", e);
+    }
+  }
+
+  private static RunState state(JsonNode entry) {
+    return RunState.fromJson(entry.get("state").asText());
+  }
+
+  private long now() {
+    return context.currentSystemTimeMs();
+  }
+}

@@ -1,0 +1,177 @@
+package dev.loadtest.topology;
+
+import static dev.loadtest.topology.CoordinatorDriver.plan;
+import static dev.loadtest.topology.CoordinatorDriver.start;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.generator.Assignment;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run lifecycle after validation: allocation, start, finish, stop, abort, queueing, lost generators. */
+class ControlProcessorTest {
+  @TempDir
+  Path stateDir;
+  CoordinatorDriver c;
+
+  @BeforeEach
+  void openDriver() {
+    c = new CoordinatorDriver(CoordinatorConfig.defaults(), stateDir);
+  }
+
+  @AfterEach
+  void closeDriver() {
+    c.close();
+  }
+
+  private List<RunStatus> statuses(String run) {
+    return c.runStates().stream().filter(s -> s.testRunId().equals(run)).map(RunState::status).toList();
+  }
+
+  private RunState last(List<RunState> states, String run) {
+    return states.stream().filter(s -> s.testRunId().equals(run)).reduce((a, b) -> b).orElseThrow();
+  }
+
+  /** Two generators, one per zone of the checkout plan's distribution (local:eu 60%, local:us 40%). */
+  private void twoGenerators() {
+    c.heartbeat("g-eu", "local:eu", 1000);
+    c.heartbeat("g-us", "local:us", 1000);
+  }
+
+  @Test
+  void aRunGoesToFreeGeneratorsWithSegmentsAddingUpAndOneStartTimeThenRunsAndFinishes() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    List<Assignment> sent = c.assignments();
+    assertEquals(2, sent.size());
+    Assignment.Start eu = assertInstanceOf(Assignment.Start.class, sent.get(0));
+    Assignment.Start us = assertInstanceOf(Assignment.Start.class, sent.get(1));
+    assertEquals(List.of("g-eu", "g-us"), List.of(eu.generatorId(), us.generatorId()));
+    assertEquals(eu.startAtMs(), us.startAtMs(), "one start time for all generators");
+    assertEquals(eu.sequence(), us.sequence());
+    ExecutionSegmentSequence seq = ExecutionSegmentSequence.parse(eu.sequence());
+    assertEquals(600, seq.scale(eu.segmentIndex(), 1000), "the eu zone runs 60%");
+    assertEquals(400, seq.scale(us.segmentIndex(), 1000));
+    assertTrue(eu.planJson().contains("127.0.0.1:8080"), "generators get the env the stored plan hides");
+
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
+    List<RunState> states = c.runStates();
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.ALLOCATED, RunStatus.RUNNING,
+        RunStatus.FINISHED), states.stream().map(RunState::status).toList());
+    RunState done = last(states, "run-1");
+    assertTrue(done.history().get(2).reason().contains("g-eu (local:eu, 0:3/5)"), done.history().get(2).reason());
+    assertEquals("all 2 generator(s) finished", done.history().get(4).reason());
+  }
+
+  @Test
+  void withoutFreeGeneratorsARunIsQueuedAndStartsWhenTheyCome() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.QUEUED), statuses("run-1"));
+    twoGenerators();
+    c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(List.of(RunStatus.ALLOCATED), statuses("run-1"));
+    assertEquals(2, c.assignments().size());
+  }
+
+  @Test
+  void aGeneratorRunsOneTestAtATimeSoTheSecondWaitsForTheFirst() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.commands.pipeInput("run-2", start("c-2", "run-2", plan()));
+    List<RunState> states = c.runStates();
+    assertEquals(RunStatus.ALLOCATED, last(states, "run-1").status());
+    RunState waiting = last(states, "run-2");
+    assertEquals(RunStatus.QUEUED, waiting.status());
+    assertTrue(waiting.history().get(2).reason().contains("zone local:eu needs 42 VUs, its free generators offer 0"),
+        waiting.history().get(2).reason());
+    c.assignments();
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(RunStatus.ALLOCATED, last(c.runStates(), "run-2").status());
+    assertTrue(c.assignments().stream().allMatch(a -> a.testRunId().equals("run-2")));
+  }
+
+  @Test
+  void stopReachesTheGeneratorsAndTheRunFinishesWhenTheyDo() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.assignments();
+    c.commands.pipeInput("run-1", "{\"type\":\"stop\",\"commandId\":\"c-2\",\"testRunId\":\"run-1\"}");
+    List<Assignment> stops = c.assignments();
+    assertEquals(2, stops.size());
+    assertTrue(stops.stream().allMatch(a -> a instanceof Assignment.Stop));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
+    assertEquals(RunStatus.FINISHED, last(c.runStates(), "run-1").status());
+  }
+
+  @Test
+  void abortReachesTheGeneratorsAndEndsTheRunAtOnce() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.assignments();
+    c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-2\",\"testRunId\":\"run-1\","
+        + "\"reason\":\"p(99) over 1.5 s\",\"source\":\"threshold\"}");
+    List<Assignment> aborts = c.assignments();
+    assertEquals(2, aborts.size());
+    assertEquals("p(99) over 1.5 s", assertInstanceOf(Assignment.Abort.class, aborts.get(0)).reason());
+    RunState aborted = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.ABORTED, aborted.status());
+    assertEquals("threshold", aborted.abortSource());
+    c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-3\",\"testRunId\":\"run-1\"}");
+    assertTrue(c.rejections().get(0).get("reason").asText().contains("has ended already (ABORTED)"));
+  }
+
+  @Test
+  void aLostGeneratorIsRecordedAndTheRunFailsWhenAllAreGone() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3)); // g-us silent for 6 s: lost
+    RunState degraded = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.RUNNING, degraded.status(), "the plan says onGeneratorLoss: continue");
+    assertTrue(degraded.history().get(degraded.history().size() - 1).reason().contains("g-us lost"));
+    c.driver.advanceWallClockTime(Duration.ofSeconds(6)); // and now g-eu too
+    RunState failed = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FAILED, failed.status());
+    assertTrue(failed.history().get(failed.history().size() - 1).reason().startsWith("all generators lost"));
+  }
+
+  @Test
+  void aPlanThatAbortsOnGeneratorLossIsAbortedBySystem() {
+    twoGenerators();
+    ObjectNode p = plan();
+    p.put("onGeneratorLoss", "abort");
+    c.commands.pipeInput("run-1", start("c-1", "run-1", p));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.assignments();
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3));
+    RunState aborted = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.ABORTED, aborted.status());
+    assertEquals("system", aborted.abortSource());
+    List<Assignment> sent = c.assignments();
+    assertEquals(1, sent.size(), "the generator that is left is told to abort");
+    assertEquals("g-eu", sent.get(0).generatorId());
+  }
+}
