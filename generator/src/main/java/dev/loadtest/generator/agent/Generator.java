@@ -197,6 +197,7 @@ public final class Generator implements AutoCloseable {
     private final BatchingSampleSink sink;
     private volatile Heartbeat.RunPhase phase = Heartbeat.RunPhase.WAITING;
     private volatile boolean aborted;
+    private volatile boolean stopRequested;
 
     ActiveRun(String testRunId, String segment, PluginRun run, BatchingSampleSink sink) {
       this.testRunId = testRunId;
@@ -206,6 +207,7 @@ public final class Generator implements AutoCloseable {
     }
 
     public void stop() {
+      stopRequested = true;
       run.stop();
     }
 
@@ -225,6 +227,10 @@ public final class Generator implements AutoCloseable {
       String message = "";
       boolean completed = false;
       try {
+        // WAITING until the common start time, so that RUNNING means load is being sent.
+        while (System.nanoTime() < startNanos && !aborted && !stopRequested) {
+          java.util.concurrent.locks.LockSupport.parkNanos(Math.min(startNanos - System.nanoTime(), 20_000_000L));
+        }
         phase = Heartbeat.RunPhase.RUNNING;
         completed = run.run(startNanos) && !aborted;
       } catch (InterruptedException e) {
