@@ -19,6 +19,11 @@ class LoadtestCliTest {
     out.getBuffer().setLength(0);
     assertEquals(0, cli.execute("--help"));
     assertTrue(out.toString().contains("up"), out.toString());
+    for (String command : new String[] {"generator", "coordinator"}) {
+      out.getBuffer().setLength(0);
+      assertEquals(0, cli.execute(command, "--help"));
+      assertTrue(out.toString().contains("--bootstrap"), out.toString());
+    }
   }
 
   @Test
