@@ -144,15 +144,25 @@ final class ControlProcessor implements Processor<String, String, String, String
     }
   }
 
-  private void stop(String testRunId, Record<String, String> record) {
+  /** The lifecycle entry of a run that has not ended, or null after sending the command to the DLQ. */
+  private ObjectNode activeOrReject(String testRunId, Record<String, String> record) {
     String raw = lifecycle.get(testRunId);
     ObjectNode entry = raw == null ? null : entry(raw);
     RunState state = entry == null ? null : state(entry);
     if (state == null || state.status().terminal()) {
       reject(record, state == null ? "there is no run \"" + testRunId + "\""
           : "run \"" + testRunId + "\" has ended already (" + state.status() + ")");
+      return null;
+    }
+    return entry;
+  }
+
+  private void stop(String testRunId, Record<String, String> record) {
+    ObjectNode entry = activeOrReject(testRunId, record);
+    if (entry == null) {
       return;
     }
+    RunState state = state(entry);
     if (state.status() == RunStatus.VALIDATED || state.status() == RunStatus.QUEUED) {
       save(entry, state.aborted(now(), "stopped before it started", Command.Source.USER));
       return;
@@ -163,14 +173,11 @@ final class ControlProcessor implements Processor<String, String, String, String
   }
 
   private void abort(String testRunId, String reason, Command.Source source, Record<String, String> record) {
-    String raw = lifecycle.get(testRunId);
-    ObjectNode entry = raw == null ? null : entry(raw);
-    RunState state = entry == null ? null : state(entry);
-    if (state == null || state.status().terminal()) {
-      reject(record, state == null ? "there is no run \"" + testRunId + "\""
-          : "run \"" + testRunId + "\" has ended already (" + state.status() + ")");
+    ObjectNode entry = activeOrReject(testRunId, record);
+    if (entry == null) {
       return;
     }
+    RunState state = state(entry);
     String why = reason.isEmpty() ? "aborted by " + source.name().toLowerCase(Locale.ROOT) : reason;
     sendToAll(entry, testRunId, g -> new Assignment.Abort(testRunId, g, why));
     save(entry, state.aborted(now(), why, source));
