@@ -91,6 +91,7 @@ final class ControlProcessor implements Processor<String, String, String, String
     switch (event.path("event").asText()) {
       case "validated" -> validated(event);
       case "stop" -> stop(event.path("testRunId").asText(), record);
+      case "threshold" -> threshold(event.path("result").asText());
       case "abort" -> abort(event.path("testRunId").asText(), event.path("reason").asText(),
           Command.Source.valueOf(event.path("source").asText("USER").toUpperCase(Locale.ROOT)), record);
       default -> { }
@@ -181,6 +182,43 @@ final class ControlProcessor implements Processor<String, String, String, String
     String why = reason.isEmpty() ? "aborted by " + source.name().toLowerCase(Locale.ROOT) : reason;
     sendToAll(entry, testRunId, g -> new Assignment.Abort(testRunId, g, why));
     save(entry, state.aborted(now(), why, source));
+  }
+
+  /**
+   * A threshold's state from the threshold job: kept with the run, and the run's verdict follows, also
+   * after the run has ended (final results come once the watermark has passed its end).
+   */
+  private void threshold(String json) {
+    dev.loadtest.schemas.threshold.ThresholdResult r;
+    try {
+      r = dev.loadtest.schemas.threshold.ThresholdResult.fromJson(json);
+    } catch (IllegalArgumentException e) {
+      return; // the forwarder only passes what it could read; nothing else writes here
+    }
+    String raw = lifecycle.get(r.testRunId());
+    if (raw == null) {
+      return; // e.g. a re-analysis of a run this coordinator never ran
+    }
+    ObjectNode entry = entry(raw);
+    ObjectNode results = (ObjectNode) entry.with("thresholds");
+    results.putObject(r.threshold()).put("state", r.state().name()).put("final", r.finalResult());
+    List<String> passed = new ArrayList<>();
+    List<String> failed = new ArrayList<>();
+    List<String> noData = new ArrayList<>();
+    boolean allFinal = true;
+    for (var it = results.properties().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      switch (e.getValue().path("state").asText()) {
+        case "PASSED" -> passed.add(e.getKey());
+        case "FAILED" -> failed.add(e.getKey());
+        default -> noData.add(e.getKey());
+      }
+      allFinal &= e.getValue().path("final").asBoolean();
+    }
+    int expected = PlanParser.parse(entry.get("plan").asText()).thresholds().size();
+    RunState.Verdict v = new RunState.Verdict(passed, failed, noData, allFinal && results.size() >= expected);
+    RunState state = state(entry);
+    save(entry, v.equals(state.verdict()) ? state : state.withVerdict(v));
   }
 
   // ----- time

@@ -34,6 +34,15 @@ public final class CoordinatorTopology {
     t.addSink(CommandProcessor.CONTROL_SINK, CONTROL_TOPIC, Serdes.String().serializer(),
         Serdes.String().serializer(), "command-processor");
 
+    // Threshold results are keyed by run over several partitions: they reach the control processor through
+    // its one-partition topic, like everything that changes a run's lifecycle.
+    t.addSource("thresholds", Serdes.String().deserializer(), Serdes.String().deserializer(), Topics.THRESHOLDS);
+    t.addProcessor("threshold-forwarder", ThresholdForwarder::new, "thresholds");
+    t.addSink("threshold-control-sink", CONTROL_TOPIC, Serdes.String().serializer(), Serdes.String().serializer(),
+        "threshold-forwarder");
+    t.addSink("threshold-dlq-sink", Topics.DLQ, Serdes.String().serializer(), Serdes.String().serializer(),
+        "threshold-forwarder");
+
     t.addSource("control", Serdes.String().deserializer(), Serdes.String().deserializer(), CONTROL_TOPIC);
     t.addSource("generators", Serdes.String().deserializer(), Serdes.String().deserializer(), Topics.GENERATORS);
     t.addProcessor("control-processor", () -> new ControlProcessor(config.lostAfter()), "control", "generators");

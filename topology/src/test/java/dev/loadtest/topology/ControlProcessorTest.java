@@ -174,4 +174,37 @@ class ControlProcessorTest {
     assertEquals(1, sent.size(), "the generator that is left is told to abort");
     assertEquals("g-eu", sent.get(0).generatorId());
   }
+
+  private void result(String run, String threshold, String state, boolean isFinal) {
+    c.thresholds.pipeInput(run, new dev.loadtest.schemas.threshold.ThresholdResult(run, threshold,
+        dev.loadtest.schemas.threshold.ThresholdResult.State.valueOf(state), 1.0, isFinal, 0).toJson());
+  }
+
+  @Test
+  void theVerdictFollowsTheThresholdResultsAndIsCompleteWhenAllAreFinal() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    result("run-1", "http_req_duration{name:checkout}: p(95)<500", "PASSED", false);
+    result("run-1", "http_req_failed: rate<0.01", "FAILED", false);
+    RunState live = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.ALLOCATED, live.status(), "a verdict does not change the status");
+    assertEquals(List.of("http_req_failed: rate<0.01"), live.verdict().failed());
+    assertTrue(!live.verdict().complete());
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
+    // The final results come after the run's end, once the aggregation has seen all of its data.
+    List<String> all = List.of("http_req_duration{name:checkout}: p(95)<500", "http_req_duration{name:checkout}: p(99)<1500",
+        "http_req_failed: rate<0.01", "checks: rate>0.99", "http_req_duration: p(95)<800 over 1m", "coupon_applied: count>0");
+    for (String t : all) {
+      result("run-1", t, t.startsWith("coupon") ? "NO_DATA" : "PASSED", true);
+    }
+    RunState done = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FINISHED, done.status());
+    assertTrue(done.verdict().complete(), done.verdict().toString());
+    assertEquals(5, done.verdict().passed().size());
+    assertEquals(List.of("coupon_applied: count>0"), done.verdict().noData());
+    assertTrue(!done.verdict().ok(), "no data counts as failed in the final verdict");
+    c.thresholds.pipeInput("run-1", "not a result");
+    assertTrue(c.rejections().get(0).get("reason").asText().contains("not a threshold result"));
+  }
 }

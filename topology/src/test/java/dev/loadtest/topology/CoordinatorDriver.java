@@ -26,6 +26,7 @@ final class CoordinatorDriver implements AutoCloseable {
   final TestOutputTopic<String, String> dlq;
   final TestInputTopic<String, String> generators;
   final TestOutputTopic<String, String> assignments;
+  final TestInputTopic<String, String> thresholds;
 
   CoordinatorDriver(CoordinatorConfig config, Path stateDir) {
     Properties p = new Properties();
@@ -39,6 +40,7 @@ final class CoordinatorDriver implements AutoCloseable {
     generators = driver.createInputTopic(Topics.GENERATORS, Serdes.String().serializer(), Serdes.String().serializer());
     assignments = driver.createOutputTopic(Topics.ASSIGNMENTS, Serdes.String().deserializer(),
         Serdes.String().deserializer());
+    thresholds = driver.createInputTopic(Topics.THRESHOLDS, Serdes.String().serializer(), Serdes.String().serializer());
   }
 
   /** A heartbeat of a generator, with the phases of its runs ({@code runId, PHASE, runId, PHASE...}). */

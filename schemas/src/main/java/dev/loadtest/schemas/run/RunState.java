@@ -20,10 +20,11 @@ import java.util.Objects;
  * @param errors why a start was rejected, each with its JSON path (empty otherwise)
  * @param planHash SHA-256 of the plan in canonical form (sorted keys), to compare runs of the same plan
  * @param version 1 for the first state, +1 per change
+ * @param verdict the thresholds' results from {@code loadtest.thresholds}, once any has come (null before)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunState(String testRunId, RunStatus status, List<Transition> history, List<PlanError> errors,
-    String planHash, String plan, Command.Metadata metadata, String abortSource, long version) {
+    String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict) {
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -43,21 +44,44 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
   public static RunState first(String testRunId, RunStatus status, long atMs, String reason, List<PlanError> errors,
       String planHash, String plan, Command.Metadata metadata) {
     return new RunState(testRunId, status, List.of(new Transition(status, atMs, reason)), errors, planHash, plan,
-        metadata, null, 1);
+        metadata, null, 1, null);
   }
 
   /** This state moved to {@code next}. */
   public RunState to(RunStatus next, long atMs, String reason) {
     List<Transition> h = new ArrayList<>(history);
     h.add(new Transition(next, atMs, reason));
-    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1);
+    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1, verdict);
   }
 
   /** This state moved to ABORTED by {@code source}. */
   public RunState aborted(long atMs, String reason, Command.Source source) {
     RunState r = to(RunStatus.ABORTED, atMs, reason);
     return new RunState(r.testRunId, r.status, r.history, r.errors, r.planHash, r.plan, r.metadata,
-        source.name().toLowerCase(java.util.Locale.ROOT), r.version);
+        source.name().toLowerCase(java.util.Locale.ROOT), r.version, r.verdict);
+  }
+
+  /** This state with a new verdict (a new version; the status stays). */
+  public RunState withVerdict(Verdict v) {
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v);
+  }
+
+  /**
+   * Which thresholds passed and failed, and which had no data (each as {@code metric: expression}).
+   *
+   * @param complete whether every result is the final one (the run's data is all in)
+   */
+  public record Verdict(List<String> passed, List<String> failed, List<String> noData, boolean complete) {
+    public Verdict {
+      passed = List.copyOf(passed);
+      failed = List.copyOf(failed);
+      noData = List.copyOf(noData);
+    }
+
+    /** Passed when nothing failed and nothing lacked data (k6's rule, with NO_DATA counted as failed). */
+    public boolean ok() {
+      return failed.isEmpty() && noData.isEmpty();
+    }
   }
 
   public String toJson() {
