@@ -37,13 +37,17 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "A generator silent this long is lost (default: ${DEFAULT-VALUE}).")
   String lostAfter;
 
+  @Option(names = "--max-runs", defaultValue = "20", paramLabel = "N",
+      description = "Runs beyond this many at once wait in QUEUED (default: ${DEFAULT-VALUE}).")
+  int maxRuns;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Duration lost = dev.loadtest.schemas.time.Durations.parse(lostAfter);
     CoordinatorConfig config = new CoordinatorConfig(
         allowedHosts == null || allowedHosts.isEmpty() ? CoordinatorConfig.DEFAULT_ALLOWED_HOSTS : allowedHosts,
-        CoordinatorConfig.DEFAULT_MAX_COMMAND_BYTES, lost);
+        CoordinatorConfig.DEFAULT_MAX_COMMAND_BYTES, lost, maxRuns, CoordinatorConfig.DEFAULT_MAX_QUEUE_TIME);
     Path dir = stateDir != null ? stateDir : Path.of(".loadtest", "coordinator");
     Files.createDirectories(dir);
     Coordinator coordinator = Coordinator.start(bootstrap, dir, config);

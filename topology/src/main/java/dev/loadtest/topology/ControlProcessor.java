@@ -57,12 +57,14 @@ final class ControlProcessor implements Processor<String, String, String, String
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Duration lostAfter;
+  private final CoordinatorConfig config;
   private ProcessorContext<String, String> context;
   private KeyValueStore<String, String> lifecycle;
   private KeyValueStore<String, String> registry;
 
-  ControlProcessor(Duration lostAfter) {
-    this.lostAfter = lostAfter;
+  ControlProcessor(CoordinatorConfig config) {
+    this.config = config;
+    this.lostAfter = config.lostAfter();
   }
 
   @Override
@@ -246,8 +248,59 @@ final class ControlProcessor implements Processor<String, String, String, String
     queued.sort((a, b) -> Long.compare(a.key, b.key));
     for (KeyValue<Long, String> q : queued) {
       ObjectNode entry = entry(lifecycle.get(q.value));
-      tryAllocate(q.value, entry, state(entry));
+      RunState state = state(entry);
+      if (nowMs - q.key > config.maxQueueTime().toMillis()) {
+        save(entry, state.to(RunStatus.FAILED, nowMs, "queued for longer than " + config.maxQueueTime().toMinutes()
+            + " min: " + lastReason(state)));
+      } else {
+        tryAllocate(q.value, entry, state);
+      }
     }
+    overdue(nowMs);
+  }
+
+  /** No run stays RUNNING forever: past its plan's longest possible time (plus a minute) it FAILS. */
+  private void overdue(long nowMs) {
+    List<KeyValue<String, String>> all = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = lifecycle.all()) {
+      it.forEachRemaining(all::add);
+    }
+    for (KeyValue<String, String> kv : all) {
+      ObjectNode entry = entry(kv.value);
+      RunState state = state(entry);
+      if ((state.status() == RunStatus.ALLOCATED || state.status() == RunStatus.RUNNING)
+          && nowMs > entry.path("deadlineMs").asLong(Long.MAX_VALUE)) {
+        String id = state.testRunId();
+        sendToAll(entry, id, g -> new Assignment.Abort(id, g, "the run overran its plan"));
+        save(entry, state.to(RunStatus.FAILED, nowMs, "still not finished " + Duration.ofMillis(nowMs
+            - entry.path("startAtMs").asLong()).toSeconds() + " s after its start, past the plan's longest possible"
+            + " time; its generators were told to abort"));
+      }
+    }
+  }
+
+  /** The longest a plan can run: each scenario's startTime, its longest time and its gracefulStop. */
+  static Duration longest(TestPlan plan) {
+    Duration max = Duration.ZERO;
+    for (dev.loadtest.schemas.plan.Scenario s : plan.scenarios().values()) {
+      Duration d = switch (s.executor()) {
+        case dev.loadtest.schemas.plan.Scenario.ConstantVus c -> c.duration();
+        case dev.loadtest.schemas.plan.Scenario.RampingVus r -> r.stages().stream().map(
+            dev.loadtest.schemas.plan.Scenario.Stage::duration).reduce(Duration.ZERO, Duration::plus)
+            .plus(r.gracefulRampDown() == null ? Duration.ofSeconds(30) : r.gracefulRampDown());
+        case dev.loadtest.schemas.plan.Scenario.ConstantArrivalRate c -> c.duration();
+        case dev.loadtest.schemas.plan.Scenario.RampingArrivalRate r -> r.stages().stream().map(
+            dev.loadtest.schemas.plan.Scenario.Stage::duration).reduce(Duration.ZERO, Duration::plus);
+        case dev.loadtest.schemas.plan.Scenario.PerVuIterations p ->
+            p.maxDuration() == null ? Duration.ofMinutes(10) : p.maxDuration();
+        case dev.loadtest.schemas.plan.Scenario.SharedIterations x ->
+            x.maxDuration() == null ? Duration.ofMinutes(10) : x.maxDuration();
+      };
+      Duration total = (s.startTime() == null ? Duration.ZERO : s.startTime()).plus(d)
+          .plus(s.gracefulStop() == null ? Duration.ofSeconds(30) : s.gracefulStop());
+      max = total.compareTo(max) > 0 ? total : max;
+    }
+    return max;
   }
 
   private void lostGenerators(Set<String> lost) {
@@ -290,7 +343,10 @@ final class ControlProcessor implements Processor<String, String, String, String
 
   private void tryAllocate(String testRunId, ObjectNode entry, RunState state) {
     TestPlan plan = PlanParser.parse(entry.get("plan").asText());
-    ExecutionPlanner.Decision d = ExecutionPlanner.plan(plan, registry(), busyGenerators());
+    long active = activeRuns();
+    ExecutionPlanner.Decision d = active >= config.maxConcurrentRuns()
+        ? new ExecutionPlanner.Wait(active + " runs are running, the limit is " + config.maxConcurrentRuns())
+        : ExecutionPlanner.plan(plan, registry(), busyGenerators());
     switch (d) {
       case ExecutionPlanner.Wait w -> {
         if (state.status() != RunStatus.QUEUED || !lastReason(state).equals(w.reason())) {
@@ -309,10 +365,22 @@ final class ControlProcessor implements Processor<String, String, String, String
         }
         entry.put("sequence", a.sequence());
         entry.put("startAtMs", startAt);
+        entry.put("deadlineMs", startAt + longest(plan).toMillis() + Duration.ofMinutes(1).toMillis());
         save(entry, state.to(RunStatus.ALLOCATED, now(), a.assignments().size() + " generator(s): "
             + String.join(", ", parts) + "; all start at " + java.time.Instant.ofEpochMilli(startAt)));
       }
     }
+  }
+
+  private long activeRuns() {
+    long n = 0;
+    try (KeyValueIterator<String, String> it = lifecycle.all()) {
+      while (it.hasNext()) {
+        RunStatus st = state(entry(it.next().value)).status();
+        n += st == RunStatus.ALLOCATED || st == RunStatus.RUNNING ? 1 : 0;
+      }
+    }
+    return n;
   }
 
   private Set<String> busyGenerators() {

@@ -45,7 +45,7 @@ public final class CoordinatorTopology {
 
     t.addSource("control", Serdes.String().deserializer(), Serdes.String().deserializer(), CONTROL_TOPIC);
     t.addSource("generators", Serdes.String().deserializer(), Serdes.String().deserializer(), Topics.GENERATORS);
-    t.addProcessor("control-processor", () -> new ControlProcessor(config.lostAfter()), "control", "generators");
+    t.addProcessor("control-processor", () -> new ControlProcessor(config), "control", "generators");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.LIFECYCLE_STORE),
         Serdes.String(), Serdes.String()), "control-processor");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.REGISTRY_STORE),

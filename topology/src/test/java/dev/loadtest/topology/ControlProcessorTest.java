@@ -207,4 +207,51 @@ class ControlProcessorTest {
     c.thresholds.pipeInput("run-1", "not a result");
     assertTrue(c.rejections().get(0).get("reason").asText().contains("not a threshold result"));
   }
+
+  @Test
+  void beyondTheConcurrentRunLimitRunsWait() {
+    try (CoordinatorDriver d = new CoordinatorDriver(new CoordinatorConfig(CoordinatorConfig.DEFAULT_ALLOWED_HOSTS,
+        CoordinatorConfig.DEFAULT_MAX_COMMAND_BYTES, Duration.ofSeconds(5), 1, Duration.ofMinutes(30)),
+        stateDir.resolve("limit"))) {
+      for (String g : List.of("a1", "a2")) {
+        d.heartbeat(g, "local:eu", 1000);
+      }
+      for (String g : List.of("b1", "b2")) {
+        d.heartbeat(g, "local:us", 1000);
+      }
+      d.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+      d.commands.pipeInput("run-2", start("c-2", "run-2", plan()));
+      List<RunState> states = d.runStates();
+      assertEquals(RunStatus.ALLOCATED, last(states, "run-1").status());
+      RunState waiting = last(states, "run-2");
+      assertEquals(RunStatus.QUEUED, waiting.status());
+      assertEquals("1 runs are running, the limit is 1", waiting.history().get(2).reason());
+    }
+  }
+
+  @Test
+  void aRunQueuedTooLongFailsWithTheReasonItWaitedFor() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.driver.advanceWallClockTime(Duration.ofMinutes(31));
+    RunState failed = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FAILED, failed.status());
+    assertTrue(failed.history().get(failed.history().size() - 1).reason()
+        .contains("queued for longer than 30 min: zone local:eu needs 42 VUs"), failed.history().toString());
+  }
+
+  @Test
+  void noRunStaysRunningForever() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    // The plan can take 30 s + 2 min + 15 s; its generators keep saying RUNNING for 5 minutes.
+    for (int s = 0; s < 300; s += 3) {
+      c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+      c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+      c.driver.advanceWallClockTime(Duration.ofSeconds(3));
+    }
+    RunState failed = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FAILED, failed.status());
+    assertTrue(failed.history().get(failed.history().size() - 1).reason().contains("past the plan's longest"));
+    assertTrue(c.assignments().stream().anyMatch(a -> a instanceof Assignment.Abort));
+  }
 }
