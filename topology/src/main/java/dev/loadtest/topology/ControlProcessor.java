@@ -77,17 +77,18 @@ final class ControlProcessor implements Processor<String, String, String, String
 
   @Override
   public void process(Record<String, String> record) {
+    boolean fromGenerators = context.recordMetadata().map(m -> Topics.GENERATORS.equals(m.topic())).orElse(false);
+    if (fromGenerators) {
+      heartbeat(record);
+      return;
+    }
     JsonNode event;
     try {
       event = JSON.readTree(record.value());
     } catch (Exception e) {
-      return; // only our own processors write the control topic; heartbeats are checked below
+      return; // only the coordinator's own processors write the control topic
     }
     if (event == null || !event.isObject()) {
-      return;
-    }
-    if (event.has("generatorId") && event.has("loadZone")) {
-      heartbeat(record.value());
       return;
     }
     switch (event.path("event").asText()) {
@@ -111,12 +112,17 @@ final class ControlProcessor implements Processor<String, String, String, String
     tryAllocate(state.testRunId(), entry, state);
   }
 
-  private void heartbeat(String json) {
+  private void heartbeat(Record<String, String> record) {
+    String json = record.value();
+    if (json == null) {
+      return; // a tombstone of the compacted topic: a generator's entry removed
+    }
     Heartbeat h;
     try {
       h = GeneratorJson.parseHeartbeat(json);
     } catch (IllegalArgumentException e) {
-      return; // a malformed heartbeat says nothing about any generator
+      reject(record, Topics.GENERATORS, e.getMessage());
+      return;
     }
     ObjectNode g = JSON.createObjectNode();
     g.put("heartbeat", json);
@@ -457,13 +463,17 @@ final class ControlProcessor implements Processor<String, String, String, String
   }
 
   private void reject(Record<String, String> record, String reason) {
+    reject(record, Topics.COMMANDS, reason);
+  }
+
+  private void reject(Record<String, String> record, String topic, String reason) {
     ObjectNode out = JSON.createObjectNode();
-    out.put("topic", Topics.COMMANDS);
+    out.put("topic", topic);
     out.put("key", record.key());
     out.put("value", record.value());
     out.put("reason", reason);
     out.put("atMs", now());
-    context.forward(new Record<>(Topics.COMMANDS, out.toString(), now()), CONTROL_DLQ_SINK);
+    context.forward(new Record<>(topic, out.toString(), now()), CONTROL_DLQ_SINK);
   }
 
   private static ObjectNode entry(String raw) {

@@ -254,4 +254,17 @@ class ControlProcessorTest {
     assertTrue(failed.history().get(failed.history().size() - 1).reason().contains("past the plan's longest"));
     assertTrue(c.assignments().stream().anyMatch(a -> a instanceof Assignment.Abort));
   }
+
+  @Test
+  void aMalformedHeartbeatGoesToTheDlqAndTheRegistryGoesOn() {
+    c.generators.pipeInput("g-x", "{\"generatorId\": 7}");
+    c.generators.pipeInput("g-y", "not json");
+    List<com.fasterxml.jackson.databind.JsonNode> r = c.rejections();
+    assertEquals(2, r.size());
+    assertEquals("loadtest.generators", r.get(0).get("topic").asText());
+    assertTrue(r.get(1).get("reason").asText().contains("not a heartbeat"), r.get(1).toString());
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    assertEquals(RunStatus.ALLOCATED, last(c.runStates(), "run-1").status());
+  }
 }

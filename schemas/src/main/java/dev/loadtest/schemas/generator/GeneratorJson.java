@@ -26,11 +26,17 @@ public final class GeneratorJson {
   }
 
   public static Heartbeat parseHeartbeat(String json) {
+    Heartbeat h;
     try {
-      return JSON.readValue(json, Heartbeat.class);
+      h = JSON.readValue(json, Heartbeat.class);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("not a heartbeat: " + e.getOriginalMessage(), e);
     }
+    if (h == null || h.generatorId() == null || h.generatorId().isBlank() || h.loadZone() == null
+        || h.capacityVus() < 0) {
+      throw new IllegalArgumentException("not a heartbeat: it needs generatorId, loadZone and capacityVus >= 0");
+    }
+    return h;
   }
 
   public static String assignment(Assignment a) {
