@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -54,12 +53,7 @@ final class CoordinatorCommand implements Callable<Integer> {
     out.printf("Coordinator running on %s (allowed target hosts %s); Ctrl-C to stop.%n", bootstrap,
         config.allowedHosts());
     out.flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      coordinator.close();
-      stopped.countDown();
-    }, "coordinator-stop"));
-    stopped.await();
+    LoadtestCli.awaitShutdown(coordinator::close);
     return 0;
   }
 }

@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.NewTopic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -179,16 +178,13 @@ final class GeneratorCommand implements Callable<Integer> {
         generator.config().generatorId(), generator.config().loadZone(), Runtime.getRuntime().availableProcessors(),
         generator.config().capacityVus(), generator.plugins(), generator.config().bootstrapServers());
     out.flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    LoadtestCli.awaitShutdown(() -> {
       try {
         agent.close();
       } catch (Exception e) {
         // leaving anyway
       }
-      stopped.countDown();
-    }, "generator-stop"));
-    stopped.await();
+    });
     return 0;
   }
 

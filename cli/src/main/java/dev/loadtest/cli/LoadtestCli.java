@@ -28,6 +28,16 @@ public final class LoadtestCli implements Callable<Integer> {
     return 0;
   }
 
+  /** Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM), running {@code close} on the way out. */
+  static void awaitShutdown(Runnable close) throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      close.run();
+      stopped.countDown();
+    }, "loadtest-stop"));
+    stopped.await();
+  }
+
   /** Starts the embedded stack and reports its health. */
   @Command(name = "up", mixinStandardHelpOptions = true,
       description = {"Start the whole infrastructure on this machine: a Kafka broker with the system's topics,",
@@ -98,14 +108,6 @@ public final class LoadtestCli implements Callable<Integer> {
       return 0;
     }
 
-    private static void awaitShutdown(Runnable close) throws InterruptedException {
-      CountDownLatch stopped = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        close.run();
-        stopped.countDown();
-      }, "loadtest-up-stop"));
-      stopped.await();
-    }
   }
 
   /** Version from the jar manifest, or the development version. */
