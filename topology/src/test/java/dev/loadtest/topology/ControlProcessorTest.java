@@ -267,4 +267,21 @@ class ControlProcessorTest {
     c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
     assertEquals(RunStatus.ALLOCATED, last(c.runStates(), "run-1").status());
   }
+
+  @Test
+  void aGeneratorThatFailsTheRunEndsItFailedAndTheOthersAreToldToAbort() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.assignments();
+    c.generators.pipeInput("g-us", dev.loadtest.schemas.generator.GeneratorJson.heartbeat(
+        new dev.loadtest.schemas.generator.Heartbeat("g-us", "local:us", 2, 1000, "test", 0, 0.2, 1, 2, 0.1,
+            List.of(new dev.loadtest.schemas.generator.Heartbeat.RunProgress("run-1", "3/5:1",
+                dev.loadtest.schemas.generator.Heartbeat.RunPhase.FAILED, 0, 0, 0, 0, 0, 0,
+                "invalid plan: $.feeders: feeder users: cannot read users.csv")), List.of(), 0)));
+    RunState failed = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FAILED, failed.status());
+    assertTrue(failed.history().get(failed.history().size() - 1).reason().contains("cannot read users.csv"));
+    List<Assignment> sent = c.assignments();
+    assertTrue(sent.stream().allMatch(a -> a instanceof Assignment.Abort), sent.toString());
+  }
 }
