@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.embedded.ClickHouseServer;
 import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.topology.Coordinator;
+import dev.loadtest.topology.CoordinatorConfig;
+import java.nio.file.Path;
+import org.apache.kafka.streams.KafkaStreams;
 import dev.loadtest.embedded.FlinkMiniCluster;
 import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
 import dev.loadtest.schemas.clickhouse.Migrations;
@@ -23,19 +27,22 @@ import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The whole infrastructure on one machine: a Kafka broker with the system's topics, a ClickHouse server
- * with the schema migrated, and a Flink MiniCluster. Started by {@link #start}, stopped by
+ * with the schema migrated, a Flink MiniCluster, and the coordinator on that broker. Started by {@link #start}, stopped by
  * {@link #close()} in reverse order. Not thread-safe: one owner starts, checks and closes it.
  */
 public final class EmbeddedStack implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final ClickHouseServer clickHouse;
   private final FlinkMiniCluster flink;
+  private final Coordinator coordinator;
   private final String database;
 
-  private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink, String database) {
+  private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink,
+      Coordinator coordinator, String database) {
     this.kafka = kafka;
     this.clickHouse = clickHouse;
     this.flink = flink;
+    this.coordinator = coordinator;
     this.database = database;
   }
 
@@ -55,7 +62,15 @@ public final class EmbeddedStack implements AutoCloseable {
       progress.println("  starting Flink MiniCluster...");
       FlinkMiniCluster flink = FlinkMiniCluster.start(FlinkMiniCluster.loopbackConfiguration(), 4);
       started.add(flink);
-      return new EmbeddedStack(kafka, ch, flink, database);
+      progress.println("  starting the coordinator...");
+      Path state = Path.of(System.getProperty("java.io.tmpdir"), "coordinator-" + java.util.UUID.randomUUID());
+      Coordinator coordinator = Coordinator.start(kafka.bootstrapServers(), state, CoordinatorConfig.defaults());
+      started.add(coordinator);
+      return new EmbeddedStack(kafka, ch, flink, coordinator, database);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closeAll(started, new IllegalStateException("interrupted while starting", e));
+      throw new IllegalStateException("interrupted while starting", e);
     } catch (RuntimeException e) {
       for (int i = started.size() - 1; i >= 0; i--) {
         try {
@@ -113,11 +128,25 @@ public final class EmbeddedStack implements AutoCloseable {
     } catch (Exception e) {
       out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(), "unhealthy: " + e, false));
     }
+    KafkaStreams.State state = coordinator.state();
+    out.add(new Health("Coordinator", "", "on " + kafka.bootstrapServers(), "Kafka Streams " + state
+        + ", exactly_once_v2, target hosts: loopback", state == KafkaStreams.State.RUNNING));
     return out;
+  }
+
+  private static void closeAll(List<AutoCloseable> started, RuntimeException e) {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+    }
   }
 
   @Override
   public void close() {
+    coordinator.close();
     flink.close();
     clickHouse.close();
     kafka.close();
