@@ -1,0 +1,118 @@
+package dev.loadtest.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.topics.Topics;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code loadtest submit}: a start command straight to Kafka, then the run's states as they come. */
+@Command(name = "submit", mixinStandardHelpOptions = true,
+    description = {"Send a plan to the coordinator as a start command on loadtest.commands and follow the run on",
+        "loadtest.runs until it ends, printing each transition. Exit codes: 0 finished, 104 rejected,",
+        "105 aborted, 1 failed. (The full `run` command with summary and reports comes with the CLI issue.)"})
+final class SubmitCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "PLAN.json")
+  Path plan;
+
+  @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers.")
+  String bootstrap;
+
+  @Option(names = "--run-id", description = "Test run id (default: a random one).")
+  String runId;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Env values over the plan's (repeatable).")
+  Map<String, String> env = new LinkedHashMap<>();
+
+  @Option(names = "--name", description = "The run's name in its metadata (default: the plan's name).")
+  String name;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    ObjectNode planNode;
+    try {
+      planNode = (ObjectNode) JSON.readTree(Files.readString(plan));
+    } catch (Exception e) {
+      spec.commandLine().getErr().println("loadtest submit: " + plan + " is not a JSON object: " + e.getMessage());
+      return 104;
+    }
+    env.forEach((k, v) -> planNode.with("env").put(k, v));
+    String run = runId != null ? runId : "run-" + UUID.randomUUID().toString().substring(0, 8);
+    ObjectNode command = JSON.createObjectNode().put("type", "start").put("commandId", UUID.randomUUID().toString())
+        .put("testRunId", run);
+    command.set("plan", planNode);
+    command.putObject("metadata").put("name", name != null ? name : planNode.path("name").asText(run))
+        .put("who", System.getProperty("user.name", "cli"));
+    try (KafkaConsumer<String, String> runs = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "submit-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"),
+            new StringDeserializer(), new StringDeserializer());
+         KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap), new StringSerializer(), new StringSerializer())) {
+      runs.subscribe(List.of(Topics.RUNS));
+      while (runs.assignment().isEmpty()) {
+        runs.poll(Duration.ofMillis(100)); // join the group before sending, so no state is missed
+      }
+      producer.send(new ProducerRecord<>(Topics.COMMANDS, run, command.toString())).get();
+      out.printf("Submitted run %s; following it on %s (Ctrl-C stops following, not the run)%n", run, Topics.RUNS);
+      out.flush();
+      int shown = 0;
+      while (true) {
+        for (ConsumerRecord<String, String> r : runs.poll(Duration.ofMillis(500))) {
+          if (!run.equals(r.key())) {
+            continue;
+          }
+          RunState s = RunState.fromJson(r.value());
+          for (; shown < s.history().size(); shown++) {
+            RunState.Transition t = s.history().get(shown);
+            out.printf("  %s  %-9s %s%n", Instant.ofEpochMilli(t.atMs()), t.status(), t.reason());
+          }
+          for (PlanError e : s.errors()) {
+            out.printf("    %s: %s%n", e.path(), e.message());
+          }
+          out.flush();
+          if (s.status().terminal()) {
+            if (s.verdict() != null) {
+              out.printf("  thresholds: %d passed, %d failed, %d without data%n", s.verdict().passed().size(),
+                  s.verdict().failed().size(), s.verdict().noData().size());
+            }
+            return switch (s.status()) {
+              case FINISHED -> 0;
+              case REJECTED -> 104;
+              case ABORTED -> 105;
+              default -> 1;
+            };
+          }
+        }
+      }
+    }
+  }
+}
