@@ -44,11 +44,16 @@ public final class ClickHouseHttp {
   /** Runs one statement in {@code database} (null: the server's default) and returns the response body. */
   public String execute(String database, String sql) {
     String query = database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+    return send(query, HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "statement", sql);
+  }
+
+  /** Posts to the HTTP interface and returns the body; a refusal or an unreachable server is a ClickHouseException. */
+  private String send(String query, HttpRequest.BodyPublisher body, String what, String statement) {
     HttpRequest request = HttpRequest.newBuilder(baseUri.resolve("/" + query))
         .timeout(timeout)
         .header("X-ClickHouse-User", user)
         .header("X-ClickHouse-Key", password)
-        .POST(HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8))
+        .POST(body)
         .build();
     HttpResponse<String> response;
     try {
@@ -60,8 +65,8 @@ public final class ClickHouseHttp {
       throw new ClickHouseException("interrupted while waiting for ClickHouse", e);
     }
     if (response.statusCode() != 200) {
-      throw new ClickHouseException("ClickHouse refused the statement (HTTP " + response.statusCode() + "): "
-          + response.body().strip() + "\n  statement: " + abbreviate(sql));
+      throw new ClickHouseException("ClickHouse refused the " + what + " (HTTP " + response.statusCode() + "): "
+          + response.body().strip() + "\n  statement: " + abbreviate(statement));
     }
     return response.body();
   }
@@ -73,25 +78,7 @@ public final class ClickHouseHttp {
   public void insert(String database, String insertStatement, byte[] body) {
     String query = "?query=" + URLEncoder.encode(insertStatement, StandardCharsets.UTF_8)
         + (database == null ? "" : "&database=" + URLEncoder.encode(database, StandardCharsets.UTF_8));
-    HttpRequest request = HttpRequest.newBuilder(baseUri.resolve("/" + query))
-        .timeout(timeout)
-        .header("X-ClickHouse-User", user)
-        .header("X-ClickHouse-Key", password)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
-    HttpResponse<String> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new ClickHouseException("ClickHouse at " + baseUri + " is unreachable: " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ClickHouseException("interrupted while waiting for ClickHouse", e);
-    }
-    if (response.statusCode() != 200) {
-      throw new ClickHouseException("ClickHouse refused the insert (HTTP " + response.statusCode() + "): "
-          + response.body().strip() + "\n  statement: " + abbreviate(insertStatement) + " (" + body.length + " bytes)");
-    }
+    send(query, HttpRequest.BodyPublishers.ofByteArray(body), "insert of " + body.length + " bytes", insertStatement);
   }
 
   /** The server's version, e.g. {@code 18.16.1}. */
