@@ -37,6 +37,11 @@ public class SeriesBucket {
   public long nonZero;
   public int[] histIndexes;
   public long[] histCounts;
+  /**
+   * Which writer's row this bucket becomes in ClickHouse: {@code ""} for a window's complete bucket, else a
+   * late correction named after the sample batch it came from, so that replays collapse and corrections add.
+   */
+  public String writerId = "";
 
   public SeriesBucket() {}
 
@@ -72,6 +77,7 @@ public class SeriesBucket {
     count += other.count;
     sum += other.sum;
     nonZero += other.nonZero;
+    writerId = "";
     return this;
   }
 

@@ -18,6 +18,12 @@ public final class MetricRowBinary {
 
   private MetricRowBinary() {}
 
+  /** Rows with each bucket's own writer id ({@code "main"} for a complete window bucket). */
+  public static byte[] encode(List<SeriesBucket> buckets) {
+    return encode(buckets, null);
+  }
+
+  /** Rows with one writer id for all, or each bucket's own when {@code writerId} is null. */
   public static byte[] encode(List<SeriesBucket> buckets, String writerId) {
     Out out = new Out(64 + buckets.size() * 96);
     for (SeriesBucket b : buckets) {
@@ -29,7 +35,7 @@ public final class MetricRowBinary {
       out.string(b.metric);
       out.int64(b.seriesId);
       out.int32(b.startMs / 1000);
-      out.string(writerId);
+      out.string(writerId != null ? writerId : b.writerId == null || b.writerId.isEmpty() ? "main" : b.writerId);
       out.int64(b.count);
       out.float64(b.sum);
       out.float64(b.count == 0 ? 0 : b.min);
