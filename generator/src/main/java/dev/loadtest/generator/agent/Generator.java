@@ -146,6 +146,13 @@ public final class Generator implements AutoCloseable {
     }
   }
 
+  /** A run this generator could not start; it is reported once, as FAILED with the reason, in the next heartbeat. */
+  public void refused(String testRunId, String why) {
+    synchronized (finished) {
+      finished.add(new Heartbeat.RunProgress(testRunId, "", Heartbeat.RunPhase.FAILED, 0, 0, 0, 0, 0, 0, why));
+    }
+  }
+
   public ActiveRun run(String testRunId) {
     return runs.get(testRunId);
   }
@@ -270,7 +277,7 @@ public final class Generator implements AutoCloseable {
         while (true) {
           Thread.sleep(1000);
           SelfMonitor.Reading r = lastReading.heapUsedBytes() == 0 ? monitor.read() : lastReading;
-          long now = System.currentTimeMillis() * 1000;
+          long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
           sink.point("generator_cpu", MetricType.GAUGE, now, tags, r.cpu());
           sink.point("generator_heap_bytes", MetricType.GAUGE, now, tags, r.heapUsedBytes());
           sink.point("generator_scheduling_delay", MetricType.TREND, now, tags, r.schedulingDelayMs());

@@ -43,8 +43,6 @@ public final class GeneratorAgent implements AutoCloseable {
   private final Thread heartbeatThread;
   private final Thread assignmentThread;
   private final Path baseDir;
-  private final List<dev.loadtest.schemas.generator.Heartbeat.RunProgress> rejected =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
   private volatile boolean ready;
 
@@ -102,14 +100,6 @@ public final class GeneratorAgent implements AutoCloseable {
 
   private synchronized void sendHeartbeat() {
     var h = generator.heartbeat();
-    if (!rejected.isEmpty()) {
-      List<dev.loadtest.schemas.generator.Heartbeat.RunProgress> runs = new java.util.ArrayList<>(h.runs());
-      runs.addAll(rejected);
-      rejected.clear();
-      h = new dev.loadtest.schemas.generator.Heartbeat(h.generatorId(), h.loadZone(), h.cores(), h.capacityVus(),
-          h.version(), h.activeVus(), h.cpu(), h.heapUsedBytes(), h.heapMaxBytes(), h.schedulingDelayMs(), runs,
-          h.warnings(), h.sentAtMs());
-    }
     heartbeats.send(new ProducerRecord<>(Topics.GENERATORS, h.generatorId(), GeneratorJson.heartbeat(h)), (m, e) -> {
       if (e != null) {
         LOG.warn("heartbeat not delivered: {}", e.toString());
@@ -202,8 +192,7 @@ public final class GeneratorAgent implements AutoCloseable {
       why = "cannot start: " + e.getMessage();
     }
     LOG.warn("run {}: assignment refused: {}", s.testRunId(), why);
-    rejected.add(new dev.loadtest.schemas.generator.Heartbeat.RunProgress(s.testRunId(), "",
-        dev.loadtest.schemas.generator.Heartbeat.RunPhase.FAILED, 0, 0, 0, 0, 0, 0, why));
+    generator.refused(s.testRunId(), why);
     sendHeartbeat();
   }
 

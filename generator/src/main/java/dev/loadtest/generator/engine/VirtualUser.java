@@ -72,7 +72,8 @@ public final class VirtualUser {
     vars.put(name, value);
   }
 
-  Map<String, String> variables() {
+  /** The variables this VU has set (extractions), without setup's. */
+  public Map<String, String> variables() {
     return vars == null ? Map.of() : vars;
   }
 

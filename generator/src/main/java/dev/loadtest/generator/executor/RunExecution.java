@@ -46,7 +46,7 @@ public final class RunExecution {
     int vuOffset = 0;
     for (Scenario s : run.plan().scenarios().values()) {
       runners.add(ScenarioRunner.of(new ScenarioContext(run, s), s, sequence, segment, vuOffset));
-      vuOffset = Math.toIntExact(vuOffset + ScenarioRunner.totalMaxVus(s));
+      vuOffset = Math.toIntExact(vuOffset + s.executor().maxVus());
     }
   }
 
@@ -121,26 +121,8 @@ public final class RunExecution {
       throw new InterruptedException(name + " was interrupted");
     }
     Map<String, String> vars = new java.util.HashMap<>(run.setupVars());
-    for (String var : varsOf(steps)) {
-      String v = vu.variable(var);
-      if (v != null) {
-        vars.put(var, v);
-      }
-    }
+    vars.putAll(vu.variables());
     return vars;
-  }
-
-  private static List<String> varsOf(List<Step> steps) {
-    List<String> out = new ArrayList<>();
-    for (Step s : steps) {
-      switch (s) {
-        case Step.Request r -> r.extract().forEach(x -> out.add(x.var()));
-        case Step.Group g -> out.addAll(varsOf(g.steps()));
-        case Step.Think t -> { }
-        case Step.Metric m -> { }
-      }
-    }
-    return out;
   }
 
   private void reportVus() {

@@ -67,11 +67,6 @@ public abstract class ScenarioRunner {
     };
   }
 
-  /** The most VUs the whole scenario (all segments) may use: the span of VU numbers it reserves. */
-  public static long totalMaxVus(Scenario scenario) {
-    return scenario.executor().maxVus();
-  }
-
   /** Runs the scenario, its time measured from {@code startNanos} ({@link System#nanoTime()}). */
   public abstract void run(long startNanos) throws InterruptedException;
 
