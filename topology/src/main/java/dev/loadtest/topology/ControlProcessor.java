@@ -49,6 +49,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ControlProcessor implements Processor<String, String, String, String> {
   static final String LIFECYCLE_STORE = "lifecycle";
   static final String REGISTRY_STORE = "registry";
+  /** The ids of runs that have not ended: what the per-second checks look at, however many runs have ended. */
+  static final String ACTIVE_STORE = "active-runs";
   static final String ASSIGNMENTS_SINK = "assignments-sink";
   static final String CONTROL_RUNS_SINK = "control-runs-sink";
   static final String CONTROL_DLQ_SINK = "control-dlq-sink";
@@ -61,6 +63,9 @@ final class ControlProcessor implements Processor<String, String, String, String
   private ProcessorContext<String, String> context;
   private KeyValueStore<String, String> lifecycle;
   private KeyValueStore<String, String> registry;
+  private KeyValueStore<String, String> active;
+  /** Parsed plans of active runs: a cache of what the lifecycle store holds as text. */
+  private final java.util.Map<String, TestPlan> plans = new java.util.HashMap<>();
 
   ControlProcessor(CoordinatorConfig config) {
     this.config = config;
@@ -72,6 +77,7 @@ final class ControlProcessor implements Processor<String, String, String, String
     this.context = context;
     this.lifecycle = context.getStateStore(LIFECYCLE_STORE);
     this.registry = context.getStateStore(REGISTRY_STORE);
+    this.active = context.getStateStore(ACTIVE_STORE);
     context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
 
@@ -108,7 +114,10 @@ final class ControlProcessor implements Processor<String, String, String, String
     ObjectNode entry = JSON.createObjectNode();
     entry.put("plan", event.get("plan").asText());
     entry.put("queuedAtMs", now());
+    entry.put("thresholdCount", plan(state.testRunId(), entry).thresholds().size());
     entry.put("state", state.toJson()); // published already by the command processor
+    lifecycle.put(state.testRunId(), entry.toString());
+    active.put(state.testRunId(), "");
     tryAllocate(state.testRunId(), entry, state);
   }
 
@@ -223,7 +232,7 @@ final class ControlProcessor implements Processor<String, String, String, String
       }
       allFinal &= e.getValue().path("final").asBoolean();
     }
-    int expected = PlanParser.parse(entry.get("plan").asText()).thresholds().size();
+    int expected = entry.path("thresholdCount").asInt();
     RunState.Verdict v = new RunState.Verdict(passed, failed, noData, allFinal && results.size() >= expected);
     RunState state = state(entry);
     save(entry, v.equals(state.verdict()) ? state : state.withVerdict(v));
@@ -242,13 +251,9 @@ final class ControlProcessor implements Processor<String, String, String, String
     }
     // Queued runs start in the order they were queued, as soon as generators are free.
     List<KeyValue<Long, String>> queued = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = lifecycle.all()) {
-      while (it.hasNext()) {
-        KeyValue<String, String> kv = it.next();
-        ObjectNode entry = entry(kv.value);
-        if (state(entry).status() == RunStatus.QUEUED) {
-          queued.add(KeyValue.pair(entry.path("queuedAtMs").asLong(), kv.key));
-        }
+    for (KeyValue<String, ObjectNode> kv : activeEntries()) {
+      if (state(kv.value).status() == RunStatus.QUEUED) {
+        queued.add(KeyValue.pair(kv.value.path("queuedAtMs").asLong(), kv.key));
       }
     }
     queued.sort((a, b) -> Long.compare(a.key, b.key));
@@ -267,12 +272,8 @@ final class ControlProcessor implements Processor<String, String, String, String
 
   /** No run stays RUNNING forever: past its plan's longest possible time (plus a minute) it FAILS. */
   private void overdue(long nowMs) {
-    List<KeyValue<String, String>> all = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = lifecycle.all()) {
-      it.forEachRemaining(all::add);
-    }
-    for (KeyValue<String, String> kv : all) {
-      ObjectNode entry = entry(kv.value);
+    for (KeyValue<String, ObjectNode> kv : activeEntries()) {
+      ObjectNode entry = kv.value;
       RunState state = state(entry);
       if ((state.status() == RunStatus.ALLOCATED || state.status() == RunStatus.RUNNING)
           && nowMs > entry.path("deadlineMs").asLong(Long.MAX_VALUE)) {
@@ -310,12 +311,8 @@ final class ControlProcessor implements Processor<String, String, String, String
   }
 
   private void lostGenerators(Set<String> lost) {
-    List<KeyValue<String, String>> active = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = lifecycle.all()) {
-      it.forEachRemaining(active::add);
-    }
-    for (KeyValue<String, String> kv : active) {
-      ObjectNode entry = entry(kv.value);
+    for (KeyValue<String, ObjectNode> kv : activeEntries()) {
+      ObjectNode entry = kv.value;
       RunState state = state(entry);
       if (state.status() != RunStatus.ALLOCATED && state.status() != RunStatus.RUNNING) {
         continue;
@@ -327,7 +324,7 @@ final class ControlProcessor implements Processor<String, String, String, String
       ObjectNode phases = (ObjectNode) entry.with("phases");
       mine.forEach(g -> phases.put(g, "LOST"));
       boolean allLost = allocated(entry).stream().allMatch(g -> "LOST".equals(phases.path(g).asText()));
-      TestPlan plan = PlanParser.parse(entry.get("plan").asText());
+      TestPlan plan = plan(state.testRunId(), entry);
       String what = "generator(s) " + String.join(", ", mine) + " lost (no heartbeat for " + lostAfter.toSeconds() + " s)";
       if (allLost) {
         state = state.to(RunStatus.FAILED, now(), "all generators lost: " + what);
@@ -348,10 +345,10 @@ final class ControlProcessor implements Processor<String, String, String, String
   // ----- allocation
 
   private void tryAllocate(String testRunId, ObjectNode entry, RunState state) {
-    TestPlan plan = PlanParser.parse(entry.get("plan").asText());
-    long active = activeRuns();
-    ExecutionPlanner.Decision d = active >= config.maxConcurrentRuns()
-        ? new ExecutionPlanner.Wait(active + " runs are running, the limit is " + config.maxConcurrentRuns())
+    TestPlan plan = plan(testRunId, entry);
+    long running = runningRuns();
+    ExecutionPlanner.Decision d = running >= config.maxConcurrentRuns()
+        ? new ExecutionPlanner.Wait(running + " runs are running, the limit is " + config.maxConcurrentRuns())
         : ExecutionPlanner.plan(plan, registry(), busyGenerators());
     switch (d) {
       case ExecutionPlanner.Wait w -> {
@@ -378,27 +375,31 @@ final class ControlProcessor implements Processor<String, String, String, String
     }
   }
 
-  private long activeRuns() {
-    long n = 0;
-    try (KeyValueIterator<String, String> it = lifecycle.all()) {
-      while (it.hasNext()) {
-        RunStatus st = state(entry(it.next().value)).status();
-        n += st == RunStatus.ALLOCATED || st == RunStatus.RUNNING ? 1 : 0;
-      }
+  /** Every run that has not ended, with its lifecycle entry. */
+  private List<KeyValue<String, ObjectNode>> activeEntries() {
+    List<String> ids = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = active.all()) {
+      it.forEachRemaining(kv -> ids.add(kv.key));
     }
-    return n;
+    List<KeyValue<String, ObjectNode>> out = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      out.add(KeyValue.pair(id, entry(lifecycle.get(id))));
+    }
+    return out;
+  }
+
+  private TestPlan plan(String testRunId, JsonNode entry) {
+    return plans.computeIfAbsent(testRunId, id -> PlanParser.parse(entry.get("plan").asText()));
+  }
+
+  private long runningRuns() {
+    return activeEntries().stream().map(kv -> state(kv.value).status())
+        .filter(st -> st == RunStatus.ALLOCATED || st == RunStatus.RUNNING).count();
   }
 
   private Set<String> busyGenerators() {
     Set<String> busy = new HashSet<>();
-    try (KeyValueIterator<String, String> it = lifecycle.all()) {
-      while (it.hasNext()) {
-        ObjectNode entry = entry(it.next().value);
-        if (!state(entry).status().terminal()) {
-          busy.addAll(allocated(entry));
-        }
-      }
-    }
+    activeEntries().forEach(kv -> busy.addAll(allocated(kv.value)));
     return busy;
   }
 
@@ -457,6 +458,13 @@ final class ControlProcessor implements Processor<String, String, String, String
     String json = state.toJson();
     entry.put("state", json);
     lifecycle.put(state.testRunId(), entry.toString());
+    if (state.status().terminal()) {
+      // Kept in the lifecycle store for late threshold results and commands; out of the per-second checks.
+      active.delete(state.testRunId());
+      plans.remove(state.testRunId());
+    } else {
+      active.put(state.testRunId(), "");
+    }
     if (!json.equals(previous)) {
       context.forward(new Record<>(state.testRunId(), json, now()), CONTROL_RUNS_SINK);
     }

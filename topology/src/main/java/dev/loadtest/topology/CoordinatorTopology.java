@@ -50,6 +50,8 @@ public final class CoordinatorTopology {
         Serdes.String(), Serdes.String()), "control-processor");
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.REGISTRY_STORE),
         Serdes.String(), Serdes.String()), "control-processor");
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ControlProcessor.ACTIVE_STORE),
+        Serdes.String(), Serdes.String()), "control-processor");
     t.addSink(ControlProcessor.CONTROL_RUNS_SINK, Topics.RUNS, Serdes.String().serializer(),
         Serdes.String().serializer(), "control-processor");
     t.addSink(ControlProcessor.ASSIGNMENTS_SINK, Topics.ASSIGNMENTS, Serdes.String().serializer(),
