@@ -77,7 +77,6 @@ public class SeriesBucket {
     count += other.count;
     sum += other.sum;
     nonZero += other.nonZero;
-    writerId = "";
     return this;
   }
 

@@ -7,9 +7,9 @@ import java.util.List;
 
 /**
  * Encodes buckets as rows of {@code metric_1s} in ClickHouse's RowBinary format (the column order of
- * migration V003), the cheapest insert format both ClickHouse 18.16 and current releases read. One
- * batch carries one {@code writer_id}: with ReplacingMergeTree keyed on it, a batch inserted again after
- * a restart collapses to the rows it wrote the first time. Stateless; not thread-safe per call.
+ * migration V003), the cheapest insert format both ClickHouse 18.16 and current releases read. Each row
+ * carries its bucket's {@code writer_id}: with ReplacingMergeTree keyed on it, rows inserted again after a
+ * restart collapse to the rows written the first time. Stateless.
  */
 public final class MetricRowBinary {
   /** The statement the encoded rows go with. */
@@ -20,11 +20,6 @@ public final class MetricRowBinary {
 
   /** Rows with each bucket's own writer id ({@code "main"} for a complete window bucket). */
   public static byte[] encode(List<SeriesBucket> buckets) {
-    return encode(buckets, null);
-  }
-
-  /** Rows with one writer id for all, or each bucket's own when {@code writerId} is null. */
-  public static byte[] encode(List<SeriesBucket> buckets, String writerId) {
     Out out = new Out(64 + buckets.size() * 96);
     for (SeriesBucket b : buckets) {
       if (b.widthMs != 1000 || b.startMs % 1000 != 0) {
@@ -35,7 +30,7 @@ public final class MetricRowBinary {
       out.string(b.metric);
       out.int64(b.seriesId);
       out.int32(b.startMs / 1000);
-      out.string(writerId != null ? writerId : b.writerId == null || b.writerId.isEmpty() ? "main" : b.writerId);
+      out.string(b.writerId == null || b.writerId.isEmpty() ? "main" : b.writerId);
       out.int64(b.count);
       out.float64(b.sum);
       out.float64(b.count == 0 ? 0 : b.min);

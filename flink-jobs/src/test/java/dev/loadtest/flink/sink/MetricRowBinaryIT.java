@@ -29,7 +29,8 @@ class MetricRowBinaryIT {
     Migrations.apply(ch, db);
     SampleBatch batch = SampleBatches.checkout(5_000, 11);
     List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(batch);
-    byte[] rows = MetricRowBinary.encode(buckets, "job-1/subtask-0/checkpoint-7");
+    buckets.forEach(b -> b.writerId = "late:gen-1/7");
+    byte[] rows = MetricRowBinary.encode(buckets);
     ch.insert(db, MetricRowBinary.INSERT, rows);
     ch.insert(db, MetricRowBinary.INSERT, rows); // replayed after a restart from the same checkpoint
 
