@@ -12,27 +12,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class CommandProcessorTest {
-  @TempDir
-  Path stateDir;
-  CoordinatorDriver c;
-
-  @BeforeEach
-  void openDriver() {
-    c = new CoordinatorDriver(CoordinatorConfig.defaults(), stateDir);
-  }
-
-  @AfterEach
-  void closeDriver() {
-    c.close();
-  }
+class CommandProcessorTest extends DriverTest {
 
   @Test
   void aValidStartCreatesThenValidatesTheRunWithItsPlanHashAndSecretsRedacted() {

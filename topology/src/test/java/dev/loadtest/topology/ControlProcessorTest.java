@@ -11,29 +11,12 @@ import dev.loadtest.schemas.generator.Assignment;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The run lifecycle after validation: allocation, start, finish, stop, abort, queueing, lost generators. */
-class ControlProcessorTest {
-  @TempDir
-  Path stateDir;
-  CoordinatorDriver c;
-
-  @BeforeEach
-  void openDriver() {
-    c = new CoordinatorDriver(CoordinatorConfig.defaults(), stateDir);
-  }
-
-  @AfterEach
-  void closeDriver() {
-    c.close();
-  }
+class ControlProcessorTest extends DriverTest {
 
   private List<RunStatus> statuses(String run) {
     return c.runStates().stream().filter(s -> s.testRunId().equals(run)).map(RunState::status).toList();
