@@ -1,75 +1,109 @@
 package dev.loadtest.flink.aggregate;
 
-import dev.loadtest.flink.sink.ClickHouseBucketSink;
+import dev.loadtest.flink.sink.ClickHouseSink;
+import dev.loadtest.flink.sink.MetricRowBinary;
+import dev.loadtest.flink.sink.SeriesRowBinary;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.sample.SampleBatchCodec;
 import java.io.IOException;
-import java.time.Duration;
+import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 /**
- * The aggregate job: sample batches from Kafka, pre-aggregated per batch (cost grows with series, not
- * samples), merged per series and second in event-time windows across all generators, written to
- * ClickHouse. A batch's buckets arriving after their window has fired are not dropped: they go to
- * ClickHouse as correction rows of their own (writer id {@code late:<generator>/<sequence>}), which
- * readers add to the window's row.
+ * The aggregate job: sample batches from Kafka, pre-aggregated per batch (so that cost grows with
+ * series, not samples), merged per series into 1 s buckets across all generators in event time, rolled
+ * up to 10 s and 1 min, and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
+ * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
+ * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
+ * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}).
+ *
+ * <p>The same job re-analyses a run: with a run filter, a time range and an analysis id
+ * ({@link AggregateJobConfig#replay}), its rows are stored under that analysis id and not published live.
  */
 public final class AggregateJob {
-  static final OutputTag<SeriesBucket> LATE = new OutputTag<>("late") {};
-
   private AggregateJob() {}
 
-  /** Adds the job to {@code env}. */
+  /** Adds the job to {@code env}, enabling checkpoints at the configured interval (the sink needs them). */
   public static void build(StreamExecutionEnvironment env, AggregateJobConfig c) {
+    if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+      env.enableCheckpointing(c.checkpointInterval().toMillis());
+    }
     var builder = KafkaSource.<byte[]>builder()
         .setBootstrapServers(c.bootstrapServers())
         .setTopics(c.samplesTopic())
         .setGroupId(c.groupId())
-        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setProperty("isolation.level", "read_committed")
+        .setStartingOffsets(OffsetsInitializer.committedOffsets(
+            org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
         .setValueOnlyDeserializer(new Bytes());
     if (c.bounded()) {
-      builder.setBounded(OffsetsInitializer.latest());
+      builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
     }
-    DataStream<byte[]> batches = env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "samples");
-    SingleOutputStreamOperator<SeriesBucket> merged = batches
-        .flatMap(new PreAggregate()).name("pre-aggregate")
+    DataStream<SeriesBucket> partials = env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "samples")
+        .flatMap(new PreAggregate(c)).name("pre-aggregate per batch")
         .assignTimestampsAndWatermarks(WatermarkStrategy
-            .<SeriesBucket>forBoundedOutOfOrderness(c.outOfOrderness())
+            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness()))
             .withTimestampAssigner((b, t) -> b.startMs)
-            .withIdleness(c.idleness()))
-        .keyBy(b -> b.seriesId)
-        .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
-        .sideOutputLateData(LATE)
-        .reduce(SeriesBucket::merge).name("merge per series and second");
-    DataStream<SeriesBucket> late = merged.getSideOutput(LATE);
-    merged.map(AggregateJob::complete).name("window rows").union(late)
-        .sinkTo(new ClickHouseBucketSink(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword(),
-            c.database(), ClickHouseBucketSink.DEFAULT_MAX_ROWS, ClickHouseBucketSink.DEFAULT_MAX_ATTEMPTS))
-        .name("clickhouse metric_1s");
+            .withIdleness(c.idleness()));
+    SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
+        .process(new TimeBucketer(1_000, true)).name("1 s buckets per series");
+    SingleOutputStreamOperator<SeriesBucket> tens = seconds.keyBy(b -> b.seriesId)
+        .process(new TimeBucketer(10_000, false)).name("10 s rollup");
+    SingleOutputStreamOperator<SeriesBucket> minutes = tens.keyBy(b -> b.seriesId)
+        .process(new TimeBucketer(60_000, false)).name("1 min rollup");
+
+    seconds.union(tens, minutes).sinkTo(ClickHouseSink.builder(new MetricRowBinary())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+        .name("clickhouse metric tables");
+    seconds.getSideOutput(TimeBucketer.NEW_SERIES).sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+        .name("clickhouse series");
+    if (!c.aggregatesTopic().isEmpty()) {
+      Properties producer = new Properties();
+      producer.setProperty("transaction.timeout.ms", "600000");
+      producer.setProperty("compression.type", "lz4");
+      seconds.sinkTo(KafkaSink.<SeriesBucket>builder()
+              .setBootstrapServers(c.bootstrapServers())
+              .setRecordSerializer(AggregateRecords.serializer(c.aggregatesTopic()))
+              .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+              .setTransactionalIdPrefix("loadtest-aggregates-" + c.groupId())
+              .setKafkaProducerConfig(producer)
+              .build())
+          .name("kafka " + c.aggregatesTopic());
+    }
   }
 
-  /** A window's bucket is the series' complete second: its row's writer id is "main". */
-  static SeriesBucket complete(SeriesBucket b) {
-    b.writerId = "";
-    return b;
-  }
-
-  /** Decodes a batch and pre-aggregates it; a batch that cannot be read is counted, never silently lost. */
+  /**
+   * Decodes a batch and pre-aggregates it; keeps only the configured run and time range. A batch that
+   * cannot be read is counted in {@code malformedBatches}, never silently lost.
+   */
   static final class PreAggregate extends RichFlatMapFunction<byte[], SeriesBucket> {
+    private static final long serialVersionUID = 1L;
+    private final String runFilter;
+    private final String analysisId;
+    private final long fromMs;
+    private final long toMs;
     private transient BatchPreAggregator aggregator;
     private transient Counter malformed;
+
+    PreAggregate(AggregateJobConfig c) {
+      this.runFilter = c.runFilter();
+      this.analysisId = c.analysisId();
+      this.fromMs = c.fromMs();
+      this.toMs = c.toMs();
+    }
 
     @Override
     public void open(OpenContext ctx) {
@@ -80,16 +114,25 @@ public final class AggregateJob {
     @Override
     public void flatMap(byte[] value, Collector<SeriesBucket> out) {
       SampleBatch batch;
+      java.util.List<SeriesBucket> buckets;
       try {
         batch = SampleBatchCodec.decode(value);
+        if (!runFilter.isEmpty() && !runFilter.equals(batch.testRunId())) {
+          return;
+        }
+        buckets = aggregator.aggregate(batch);
       } catch (RuntimeException e) {
         malformed.inc();
         return;
       }
+      // A bucket keeps its batch's name: the origin of a correction row, should it come too late.
       String origin = "late:" + batch.generatorId() + "/" + batch.sequence();
-      for (SeriesBucket b : aggregator.aggregate(batch)) {
-        // Only a bucket that misses its window keeps this name; merged window buckets are "main".
+      for (SeriesBucket b : buckets) {
+        if (b.startMs < fromMs || b.startMs >= toMs) {
+          continue;
+        }
         b.writerId = origin;
+        b.analysisId = analysisId;
         out.collect(b);
       }
     }
@@ -97,6 +140,8 @@ public final class AggregateJob {
 
   /** The record value as it is. */
   static final class Bytes extends AbstractDeserializationSchema<byte[]> {
+    private static final long serialVersionUID = 1L;
+
     @Override
     public byte[] deserialize(byte[] message) throws IOException {
       return message;

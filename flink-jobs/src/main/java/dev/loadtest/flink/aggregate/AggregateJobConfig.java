@@ -1,15 +1,93 @@
 package dev.loadtest.flink.aggregate;
 
+import dev.loadtest.schemas.topics.Topics;
+import java.io.Serializable;
 import java.net.URI;
 import java.time.Duration;
 
 /**
- * Where the aggregate job reads and writes, and its event-time tolerances.
+ * Where the aggregate job reads and writes, and its event-time tolerances; checked when built. The same
+ * job re-analyses a run (the replay job) with {@code runFilter}, a time range and an analysis id.
  *
- * @param bounded read to the end of the topic as it is at start, then finish (tests, backfills)
- * @param outOfOrderness how late a sample may come and still be in its window (the watermark's delay)
+ * @param bounded read to the end of the topic as it is at start, then finish (replays, tests)
+ * @param outOfOrderness how late a sample may come and still be in its bucket (the watermark's delay);
+ *     later samples are still counted, as correction rows
  * @param idleness a partition silent this long does not hold the watermark back
+ * @param checkpointInterval how often rows are committed to ClickHouse (their visibility delay)
+ * @param aggregatesTopic where 1 s buckets are published for live readers; empty: not published
+ * @param analysisId empty for a live run; the id a re-analysis is stored under
+ * @param runFilter empty: every run; else only samples of this test run
+ * @param fromMs samples before this time (epoch ms) are left out
+ * @param toMs samples at or after this time (epoch ms) are left out
  */
 public record AggregateJobConfig(String bootstrapServers, String samplesTopic, String groupId, URI clickHouseUri,
     String clickHouseUser, String clickHousePassword, String database, boolean bounded, Duration outOfOrderness,
-    Duration idleness) {}
+    Duration idleness, Duration checkpointInterval, String aggregatesTopic, String analysisId, String runFilter,
+    long fromMs, long toMs) implements Serializable {
+  public static final Duration DEFAULT_OUT_OF_ORDERNESS = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_IDLENESS = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
+
+  public AggregateJobConfig {
+    require(bootstrapServers, "bootstrapServers");
+    require(samplesTopic, "samplesTopic");
+    require(groupId, "groupId");
+    require(database, "database");
+    if (clickHouseUri == null) {
+      throw new IllegalArgumentException("clickHouseUri is required");
+    }
+    if (outOfOrderness.isNegative() || !idleness.isPositive() || !checkpointInterval.isPositive()) {
+      throw new IllegalArgumentException("outOfOrderness must not be negative, idleness and checkpointInterval"
+          + " must be positive");
+    }
+    if (fromMs >= toMs) {
+      throw new IllegalArgumentException("the time range is empty: from " + fromMs + " to " + toMs);
+    }
+    aggregatesTopic = aggregatesTopic == null ? "" : aggregatesTopic;
+    analysisId = analysisId == null ? "" : analysisId;
+    runFilter = runFilter == null ? "" : runFilter;
+    clickHouseUser = clickHouseUser == null ? "default" : clickHouseUser;
+    clickHousePassword = clickHousePassword == null ? "" : clickHousePassword;
+  }
+
+  private static void require(String value, String name) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + " is required");
+    }
+  }
+
+  /** The live job's defaults: every run, from the samples topic, published to the aggregates topic. */
+  public static AggregateJobConfig live(String bootstrapServers, URI clickHouseUri, String user, String password,
+      String database) {
+    return new AggregateJobConfig(bootstrapServers, Topics.SAMPLES, "loadtest-aggregate", clickHouseUri, user,
+        password, database, false, DEFAULT_OUT_OF_ORDERNESS, DEFAULT_IDLENESS, DEFAULT_CHECKPOINT_INTERVAL,
+        Topics.AGGREGATES, "", "", Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  public AggregateJobConfig withTopics(String samples, String aggregates, String group) {
+    return new AggregateJobConfig(bootstrapServers, samples, group, clickHouseUri, clickHouseUser, clickHousePassword,
+        database, bounded, outOfOrderness, idleness, checkpointInterval, aggregates, analysisId, runFilter, fromMs, toMs);
+  }
+
+  public AggregateJobConfig withBounded(boolean bounded) {
+    return new AggregateJobConfig(bootstrapServers, samplesTopic, groupId, clickHouseUri, clickHouseUser,
+        clickHousePassword, database, bounded, outOfOrderness, idleness, checkpointInterval, aggregatesTopic,
+        analysisId, runFilter, fromMs, toMs);
+  }
+
+  public AggregateJobConfig withTimes(Duration outOfOrderness, Duration idleness, Duration checkpointInterval) {
+    return new AggregateJobConfig(bootstrapServers, samplesTopic, groupId, clickHouseUri, clickHouseUser,
+        clickHousePassword, database, bounded, outOfOrderness, idleness, checkpointInterval, aggregatesTopic,
+        analysisId, runFilter, fromMs, toMs);
+  }
+
+  /** A re-analysis of one run's samples in [fromMs, toMs) under {@code analysisId}: bounded, not published live. */
+  public AggregateJobConfig replay(String testRunId, String analysisId, long fromMs, long toMs) {
+    if (analysisId == null || analysisId.isBlank()) {
+      throw new IllegalArgumentException("a replay needs an analysis id");
+    }
+    return new AggregateJobConfig(bootstrapServers, samplesTopic, "loadtest-replay-" + analysisId, clickHouseUri,
+        clickHouseUser, clickHousePassword, database, true, outOfOrderness, idleness, checkpointInterval, "",
+        analysisId, testRunId, fromMs, toMs);
+  }
+}

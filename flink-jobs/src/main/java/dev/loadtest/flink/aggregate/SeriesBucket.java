@@ -45,6 +45,31 @@ public class SeriesBucket {
 
   public SeriesBucket() {}
 
+  /** A copy that shares nothing mutable with this bucket. */
+  public SeriesBucket copy() {
+    SeriesBucket c = new SeriesBucket();
+    c.testRunId = testRunId;
+    c.analysisId = analysisId;
+    c.seriesId = seriesId;
+    c.metric = metric;
+    c.type = type;
+    c.tagKeys = tagKeys == null ? null : tagKeys.clone();
+    c.tagValues = tagValues == null ? null : tagValues.clone();
+    c.startMs = startMs;
+    c.widthMs = widthMs;
+    c.count = count;
+    c.sum = sum;
+    c.min = min;
+    c.max = max;
+    c.last = last;
+    c.lastTimeUs = lastTimeUs;
+    c.nonZero = nonZero;
+    c.histIndexes = histIndexes == null ? null : histIndexes.clone();
+    c.histCounts = histCounts == null ? null : histCounts.clone();
+    c.writerId = writerId;
+    return c;
+  }
+
   public MetricType metricType() {
     return MetricType.valueOf(type);
   }

@@ -1,17 +1,18 @@
 package dev.loadtest.flink.aggregate;
 
+import static dev.loadtest.flink.testing.Fixtures.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.embedded.ClickHouseServer;
 import dev.loadtest.embedded.EmbeddedKafka;
 import dev.loadtest.embedded.FlinkMiniCluster;
+import dev.loadtest.flink.testing.Fixtures;
+import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
-import dev.loadtest.schemas.clickhouse.Migrations;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.sample.SampleBatch;
-import dev.loadtest.schemas.sample.SampleBatchCodec;
-import dev.loadtest.schemas.sample.SampleBatches;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,74 +20,157 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * The aggregate job on the real broker, MiniCluster and ClickHouse: samples of three generators of one run
- * are counted exactly once and their percentiles come from the merged buckets.
+ * are counted exactly once in every table, their percentiles come from the merged buckets, and samples
+ * that come after their second was closed are still counted.
  */
 @Timeout(300)
 class AggregateJobIT {
+  static final long BASE_US = 1_760_000_000_000_000L;
+  final EmbeddedKafka kafka = EmbeddedKafka.shared();
+  final ClickHouseServer server = ClickHouseServer.shared();
+  final ClickHouseHttp ch = Fixtures.client(server);
+
+  AggregateJobConfig config(String db, String samples, String aggregates) {
+    return AggregateJobConfig.live(kafka.bootstrapServers(), server.httpUri(), server.user(), server.password(), db)
+        .withTopics(samples, aggregates, "agg-" + UUID.randomUUID()).withBounded(true)
+        .withTimes(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(500));
+  }
+
   @Test
-  void samplesOfThreeGeneratorsAreCountedExactlyAndPercentilesComeFromMergedBuckets() throws Exception {
-    EmbeddedKafka kafka = EmbeddedKafka.shared();
-    ClickHouseServer server = ClickHouseServer.shared();
-    ClickHouseHttp ch = new ClickHouseHttp(server.httpUri(), server.user(), server.password(), Duration.ofSeconds(60));
-    String db = ClickHouseServer.newDatabaseName("aggregate");
-    Migrations.apply(ch, db);
-    String topic = "loadtest.samples." + UUID.randomUUID();
-    kafka.createTopic(topic, 3);
+  void samplesOfThreeGeneratorsAreCountedExactlyInEveryTableAndPercentilesComeFromMergedBuckets() throws Exception {
+    String db = Fixtures.database(ch, "aggregate");
+    String samples = "loadtest.samples." + UUID.randomUUID();
+    String aggregates = "loadtest.aggregates." + UUID.randomUUID();
+    kafka.createTopic(samples, 3);
+    kafka.createTopic(aggregates, 3);
     String run = "agg-" + UUID.randomUUID();
 
-    // Three generators, each with two batches, their latencies drawn differently (log-normal, other seeds).
+    // Three generators, the third in a far zone (3x the latency), sending batches side by side over ~70 s.
     List<SampleBatch> batches = new ArrayList<>();
-    long base = 1_760_000_000_000_000L;
-    for (int g = 0; g < 3; g++) {
-      for (int k = 0; k < 2; k++) {
-        SampleBatch b = SampleBatches.checkout(4_000 + 1_000 * g, 100 * g + k);
-        batches.add(new SampleBatch(run, "gen-" + g, "zone-" + g, k, base + k * 2_000_000L, b.strings(), b.tagSets(),
-            b.metrics(), b.requests(), b.points()));
+    List<List<Long>> values = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    for (int k = 0; k < 7; k++) {
+      for (int g = 0; g < 3; g++) {
+        SampleBatch b = Fixtures.batch(run, "gen-" + g, k, BASE_US + k * 10_000_000L, 3_000 + 500 * g,
+            g == 2 ? 3.0 : 1.0, 31L * g + k);
+        batches.add(b);
+        Arrays.stream(b.requests().durationUs()).forEach(values.get(g)::add);
       }
     }
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
-      for (SampleBatch b : batches) {
-        producer.send(new ProducerRecord<>(topic, run, SampleBatchCodec.encode(b))).get();
-      }
-    }
+    List<long[]> perGenerator = values.stream()
+        .map(v -> v.stream().mapToLong(Long::longValue).sorted().toArray()).toList();
+    Fixtures.send(kafka, samples, batches);
 
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
-    AggregateJob.build(env, new AggregateJobConfig(kafka.bootstrapServers(), topic, "agg-" + UUID.randomUUID(),
-        server.httpUri(), server.user(), server.password(), db, true, Duration.ofSeconds(5), Duration.ofSeconds(10)));
+    AggregateJob.build(env, config(db, samples, aggregates));
     env.execute("aggregate-it");
 
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
-    String q = " FROM metric_1s FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run);
-    assertEquals(Long.toString(requests), ch.execute(db, "SELECT sum(count)" + q + " AND metric = 'http_reqs'"
-        + " FORMAT TabSeparated").strip(), "every request counted exactly once");
+    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'";
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "every request once in " + table);
+    }
+    assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q) >= 70, "a row per second");
+    java.util.Set<String> minutes = new java.util.HashSet<>();
+    for (SampleBatch b : batches) {
+      for (int i = 0; i < b.requests().size(); i++) {
+        minutes.add(b.requests().tagSet()[i] + "@" + Math.floorDiv(b.baseTimeUs() + b.requests().offsetUs()[i], 60_000_000L));
+      }
+    }
+    assertEquals(minutes.size(), number(ch, db, "SELECT count() FROM metric_1m" + q),
+        "one row per series and minute: samples in time order need no corrections");
+    // Series: http metrics x 2 endpoints, plus checks; each once however many seconds it has.
+    long series = number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run));
+    assertEquals(number(ch, db, "SELECT uniqExact(series_id) FROM metric_1s WHERE test_run_id = "
+        + ClickHouseHttp.quote(run)), series);
+    assertEquals(1, number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
+        + " AND metric = 'http_req_duration' AND has(tag_values, 'checkout')"));
 
-    // p50/p95/p99 from the stored buckets against the exact values of the raw samples.
-    long[] raw = batches.stream().flatMapToLong(b -> Arrays.stream(b.requests().durationUs())).sorted().toArray();
-    String[] row = ch.execute(db, "SELECT sumMap(hist_idx, hist_cnt), toInt64(sum(sum)), toInt64(min(min)),"
-        + " toInt64(max(max))" + q + " AND metric = 'http_req_duration' FORMAT TabSeparated").strip().split("\t");
-    String[] arrays = row[0].substring(2, row[0].length() - 2).split("\\],\\[");
-    SparseHistogram stored = SparseHistogram.of(Arrays.stream(arrays[0].split(",")).mapToInt(Integer::parseInt).toArray(),
-        Arrays.stream(arrays[1].split(",")).mapToLong(Long::parseLong).toArray(), Long.parseLong(row[1]),
-        Long.parseLong(row[2]), Long.parseLong(row[3]));
+    // p50/p95/p99 from the stored buckets against the exact values of the raw samples, and against what
+    // averaging each generator's own percentiles would say.
+    long[] raw = perGenerator.stream().flatMapToLong(Arrays::stream).sorted().toArray();
     StringBuilder report = new StringBuilder();
-    for (double p : new double[] {50, 95, 99}) {
-      double exact = raw[(int) Math.ceil(p / 100 * raw.length) - 1];
-      double fromBuckets = stored.percentile(p);
-      report.append(String.format("p(%.0f): exact %.0f us, from buckets %.0f us (%+.2f%%)%n", p, exact, fromBuckets,
-          100 * (fromBuckets - exact) / exact));
-      assertTrue(Math.abs(fromBuckets - exact) <= 0.01 * exact, report.toString());
+    for (String table : List.of("metric_1s", "metric_1m")) {
+      SparseHistogram stored = Fixtures.histogram(ch, db, table, run, "http_req_duration");
+      assertEquals(raw.length, stored.count());
+      for (double p : new double[] {50, 95, 99}) {
+        double exact = Fixtures.exactPercentile(raw, p);
+        double fromBuckets = stored.percentile(p);
+        double averaged = perGenerator.stream().mapToDouble(v -> Fixtures.exactPercentile(v, p)).average().orElseThrow();
+        report.append(String.format("%s p(%.0f): exact %.0f us, from merged buckets %.0f us (%+.2f%%),"
+            + " average of per-generator p(%.0f) %.0f us (%+.1f%%)%n", table, p, exact, fromBuckets,
+            100 * (fromBuckets - exact) / exact, p, averaged, 100 * (averaged - exact) / exact));
+        assertTrue(Math.abs(fromBuckets - exact) <= 0.01 * exact, report.toString());
+      }
     }
     System.out.print(report);
+
+    // The same 1 s buckets, published for live readers: they add up to the same count.
+    assertEquals(requests, publishedCount(aggregates, run, "http_reqs"));
+  }
+
+  @Test
+  void samplesLaterThanTheWatermarkAreCountedAsCorrections() throws Exception {
+    String db = Fixtures.database(ch, "late");
+    String samples = "loadtest.samples." + UUID.randomUUID();
+    kafka.createTopic(samples, 1);
+    String run = "late-" + UUID.randomUUID();
+    // In one partition: 20 s of samples, then a batch from the first seconds (a generator that lagged).
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int k = 0; k < 10; k++) {
+      batches.add(Fixtures.batch(run, "gen-a", k, BASE_US + k * 2_000_000L, 1_000, 1.0, k));
+    }
+    batches.add(Fixtures.batch(run, "gen-b", 0, BASE_US, 800, 1.0, 99));
+    Fixtures.send(kafka, samples, batches);
+
+    StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
+    AggregateJob.build(env, config(db, samples, ""));
+    env.execute("aggregate-late-it");
+
+    long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
+    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'";
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "late samples counted in " + table);
+    }
+    assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q + " AND writer_id LIKE 'late:gen-b/0@%'") > 0,
+        "the lagging batch arrived as correction rows");
+  }
+
+  long publishedCount(String topic, String run, String metric) {
+    long total = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.GROUP_ID_CONFIG, "check-" + UUID.randomUUID()), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      int emptyPolls = 0;
+      while (emptyPolls < 3) {
+        var records = consumer.poll(Duration.ofSeconds(1));
+        emptyPolls = records.isEmpty() ? emptyPolls + 1 : 0;
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          try {
+            AggregateBatch batch = AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value()));
+            for (SeriesBucket b : AggregateRecords.fromAvro(batch)) {
+              if (b.testRunId.equals(run) && b.metric.equals(metric)) {
+                total += b.count;
+              }
+            }
+          } catch (java.io.IOException e) {
+            throw new AssertionError("an aggregates record that is not an AggregateBatch", e);
+          }
+        }
+      }
+    }
+    return total;
   }
 }

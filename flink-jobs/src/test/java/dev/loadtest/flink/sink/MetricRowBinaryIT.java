@@ -31,8 +31,8 @@ class MetricRowBinaryIT {
     List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(batch);
     buckets.forEach(b -> b.writerId = "late:gen-1/7");
     byte[] rows = MetricRowBinary.encode(buckets);
-    ch.insert(db, MetricRowBinary.INSERT, rows);
-    ch.insert(db, MetricRowBinary.INSERT, rows); // replayed after a restart from the same checkpoint
+    ch.insert(db, MetricRowBinary.insert("metric_1s"), rows);
+    ch.insert(db, MetricRowBinary.insert("metric_1s"), rows); // replayed after a restart from the same checkpoint
 
     String run = ClickHouseHttp.quote(batch.testRunId());
     long requests = buckets.stream().filter(b -> b.metric.equals("http_reqs")).mapToLong(b -> b.count).sum();

@@ -1,0 +1,107 @@
+package dev.loadtest.flink.aggregate;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Merges a series' partial buckets into buckets of {@code widthMs} in event time: a bucket is emitted,
+ * complete (writer id {@code ""}, stored as {@code main}), when the watermark passes its end. Keyed by
+ * series id.
+ *
+ * <p><b>Late data is counted, never dropped.</b> A partial bucket for a time bucket that has already been
+ * emitted goes out at once as a correction row of its own, which readers add to the complete one. Its
+ * writer id names where it came from ({@code <origin>@<its start ms>}, the origin being the sample batch
+ * for the 1 s stage, or the finer bucket's writer id), so it is unique per (series, bucket) and the same
+ * each time the same input is processed.
+ *
+ * <p><b>Why not a window operator.</b> Which buckets have been emitted is kept in keyed state (the end of
+ * the last emitted bucket), not derived from the watermark: after a restore from a checkpoint the
+ * watermark starts again from nothing, and a window operator would then open a second complete bucket for
+ * a time already emitted, whose row would replace the first under ReplacingMergeTree. With the emitted end
+ * in the checkpoint, the same input is classified the same way before and after a restore.
+ *
+ * <p>With {@code announceSeries}, the first bucket of each series also goes to {@link #NEW_SERIES}, for
+ * the series table.
+ */
+public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket, SeriesBucket> {
+  public static final OutputTag<SeriesBucket> NEW_SERIES = new OutputTag<>("new-series") {};
+  private static final long serialVersionUID = 1L;
+
+  private final int widthMs;
+  private final boolean announceSeries;
+  private transient MapState<Long, SeriesBucket> open;
+  private transient ValueState<Long> emittedEndMs;
+  private transient ValueState<Boolean> announced;
+
+  public TimeBucketer(int widthMs, boolean announceSeries) {
+    if (widthMs < 1) {
+      throw new IllegalArgumentException("widthMs must be positive");
+    }
+    this.widthMs = widthMs;
+    this.announceSeries = announceSeries;
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    open = getRuntimeContext().getMapState(new MapStateDescriptor<>("open", Types.LONG,
+        TypeInformation.of(SeriesBucket.class)));
+    emittedEndMs = getRuntimeContext().getState(new ValueStateDescriptor<>("emittedEnd", Types.LONG));
+    announced = getRuntimeContext().getState(new ValueStateDescriptor<>("announced", Types.BOOLEAN));
+  }
+
+  @Override
+  public void processElement(SeriesBucket in, Context ctx, Collector<SeriesBucket> out) throws Exception {
+    if (announceSeries && announced.value() == null) {
+      announced.update(true);
+      ctx.output(NEW_SERIES, in.copy());
+    }
+    long start = Math.floorDiv(in.startMs, widthMs) * widthMs;
+    Long emitted = emittedEndMs.value();
+    if (emitted != null && start < emitted) {
+      String origin = in.writerId == null || in.writerId.isEmpty() ? "main" : in.writerId;
+      SeriesBucket correction = in.copy();
+      correction.writerId = origin + "@" + in.startMs;
+      correction.startMs = start;
+      correction.widthMs = widthMs;
+      out.collect(correction);
+      return;
+    }
+    SeriesBucket acc = open.get(start);
+    if (acc == null) {
+      acc = in.copy();
+      acc.startMs = start;
+      acc.widthMs = widthMs;
+      acc.writerId = "";
+      ctx.timerService().registerEventTimeTimer(start + widthMs - 1);
+    } else {
+      SeriesBucket part = in.copy();
+      part.startMs = start;
+      part.widthMs = widthMs;
+      acc.merge(part);
+    }
+    open.put(start, acc);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<SeriesBucket> out) throws Exception {
+    long start = timestamp - widthMs + 1;
+    SeriesBucket complete = open.get(start);
+    if (complete == null) {
+      return;
+    }
+    open.remove(start);
+    out.collect(complete);
+    Long emitted = emittedEndMs.value();
+    if (emitted == null || emitted < start + widthMs) {
+      emittedEndMs.update(start + widthMs);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.loadtest.flink.sink;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * How a {@link ClickHouseSink} turns its elements into rows: the tables it writes (one INSERT statement
+ * each, {@code FORMAT RowBinary}), which table an element goes to, and the element's row. Implementations
+ * are stateless and serializable (they travel with the job graph).
+ */
+public interface RowBinaryRows<T> extends Serializable {
+  /** The insert statements, indexed by {@link #table}. */
+  List<String> inserts();
+
+  /** The index in {@link #inserts()} of the table {@code element} goes to. */
+  int table(T element);
+
+  /**
+   * Appends {@code element}'s row.
+   *
+   * @throws IllegalArgumentException when the element cannot be a row of its table
+   */
+  void write(T element, RowBinaryOutput out);
+}
