@@ -133,6 +133,34 @@ public final class ClickHouseServer implements AutoCloseable {
     return s;
   }
 
+  /**
+   * A server of the caller's own from the local binary, which it may kill and restart (outage tests);
+   * fails, saying how to install one, when there is no binary.
+   */
+  public static ClickHouseServer startLocal() {
+    List<String> command = LocalClickHouseProcess.findCommand().orElseThrow(() -> new IllegalStateException(
+        "this test stops and restarts a ClickHouse server of its own and needs the local binary. " + INSTALL_HINT));
+    LocalClickHouseProcess p = LocalClickHouseProcess.start(command, Duration.ofSeconds(60));
+    return log(new ClickHouseServer(p.httpUri(), "default", "", "local binary " + p.binary() + " (private)", p));
+  }
+
+  /** Kills a server started by {@link #startLocal()}, keeping its data. */
+  public void kill() {
+    local().kill();
+  }
+
+  /** Restarts a server killed by {@link #kill()} on the same port and data, and waits until it answers. */
+  public void restart() {
+    local().restart(Duration.ofSeconds(60));
+  }
+
+  private LocalClickHouseProcess local() {
+    if (!(owned instanceof LocalClickHouseProcess p)) {
+      throw new UnsupportedOperationException("only a server from startLocal() can be killed and restarted");
+    }
+    return p;
+  }
+
   /** e.g. {@code http://127.0.0.1:41234/} */
   public URI httpUri() {
     return httpUri;

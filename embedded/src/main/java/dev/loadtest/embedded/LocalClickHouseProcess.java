@@ -24,12 +24,14 @@ final class LocalClickHouseProcess implements AutoCloseable {
   private static final List<String> CANDIDATES = List.of("/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/local/bin/clickhouse-server",
       "/usr/bin/clickhouse", "/usr/local/bin/clickhouse");
 
-  private final Process process;
+  private final List<String> command;
   private final Path dataDir;
   private final URI httpUri;
   private final String binary;
+  private volatile Process process;
 
-  private LocalClickHouseProcess(Process process, Path dataDir, URI httpUri, String binary) {
+  private LocalClickHouseProcess(List<String> command, Process process, Path dataDir, URI httpUri, String binary) {
+    this.command = command;
     this.process = process;
     this.dataDir = dataDir;
     this.httpUri = httpUri;
@@ -70,16 +72,39 @@ final class LocalClickHouseProcess implements AutoCloseable {
       Files.writeString(dir.resolve("users.xml"), resource("/clickhouse/users.xml"));
       List<String> cmd = new ArrayList<>(command);
       cmd.add("--config-file=" + dir.resolve("config.xml"));
-      Process process = new ProcessBuilder(cmd).directory(dir.toFile())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("log/stdout.log").toFile()).start();
       URI uri = URI.create("http://127.0.0.1:" + httpPort + "/");
-      LocalClickHouseProcess ch = new LocalClickHouseProcess(process, dir, uri, String.join(" ", command));
+      LocalClickHouseProcess ch = new LocalClickHouseProcess(cmd, launch(cmd, dir), dir, uri, String.join(" ", command));
       ch.awaitPing(timeout);
       return ch;
     } catch (IOException e) {
       TempDirs.deleteQuietly(dir);
       throw new UncheckedIOException("cannot start ClickHouse with " + command, e);
     }
+  }
+
+  private static Process launch(List<String> cmd, Path dir) throws IOException {
+    return new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log/stdout.log").toFile())).start();
+  }
+
+  /** Kills the server (as a crash would), keeping its data for {@link #restart}. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Starts the server again on its data directory and ports, and waits until it answers. */
+  void restart(Duration timeout) {
+    try {
+      process = launch(command, dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restart ClickHouse", e);
+    }
+    awaitPing(timeout);
   }
 
   URI httpUri() {

@@ -54,9 +54,8 @@ public final class AggregateJob {
     DataStream<SeriesBucket> partials = env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "samples")
         .flatMap(new PreAggregate(c)).name("pre-aggregate per batch")
         .assignTimestampsAndWatermarks(WatermarkStrategy
-            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness()))
-            .withTimestampAssigner((b, t) -> b.startMs)
-            .withIdleness(c.idleness()));
+            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
+            .withTimestampAssigner((b, t) -> b.startMs));
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
         .process(new TimeBucketer(1_000, true)).name("1 s buckets per series");
     SingleOutputStreamOperator<SeriesBucket> tens = seconds.keyBy(b -> b.seriesId)
