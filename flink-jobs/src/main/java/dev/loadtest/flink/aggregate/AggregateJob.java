@@ -138,7 +138,7 @@ public final class AggregateJob {
   }
 
   /** The record value as it is. */
-  static final class Bytes extends AbstractDeserializationSchema<byte[]> {
+  public static final class Bytes extends AbstractDeserializationSchema<byte[]> {
     private static final long serialVersionUID = 1L;
 
     @Override

@@ -20,14 +20,14 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
  *       that never had a bucket is marked idle, so that it holds no one back.</li>
  * </ul>
  */
-final class EagerBoundedOutOfOrderness<T> implements WatermarkGenerator<T> {
+public final class EagerBoundedOutOfOrderness<T> implements WatermarkGenerator<T> {
   private final long delayMs;
   private final long idleNanos;
   private final long createdNanos = System.nanoTime();
   private long maxTimestamp = Long.MIN_VALUE;
   private long lastEventNanos;
 
-  EagerBoundedOutOfOrderness(Duration delay, Duration idleness) {
+  public EagerBoundedOutOfOrderness(Duration delay, Duration idleness) {
     this.delayMs = delay.toMillis();
     this.idleNanos = idleness.toNanos();
   }

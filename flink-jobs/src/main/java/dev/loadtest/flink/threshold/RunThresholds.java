@@ -1,0 +1,294 @@
+package dev.loadtest.flink.threshold;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.schemas.metrics.BuiltinMetrics;
+import dev.loadtest.schemas.metrics.MetricType;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.threshold.Threshold;
+import dev.loadtest.schemas.threshold.ThresholdEvaluator;
+import dev.loadtest.schemas.threshold.ThresholdResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimeDomain;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Judges every threshold of one test run (keyed by test run id) as its 1 s buckets arrive, on the merged
+ * data of all generators: cumulative over the run so far (k6's semantics), or over the last window for
+ * {@code ... over 1m}; per sub-metric by tag. Input 1: the run's state from {@code loadtest.runs} (key and
+ * JSON value), which brings the plan's thresholds, the run's start and its end. Input 2: buckets.
+ *
+ * <ul>
+ *   <li>Each time the watermark completes a second that had data, every threshold is judged and each
+ *       change of state is emitted (run id and {@link ThresholdResult} JSON, not final).</li>
+ *   <li>A failing threshold with {@code abortOnFail}, judged at least {@code delayAbortEval} after the
+ *       run started, emits one abort command ({@link #ABORTS}, source {@code threshold}) with a command id
+ *       derived from the run, so a repeat after a restore is dropped by the coordinator.</li>
+ *   <li>When the run has ended and the watermark has passed its end, or {@code finalGrace} later by the
+ *       clock, every threshold's final result is emitted once. NO_DATA stays NO_DATA (the coordinator's
+ *       verdict counts it as failed; see {@link ThresholdEvaluator}). Buckets after that are counted in
+ *       {@code bucketsAfterVerdict} and ignored.</li>
+ * </ul>
+ * Buckets that arrive before the run's state are kept until it comes.
+ */
+public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<String, String>, SeriesBucket, Tuple2<String, String>> {
+  public static final OutputTag<Tuple2<String, String>> ABORTS = new OutputTag<>("abort-commands") {};
+  private static final long serialVersionUID = 1L;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final long finalGraceMs;
+  private transient ValueState<String> plan;
+  private transient ValueState<Long> startedAtMs;
+  private transient ValueState<Long> firstBucketMs;
+  private transient ValueState<Long> endedAtMs;
+  private transient ValueState<Boolean> done;
+  private transient ValueState<Boolean> abortSent;
+  private transient MapState<Integer, SeriesBucket> cumulative;
+  private transient MapState<Long, SeriesBucket> windowed;
+  private transient MapState<Integer, String> lastState;
+  private transient ListState<SeriesBucket> pending;
+  private transient Map<String, Parsed> parsed;
+  private transient Counter afterVerdict;
+  private transient Counter unreadableRuns;
+
+  /** A plan's thresholds with the type of each one's metric. */
+  private record Parsed(List<Threshold> thresholds, List<MetricType> types) {}
+
+  public RunThresholds(Duration finalGrace) {
+    this.finalGraceMs = finalGrace.toMillis();
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    var rc = getRuntimeContext();
+    plan = rc.getState(new ValueStateDescriptor<>("plan", Types.STRING));
+    startedAtMs = rc.getState(new ValueStateDescriptor<>("startedAt", Types.LONG));
+    firstBucketMs = rc.getState(new ValueStateDescriptor<>("firstBucket", Types.LONG));
+    endedAtMs = rc.getState(new ValueStateDescriptor<>("endedAt", Types.LONG));
+    done = rc.getState(new ValueStateDescriptor<>("done", Types.BOOLEAN));
+    abortSent = rc.getState(new ValueStateDescriptor<>("abortSent", Types.BOOLEAN));
+    TypeInformation<SeriesBucket> bucket = TypeInformation.of(SeriesBucket.class);
+    cumulative = rc.getMapState(new MapStateDescriptor<>("cumulative", Types.INT, bucket));
+    windowed = rc.getMapState(new MapStateDescriptor<>("windowed", Types.LONG, bucket));
+    lastState = rc.getMapState(new MapStateDescriptor<>("lastState", Types.INT, Types.STRING));
+    pending = rc.getListState(new ListStateDescriptor<>("pending", bucket));
+    parsed = new HashMap<>();
+    afterVerdict = rc.getMetricGroup().counter("bucketsAfterVerdict");
+    unreadableRuns = rc.getMetricGroup().counter("unreadableRunStates");
+  }
+
+  @Override
+  public void processElement1(Tuple2<String, String> runRecord, Context ctx, Collector<Tuple2<String, String>> out) throws Exception {
+    RunState run;
+    try {
+      run = RunState.fromJson(runRecord.f1);
+    } catch (IllegalArgumentException e) {
+      unreadableRuns.inc();
+      return;
+    }
+    if (Boolean.TRUE.equals(done.value()) || run.status() == RunStatus.REJECTED) {
+      return;
+    }
+    if (plan.value() == null && run.plan() != null && !run.plan().isBlank()) {
+      plan.update(run.plan());
+      List<SeriesBucket> waiting = new ArrayList<>();
+      pending.get().forEach(waiting::add);
+      pending.clear();
+      for (SeriesBucket b : waiting) {
+        accumulate(b, ctx.timerService(), ctx.getCurrentKey());
+      }
+    }
+    for (RunState.Transition t : run.history()) {
+      if (t.status() == RunStatus.RUNNING && startedAtMs.value() == null) {
+        startedAtMs.update(t.atMs());
+      }
+    }
+    if (run.status().terminal() && endedAtMs.value() == null) {
+      long end = run.history().get(run.history().size() - 1).atMs();
+      endedAtMs.update(end);
+      ctx.timerService().registerEventTimeTimer(finalTimerMs(end));
+      ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + finalGraceMs);
+    }
+  }
+
+  /** The event time at which a run that ended at {@code endMs} has all its seconds complete. */
+  private static long finalTimerMs(long endMs) {
+    return Math.floorDiv(endMs, 1000) * 1000 + 999;
+  }
+
+  @Override
+  public void processElement2(SeriesBucket b, Context ctx, Collector<Tuple2<String, String>> out) throws Exception {
+    if (Boolean.TRUE.equals(done.value())) {
+      afterVerdict.inc();
+      return;
+    }
+    if (b.analysisId != null && !b.analysisId.isEmpty()) {
+      return; // a re-analysis is judged by its own job
+    }
+    if (plan.value() == null) {
+      pending.add(b);
+      return;
+    }
+    accumulate(b, ctx.timerService(), ctx.getCurrentKey());
+  }
+
+  private void accumulate(SeriesBucket b, org.apache.flink.streaming.api.TimerService timers, String run)
+      throws Exception {
+    Parsed p = parsed(run);
+    Long first = firstBucketMs.value();
+    if (first == null || b.startMs < first) {
+      firstBucketMs.update(b.startMs);
+    }
+    boolean any = false;
+    for (int i = 0; i < p.thresholds().size(); i++) {
+      Threshold t = p.thresholds().get(i);
+      if (!ThresholdAccumulator.matches(t.selector(), b)) {
+        continue;
+      }
+      any = true;
+      if (t.expression().window().isPresent()) {
+        long key = ((long) i << 32) | Math.floorDiv(b.startMs, 1000);
+        windowed.put(key, add(windowed.get(key), b));
+      } else {
+        cumulative.put(i, add(cumulative.get(i), b));
+      }
+    }
+    if (any) {
+      timers.registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 999);
+    }
+  }
+
+  /** {@code b} merged into {@code acc} (null: nothing yet), across series and seconds. */
+  private static SeriesBucket add(SeriesBucket acc, SeriesBucket b) {
+    SeriesBucket part = b.copy();
+    part.seriesId = 0;
+    part.startMs = 0;
+    part.widthMs = 0;
+    return acc == null ? part : acc.merge(part);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
+    if (Boolean.TRUE.equals(done.value()) || plan.value() == null) {
+      return;
+    }
+    Long end = endedAtMs.value();
+    boolean last = end != null && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME || timestamp >= finalTimerMs(end));
+    long evalMs = ctx.timeDomain() == TimeDomain.PROCESSING_TIME ? end + 1 : timestamp + 1;
+    judge(evalMs, last, ctx, out);
+    if (last) {
+      done.update(true);
+      cumulative.clear();
+      windowed.clear();
+      lastState.clear();
+      pending.clear();
+      parsed.remove(ctx.getCurrentKey());
+    }
+  }
+
+  private void judge(long evalMs, boolean last, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
+    String run = ctx.getCurrentKey();
+    Parsed p = parsed(run);
+    Long first = firstBucketMs.value();
+    Long started = startedAtMs.value();
+    long startMs = started != null ? started : first != null ? first : evalMs;
+    long longestWindowMs = 0;
+    for (int i = 0; i < p.thresholds().size(); i++) {
+      Threshold t = p.thresholds().get(i);
+      SeriesBucket merged;
+      Duration span;
+      if (t.expression().window().isPresent()) {
+        long windowMs = t.expression().window().get().toMillis();
+        longestWindowMs = Math.max(longestWindowMs, windowMs);
+        merged = null;
+        for (long s = Math.floorDiv(evalMs - windowMs, 1000); s < Math.floorDiv(evalMs, 1000); s++) {
+          SeriesBucket part = windowed.get(((long) i << 32) | s);
+          merged = part == null ? merged : add(merged, part);
+        }
+        span = Duration.ofMillis(Math.min(windowMs, Math.max(0, evalMs - (first == null ? evalMs : first))));
+      } else {
+        merged = cumulative.get(i);
+        span = Duration.ofMillis(Math.max(0, evalMs - (first == null ? evalMs : first)));
+      }
+      ThresholdEvaluator.Result r = ThresholdEvaluator.evaluate(t.expression(),
+          ThresholdAccumulator.summary(p.types().get(i), merged, span));
+      ThresholdResult.State state = switch (r.status()) {
+        case PASS -> ThresholdResult.State.PASSED;
+        case FAIL -> ThresholdResult.State.FAILED;
+        case NO_DATA -> ThresholdResult.State.NO_DATA;
+      };
+      String text = t.selector() + ": " + t.expression().source();
+      if (last || !state.name().equals(lastState.get(i))) {
+        lastState.put(i, state.name());
+        out.collect(Tuple2.of(run,
+            new ThresholdResult(run, text, state, r.observed().orElse(Double.NaN), last, evalMs).toJson()));
+      }
+      if (!last && t.abortOnFail() && r.failsNow() && evalMs - startMs >= t.delayAbortEval().toMillis()
+          && abortSent.value() == null) {
+        abortSent.update(true);
+        ctx.output(ABORTS, Tuple2.of(run, abortCommand(run, text, r.observed().orElse(Double.NaN))));
+      }
+    }
+    // Seconds no window reaches any more are dropped.
+    long oldest = Math.floorDiv(evalMs - longestWindowMs, 1000);
+    List<Long> stale = new ArrayList<>();
+    for (Long key : windowed.keys()) {
+      if ((key & 0xFFFF_FFFFL) < oldest) {
+        stale.add(key);
+      }
+    }
+    for (Long key : stale) {
+      windowed.remove(key);
+    }
+  }
+
+  static String abortCommand(String run, String threshold, double value) {
+    ObjectNode c = JSON.createObjectNode();
+    c.put("type", "abort");
+    c.put("commandId", "thresholds-" + UUID.nameUUIDFromBytes(run.getBytes(StandardCharsets.UTF_8)));
+    c.put("testRunId", run);
+    c.put("reason", "threshold " + threshold + " failed (" + value + ") and aborts on fail");
+    c.put("source", "threshold");
+    return c.toString();
+  }
+
+  private Parsed parsed(String key) throws Exception {
+    Parsed p = parsed.get(key);
+    if (p == null) {
+      TestPlan tp = PlanParser.parse(plan.value());
+      List<MetricType> types = new ArrayList<>();
+      for (Threshold t : tp.thresholds()) {
+        String m = t.selector().metric();
+        types.add(tp.metrics().containsKey(m) ? tp.metrics().get(m)
+            : BuiltinMetrics.typeOf(m).orElseThrow(() -> new IllegalStateException("a validated plan names"
+                + " an unknown metric " + m)));
+      }
+      p = new Parsed(tp.thresholds(), types);
+      parsed.put(key, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,133 @@
+package dev.loadtest.flink.threshold;
+
+import dev.loadtest.flink.aggregate.AggregateRecords;
+import dev.loadtest.flink.aggregate.EagerBoundedOutOfOrderness;
+import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.schemas.avro.AggregateBatch;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The threshold job: 1 s buckets from the aggregates topic and run states from the runs topic, joined per
+ * test run in {@link RunThresholds}; threshold state changes and final results go to the thresholds
+ * topic, aborts of runs that fail an abortOnFail threshold to the commands topic (both keyed by test run
+ * id, at least once: results are states, and the coordinator applies a command id once).
+ */
+public final class ThresholdJob {
+  private ThresholdJob() {}
+
+  /** Adds the job to {@code env} (checkpoints every second unless the environment sets its own). */
+  public static void build(StreamExecutionEnvironment env, ThresholdJobConfig c) {
+    if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+      env.enableCheckpointing(1_000);
+    }
+    KafkaSource<Tuple2<String, String>> runsSource = KafkaSource.<Tuple2<String, String>>builder()
+        .setBootstrapServers(c.bootstrapServers()).setTopics(c.runsTopic()).setGroupId(c.groupId() + "-runs")
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setDeserializer(new KeyAndValue()).build();
+    DataStream<Tuple2<String, String>> runs = env.fromSource(runsSource, WatermarkStrategy
+        .<Tuple2<String, String>>forGenerator(ctx -> new AlwaysIdle<>()), "runs");
+
+    KafkaSource<byte[]> aggregatesSource = KafkaSource.<byte[]>builder()
+        .setBootstrapServers(c.bootstrapServers()).setTopics(c.aggregatesTopic()).setGroupId(c.groupId())
+        .setProperty("isolation.level", "read_committed")
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setValueOnlyDeserializer(new dev.loadtest.flink.aggregate.AggregateJob.Bytes()).build();
+    DataStream<SeriesBucket> buckets = env.fromSource(aggregatesSource, WatermarkStrategy.noWatermarks(), "aggregates")
+        .flatMap(new DecodeBuckets()).name("decode buckets")
+        .assignTimestampsAndWatermarks(WatermarkStrategy
+            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
+            .withTimestampAssigner((b, t) -> b.startMs));
+
+    SingleOutputStreamOperator<Tuple2<String, String>> results = runs.connect(buckets)
+        .keyBy(r -> r.f0, b -> b.testRunId, Types.STRING)
+        .process(new RunThresholds(c.finalGrace()), Types.TUPLE(Types.STRING, Types.STRING))
+        .name("judge thresholds per run");
+    results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic());
+    results.getSideOutput(RunThresholds.ABORTS).sinkTo(keyedStrings(c, c.commandsTopic()))
+        .name("kafka " + c.commandsTopic());
+  }
+
+  private static KafkaSink<Tuple2<String, String>> keyedStrings(ThresholdJobConfig c, String topic) {
+    return KafkaSink.<Tuple2<String, String>>builder()
+        .setBootstrapServers(c.bootstrapServers())
+        .setRecordSerializer((KafkaRecordSerializationSchema<Tuple2<String, String>>) (t, ctx, ts) ->
+            new ProducerRecord<>(topic, t.f0.getBytes(StandardCharsets.UTF_8), t.f1.getBytes(StandardCharsets.UTF_8)))
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build();
+  }
+
+  /** Key and value of a record as strings; a record without a key is keyed by nothing ({@code ""}). */
+  static final class KeyAndValue implements KafkaRecordDeserializationSchema<Tuple2<String, String>> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Tuple2<String, String>> out) {
+      if (record.value() == null) {
+        return; // a tombstone of the compacted topic
+      }
+      out.collect(Tuple2.of(record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8),
+          new String(record.value(), StandardCharsets.UTF_8)));
+    }
+
+    @Override
+    public TypeInformation<Tuple2<String, String>> getProducedType() {
+      return Types.TUPLE(Types.STRING, Types.STRING);
+    }
+  }
+
+  /** Decodes aggregates records; one that cannot be read is counted in {@code malformedAggregates}. */
+  static final class DecodeBuckets extends RichFlatMapFunction<byte[], SeriesBucket> {
+    private static final long serialVersionUID = 1L;
+    private transient Counter malformed;
+
+    @Override
+    public void open(OpenContext ctx) {
+      malformed = getRuntimeContext().getMetricGroup().counter("malformedAggregates");
+    }
+
+    @Override
+    public void flatMap(byte[] value, Collector<SeriesBucket> out) {
+      try {
+        AggregateRecords.fromAvro(AggregateBatch.fromByteBuffer(ByteBuffer.wrap(value))).forEach(out::collect);
+      } catch (java.io.IOException | RuntimeException e) {
+        malformed.inc();
+      }
+    }
+  }
+
+  /**
+   * Run states carry no event time for thresholds; their input is idle for watermarks, so that the
+   * buckets' watermark alone drives the judging.
+   */
+  static final class AlwaysIdle<T> implements WatermarkGenerator<T> {
+    @Override
+    public void onEvent(T event, long eventTimestamp, WatermarkOutput output) {}
+
+    @Override
+    public void onPeriodicEmit(WatermarkOutput output) {
+      output.markIdle();
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.loadtest.flink.threshold;
+
+import dev.loadtest.schemas.topics.Topics;
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * Where the threshold job reads and writes.
+ *
+ * @param outOfOrderness how late a 1 s bucket may come and still count before its second is judged
+ * @param idleness quiet input after which event time moves on with the clock
+ * @param finalGrace how long after a run has ended (by the wall clock) its final verdict waits for the
+ *     watermark to pass the end, before it is given with what has arrived
+ */
+public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic, String runsTopic,
+    String thresholdsTopic, String commandsTopic, String groupId, Duration outOfOrderness, Duration idleness,
+    Duration finalGrace) implements Serializable {
+  public ThresholdJobConfig {
+    for (String s : new String[] {bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
+        groupId}) {
+      if (s == null || s.isBlank()) {
+        throw new IllegalArgumentException("bootstrap servers, topics and group id are required");
+      }
+    }
+    if (outOfOrderness.isNegative() || !idleness.isPositive() || finalGrace.isNegative()) {
+      throw new IllegalArgumentException("outOfOrderness and finalGrace must not be negative, idleness positive");
+    }
+  }
+
+  public static ThresholdJobConfig live(String bootstrapServers) {
+    return new ThresholdJobConfig(bootstrapServers, Topics.AGGREGATES, Topics.RUNS, Topics.THRESHOLDS,
+        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(15));
+  }
+
+  public ThresholdJobConfig withTopics(String aggregates, String runs, String thresholds, String commands,
+      String group) {
+    return new ThresholdJobConfig(bootstrapServers, aggregates, runs, thresholds, commands, group, outOfOrderness,
+        idleness, finalGrace);
+  }
+}

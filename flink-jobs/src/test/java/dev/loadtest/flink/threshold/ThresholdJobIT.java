@@ -1,0 +1,172 @@
+package dev.loadtest.flink.threshold;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.embedded.ClickHouseServer;
+import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.embedded.FlinkMiniCluster;
+import dev.loadtest.flink.aggregate.AggregateJob;
+import dev.loadtest.flink.aggregate.AggregateJobConfig;
+import dev.loadtest.flink.testing.Fixtures;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.sample.SampleBatch;
+import dev.loadtest.schemas.threshold.ThresholdResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Samples through the real aggregate job into the aggregates topic, then the threshold job with the run's
+ * state from the runs topic: each threshold's final result is what k6 would say on the merged data of
+ * both generators, a sub-metric is judged on its own tags, a windowed threshold on its window, and a
+ * failing abortOnFail threshold puts an abort command on the commands topic.
+ */
+@Timeout(300)
+class ThresholdJobIT {
+  static final long BASE_US = 1_780_000_000_000_000L;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void thresholdsAreJudgedOnMergedDataAndAnAbortOnFailThresholdAbortsTheRun() throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.shared();
+    ClickHouseServer server = ClickHouseServer.shared();
+    String db = Fixtures.database(Fixtures.client(server), "thresholds");
+    String id = UUID.randomUUID().toString();
+    String samples = "samples." + id;
+    String aggregates = "aggregates." + id;
+    String runs = "runs." + id;
+    String thresholds = "thresholds." + id;
+    String commands = "commands." + id;
+    for (String t : List.of(samples, aggregates, runs, thresholds, commands)) {
+      kafka.createTopic(t, 2);
+    }
+    String run = "thr-" + id;
+
+    // 20 s of two generators; the second is slow (3x), so that only the merged data fails p(95)<40.
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int k = 0; k < 10; k++) {
+      for (int g = 0; g < 2; g++) {
+        batches.add(Fixtures.batch(run, "gen-" + g, k, BASE_US + k * 2_000_000L, 600, g == 1 ? 3.0 : 1.0, 17L * k + g));
+      }
+    }
+    Fixtures.send(kafka, samples, batches);
+    StreamExecutionEnvironment aggregateEnv = FlinkMiniCluster.shared().environment(1);
+    AggregateJob.build(aggregateEnv, AggregateJobConfig.live(kafka.bootstrapServers(), server.httpUri(), server.user(),
+            server.password(), db).withTopics(samples, aggregates, "agg-" + id).withBounded(true));
+    aggregateEnv.execute("aggregate-for-thresholds-it");
+
+    String plan = """
+        {"name": "thresholds-it",
+         "scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "20s", "exec": "f"}},
+         "metrics": {"errors": "counter"},
+         "thresholds": {
+           "http_req_duration": ["p(95)<40", "avg<1000", "p(95)<1000 over 5s"],
+           "http_req_duration{name:checkout}": [{"threshold": "max<1", "abortOnFail": true, "delayAbortEval": "5s"}],
+           "http_req_duration{name:nowhere}": ["p(95)<100"],
+           "http_req_failed": ["rate<0.5"],
+           "checks": ["rate>0.9"],
+           "http_reqs": ["count==12000", "rate>100"],
+           "errors": ["count<1"]
+         },
+         "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:1/"}}]}}}
+        """;
+    long startMs = BASE_US / 1000;
+    RunState running = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash", plan,
+        null).to(RunStatus.RUNNING, startMs, "running");
+    RunState finished = running.to(RunStatus.FINISHED, startMs + 20_500, "finished");
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+      producer.send(new ProducerRecord<>(runs, run, running.toJson())).get();
+      producer.send(new ProducerRecord<>(runs, run, finished.toJson())).get();
+    }
+
+    StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
+    ThresholdJob.build(env, ThresholdJobConfig.live(kafka.bootstrapServers())
+        .withTopics(aggregates, runs, thresholds, commands, "thr-" + id));
+    JobClient job = env.executeAsync("thresholds-it");
+    Map<String, ThresholdResult> finals = new HashMap<>();
+    List<ThresholdResult> changes = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = consumer(kafka, thresholds)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      while (finals.size() < 10 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          ThresholdResult t = ThresholdResult.fromJson(r.value());
+          assertEquals(run, r.key());
+          if (t.finalResult()) {
+            finals.put(t.threshold(), t);
+          } else {
+            changes.add(t);
+          }
+        }
+      }
+    } finally {
+      job.cancel().get();
+    }
+    assertEquals(10, finals.size(), "a final result per threshold: " + finals.keySet());
+    assertState(finals, "http_req_duration: p(95)<40", ThresholdResult.State.FAILED);
+    assertState(finals, "http_req_duration: avg<1000", ThresholdResult.State.PASSED);
+    assertState(finals, "http_req_duration: p(95)<1000 over 5s", ThresholdResult.State.PASSED);
+    assertState(finals, "http_req_duration{name:checkout}: max<1", ThresholdResult.State.FAILED);
+    assertState(finals, "http_req_duration{name:nowhere}: p(95)<100", ThresholdResult.State.NO_DATA);
+    assertState(finals, "http_req_failed: rate<0.5", ThresholdResult.State.PASSED);
+    assertState(finals, "checks: rate>0.9", ThresholdResult.State.PASSED);
+    assertState(finals, "http_reqs: count==12000", ThresholdResult.State.PASSED);
+    assertState(finals, "http_reqs: rate>100", ThresholdResult.State.PASSED);
+    assertState(finals, "errors: count<1", ThresholdResult.State.PASSED);
+    assertEquals(12_000, finals.get("http_reqs: count==12000").value());
+    assertTrue(Double.isNaN(finals.get("http_req_duration{name:nowhere}: p(95)<100").value()));
+    assertTrue(changes.stream().anyMatch(c -> c.threshold().equals("http_req_duration{name:checkout}: max<1")
+        && c.state() == ThresholdResult.State.FAILED), "state changes are published as they happen");
+
+    try (KafkaConsumer<String, String> consumer = consumer(kafka, commands)) {
+      List<JsonNode> aborts = new ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (aborts.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          aborts.add(JSON.readTree(r.value()));
+        }
+      }
+      assertEquals(1, aborts.size(), "one abort command");
+      JsonNode abort = aborts.get(0);
+      assertEquals("abort", abort.path("type").asText());
+      assertEquals("threshold", abort.path("source").asText());
+      assertEquals(run, abort.path("testRunId").asText());
+      assertTrue(abort.path("reason").asText().contains("http_req_duration{name:checkout}: max<1"), abort.toString());
+      dev.loadtest.schemas.command.CommandParser.parse(abort.toString());
+    }
+  }
+
+  static void assertState(Map<String, ThresholdResult> finals, String threshold, ThresholdResult.State state) {
+    ThresholdResult r = finals.get(threshold);
+    assertTrue(r != null, "no final result for " + threshold + " in " + finals.keySet());
+    assertEquals(state, r.state(), threshold + " (value " + r.value() + ")");
+  }
+
+  static KafkaConsumer<String, String> consumer(EmbeddedKafka kafka, String topic) {
+    KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.GROUP_ID_CONFIG, "check-" + UUID.randomUUID()), new StringDeserializer(), new StringDeserializer());
+    c.subscribe(List.of(topic));
+    return c;
+  }
+}
