@@ -9,6 +9,9 @@ import dev.loadtest.topology.CoordinatorConfig;
 import java.nio.file.Path;
 import org.apache.kafka.streams.KafkaStreams;
 import dev.loadtest.embedded.FlinkMiniCluster;
+import dev.loadtest.flink.FlinkJobs;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
 import dev.loadtest.schemas.clickhouse.Migrations;
 import dev.loadtest.schemas.topics.Topics;
@@ -27,18 +30,21 @@ import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The whole infrastructure on one machine: a Kafka broker with the system's topics, a ClickHouse server
- * with the schema migrated, a Flink MiniCluster, and the coordinator on that broker. Started by {@link #start}, stopped by
+ * with the schema migrated, a Flink MiniCluster running the aggregate and threshold jobs, and the coordinator on
+ * that broker. Started by {@link #start}, stopped by
  * {@link #close()} in reverse order. Not thread-safe: one owner starts, checks and closes it.
  */
 public final class EmbeddedStack implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final ClickHouseServer clickHouse;
   private final FlinkMiniCluster flink;
+  private final List<JobClient> jobs;
   private final Coordinator coordinator;
   private final String database;
 
   private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink,
-      Coordinator coordinator, String database) {
+      Coordinator coordinator, String database, List<JobClient> jobs) {
+    this.jobs = List.copyOf(jobs);
     this.kafka = kafka;
     this.clickHouse = clickHouse;
     this.flink = flink;
@@ -49,6 +55,7 @@ public final class EmbeddedStack implements AutoCloseable {
   /** Starts every component, printing one line per step to {@code progress}. */
   public static EmbeddedStack start(String database, PrintStream progress) {
     List<AutoCloseable> started = new ArrayList<>();
+    List<JobClient> jobs = new ArrayList<>();
     try {
       progress.println("  starting Kafka broker (KRaft, in this JVM)...");
       EmbeddedKafka kafka = EmbeddedKafka.start(java.util.Map.of());
@@ -66,12 +73,24 @@ public final class EmbeddedStack implements AutoCloseable {
       Path state = Path.of(System.getProperty("java.io.tmpdir"), "coordinator-" + java.util.UUID.randomUUID());
       Coordinator coordinator = Coordinator.start(kafka.bootstrapServers(), state, CoordinatorConfig.defaults());
       started.add(coordinator);
-      return new EmbeddedStack(kafka, ch, flink, coordinator, database);
+      progress.println("  submitting the aggregate and threshold jobs...");
+      for (String job : List.of("aggregate", "thresholds")) {
+        FlinkJobs.Invocation inv = FlinkJobs.parse(List.of(job, "--bootstrap", kafka.bootstrapServers(),
+            "--clickhouse-url", ch.httpUri().toString(), "--clickhouse-user", ch.user(), "--clickhouse-password",
+            ch.password(), "--database", database), java.util.Map.of());
+        StreamExecutionEnvironment env = flink.environment(1);
+        inv.build(env);
+        jobs.add(env.executeAsync("loadtest-" + job));
+      }
+      return new EmbeddedStack(kafka, ch, flink, coordinator, database, jobs);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeAll(started, new IllegalStateException("interrupted while starting", e));
       throw new IllegalStateException("interrupted while starting", e);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      if (!(e instanceof RuntimeException)) {
+        e = new IllegalStateException("cannot submit the Flink jobs: " + e.getMessage(), e);
+      }
       for (int i = started.size() - 1; i >= 0; i--) {
         try {
           started.get(i).close();
@@ -79,7 +98,7 @@ public final class EmbeddedStack implements AutoCloseable {
           e.addSuppressed(suppressed);
         }
       }
-      throw e;
+      throw (RuntimeException) e;
     }
   }
 
@@ -122,9 +141,10 @@ public final class EmbeddedStack implements AutoCloseable {
           .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
       JsonNode overview = new ObjectMapper().readTree(r.body());
       int slots = overview.path("slots-total").asInt();
+      int running = overview.path("jobs-running").asInt();
       out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(),
-          overview.path("taskmanagers").asInt() + " TaskManager, " + slots + " slots, "
-              + overview.path("jobs-running").asInt() + " jobs running", r.statusCode() == 200 && slots > 0));
+          overview.path("taskmanagers").asInt() + " TaskManager, " + slots + " slots, " + running
+              + "/2 jobs running (aggregate, thresholds)", r.statusCode() == 200 && slots > 0 && running == 2));
     } catch (Exception e) {
       out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(), "unhealthy: " + e, false));
     }
@@ -147,6 +167,15 @@ public final class EmbeddedStack implements AutoCloseable {
   @Override
   public void close() {
     coordinator.close();
+    for (JobClient job : jobs) {
+      try {
+        job.cancel().get(10, TimeUnit.SECONDS); // so that tasks end cleanly rather than fail with the cluster
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     flink.close();
     clickHouse.close();
     kafka.close();

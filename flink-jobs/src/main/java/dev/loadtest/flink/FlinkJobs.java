@@ -1,0 +1,131 @@
+package dev.loadtest.flink;
+
+import dev.loadtest.flink.aggregate.AggregateJob;
+import dev.loadtest.flink.aggregate.AggregateJobConfig;
+import dev.loadtest.flink.threshold.ThresholdJob;
+import dev.loadtest.flink.threshold.ThresholdJobConfig;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The jobs' entry point, the same on a Flink cluster ({@code flink run -c dev.loadtest.flink.FlinkJobs
+ * flink-jobs.jar aggregate --bootstrap kafka:9092 --clickhouse-url http://clickhouse:8123/}) and embedded.
+ *
+ * <pre>
+ * aggregate   [options]                       the live aggregate job
+ * thresholds  [options]                       the live threshold job
+ * replay RUN --analysis ID [--from MS] [--to MS] [options]
+ *                                             re-aggregates one run's raw samples under an analysis id
+ * options: --bootstrap HOST:PORT   --clickhouse-url URL   --clickhouse-user U   --clickhouse-password P
+ *          --database NAME   --parallelism N
+ * </pre>
+ * Each option falls back to an environment variable ({@code LOADTEST_KAFKA_BOOTSTRAP},
+ * {@code LOADTEST_CLICKHOUSE_URL}, {@code LOADTEST_CLICKHOUSE_USER}, {@code LOADTEST_CLICKHOUSE_PASSWORD},
+ * {@code LOADTEST_DATABASE}), then to the embedded defaults (127.0.0.1:9092, http://127.0.0.1:8123/,
+ * database {@code loadtest}).
+ */
+public final class FlinkJobs {
+  static final Map<String, String> ENV_NAMES = Map.of("bootstrap", "LOADTEST_KAFKA_BOOTSTRAP",
+      "clickhouse-url", "LOADTEST_CLICKHOUSE_URL", "clickhouse-user", "LOADTEST_CLICKHOUSE_USER",
+      "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", "database", "LOADTEST_DATABASE");
+  static final Map<String, String> DEFAULTS = Map.of("bootstrap", "127.0.0.1:9092",
+      "clickhouse-url", "http://127.0.0.1:8123/", "clickhouse-user", "default", "clickhouse-password", "",
+      "database", "loadtest", "parallelism", "1", "from", Long.toString(Long.MIN_VALUE),
+      "to", Long.toString(Long.MAX_VALUE), "analysis", "");
+
+  private FlinkJobs() {}
+
+  /** A job's name, its positional argument (the replay's run) and options, read and checked. */
+  public record Invocation(String job, String run, Map<String, String> options) {
+    public String option(String name) {
+      return options.get(name);
+    }
+
+    public AggregateJobConfig aggregateConfig() {
+      AggregateJobConfig live = AggregateJobConfig.live(option("bootstrap"), URI.create(option("clickhouse-url")),
+          option("clickhouse-user"), option("clickhouse-password"), option("database"));
+      return job.equals("replay") ? live.replay(run, option("analysis"), Long.parseLong(option("from")),
+          Long.parseLong(option("to"))) : live;
+    }
+
+    public ThresholdJobConfig thresholdConfig() {
+      return ThresholdJobConfig.live(option("bootstrap"));
+    }
+
+    /** Adds this job to {@code env}. */
+    public void build(StreamExecutionEnvironment env) {
+      env.setParallelism(Integer.parseInt(option("parallelism")));
+      if (job.equals("thresholds")) {
+        ThresholdJob.build(env, thresholdConfig());
+      } else {
+        AggregateJob.build(env, aggregateConfig());
+      }
+    }
+  }
+
+  /**
+   * Reads the arguments.
+   *
+   * @throws IllegalArgumentException saying what is wrong with them
+   */
+  public static Invocation parse(List<String> args, Map<String, String> env) {
+    if (args.isEmpty() || !List.of("aggregate", "thresholds", "replay").contains(args.get(0))) {
+      throw new IllegalArgumentException("the first argument is the job: aggregate, thresholds or replay");
+    }
+    String job = args.get(0);
+    String run = null;
+    Map<String, String> options = new HashMap<>();
+    for (int i = 1; i < args.size(); i++) {
+      String a = args.get(i);
+      if (a.startsWith("--")) {
+        String name = a.substring(2);
+        if (!DEFAULTS.containsKey(name)) {
+          throw new IllegalArgumentException("unknown option " + a + "; options: --" + String.join(", --",
+              DEFAULTS.keySet().stream().sorted().toList()));
+        }
+        if (i + 1 >= args.size()) {
+          throw new IllegalArgumentException(a + " needs a value");
+        }
+        options.put(name, args.get(++i));
+      } else if (job.equals("replay") && run == null) {
+        run = a;
+      } else {
+        throw new IllegalArgumentException("unexpected argument \"" + a + "\"");
+      }
+    }
+    for (Map.Entry<String, String> d : DEFAULTS.entrySet()) {
+      String fromEnv = ENV_NAMES.containsKey(d.getKey()) ? env.get(ENV_NAMES.get(d.getKey())) : null;
+      options.putIfAbsent(d.getKey(), fromEnv != null && !fromEnv.isBlank() ? fromEnv : d.getValue());
+    }
+    if (job.equals("replay") && (run == null || options.get("analysis").isBlank())) {
+      throw new IllegalArgumentException("replay needs the run id and --analysis ID");
+    }
+    for (String number : List.of("parallelism", "from", "to")) {
+      try {
+        Long.parseLong(options.get(number));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--" + number + " must be a whole number, got \"" + options.get(number) + "\"");
+      }
+    }
+    Invocation inv = new Invocation(job, run, Map.copyOf(options));
+    inv.aggregateConfig(); // checks the rest
+    return inv;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Invocation inv;
+    try {
+      inv = parse(List.of(args), System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("flink-jobs: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    inv.build(env);
+    env.execute("loadtest-" + inv.job() + (inv.run() == null ? "" : "-" + inv.run()));
+  }
+}
