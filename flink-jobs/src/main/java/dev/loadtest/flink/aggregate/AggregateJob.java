@@ -5,11 +5,24 @@ import dev.loadtest.flink.sink.MetricRowBinary;
 import dev.loadtest.flink.sink.SeriesRowBinary;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.sample.SampleBatchCodec;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.topics.Topics;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.OutputTag;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -27,12 +40,15 @@ import org.apache.flink.util.Collector;
  * up to 10 s and 1 min, and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
- * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}).
+ * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}). A
+ * record that is not a readable sample batch goes to {@code loadtest.dlq} with where it was and why.
  *
  * <p>The same job re-analyses a run: with a run filter, a time range and an analysis id
  * ({@link AggregateJobConfig#replay}), its rows are stored under that analysis id and not published live.
  */
 public final class AggregateJob {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private AggregateJob() {}
 
   /** Adds the job to {@code env}, enabling checkpoints at the configured interval (the sink needs them). */
@@ -40,19 +56,27 @@ public final class AggregateJob {
     if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
       env.enableCheckpointing(c.checkpointInterval().toMillis());
     }
-    var builder = KafkaSource.<byte[]>builder()
+    var builder = KafkaSource.<RawRecord>builder()
         .setBootstrapServers(c.bootstrapServers())
         .setTopics(c.samplesTopic())
         .setGroupId(c.groupId())
         .setProperty("isolation.level", "read_committed")
         .setStartingOffsets(OffsetsInitializer.committedOffsets(
             org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
-        .setValueOnlyDeserializer(new Bytes());
+        .setDeserializer(new RawRecords());
     if (c.bounded()) {
       builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
     }
-    DataStream<SeriesBucket> partials = env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "samples")
-        .flatMap(new PreAggregate(c)).name("pre-aggregate per batch")
+    SingleOutputStreamOperator<SeriesBucket> preAggregated = env.fromSource(builder.build(),
+            WatermarkStrategy.noWatermarks(), "samples")
+        .process(new PreAggregate(c)).name("pre-aggregate per batch");
+    preAggregated.getSideOutput(PreAggregate.REJECTED).sinkTo(KafkaSink.<String>builder()
+            .setBootstrapServers(c.bootstrapServers())
+            .setRecordSerializer((KafkaRecordSerializationSchema<String>) (json, ctx, ts) -> new ProducerRecord<>(
+                Topics.DLQ, c.samplesTopic().getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8)))
+            .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
+        .name("kafka " + Topics.DLQ);
+    DataStream<SeriesBucket> partials = preAggregated
         .assignTimestampsAndWatermarks(WatermarkStrategy
             .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
             .withTimestampAssigner((b, t) -> b.startMs));
@@ -84,12 +108,44 @@ public final class AggregateJob {
     }
   }
 
+  /** A samples record as read: where it was, and its value. */
+  public static final class RawRecord {
+    public int partition;
+    public long offset;
+    public byte[] value;
+
+    public RawRecord() {}
+  }
+
+  /** Keeps partition and offset with each value, so that a rejected batch can be found again. */
+  static final class RawRecords implements KafkaRecordDeserializationSchema<RawRecord> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
+      RawRecord r = new RawRecord();
+      r.partition = record.partition();
+      r.offset = record.offset();
+      r.value = record.value() == null ? new byte[0] : record.value();
+      out.collect(r);
+    }
+
+    @Override
+    public TypeInformation<RawRecord> getProducedType() {
+      return TypeInformation.of(RawRecord.class);
+    }
+  }
+
   /**
    * Decodes a batch and pre-aggregates it; keeps only the configured run and time range. A batch that
-   * cannot be read is counted in {@code malformedBatches}, never silently lost.
+   * cannot be read goes to {@link #REJECTED} (for the DLQ: where it was, why, its first 64 KiB in base64)
+   * and is counted in {@code malformedBatches}; the batches around it are unaffected.
    */
-  static final class PreAggregate extends RichFlatMapFunction<byte[], SeriesBucket> {
+  static final class PreAggregate extends ProcessFunction<RawRecord, SeriesBucket> {
+    static final OutputTag<String> REJECTED = new OutputTag<>("rejected-batches") {};
     private static final long serialVersionUID = 1L;
+    private static final int DLQ_VALUE_LIMIT = 64 * 1024;
+    private final String topic;
     private final String runFilter;
     private final String analysisId;
     private final long fromMs;
@@ -98,6 +154,7 @@ public final class AggregateJob {
     private transient Counter malformed;
 
     PreAggregate(AggregateJobConfig c) {
+      this.topic = c.samplesTopic();
       this.runFilter = c.runFilter();
       this.analysisId = c.analysisId();
       this.fromMs = c.fromMs();
@@ -111,17 +168,18 @@ public final class AggregateJob {
     }
 
     @Override
-    public void flatMap(byte[] value, Collector<SeriesBucket> out) {
+    public void processElement(RawRecord record, Context ctx, Collector<SeriesBucket> out) {
       SampleBatch batch;
-      java.util.List<SeriesBucket> buckets;
+      List<SeriesBucket> buckets;
       try {
-        batch = SampleBatchCodec.decode(value);
+        batch = SampleBatchCodec.decode(record.value);
         if (!runFilter.isEmpty() && !runFilter.equals(batch.testRunId())) {
           return;
         }
         buckets = aggregator.aggregate(batch);
       } catch (RuntimeException e) {
         malformed.inc();
+        ctx.output(REJECTED, rejection(record, e));
         return;
       }
       // A bucket keeps its batch's name: the origin of a correction row, should it come too late.
@@ -134,6 +192,19 @@ public final class AggregateJob {
         b.analysisId = analysisId;
         out.collect(b);
       }
+    }
+
+    private String rejection(RawRecord record, RuntimeException e) {
+      ObjectNode dlq = JSON.createObjectNode();
+      dlq.put("topic", topic);
+      dlq.put("partition", record.partition);
+      dlq.put("offset", record.offset);
+      dlq.put("reason", "not a sample batch the aggregate job can read: " + e.getMessage());
+      dlq.put("valueBytes", record.value.length);
+      dlq.put("valueBase64", Base64.getEncoder().encodeToString(
+          Arrays.copyOf(record.value, Math.min(record.value.length, DLQ_VALUE_LIMIT))));
+      dlq.put("atMs", System.currentTimeMillis());
+      return dlq.toString();
     }
   }
 

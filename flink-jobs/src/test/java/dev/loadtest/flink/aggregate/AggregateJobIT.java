@@ -4,6 +4,8 @@ import static dev.loadtest.flink.testing.Fixtures.number;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.embedded.ClickHouseServer;
 import dev.loadtest.embedded.EmbeddedKafka;
 import dev.loadtest.embedded.FlinkMiniCluster;
@@ -12,7 +14,10 @@ import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.sample.SampleBatch;
+import dev.loadtest.schemas.topics.Topics;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +28,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -118,10 +128,11 @@ class AggregateJobIT {
   }
 
   @Test
-  void samplesLaterThanTheWatermarkAreCountedAsCorrections() throws Exception {
+  void samplesLaterThanTheWatermarkAreCountedAsCorrectionsAndAnUnreadableRecordGoesToTheDlq() throws Exception {
     String db = Fixtures.database(ch, "late");
     String samples = "loadtest.samples." + UUID.randomUUID();
     kafka.createTopic(samples, 1);
+    kafka.createTopic(Topics.DLQ, 1); // as the embedded stack and compose create it; a no-op when it exists
     String run = "late-" + UUID.randomUUID();
     // In one partition: 20 s of samples, then a batch from the first seconds (a generator that lagged).
     List<SampleBatch> batches = new ArrayList<>();
@@ -129,7 +140,13 @@ class AggregateJobIT {
       batches.add(Fixtures.batch(run, "gen-a", k, BASE_US + k * 2_000_000L, 1_000, 1.0, k));
     }
     batches.add(Fixtures.batch(run, "gen-b", 0, BASE_US, 800, 1.0, 99));
-    Fixtures.send(kafka, samples, batches);
+    Fixtures.send(kafka, samples, batches.subList(0, 5));
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+        new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(samples, run, "not a sample batch".getBytes(StandardCharsets.UTF_8))).get();
+    }
+    Fixtures.send(kafka, samples, batches.subList(5, batches.size()));
 
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
     AggregateJob.build(env, config(db, samples, ""));
@@ -142,6 +159,74 @@ class AggregateJobIT {
     }
     assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q + " AND writer_id LIKE 'late:gen-b/0@%'") > 0,
         "the lagging batch arrived as correction rows");
+    JsonNode rejected = dlqRecordOf(samples);
+    assertEquals(5, rejected.path("offset").asLong(), rejected.toString());
+    assertTrue(rejected.path("reason").asText().startsWith("not a sample batch the aggregate job can read: "),
+        rejected.toString());
+    assertEquals("not a sample batch", new String(Base64.getDecoder().decode(rejected.path("valueBase64").asText()),
+        StandardCharsets.UTF_8));
+  }
+
+  JsonNode dlqRecordOf(String samplesTopic) throws Exception {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.GROUP_ID_CONFIG, "dlq-" + UUID.randomUUID()), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.DLQ));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          JsonNode n = new ObjectMapper().readTree(r.value());
+          if (new String(r.key(), StandardCharsets.UTF_8).equals(samplesTopic) && n.path("topic").asText().equals(samplesTopic)) {
+            return n;
+          }
+        }
+      }
+    }
+    throw new AssertionError("no DLQ record for " + samplesTopic);
+  }
+
+  @Test
+  void aReplayReAggregatesOneRunsTimeRangeUnderItsAnalysisId() throws Exception {
+    String db = Fixtures.database(ch, "replay");
+    String samples = "loadtest.samples." + UUID.randomUUID();
+    kafka.createTopic(samples, 2);
+    String run = "replayed-" + UUID.randomUUID();
+    String other = "other-" + UUID.randomUUID();
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int k = 0; k < 6; k++) {
+      batches.add(Fixtures.batch(run, "gen-a", k, BASE_US + k * 5_000_000L, 1_000, 1.0, k));
+      batches.add(Fixtures.batch(other, "gen-a", 100 + k, BASE_US + k * 5_000_000L, 700, 1.0, 50 + k));
+    }
+    Fixtures.send(kafka, samples, batches);
+    StreamExecutionEnvironment live = FlinkMiniCluster.shared().environment(1);
+    AggregateJob.build(live, config(db, samples, ""));
+    live.execute("aggregate-before-replay-it");
+
+    long fromMs = BASE_US / 1000 + 10_000;
+    long toMs = BASE_US / 1000 + 20_000;
+    StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
+    AggregateJob.build(env, config(db, samples, "").replay(run, "second-look", fromMs, toMs));
+    env.execute("replay-it");
+
+    long inRange = 0;
+    for (SampleBatch b : batches) {
+      for (int i = 0; b.testRunId().equals(run) && i < b.requests().size(); i++) {
+        long second = Math.floorDiv(b.baseTimeUs() + b.requests().offsetUs()[i], 1_000_000L) * 1000;
+        inRange += second >= fromMs && second < toMs ? 1 : 0;
+      }
+    }
+    String q = " FINAL WHERE metric = 'http_reqs' AND analysis_id = ";
+    assertTrue(inRange > 0 && inRange < 6_000);
+    assertEquals(inRange, number(ch, db, "SELECT sum(count) FROM metric_1s" + q + "'second-look' AND test_run_id = "
+        + ClickHouseHttp.quote(run)), "the replay holds the run's samples of the range");
+    assertEquals(0, number(ch, db, "SELECT count() FROM metric_1s" + q + "'second-look' AND test_run_id = "
+        + ClickHouseHttp.quote(other)), "and nothing of other runs");
+    assertEquals(6_000, number(ch, db, "SELECT sum(count) FROM metric_1s" + q + "'' AND test_run_id = "
+        + ClickHouseHttp.quote(run)), "the live aggregates are untouched");
+    assertTrue(number(ch, db, "SELECT count() FROM series FINAL WHERE analysis_id = 'second-look'") > 0,
+        "the replay's series are listed like a run's");
   }
 
   long publishedCount(String topic, String run, String metric) {
