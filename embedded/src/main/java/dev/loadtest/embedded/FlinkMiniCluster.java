@@ -2,6 +2,7 @@ package dev.loadtest.embedded;
 
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -50,7 +51,10 @@ public final class FlinkMiniCluster implements AutoCloseable {
     return shared;
   }
 
-  /** Loopback-only addresses, no restarts, small memory: the defaults for this machine. */
+  /**
+   * Loopback-only addresses, no restarts, small memory, checkpoints in a temporary directory: the
+   * defaults for this machine.
+   */
   public static Configuration loopbackConfiguration() {
     Configuration c = new Configuration();
     c.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
@@ -61,6 +65,10 @@ public final class FlinkMiniCluster implements AutoCloseable {
     c.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
     c.set(TaskManagerOptions.HOST, "127.0.0.1");
     c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    // Checkpoints on disk: the JobManager's in-memory storage refuses state over 5 MB, and a sink's
+    // committables (rows waiting for their checkpoint) are larger under load.
+    c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, TempDirs.create("flink-checkpoints-").toUri().toString());
     c.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("128m"));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("64m"));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("64m"));
