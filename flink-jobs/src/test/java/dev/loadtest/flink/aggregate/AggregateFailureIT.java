@@ -47,6 +47,26 @@ class AggregateFailureIT {
     return batches.stream().mapToLong(b -> b.requests().size()).sum();
   }
 
+  /** A migrated database, a samples topic and one run's batches, with the query that counts its requests. */
+  record Setup(ClickHouseHttp ch, String db, String topic, List<SampleBatch> batches, String counted) {
+    long stored() {
+      return number(ch, db, counted);
+    }
+
+    long storedIn(String table) {
+      return number(ch, db, counted.replace("metric_1s", table));
+    }
+  }
+
+  Setup setUp(ClickHouseServer server, String prefix) {
+    ClickHouseHttp ch = Fixtures.client(server);
+    String topic = "loadtest.samples." + UUID.randomUUID();
+    kafka.createTopic(topic, 3);
+    String run = prefix + "-" + UUID.randomUUID();
+    return new Setup(ch, Fixtures.database(ch, prefix), topic, batches(run), "SELECT sum(count) FROM metric_1s FINAL"
+        + " WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'");
+  }
+
   AggregateJobConfig config(ClickHouseServer server, String db, String topic) {
     return AggregateJobConfig.live(kafka.bootstrapServers(), server.httpUri(), server.user(), server.password(), db)
         .withTopics(topic, "", "failure-" + UUID.randomUUID())
@@ -60,75 +80,57 @@ class AggregateFailureIT {
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
     ClickHouseServer server = ClickHouseServer.shared();
-    ClickHouseHttp ch = Fixtures.client(server);
-    String db = Fixtures.database(ch, "failure_tm");
-    String topic = "loadtest.samples." + UUID.randomUUID();
-    kafka.createTopic(topic, 3);
-    String run = "tm-kill-" + UUID.randomUUID();
-    List<SampleBatch> batches = batches(run);
-    String counted = "SELECT sum(count) FROM metric_1s FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
-        + " AND metric = 'http_reqs'";
+    Setup t = setUp(server, "tm_kill");
 
     try (FlinkMiniCluster cluster = FlinkMiniCluster.start(conf, 4)) {
       StreamExecutionEnvironment env = cluster.environment(2);
-      AggregateJob.build(env, config(server, db, topic));
+      AggregateJob.build(env, config(server, t.db(), t.topic()));
       JobClient job = env.executeAsync("aggregate-failure-it");
-      Fixtures.send(kafka, topic, batches.subList(0, BATCHES / 2));
-      Fixtures.await(Duration.ofSeconds(60), "rows of the first half committed", () -> number(ch, db, counted) > 0);
+      Fixtures.send(kafka, t.topic(), t.batches().subList(0, BATCHES / 2));
+      Fixtures.await(Duration.ofSeconds(60), "rows of the first half committed", () -> t.stored() > 0);
 
-      long before = number(ch, db, counted);
+      long before = t.stored();
       cluster.cluster().terminateTaskManager(0).get();
-      Fixtures.send(kafka, topic, batches.subList(BATCHES / 2, BATCHES));
+      Fixtures.send(kafka, t.topic(), t.batches().subList(BATCHES / 2, BATCHES));
       cluster.cluster().startTaskManager();
 
-      long expected = requests(batches);
-      String rolledUp = counted.replace("metric_1s", "metric_10s");
+      long expected = requests(t.batches());
       Fixtures.await(Duration.ofSeconds(120), "all " + expected + " requests in ClickHouse (" + before
-          + " before the kill)", () -> number(ch, db, counted) >= expected && number(ch, db, rolledUp) >= expected);
+          + " before the kill)", () -> t.stored() >= expected && t.storedIn("metric_10s") >= expected);
       job.cancel().get();
-      assertEquals(expected, number(ch, db, counted), "every request exactly once after the restart");
-      assertEquals(expected, number(ch, db, rolledUp), "and in the rollup");
+      assertEquals(expected, t.stored(), "every request exactly once after the restart");
+      assertEquals(expected, t.storedIn("metric_10s"), "and in the rollup");
       System.out.printf("task manager killed with %d of %d requests committed; after the restart: %d%n", before,
-          expected, number(ch, db, counted));
+          expected, t.stored());
     }
   }
 
   @Test
   void clickHouseDownFor20SecondsLosesNothingAndDoublesNothing() throws Exception {
     try (ClickHouseServer server = ClickHouseServer.startLocal()) {
-      ClickHouseHttp ch = Fixtures.client(server);
-      String db = Fixtures.database(ch, "failure_ch");
-      String topic = "loadtest.samples." + UUID.randomUUID();
-      kafka.createTopic(topic, 3);
-      String run = "ch-down-" + UUID.randomUUID();
-      List<SampleBatch> batches = batches(run);
-      String counted = "SELECT sum(count) FROM metric_1s FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
-          + " AND metric = 'http_reqs'";
-
+      Setup t = setUp(server, "ch_down");
       StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
-      AggregateJob.build(env, config(server, db, topic));
+      AggregateJob.build(env, config(server, t.db(), t.topic()));
       JobClient job = env.executeAsync("aggregate-clickhouse-down-it");
+      long expected = requests(t.batches());
       try {
-        Fixtures.send(kafka, topic, batches.subList(0, BATCHES / 2));
-        Fixtures.await(Duration.ofSeconds(60), "rows of the first half committed", () -> number(ch, db, counted) > 0);
+        Fixtures.send(kafka, t.topic(), t.batches().subList(0, BATCHES / 2));
+        Fixtures.await(Duration.ofSeconds(60), "rows of the first half committed", () -> t.stored() > 0);
         server.kill();
         long downAt = System.nanoTime();
-        Fixtures.send(kafka, topic, batches.subList(BATCHES / 2, BATCHES));
+        Fixtures.send(kafka, t.topic(), t.batches().subList(BATCHES / 2, BATCHES));
         // The outage itself: ClickHouse stays away 20 s while the job keeps reading and retrying.
         Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - downAt) / 1_000_000));
         server.restart();
 
-        long expected = requests(batches);
         Fixtures.await(Duration.ofSeconds(120), "all " + expected + " requests in ClickHouse after the outage",
-            () -> number(ch, db, counted) >= expected
-                && number(ch, db, counted.replace("metric_1s", "metric_10s")) >= expected);
+            () -> t.stored() >= expected && t.storedIn("metric_10s") >= expected);
         assertEquals(JobStatusView.RUNNING, JobStatusView.of(job), "the job rode out the outage");
       } finally {
         job.cancel().get();
       }
-      long expected = requests(batches);
-      assertEquals(expected, number(ch, db, counted), "every request exactly once after the outage");
-      assertEquals(expected, number(ch, db, counted.replace("metric_1s", "metric_10s")), "and in the rollup");
+      assertEquals(expected, t.stored(), "every request exactly once after the outage");
+      assertEquals(expected, t.storedIn("metric_10s"), "and in the rollup");
     }
   }
 
