@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.loadtest.embedded.EmbeddedKafka;
-import dev.loadtest.generator.agent.Generator;
 import dev.loadtest.generator.agent.GeneratorAgent;
 import dev.loadtest.generator.agent.GeneratorConfig;
-import dev.loadtest.generator.sink.KafkaPublisher;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
 import dev.loadtest.schemas.topics.Topics;
@@ -81,9 +79,7 @@ class CoordinatorWithGeneratorsIT {
   }
 
   static GeneratorAgent agent(String id, String zone) throws InterruptedException {
-    GeneratorConfig c = GeneratorConfig.of(id, zone, kafka.bootstrapServers());
-    return new GeneratorAgent(new Generator(c, new KafkaPublisher(kafka.bootstrapServers(), id, Map.of())), Path.of("."))
-        .start();
+    return GeneratorAgent.join(GeneratorConfig.of(id, zone, kafka.bootstrapServers()), Path.of("."));
   }
 
   @AfterAll

@@ -1,6 +1,7 @@
 package dev.loadtest.embedded;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -33,9 +34,11 @@ public final class FlinkMiniCluster implements AutoCloseable {
   private final MiniCluster cluster;
   private final URI restAddress;
   private final Configuration configuration;
+  private final Path checkpoints;
   private boolean closed;
 
-  private FlinkMiniCluster(MiniCluster cluster, URI restAddress, Configuration configuration) {
+  private FlinkMiniCluster(MiniCluster cluster, URI restAddress, Configuration configuration, Path checkpoints) {
+    this.checkpoints = checkpoints;
     this.cluster = cluster;
     this.restAddress = restAddress;
     this.configuration = configuration;
@@ -52,8 +55,8 @@ public final class FlinkMiniCluster implements AutoCloseable {
   }
 
   /**
-   * Loopback-only addresses, no restarts, small memory, checkpoints in a temporary directory: the
-   * defaults for this machine.
+   * Loopback-only addresses, no restarts, small memory, checkpoints on disk: the defaults for this
+   * machine.
    */
   public static Configuration loopbackConfiguration() {
     Configuration c = new Configuration();
@@ -65,18 +68,28 @@ public final class FlinkMiniCluster implements AutoCloseable {
     c.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
     c.set(TaskManagerOptions.HOST, "127.0.0.1");
     c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-    // Checkpoints on disk: the JobManager's in-memory storage refuses state over 5 MB, and a sink's
-    // committables (rows waiting for their checkpoint) are larger under load.
+    // Checkpoints on disk (a directory of the cluster's own, see start): the JobManager's in-memory
+    // storage refuses state over 5 MB, and a sink's committables (rows waiting for their checkpoint) are
+    // larger under load.
     c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, TempDirs.create("flink-checkpoints-").toUri().toString());
     c.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("128m"));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("64m"));
     c.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("64m"));
     return c;
   }
 
+  /**
+   * Starts a cluster. Without a configured checkpoint directory, checkpoints go to a temporary one that
+   * {@link #close()} removes.
+   */
   public static FlinkMiniCluster start(Configuration configuration, int slots) {
     long t0 = System.nanoTime();
+    configuration = new Configuration(configuration);
+    Path checkpoints = null;
+    if (!configuration.contains(CheckpointingOptions.CHECKPOINTS_DIRECTORY)) {
+      checkpoints = TempDirs.create("flink-checkpoints-");
+      configuration.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    }
     MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
         .setConfiguration(configuration)
         .setNumTaskManagers(1)
@@ -87,8 +100,9 @@ public final class FlinkMiniCluster implements AutoCloseable {
       URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
       LOG.info("Flink {} MiniCluster ready at {} with {} slots in {} ms", version(), rest, slots,
           (System.nanoTime() - t0) / 1_000_000);
-      return new FlinkMiniCluster(cluster, rest, configuration);
+      return new FlinkMiniCluster(cluster, rest, configuration, checkpoints);
     } catch (Exception e) {
+      TempDirs.deleteQuietly(checkpoints);
       try {
         cluster.close();
       } catch (Exception suppressed) {
@@ -131,5 +145,6 @@ public final class FlinkMiniCluster implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("stopping the Flink MiniCluster failed: {}", e.toString());
     }
+    TempDirs.deleteQuietly(checkpoints);
   }
 }

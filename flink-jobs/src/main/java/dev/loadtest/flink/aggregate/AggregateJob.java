@@ -8,7 +8,6 @@ import dev.loadtest.schemas.sample.SampleBatchCodec;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.schemas.topics.Topics;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
@@ -23,7 +22,6 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.OutputTag;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -205,16 +203,6 @@ public final class AggregateJob {
           Arrays.copyOf(record.value, Math.min(record.value.length, DLQ_VALUE_LIMIT))));
       dlq.put("atMs", System.currentTimeMillis());
       return dlq.toString();
-    }
-  }
-
-  /** The record value as it is. */
-  public static final class Bytes extends AbstractDeserializationSchema<byte[]> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public byte[] deserialize(byte[] message) throws IOException {
-      return message;
     }
   }
 }

@@ -57,35 +57,35 @@ public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket,
     announced = getRuntimeContext().getState(new ValueStateDescriptor<>("announced", Types.BOOLEAN));
   }
 
+  /**
+   * {@code in} is this operator's own (Flink deserialises or copies each record for it, object reuse being
+   * off), so it is changed in place rather than copied: this runs once per partial bucket.
+   */
   @Override
   public void processElement(SeriesBucket in, Context ctx, Collector<SeriesBucket> out) throws Exception {
     if (announceSeries && announced.value() == null) {
       announced.update(true);
-      ctx.output(NEW_SERIES, in.copy());
+      ctx.output(NEW_SERIES, in); // copied on emission, before the changes below
     }
     long start = Math.floorDiv(in.startMs, widthMs) * widthMs;
     Long emitted = emittedEndMs.value();
     if (emitted != null && start < emitted) {
       String origin = in.writerId == null || in.writerId.isEmpty() ? "main" : in.writerId;
-      SeriesBucket correction = in.copy();
-      correction.writerId = origin + "@" + in.startMs;
-      correction.startMs = start;
-      correction.widthMs = widthMs;
-      out.collect(correction);
+      in.writerId = origin + "@" + in.startMs;
+      in.startMs = start;
+      in.widthMs = widthMs;
+      out.collect(in);
       return;
     }
+    in.startMs = start;
+    in.widthMs = widthMs;
     SeriesBucket acc = open.get(start);
     if (acc == null) {
-      acc = in.copy();
-      acc.startMs = start;
-      acc.widthMs = widthMs;
-      acc.writerId = "";
+      in.writerId = "";
+      acc = in;
       ctx.timerService().registerEventTimeTimer(start + widthMs - 1);
     } else {
-      SeriesBucket part = in.copy();
-      part.startMs = start;
-      part.widthMs = widthMs;
-      acc.merge(part);
+      acc.merge(in);
     }
     open.put(start, acc);
   }

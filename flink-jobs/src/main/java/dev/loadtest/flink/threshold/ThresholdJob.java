@@ -4,6 +4,7 @@ import dev.loadtest.flink.aggregate.AggregateRecords;
 import dev.loadtest.flink.aggregate.EagerBoundedOutOfOrderness;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.schemas.avro.AggregateBatch;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
@@ -11,6 +12,7 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -53,7 +55,7 @@ public final class ThresholdJob {
         .setBootstrapServers(c.bootstrapServers()).setTopics(c.aggregatesTopic()).setGroupId(c.groupId())
         .setProperty("isolation.level", "read_committed")
         .setStartingOffsets(OffsetsInitializer.earliest())
-        .setValueOnlyDeserializer(new dev.loadtest.flink.aggregate.AggregateJob.Bytes()).build();
+        .setValueOnlyDeserializer(new Bytes()).build();
     DataStream<SeriesBucket> buckets = env.fromSource(aggregatesSource, WatermarkStrategy.noWatermarks(), "aggregates")
         .flatMap(new DecodeBuckets()).name("decode buckets")
         .assignTimestampsAndWatermarks(WatermarkStrategy
@@ -128,6 +130,16 @@ public final class ThresholdJob {
     @Override
     public void onPeriodicEmit(WatermarkOutput output) {
       output.markIdle();
+    }
+  }
+
+  /** The record value as it is. */
+  static final class Bytes extends AbstractDeserializationSchema<byte[]> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public byte[] deserialize(byte[] message) throws IOException {
+      return message;
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.loadtest.generator.agent;
 
+import dev.loadtest.generator.sink.KafkaPublisher;
 import dev.loadtest.schemas.generator.Assignment;
 import dev.loadtest.schemas.generator.GeneratorJson;
 import dev.loadtest.schemas.plan.InvalidPlanException;
@@ -43,10 +44,16 @@ public final class GeneratorAgent implements AutoCloseable {
   private final Thread heartbeatThread;
   private final Thread assignmentThread;
   private final Path baseDir;
+  private final AutoCloseable ownedPublisher;
   private volatile boolean closed;
   private volatile boolean ready;
 
   public GeneratorAgent(Generator generator, Path baseDir) {
+    this(generator, baseDir, null);
+  }
+
+  private GeneratorAgent(Generator generator, Path baseDir, AutoCloseable ownedPublisher) {
+    this.ownedPublisher = ownedPublisher;
     this.generator = generator;
     this.baseDir = baseDir;
     GeneratorConfig c = generator.config();
@@ -64,6 +71,15 @@ public final class GeneratorAgent implements AutoCloseable {
     this.assignments = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer());
     this.heartbeatThread = Thread.ofPlatform().name("heartbeat").unstarted(this::heartbeatLoop);
     this.assignmentThread = Thread.ofPlatform().name("assignments").unstarted(this::assignmentLoop);
+  }
+
+  /**
+   * An agent of {@code config} publishing samples to its bootstrap servers with a Kafka publisher of its own
+   * (closed with the agent), started.
+   */
+  public static GeneratorAgent join(GeneratorConfig config, Path baseDir) throws InterruptedException {
+    KafkaPublisher publisher = new KafkaPublisher(config.bootstrapServers(), config.generatorId(), Map.of());
+    return new GeneratorAgent(new Generator(config, publisher), baseDir, publisher).start();
   }
 
   /** Starts heartbeats and listening; returns once the agent is subscribed and its first heartbeat is sent. */
@@ -205,5 +221,8 @@ public final class GeneratorAgent implements AutoCloseable {
     heartbeatThread.join(10_000);
     generator.close();
     heartbeats.close(Duration.ofSeconds(5));
+    if (ownedPublisher != null) {
+      ownedPublisher.close();
+    }
   }
 }

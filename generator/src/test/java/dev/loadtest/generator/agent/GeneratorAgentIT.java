@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.embedded.EmbeddedKafka;
-import dev.loadtest.generator.sink.KafkaPublisher;
 import dev.loadtest.generator.testing.RecordingServer;
 import dev.loadtest.generator.testing.SampleTopic;
 import dev.loadtest.schemas.generator.Assignment;
@@ -60,9 +59,7 @@ class GeneratorAgentIT {
   }
 
   static GeneratorAgent agent(String id, String zone) throws InterruptedException {
-    GeneratorConfig c = GeneratorConfig.of(id, zone, kafka.bootstrapServers());
-    return new GeneratorAgent(new Generator(c, new KafkaPublisher(kafka.bootstrapServers(), id, Map.of())), Path.of("."))
-        .start();
+    return GeneratorAgent.join(GeneratorConfig.of(id, zone, kafka.bootstrapServers()), Path.of("."));
   }
 
   @AfterAll
