@@ -24,7 +24,7 @@ class LoadtestUpIT {
     System.out.println(text);
     assertEquals(0, code, text + err);
     assertTrue(text.matches("(?s).*Kafka\\s+4\\.2\\.\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 broker, 8/8 topics.*"), text);
-    assertTrue(text.matches("(?s).*ClickHouse\\s+\\d+\\.\\d+\\S*\\s+http://\\S+\\s+OK\\s+database up_it_\\d+, 5/5 migrations.*"), text);
+    assertTrue(text.matches("(?s).*ClickHouse\\s+\\d+\\.\\d+\\S*\\s+http://\\S+\\s+OK\\s+database up_it_\\d+, 7/7 migrations.*"), text);
     assertTrue(text.matches("(?s).*Flink\\s+2\\.2\\.\\d+\\s+http://127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 TaskManager, 4 slots, 2/2 jobs running.*"), text);
     assertTrue(text.matches("(?s).*Coordinator\\s+on 127\\.0\\.0\\.1:\\d+\\s+OK\\s+Kafka Streams RUNNING.*"), text);
     assertTrue(text.contains("All components healthy"), text);

@@ -2,6 +2,7 @@ package dev.loadtest.flink;
 
 import dev.loadtest.flink.aggregate.AggregateJob;
 import dev.loadtest.flink.aggregate.AggregateJobConfig;
+import dev.loadtest.flink.sink.ClickHouseTarget;
 import dev.loadtest.flink.threshold.ThresholdJob;
 import dev.loadtest.flink.threshold.ThresholdJobConfig;
 import java.net.URI;
@@ -52,7 +53,9 @@ public final class FlinkJobs {
     }
 
     public ThresholdJobConfig thresholdConfig() {
-      return ThresholdJobConfig.live(option("bootstrap"));
+      return ThresholdJobConfig.live(option("bootstrap")).withClickHouse(new ClickHouseTarget(
+          URI.create(option("clickhouse-url")), option("clickhouse-user"), option("clickhouse-password"),
+          option("database")));
     }
 
     /** Adds this job to {@code env}. */

@@ -3,6 +3,8 @@ package dev.loadtest.flink.threshold;
 import dev.loadtest.flink.aggregate.AggregateRecords;
 import dev.loadtest.flink.aggregate.EagerBoundedOutOfOrderness;
 import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.flink.sink.RunRowBinary;
+import dev.loadtest.flink.sink.ThresholdRowBinary;
 import dev.loadtest.schemas.avro.AggregateBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,7 +36,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * The threshold job: 1 s buckets from the aggregates topic and run states from the runs topic, joined per
  * test run in {@link RunThresholds}; threshold state changes and final results go to the thresholds
  * topic, aborts of runs that fail an abortOnFail threshold to the commands topic (both keyed by test run
- * id, at least once: results are states, and the coordinator applies a command id once).
+ * id, at least once: results are states, and the coordinator applies a command id once). With a
+ * ClickHouse target, run states and threshold results are also stored in the {@code runs} and
+ * {@code thresholds} tables for the query API (this job already reads both streams; a separate job would
+ * cost a slot to copy a few records per run).
  */
 public final class ThresholdJob {
   private ThresholdJob() {}
@@ -69,6 +74,12 @@ public final class ThresholdJob {
     results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic());
     results.getSideOutput(RunThresholds.ABORTS).sinkTo(keyedStrings(c, c.commandsTopic()))
         .name("kafka " + c.commandsTopic());
+    if (c.clickHouse() != null) {
+      runs.filter(r -> RunRowBinary.readable(r.f1)).name("readable run states")
+          .sinkTo(c.clickHouse().sink(new RunRowBinary())).name("clickhouse runs");
+      results.filter(r -> ThresholdRowBinary.readable(r.f1)).name("readable threshold results")
+          .sinkTo(c.clickHouse().sink(new ThresholdRowBinary())).name("clickhouse thresholds");
+    }
   }
 
   private static KafkaSink<Tuple2<String, String>> keyedStrings(ThresholdJobConfig c, String topic) {

@@ -1,5 +1,6 @@
 package dev.loadtest.flink.threshold;
 
+import dev.loadtest.flink.sink.ClickHouseTarget;
 import dev.loadtest.schemas.topics.Topics;
 import java.io.Serializable;
 import java.time.Duration;
@@ -11,10 +12,12 @@ import java.time.Duration;
  * @param idleness quiet input after which event time moves on with the clock
  * @param finalGrace how long after a run has ended (by the wall clock) its final verdict waits for the
  *     watermark to pass the end, before it is given with what has arrived
+ * @param clickHouse where run states and threshold results are also stored for the query API (null: not
+ *     stored)
  */
 public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic, String runsTopic,
     String thresholdsTopic, String commandsTopic, String groupId, Duration outOfOrderness, Duration idleness,
-    Duration finalGrace) implements Serializable {
+    Duration finalGrace, ClickHouseTarget clickHouse) implements Serializable {
   public ThresholdJobConfig {
     for (String s : new String[] {bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
         groupId}) {
@@ -29,12 +32,18 @@ public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic
 
   public static ThresholdJobConfig live(String bootstrapServers) {
     return new ThresholdJobConfig(bootstrapServers, Topics.AGGREGATES, Topics.RUNS, Topics.THRESHOLDS,
-        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(15));
+        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(15), null);
   }
 
   public ThresholdJobConfig withTopics(String aggregates, String runs, String thresholds, String commands,
       String group) {
     return new ThresholdJobConfig(bootstrapServers, aggregates, runs, thresholds, commands, group, outOfOrderness,
-        idleness, finalGrace);
+        idleness, finalGrace, clickHouse);
+  }
+
+  /** This configuration, also storing run states and threshold results in {@code target}. */
+  public ThresholdJobConfig withClickHouse(ClickHouseTarget target) {
+    return new ThresholdJobConfig(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
+        groupId, outOfOrderness, idleness, finalGrace, target);
   }
 }

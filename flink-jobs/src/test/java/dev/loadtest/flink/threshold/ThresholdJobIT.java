@@ -10,6 +10,8 @@ import dev.loadtest.embedded.EmbeddedKafka;
 import dev.loadtest.embedded.FlinkMiniCluster;
 import dev.loadtest.flink.aggregate.AggregateJob;
 import dev.loadtest.flink.aggregate.AggregateJobConfig;
+import dev.loadtest.flink.sink.ClickHouseTarget;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
 import dev.loadtest.flink.testing.Fixtures;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
@@ -101,7 +103,8 @@ class ThresholdJobIT {
 
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
     ThresholdJob.build(env, ThresholdJobConfig.live(kafka.bootstrapServers())
-        .withTopics(aggregates, runs, thresholds, commands, "thr-" + id));
+        .withTopics(aggregates, runs, thresholds, commands, "thr-" + id)
+        .withClickHouse(new ClickHouseTarget(server.httpUri(), server.user(), server.password(), db)));
     JobClient job = env.executeAsync("thresholds-it");
     Map<String, ThresholdResult> finals = new HashMap<>();
     List<ThresholdResult> changes = new ArrayList<>();
@@ -118,6 +121,17 @@ class ThresholdJobIT {
           }
         }
       }
+      // The run's states and every result are stored for the query API too (committed with a checkpoint).
+      ClickHouseHttp ch = Fixtures.client(server);
+      Fixtures.await(Duration.ofSeconds(60), "the final results in the thresholds table", () -> Fixtures.number(ch, db,
+          "SELECT count() FROM thresholds FINAL WHERE test_run_id = '" + run + "' AND final = 1") == 10);
+      Fixtures.await(Duration.ofSeconds(30), "the run's last state in the runs table", () -> Fixtures.number(ch, db,
+          "SELECT count() FROM runs FINAL WHERE test_run_id = '" + run + "' AND status = 'FINISHED'") == 1);
+      String stored = ch.execute(db, "SELECT state_json FROM runs FINAL WHERE test_run_id = '" + run
+          + "' FORMAT TabSeparatedRaw").strip();
+      assertEquals(finished, RunState.fromJson(stored), "the whole state, history included");
+      assertEquals(0, Fixtures.number(ch, db, "SELECT count() FROM thresholds FINAL WHERE test_run_id = '" + run
+          + "' AND final = 1 AND threshold = 'http_req_duration: p(95)<40' AND state != 'FAILED'"));
     } finally {
       job.cancel().get();
     }

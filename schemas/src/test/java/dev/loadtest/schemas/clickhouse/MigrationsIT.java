@@ -26,7 +26,7 @@ class MigrationsIT {
         ch.execute(db, "SELECT count() FROM schema_migrations FORMAT TabSeparated").strip());
     String tables = ch.execute(db, "SELECT name FROM system.tables WHERE database = " + ClickHouseHttp.quote(db)
         + " ORDER BY name FORMAT TabSeparated");
-    assertEquals(List.of("metric_10s", "metric_1m", "metric_1s", "runs", "schema_migrations", "series"), List.of(tables.strip().split("\n")));
+    assertEquals(List.of("metric_10s", "metric_1m", "metric_1s", "runs", "schema_migrations", "series", "thresholds"), List.of(tables.strip().split("\n")));
   }
 
   @Test
