@@ -1,0 +1,128 @@
+package dev.loadtest.api;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the query API runs: where it listens, which ClickHouse and Kafka it reads, who may call it.
+ *
+ * @param tokens bearer token to scope; a write token may also read. Empty: the server makes one write
+ *     token at start and prints it (never an open API)
+ * @param corsOrigins origins allowed to call from a browser (empty: no CORS headers; {@code *}: any)
+ */
+public record ApiConfig(String host, int port, URI clickHouseUri, String clickHouseUser, String clickHousePassword,
+    String database, String bootstrapServers, Map<String, Scope> tokens, List<String> corsOrigins, Limits limits) {
+
+  /** What a token may do. */
+  public enum Scope {
+    READ, WRITE;
+
+    public boolean allows(Scope needed) {
+      return this == WRITE || needed == READ;
+    }
+  }
+
+  public ApiConfig {
+    tokens = Map.copyOf(tokens);
+    corsOrigins = List.copyOf(corsOrigins);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be within 0..65535, got " + port);
+    }
+  }
+
+  /** This configuration with {@code tokens} instead. */
+  public ApiConfig withTokens(Map<String, Scope> t) {
+    return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers, t,
+        corsOrigins, limits);
+  }
+
+  public ApiConfig withCors(List<String> origins) {
+    return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers,
+        tokens, origins, limits);
+  }
+
+  public ApiConfig withLimits(Limits l) {
+    return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers,
+        tokens, corsOrigins, l);
+  }
+
+  /**
+   * Reads {@code --name value} options, then {@code LOADTEST_*} environment variables, then the embedded
+   * defaults. Options: --host --port --clickhouse-url --clickhouse-user --clickhouse-password --database
+   * --bootstrap --token SCOPE:TOKEN (repeatable) --cors-origin ORIGIN (repeatable). Environment:
+   * LOADTEST_API_HOST, LOADTEST_API_PORT, LOADTEST_CLICKHOUSE_URL, LOADTEST_CLICKHOUSE_USER,
+   * LOADTEST_CLICKHOUSE_PASSWORD, LOADTEST_DATABASE, LOADTEST_KAFKA_BOOTSTRAP, LOADTEST_API_TOKENS
+   * ({@code read:abc,write:def}), LOADTEST_API_CORS_ORIGINS (comma-separated).
+   *
+   * @throws IllegalArgumentException saying which option is wrong
+   */
+  public static ApiConfig parse(List<String> args, Map<String, String> env) {
+    Map<String, List<String>> o = new LinkedHashMap<>();
+    List<String> known = List.of("host", "port", "clickhouse-url", "clickhouse-user", "clickhouse-password",
+        "database", "bootstrap", "token", "cors-origin");
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (!a.startsWith("--") || !known.contains(a.substring(2))) {
+        throw new IllegalArgumentException("unknown option " + a + " (options: --" + String.join(" --", known) + ")");
+      }
+      if (i + 1 >= args.size()) {
+        throw new IllegalArgumentException(a + " needs a value");
+      }
+      o.computeIfAbsent(a.substring(2), k -> new ArrayList<>()).add(args.get(++i));
+    }
+    String host = one(o, env, "host", "LOADTEST_API_HOST", "127.0.0.1");
+    int port;
+    try {
+      port = Integer.parseInt(one(o, env, "port", "LOADTEST_API_PORT", "8080"));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--port must be a number");
+    }
+    List<String> tokenSpecs = new ArrayList<>(o.getOrDefault("token", List.of()));
+    if (tokenSpecs.isEmpty() && env.get("LOADTEST_API_TOKENS") != null) {
+      for (String t : env.get("LOADTEST_API_TOKENS").split(",")) {
+        if (!t.isBlank()) {
+          tokenSpecs.add(t.strip());
+        }
+      }
+    }
+    Map<String, Scope> tokens = new LinkedHashMap<>();
+    for (String spec : tokenSpecs) {
+      int colon = spec.indexOf(':');
+      String scope = colon < 0 ? "" : spec.substring(0, colon);
+      String token = colon < 0 ? "" : spec.substring(colon + 1);
+      if (!scope.equals("read") && !scope.equals("write") || token.length() < 16) {
+        throw new IllegalArgumentException("a token is SCOPE:TOKEN with scope read or write and a token of at least"
+            + " 16 characters, got \"" + (colon < 0 ? "?" : scope + ":...") + "\"");
+      }
+      tokens.put(token, Scope.valueOf(scope.toUpperCase(java.util.Locale.ROOT)));
+    }
+    List<String> cors = new ArrayList<>(o.getOrDefault("cors-origin", List.of()));
+    if (cors.isEmpty() && env.get("LOADTEST_API_CORS_ORIGINS") != null) {
+      for (String c : env.get("LOADTEST_API_CORS_ORIGINS").split(",")) {
+        if (!c.isBlank()) {
+          cors.add(c.strip());
+        }
+      }
+    }
+    return new ApiConfig(host, port, URI.create(one(o, env, "clickhouse-url", "LOADTEST_CLICKHOUSE_URL",
+        "http://127.0.0.1:8123/")), one(o, env, "clickhouse-user", "LOADTEST_CLICKHOUSE_USER", "default"),
+        one(o, env, "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", ""),
+        one(o, env, "database", "LOADTEST_DATABASE", "loadtest"),
+        one(o, env, "bootstrap", "LOADTEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), tokens, cors, Limits.DEFAULT);
+  }
+
+  private static String one(Map<String, List<String>> o, Map<String, String> env, String name, String envName,
+      String dflt) {
+    List<String> v = o.get(name);
+    if (v != null) {
+      if (v.size() > 1) {
+        throw new IllegalArgumentException("--" + name + " is given " + v.size() + " times");
+      }
+      return v.get(0);
+    }
+    return env.getOrDefault(envName, dflt);
+  }
+}

@@ -1,0 +1,615 @@
+package dev.loadtest.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.loadtest.api.export.SampleExport;
+import dev.loadtest.api.live.LiveHub;
+import dev.loadtest.api.store.Agg;
+import dev.loadtest.api.store.MetricReader;
+import dev.loadtest.api.store.RunReader;
+import dev.loadtest.schemas.clickhouse.ClickHouseException;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.topics.Topics;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The query API: a Vert.x HTTP server under {@code /api/v1} over ClickHouse (stored aggregates, runs,
+ * thresholds) and Kafka (commands out, live topics and raw samples in). Handlers run on the event loop;
+ * every ClickHouse or Kafka call runs on a bounded worker pool, which also bounds the queries in flight.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+  static final String BASE = "/api/v1";
+  static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+  private final ApiConfig config;
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final QueryService queries;
+  private final RunCommands commands;
+  private final LiveHub live;
+  private final SampleExport export;
+  private final ClickHouseHttp clickHouse;
+  private final Map<String, ApiConfig.Scope> tokens;
+  private final String generatedToken;
+  private final Router router;
+
+  private ApiServer(ApiConfig config) throws Exception {
+    this.config = config;
+    if (config.tokens().isEmpty()) {
+      byte[] b = new byte[24];
+      new SecureRandom().nextBytes(b);
+      this.generatedToken = HexFormat.of().formatHex(b);
+      this.tokens = Map.of(generatedToken, ApiConfig.Scope.WRITE);
+    } else {
+      this.generatedToken = null;
+      this.tokens = config.tokens();
+    }
+    this.clickHouse = new ClickHouseHttp(config.clickHouseUri(), config.clickHouseUser(), config.clickHousePassword(),
+        Duration.ofSeconds(30));
+    this.queries = new QueryService(new MetricReader(clickHouse, config.database()),
+        new RunReader(clickHouse, config.database()), config.limits(), Clock.systemUTC());
+    this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
+    this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS,
+        Duration.ofMillis(700));
+    this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
+    this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
+    this.router = router();
+    this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+        .setCompressionSupported(true)).requestHandler(router).listen().toCompletionStage().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Starts the API; with no tokens configured, it makes a write token and logs it.
+   *
+   * @throws Exception when the port cannot be bound
+   */
+  public static ApiServer start(ApiConfig config) throws Exception {
+    ApiServer s = new ApiServer(config);
+    if (s.generatedToken != null) {
+      LOG.info("no API tokens configured: use this write token for this process: {}", s.generatedToken);
+    }
+    return s;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public String url() {
+    return "http://" + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host()) + ":" + port() + BASE;
+  }
+
+  /** The token made at start when none was configured (null otherwise). */
+  public String generatedToken() {
+    return generatedToken;
+  }
+
+  public LiveHub live() {
+    return live;
+  }
+
+  /** The routes, as registered (method and path with {@code :param}). */
+  public List<String> routes() {
+    return router.getRoutes().stream().filter(r -> r.getPath() != null && r.methods() != null
+            && !r.methods().isEmpty())
+        .flatMap(r -> r.methods().stream().map(m -> m.name() + " " + r.getPath())).sorted().toList();
+  }
+
+  private Router router() {
+    Router r = Router.router(vertx);
+    if (!config.corsOrigins().isEmpty()) {
+      CorsHandler cors = config.corsOrigins().contains("*") ? CorsHandler.create()
+          : CorsHandler.create().addOrigins(config.corsOrigins());
+      r.route(BASE + "/*").handler(cors.allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+          .allowedHeaders(Set.of("Authorization", "Content-Type")).maxAgeSeconds(600));
+    }
+    r.route(BASE + "/*").handler(BodyHandler.create().setBodyLimit(2L << 20).setHandleFileUploads(false));
+    String openapi = openapi();
+    r.get(BASE + "/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(openapi));
+    r.get(BASE + "/health").handler(ctx -> blocking(ctx, () -> {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("status", "ok");
+      m.put("clickhouse", clickHouse.version());
+      m.put("liveListeners", live.listenerCount());
+      return m;
+    }, 200));
+
+    r.get(BASE + "/runs").handler(read(ctx -> {
+      Params p = params(ctx, "status", "name", "project", "tag", "from", "to", "limit", "offset");
+      List<String> statuses = p.list("status").stream().map(s -> s.toUpperCase(java.util.Locale.ROOT)).toList();
+      for (String s : statuses) {
+        try {
+          dev.loadtest.schemas.run.RunStatus.valueOf(s);
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest("status", "unknown status \"" + Params.abbreviate(s) + "\" (one of "
+              + java.util.Arrays.toString(dev.loadtest.schemas.run.RunStatus.values()) + ")");
+        }
+      }
+      String name = p.one("name");
+      if (name != null && name.length() > 200) {
+        throw ApiException.badRequest("name", "name is longer than 200 characters");
+      }
+      String project = p.one("project");
+      if (project != null && project.length() > 200) {
+        throw ApiException.badRequest("project", "project is longer than 200 characters");
+      }
+      Long from = p.time("from");
+      Long to = p.time("to");
+      int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
+      long offset = p.integer("offset", 0, 0, 1_000_000);
+      List<dev.loadtest.api.store.MetricReader.TagFilter> tags = p.tags();
+      blocking(ctx, () -> {
+        RunReader.Page page = queries.runs().list(new RunReader.RunFilter(statuses, name, project, tags,
+            from == null ? null : Math.floorDiv(from, 1000), to == null ? null : -Math.floorDiv(-to, 1000)), limit,
+            offset);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("total", page.total());
+        m.put("limit", limit);
+        m.put("offset", offset);
+        m.put("runs", page.runs().stream().map(ApiServer::runRow).toList());
+        return m;
+      }, 200);
+    }));
+    r.post(BASE + "/runs").handler(write(ctx -> {
+      params(ctx);
+      String body = ctx.body().asString();
+      blocking(ctx, () -> {
+        RunCommands.Sent sent = commands.start(body == null ? "" : body);
+        return sentBody(sent);
+      }, 202);
+    }));
+    r.get(BASE + "/runs/:id").handler(read(ctx -> {
+      Params p = params(ctx);
+      String id = p.runId("id");
+      blocking(ctx, () -> runBody(queries.run(id)), 200);
+    }));
+    r.post(BASE + "/runs/:id/stop").handler(write(ctx -> {
+      Params p = params(ctx, "reason");
+      String id = p.runId("id");
+      String reason = reasonOf(p);
+      blocking(ctx, () -> sentBody(commands.stop(id, reason)), 202);
+    }));
+    r.post(BASE + "/runs/:id/abort").handler(write(ctx -> {
+      Params p = params(ctx, "reason");
+      String id = p.runId("id");
+      String reason = reasonOf(p);
+      blocking(ctx, () -> sentBody(commands.abort(id, reason)), 202);
+    }));
+    r.get(BASE + "/runs/:id/summary").handler(read(ctx -> {
+      Params p = params(ctx, "analysis", "from", "to", "trendStats", "submetric");
+      String id = p.runId("id");
+      String analysis = p.analysis();
+      Long from = p.time("from");
+      Long to = p.time("to");
+      List<String> trendStats = p.stats("trendStats", Agg.DEFAULT_TREND_STATS);
+      var subs = p.submetrics();
+      blocking(ctx, () -> queries.summary(id, analysis, from, to, trendStats, subs), 200);
+    }));
+    r.get(BASE + "/runs/:id/thresholds").handler(read(ctx -> {
+      Params p = params(ctx, "analysis");
+      String id = p.runId("id");
+      String analysis = p.analysis();
+      blocking(ctx, () -> queries.thresholds(id, analysis), 200);
+    }));
+    r.get(BASE + "/runs/:id/series").handler(read(ctx -> {
+      Params p = params(ctx, "analysis", "metric", "tag", "limit", "offset");
+      String id = p.runId("id");
+      String analysis = p.analysis();
+      String metric = p.metric("metric", false);
+      var tags = p.tags();
+      int limit = (int) p.integer("limit", 100, 1, config.limits().maxPage());
+      long offset = p.integer("offset", 0, 0, 10_000_000);
+      blocking(ctx, () -> queries.series(id, analysis, metric, tags, limit, offset), 200);
+    }));
+    r.get(BASE + "/runs/:id/series/top").handler(read(ctx -> {
+      Params p = params(ctx, "analysis", "metric", "by", "tag", "k", "minCount", "from", "to");
+      String id = p.runId("id");
+      String analysis = p.analysis();
+      String metric = p.metric("metric", true);
+      String by = p.one("by") == null ? "count" : p.one("by");
+      var tags = p.tags();
+      int k = (int) p.integer("k", 10, 1, config.limits().maxTopK());
+      long minCount = p.integer("minCount", 1, 1, Long.MAX_VALUE);
+      Long from = p.time("from");
+      Long to = p.time("to");
+      blocking(ctx, () -> queries.top(id, analysis, metric, by, tags, minCount, k, from, to), 200);
+    }));
+    r.get(BASE + "/runs/:id/timeseries").handler(read(ctx -> {
+      Params p = params(ctx, "analysis", "metric", "stat", "tag", "groupBy", "from", "to", "maxPoints");
+      QueryService.SeriesRequest req = seriesRequest(p, p.stats("stat", List.of()));
+      if (req.stats().isEmpty()) {
+        throw ApiException.badRequest("stat", "stat is required (e.g. stat=p(95) or stat=count,rate)");
+      }
+      blocking(ctx, () -> queries.timeseries(req), 200);
+    }));
+    r.get(BASE + "/runs/:id/heatmap").handler(read(ctx -> {
+      Params p = params(ctx, "analysis", "metric", "tag", "from", "to", "maxPoints");
+      QueryService.SeriesRequest req = seriesRequest(p, List.of());
+      blocking(ctx, () -> queries.heatmap(req), 200);
+    }));
+    r.get(BASE + "/runs/:id/live").handler(read(this::liveStream));
+    r.get(BASE + "/runs/:id/samples").handler(read(this::exportSamples));
+    r.get(BASE + "/compare").handler(read(ctx -> {
+      Params p = params(ctx, "a", "b", "analysisA", "analysisB", "trendStats");
+      String a = Params.id("a", p.required("a"));
+      String b = Params.id("b", p.required("b"));
+      String aa = p.one("analysisA") == null ? "" : Params.id("analysisA", p.one("analysisA"));
+      String ab = p.one("analysisB") == null ? "" : Params.id("analysisB", p.one("analysisB"));
+      List<String> trendStats = p.stats("trendStats", Agg.DEFAULT_TREND_STATS);
+      blocking(ctx, () -> queries.compare(a, aa, b, ab, trendStats), 200);
+    }));
+    r.route(BASE + "/*").last().handler(ctx -> fail(ctx, new ApiException(404, null, "no endpoint "
+        + ctx.request().method() + " " + ctx.request().path() + " (see " + BASE + "/openapi.json)")));
+    r.route().failureHandler(ctx -> {
+      Throwable t = ctx.failure();
+      if (t instanceof ApiException e) {
+        fail(ctx, e);
+      } else if (ctx.statusCode() == 403 && t != null && String.valueOf(t.getMessage()).startsWith("CORS")) {
+        fail(ctx, new ApiException(403, null, "this origin may not call the API (CORS): " + ctx.request()
+            .getHeader("Origin")));
+      } else if (ctx.statusCode() == 413) {
+        fail(ctx, new ApiException(413, null, "the body is larger than 2 MiB"));
+      } else if (ctx.statusCode() == 405) {
+        fail(ctx, new ApiException(405, null, "method " + ctx.request().method() + " is not allowed here"));
+      } else if (ctx.statusCode() > 0 && t == null) {
+        fail(ctx, new ApiException(ctx.statusCode(), null, "HTTP " + ctx.statusCode()));
+      } else {
+        LOG.error("unexpected failure of {} {}", ctx.request().method(), ctx.request().uri(), t);
+        fail(ctx, new ApiException(500, null, "internal error: " + t));
+      }
+    });
+    return r;
+  }
+
+  private static String reasonOf(Params p) {
+    String reason = p.one("reason");
+    if (reason != null && reason.length() > 500) {
+      throw ApiException.badRequest("reason", "reason is longer than 500 characters");
+    }
+    return reason == null ? "requested through the API" : reason;
+  }
+
+  private QueryService.SeriesRequest seriesRequest(Params p, List<String> stats) {
+    String id = p.runId("id");
+    String analysis = p.analysis();
+    String metric = p.metric("metric", true);
+    var tags = p.tags();
+    List<String> groupBy = p.groupBy();
+    Long from = p.time("from");
+    Long to = p.time("to");
+    int maxPoints = (int) p.integer("maxPoints", config.limits().maxPoints(), 1, config.limits().maxPoints());
+    return new QueryService.SeriesRequest(id, analysis, metric, stats, tags, groupBy, from, to, maxPoints);
+  }
+
+  // ---------------------------------------------------------------- live and export
+
+  private void liveStream(RoutingContext ctx) {
+    Params p = params(ctx);
+    String id = p.runId("id");
+    HttpServerResponse resp = ctx.response();
+    Context context = vertx.getOrCreateContext();
+    blocking(ctx, () -> queries.runs().run(id), null).onSuccess(state -> {
+      resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
+          .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
+      resp.write("retry: 2000\n\n");
+      if (state.isPresent()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("testRunId", id);
+        m.put("status", state.get().status().name());
+        m.put("version", state.get().version());
+        m.put("verdict", state.get().verdict());
+        resp.write(sse("status", write(m)));
+      }
+      AutoCloseable sub = live.subscribe(id, (event, json) -> context.runOnContext(v -> {
+        if (resp.closed() || resp.ended()) {
+          return;
+        }
+        if (resp.writeQueueFull()) {
+          resp.reset(); // a client this far behind reconnects and catches up from the stored data
+          return;
+        }
+        resp.write(sse(event, json));
+      }));
+      long timer = vertx.setPeriodic(15_000, t -> {
+        if (!resp.closed() && !resp.ended()) {
+          resp.write(": keep-alive\n\n");
+        }
+      });
+      resp.closeHandler(v -> {
+        vertx.cancelTimer(timer);
+        try {
+          sub.close();
+        } catch (Exception e) {
+          LOG.debug("unsubscribe", e);
+        }
+      });
+    });
+  }
+
+  private static String sse(String event, String json) {
+    return "event: " + event + "\ndata: " + json + "\n\n";
+  }
+
+  private void exportSamples(RoutingContext ctx) {
+    Params p = params(ctx, "format", "from", "to", "metric");
+    String id = p.runId("id");
+    String f = p.one("format") == null ? "ndjson" : p.one("format");
+    SampleExport.Format format = switch (f) {
+      case "ndjson", "json" -> SampleExport.Format.NDJSON;
+      case "csv" -> SampleExport.Format.CSV;
+      default -> throw ApiException.badRequest("format", "format must be ndjson or csv, got \""
+          + Params.abbreviate(f) + "\"");
+    };
+    Long from = p.time("from");
+    Long to = p.time("to");
+    Set<String> metrics = new java.util.HashSet<>();
+    for (String m : p.list("metric")) {
+      if (!dev.loadtest.schemas.metrics.BuiltinMetrics.NAME.matcher(m).matches()) {
+        throw ApiException.badRequest("metric", "\"" + Params.abbreviate(m) + "\" is not a metric name");
+      }
+      metrics.add(m);
+    }
+    HttpServerResponse resp = ctx.response();
+    Context context = vertx.getOrCreateContext();
+    resp.setChunked(true).putHeader("Content-Type", format == SampleExport.Format.CSV ? "text/csv; charset=utf-8"
+            : "application/x-ndjson")
+        .putHeader("Content-Disposition", "attachment; filename=\"" + id + (format == SampleExport.Format.CSV
+            ? ".csv" : ".ndjson") + "\"");
+    Consumer<String> out = chunk -> {
+      CompletableFuture<Void> written = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        if (resp.closed()) {
+          written.completeExceptionally(new IllegalStateException("the client went away"));
+          return;
+        }
+        resp.write(chunk);
+        if (resp.writeQueueFull()) {
+          resp.drainHandler(x -> written.complete(null));
+        } else {
+          written.complete(null);
+        }
+      });
+      try {
+        written.get(120, TimeUnit.SECONDS); // back-pressure: read Kafka no faster than the client takes lines
+      } catch (Exception e) {
+        throw new IllegalStateException("export stopped: " + e.getMessage(), e);
+      }
+    };
+    vertx.executeBlocking(() -> export.export(id, from == null ? Long.MIN_VALUE : from,
+        to == null ? Long.MAX_VALUE : to, metrics, format, out), false).onComplete(ar -> {
+          if (ar.succeeded()) {
+            resp.end();
+          } else {
+            LOG.warn("export of {} failed: {}", id, ar.cause().toString());
+            resp.reset();
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private Handler<RoutingContext> read(Handler<RoutingContext> h) {
+    return scoped(ApiConfig.Scope.READ, h);
+  }
+
+  private Handler<RoutingContext> write(Handler<RoutingContext> h) {
+    return scoped(ApiConfig.Scope.WRITE, h);
+  }
+
+  /** Bearer token check, then the handler; a thrown ApiException becomes its answer. */
+  private Handler<RoutingContext> scoped(ApiConfig.Scope needed, Handler<RoutingContext> h) {
+    return ctx -> {
+      try {
+        String auth = ctx.request().getHeader("Authorization");
+        String token = null;
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+          token = auth.substring(7).strip();
+        } else if (ctx.request().method() == HttpMethod.GET && (ctx.request().path().endsWith("/live")
+            || ctx.request().path().endsWith("/samples"))) {
+          token = ctx.request().getParam("access_token"); // EventSource and download links cannot set headers
+        }
+        if (token == null || token.isEmpty()) {
+          ctx.response().putHeader("WWW-Authenticate", "Bearer");
+          throw new ApiException(401, null, "a bearer token is required (Authorization: Bearer TOKEN)");
+        }
+        ApiConfig.Scope scope = scopeOf(token);
+        if (scope == null) {
+          ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+          throw new ApiException(401, null, "the bearer token is not valid");
+        }
+        if (!scope.allows(needed)) {
+          throw new ApiException(403, null, "this token may only " + scope.name().toLowerCase(java.util.Locale.ROOT)
+              + "; this endpoint needs the " + needed.name().toLowerCase(java.util.Locale.ROOT) + " scope");
+        }
+        h.handle(ctx);
+      } catch (ApiException e) {
+        fail(ctx, e);
+      }
+    };
+  }
+
+  private ApiConfig.Scope scopeOf(String token) {
+    byte[] given = token.getBytes(StandardCharsets.UTF_8);
+    ApiConfig.Scope found = null;
+    for (Map.Entry<String, ApiConfig.Scope> e : tokens.entrySet()) {
+      if (MessageDigest.isEqual(given, e.getKey().getBytes(StandardCharsets.UTF_8))) {
+        found = e.getValue();
+      }
+    }
+    return found;
+  }
+
+  private static Params params(RoutingContext ctx, String... allowed) {
+    return new Params(ctx.queryParams(), ctx.pathParams(), Set.of(allowed));
+  }
+
+  /** Runs {@code work} on the worker pool and answers with its JSON (when {@code status} is not null). */
+  private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work, Integer status) {
+    Future<T> f = vertx.executeBlocking(work, false);
+    f.onComplete(ar -> {
+      if (ar.failed()) {
+        Throwable t = ar.cause();
+        if (t instanceof ApiException e) {
+          fail(ctx, e);
+        } else if (t instanceof RunCommands.Invalid inv) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("status", 400);
+          m.put("error", "the request is not a valid start command: " + inv.errors().size() + " error(s)");
+          m.put("errors", inv.errors().stream().map(e -> Map.of("path", e.path(), "message", e.message())).toList());
+          json(ctx, 400, m);
+        } else if (t instanceof ClickHouseException) {
+          LOG.warn("ClickHouse failed for {} {}: {}", ctx.request().method(), ctx.request().uri(), t.getMessage());
+          fail(ctx, new ApiException(503, null, "the metric store is not available: "
+              + t.getMessage().lines().findFirst().orElse("")));
+        } else {
+          LOG.error("failure of {} {}", ctx.request().method(), ctx.request().uri(), t);
+          fail(ctx, new ApiException(500, null, "internal error: " + t));
+        }
+      } else if (status != null) {
+        json(ctx, status, ar.result());
+      }
+    });
+    return f;
+  }
+
+  private static void fail(RoutingContext ctx, ApiException e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", e.status());
+    m.put("error", e.getMessage());
+    if (e.parameter() != null) {
+      m.put("parameter", e.parameter());
+    }
+    json(ctx, e.status(), m);
+  }
+
+  private static void json(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(write(body));
+  }
+
+  static String write(Object o) {
+    try {
+      return JSON.writeValueAsString(o);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Map<String, Object> sentBody(RunCommands.Sent s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("testRunId", s.testRunId());
+    m.put("commandId", s.commandId());
+    m.put("command", s.type());
+    m.put("run", BASE + "/runs/" + s.testRunId());
+    return m;
+  }
+
+  private static Map<String, Object> runRow(RunReader.RunRow r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("testRunId", r.testRunId());
+    m.put("name", r.name());
+    m.put("project", r.project());
+    m.put("status", r.status());
+    m.put("tags", r.tags());
+    m.put("createdAt", r.createdAtSec() * 1000);
+    m.put("startedAt", r.startedAtSec() == 0 ? null : r.startedAtSec() * 1000);
+    m.put("endedAt", r.endedAtSec() == 0 ? null : r.endedAtSec() * 1000);
+    m.put("verdict", r.verdict().isEmpty() ? null : r.verdict());
+    return m;
+  }
+
+  static Map<String, Object> runBody(RunState s) throws IOException {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("testRunId", s.testRunId());
+    m.put("status", s.status().name());
+    m.put("version", s.version());
+    m.put("metadata", s.metadata());
+    m.put("planHash", s.planHash());
+    m.put("plan", s.plan() == null || s.plan().isEmpty() ? null : JSON.readTree(s.plan()));
+    m.put("history", s.history());
+    m.put("errors", s.errors());
+    m.put("abortSource", s.abortSource());
+    m.put("verdict", s.verdict());
+    return m;
+  }
+
+  private static String openapi() {
+    try (InputStream in = ApiServer.class.getResourceAsStream("/openapi.json")) {
+      if (in == null) {
+        throw new IllegalStateException("openapi.json is missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing the HTTP server", e);
+    }
+    live.close();
+    commands.close();
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.debug("closing Vert.x", e);
+    }
+  }
+
+  /** Runs the API until the process is stopped: {@code QueryApi [options]} (see {@link ApiConfig#parse}). */
+  public static void main(String[] args) throws Exception {
+    ApiConfig config;
+    try {
+      config = ApiConfig.parse(List.of(args), System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("query-api: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ApiServer s = start(config);
+    System.out.println("query API at " + s.url() + (s.generatedToken() == null ? ""
+        : "  (write token: " + s.generatedToken() + ")"));
+    Runtime.getRuntime().addShutdownHook(new Thread(s::close));
+    Thread.currentThread().join();
+  }
+}

@@ -1,0 +1,593 @@
+package dev.loadtest.api;
+
+import dev.loadtest.api.store.Agg;
+import dev.loadtest.api.store.MetricReader;
+import dev.loadtest.api.store.MetricReader.Query;
+import dev.loadtest.api.store.MetricReader.TagFilter;
+import dev.loadtest.api.store.RunReader;
+import dev.loadtest.api.store.Slices;
+import dev.loadtest.schemas.histogram.HistogramLayout;
+import dev.loadtest.schemas.metrics.MetricType;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.threshold.MetricSelector;
+import dev.loadtest.schemas.threshold.Threshold;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The reads of the API, independent of HTTP: summaries, time series, heatmaps, series, top-K,
+ * thresholds and comparisons, computed from merged stored buckets. Answers are maps and lists ready for
+ * JSON. Thread-safe; every method blocks on ClickHouse.
+ */
+public final class QueryService {
+  /** Steps a time series may use, in seconds. */
+  static final int[] STEPS = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
+
+  private final MetricReader metrics;
+  private final RunReader runs;
+  private final Limits limits;
+  private final Clock clock;
+
+  public QueryService(MetricReader metrics, RunReader runs, Limits limits, Clock clock) {
+    this.metrics = metrics;
+    this.runs = runs;
+    this.limits = limits;
+    this.clock = clock;
+  }
+
+  public RunReader runs() {
+    return runs;
+  }
+
+  /** A run's stored state, or 404. */
+  public RunState run(String id) {
+    return runs.run(id).orElseThrow(() -> ApiException.notFound("no run \"" + id + "\""));
+  }
+
+  /** A time range in whole seconds, [from, to). */
+  public record Range(long fromSec, long toSec) {
+    long seconds() {
+      return Math.max(1, toSec - fromSec);
+    }
+  }
+
+  /** When the run ran: from its RUNNING transition (or creation) to its end (or now, while it runs). */
+  Range runRange(RunState s) {
+    long start = s.history().stream().filter(t -> t.status() == RunStatus.RUNNING).mapToLong(RunState.Transition::atMs)
+        .findFirst().orElse(s.history().isEmpty() ? clock.millis() : s.history().get(0).atMs());
+    long end = s.status().terminal() ? s.history().get(s.history().size() - 1).atMs() : clock.millis();
+    return new Range(Math.floorDiv(start, 1000), Math.max(Math.floorDiv(start, 1000) + 1, -Math.floorDiv(-end, 1000)));
+  }
+
+  /** The range asked for ({@code fromMs}/{@code toMs} may be null: the run's), checked against the limits. */
+  Range range(RunState s, Long fromMs, Long toMs) {
+    Range run = runRange(s);
+    long from = fromMs == null ? run.fromSec() : Math.floorDiv(fromMs, 1000);
+    long to = toMs == null ? run.toSec() : -Math.floorDiv(-toMs, 1000);
+    if (to <= from) {
+      throw ApiException.badRequest(toMs == null ? "from" : "to", "the range is empty: to must be after from");
+    }
+    if (to - from > limits.maxRangeSeconds()) {
+      throw ApiException.badRequest("to", "the range spans " + (to - from) + " s, more than the limit of "
+          + limits.maxRangeSeconds() + " s");
+    }
+    return new Range(from, to);
+  }
+
+  // ---------------------------------------------------------------- summary
+
+  /**
+   * The k6-style end-of-test summary of a run (or of [fromMs, toMs)): every metric, the sub-metrics of its
+   * thresholds and of {@code submetrics}, checks and thresholds.
+   */
+  public Map<String, Object> summary(String runId, String analysis, Long fromMs, Long toMs, List<String> trendStats,
+      List<MetricSelector> submetrics) {
+    RunState state = run(runId);
+    boolean whole = fromMs == null && toMs == null;
+    Range range = range(state, fromMs, toMs);
+    Map<String, MetricType> types = metrics.metricTypes(runId, analysis);
+    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
+    Map<String, Agg> byMetric = new LinkedHashMap<>();
+    for (MetricReader.Row r : metrics.aggregate(new Query(runId, analysis, nonGauges(types), List.of(), List.of(),
+        true, false, 0, slices))) {
+      byMetric.put(r.metric(), r.agg());
+    }
+    Set<String> gauges = gauges(types);
+    if (!gauges.isEmpty()) {
+      for (MetricReader.Row r : metrics.gauges(new Query(runId, analysis, gauges, List.of(), List.of(), true, false, 0,
+          slices))) {
+        byMetric.put(r.metric(), r.agg());
+      }
+    }
+    Set<MetricSelector> subs = new LinkedHashSet<>();
+    TestPlan plan = plan(state);
+    if (plan != null) {
+      for (Threshold t : plan.thresholds()) {
+        if (!t.selector().tags().isEmpty()) {
+          subs.add(t.selector());
+        }
+      }
+    }
+    subs.addAll(submetrics);
+    if (subs.size() > limits.maxSubmetrics()) {
+      throw ApiException.badRequest("submetric", subs.size() + " sub-metrics (with the thresholds'), more than the"
+          + " limit of " + limits.maxSubmetrics());
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Map.Entry<String, MetricType> e : types.entrySet()) {
+      Agg agg = byMetric.getOrDefault(e.getKey(), Agg.EMPTY);
+      Map<String, Object> m = metricEntry(e.getKey(), e.getValue(), agg, trendStats, range.seconds());
+      List<Map<String, Object>> subOut = new ArrayList<>();
+      for (MetricSelector sel : subs) {
+        if (!sel.metric().equals(e.getKey())) {
+          continue;
+        }
+        Agg subAgg = subAggregate(runId, analysis, e.getValue(), sel, slices);
+        Map<String, Object> s = metricEntry(sel.toString(), e.getValue(), subAgg, trendStats, range.seconds());
+        s.put("tags", sel.tags());
+        subOut.add(s);
+      }
+      m.put("submetrics", subOut);
+      out.add(m);
+    }
+    for (MetricSelector sel : subs) {
+      if (!types.containsKey(sel.metric())) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("metric", sel.toString());
+        m.put("type", null);
+        m.put("count", 0);
+        m.put("note", "no samples of " + sel.metric() + " in this run");
+        out.add(m);
+      }
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("testRunId", runId);
+    result.put("analysisId", analysis);
+    result.put("status", state.status().name());
+    result.put("from", range.fromSec() * 1000);
+    result.put("to", range.toSec() * 1000);
+    result.put("durationSeconds", range.seconds());
+    result.put("metrics", out);
+    result.put("checks", checks(runId, analysis, types, slices));
+    result.put("thresholds", thresholds(runId, analysis));
+    return result;
+  }
+
+  private Agg subAggregate(String runId, String analysis, MetricType type, MetricSelector sel,
+      List<Slices.Slice> slices) {
+    List<TagFilter> filters = new ArrayList<>();
+    sel.tags().forEach((k, v) -> filters.add(new TagFilter(k, List.of(v))));
+    Query q = new Query(runId, analysis, Set.of(sel.metric()), filters, List.of(), false, false, 0, slices);
+    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q) : metrics.aggregate(q);
+    return rows.isEmpty() ? Agg.EMPTY : rows.get(0).agg();
+  }
+
+  private Map<String, Object> checks(String runId, String analysis, Map<String, MetricType> types,
+      List<Slices.Slice> slices) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    long passes = 0;
+    long fails = 0;
+    List<Map<String, Object>> byCheck = new ArrayList<>();
+    if (types.get("checks") == MetricType.RATE) {
+      for (MetricReader.Row r : metrics.aggregate(new Query(runId, analysis, Set.of("checks"), List.of(),
+          List.of("check"), false, false, 0, slices))) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("check", r.groups().get(0));
+        c.put("passes", r.agg().nonZero());
+        c.put("fails", r.agg().count() - r.agg().nonZero());
+        passes += r.agg().nonZero();
+        fails += r.agg().count() - r.agg().nonZero();
+        byCheck.add(c);
+      }
+    }
+    out.put("passed", passes);
+    out.put("failed", fails);
+    out.put("byCheck", byCheck);
+    return out;
+  }
+
+  private static Map<String, Object> metricEntry(String name, MetricType type, Agg agg, List<String> trendStats,
+      double seconds) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("metric", name);
+    m.put("type", type.name().toLowerCase(java.util.Locale.ROOT));
+    m.put("samples", agg.count());
+    m.put("stats", agg.summaryStats(type, trendStats, seconds));
+    return m;
+  }
+
+  // ---------------------------------------------------------------- thresholds
+
+  /** Each threshold of the run's plan with its newest state (PENDING before any result), and totals. */
+  public Map<String, Object> thresholds(String runId, String analysis) {
+    RunState state = run(runId);
+    Map<String, RunReader.ThresholdRow> stored = new LinkedHashMap<>();
+    for (RunReader.ThresholdRow r : runs.thresholds(runId, analysis)) {
+      stored.put(r.threshold(), r);
+    }
+    List<Map<String, Object>> list = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    TestPlan plan = plan(state);
+    if (plan != null) {
+      for (Threshold t : plan.thresholds()) {
+        String label = t.selector() + ": " + t.expression().source();
+        seen.add(label);
+        list.add(thresholdEntry(label, t, stored.get(label)));
+      }
+    }
+    stored.forEach((label, r) -> {
+      if (!seen.contains(label)) {
+        list.add(thresholdEntry(label, null, r));
+      }
+    });
+    long passed = list.stream().filter(m -> "PASSED".equals(m.get("state"))).count();
+    long failed = list.stream().filter(m -> "FAILED".equals(m.get("state"))).count();
+    long noData = list.stream().filter(m -> "NO_DATA".equals(m.get("state"))).count();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("passed", passed);
+    out.put("failed", failed);
+    out.put("noData", noData);
+    out.put("pending", list.size() - passed - failed - noData);
+    out.put("complete", state.verdict() != null && state.verdict().complete());
+    out.put("results", list);
+    return out;
+  }
+
+  private static Map<String, Object> thresholdEntry(String label, Threshold t, RunReader.ThresholdRow r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("threshold", label);
+    m.put("state", r == null ? "PENDING" : r.state());
+    m.put("value", r == null ? null : r.value());
+    m.put("final", r != null && r.finalResult());
+    m.put("atMs", r == null ? null : r.atMs());
+    if (t != null) {
+      m.put("abortOnFail", t.abortOnFail());
+      m.put("delayAbortEval", t.delayAbortEval() == null ? null : t.delayAbortEval().toMillis() + "ms");
+    }
+    return m;
+  }
+
+  static TestPlan plan(RunState s) {
+    if (s.plan() == null || s.plan().isEmpty()) {
+      return null;
+    }
+    try {
+      return PlanParser.parse(s.plan());
+    } catch (RuntimeException e) {
+      return null; // a rejected run's plan: its errors are in the run state
+    }
+  }
+
+  // ---------------------------------------------------------------- time series
+
+  /** A time-series request, checked by the HTTP layer. */
+  public record SeriesRequest(String run, String analysis, String metric, List<String> stats, List<TagFilter> filters,
+      List<String> groupBy, Long fromMs, Long toMs, int maxPoints) {}
+
+  /** Points per group and step; the step is chosen from the range, the points and the rows it reads. */
+  public Map<String, Object> timeseries(SeriesRequest req) {
+    RunState state = run(req.run());
+    Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
+    MetricType type = type(types, req.metric());
+    for (String s : req.stats()) {
+      if (new Agg(1, 1, 1, 1, 1, 1, new int[] {1}, new long[] {1}).stat(type, s, 1) == null) {
+        throw ApiException.badRequest("stat", "\"" + s + "\" is not a stat of " + type.name().toLowerCase(
+            java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
+      }
+    }
+    Plan p = plan(state, req);
+    Query q = new Query(req.run(), req.analysis(), Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
+        p.step, p.slices);
+    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q) : metrics.aggregate(q);
+    Map<List<String>, List<MetricReader.Row>> groups = group(rows);
+    boolean truncated = groups.size() > limits.maxGroups();
+    List<String> columns = new ArrayList<>();
+    columns.add("t");
+    columns.addAll(req.stats());
+    List<Map<String, Object>> series = new ArrayList<>();
+    for (Map.Entry<List<String>, List<MetricReader.Row>> g : busiest(groups, limits.maxGroups())) {
+      List<List<Object>> points = new ArrayList<>();
+      for (MetricReader.Row r : g.getValue()) {
+        List<Object> point = new ArrayList<>();
+        point.add(r.tsSec() * 1000);
+        for (String s : req.stats()) {
+          point.add(r.agg().stat(type, s, p.step));
+        }
+        points.add(point);
+      }
+      series.add(Map.of("tags", tags(req.groupBy(), g.getKey()), "points", points));
+    }
+    Map<String, Object> out = header(req, type, p);
+    out.put("columns", columns);
+    out.put("truncated", truncated);
+    out.put("series", series);
+    return out;
+  }
+
+  /** Per step, the merged histogram's buckets (lower and upper bound in the metric's unit, and count). */
+  public Map<String, Object> heatmap(SeriesRequest req) {
+    RunState state = run(req.run());
+    Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
+    MetricType type = type(types, req.metric());
+    if (type != MetricType.TREND) {
+      throw ApiException.badRequest("metric", req.metric() + " is a " + type.name().toLowerCase(java.util.Locale.ROOT)
+          + " metric; heatmaps are of trends");
+    }
+    Plan p = plan(state, req);
+    List<Map<String, Object>> steps = new ArrayList<>();
+    for (MetricReader.Row r : metrics.aggregate(new Query(req.run(), req.analysis(), Set.of(req.metric()),
+        req.filters(), List.of(), false, false, p.step, p.slices))) {
+      List<double[]> buckets = new ArrayList<>();
+      for (int i = 0; i < r.agg().histIndexes().length; i++) {
+        int idx = r.agg().histIndexes()[i];
+        buckets.add(new double[] {HistogramLayout.lowerBound(idx) / 1000.0, HistogramLayout.upperBound(idx) / 1000.0,
+            r.agg().histCounts()[i]});
+      }
+      steps.add(Map.of("t", r.tsSec() * 1000, "count", r.agg().count(), "buckets", buckets));
+    }
+    Map<String, Object> out = header(req, type, p);
+    out.put("columns", List.of("lower", "upper", "count"));
+    out.put("steps", steps);
+    return out;
+  }
+
+  private Map<String, Object> header(SeriesRequest req, MetricType type, Plan p) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("testRunId", req.run());
+    out.put("analysisId", req.analysis());
+    out.put("metric", req.metric());
+    out.put("type", type.name().toLowerCase(java.util.Locale.ROOT));
+    out.put("from", p.range.fromSec() * 1000);
+    out.put("to", p.range.toSec() * 1000);
+    out.put("stepSeconds", p.step);
+    out.put("matchedSeries", p.series);
+    out.put("tables", p.slices.stream().map(Slices.Slice::table).distinct().toList());
+    return out;
+  }
+
+  record Plan(Range range, int step, List<Slices.Slice> slices, long series) {}
+
+  /** The finest step that keeps points and rows read within the limits, and the tiles that serve it. */
+  Plan plan(RunState state, SeriesRequest req) {
+    Range asked = range(state, req.fromMs(), req.toMs());
+    long series = metrics.countSeries(req.run(), req.analysis(), Set.of(req.metric()), req.filters());
+    Slices.Coverage coverage = metrics.coverage(req.run(), req.analysis());
+    int maxPoints = Math.min(req.maxPoints(), limits.maxPoints());
+    for (int step : STEPS) {
+      long from = Math.floorDiv(asked.fromSec(), step) * step;
+      long to = -Math.floorDiv(-asked.toSec(), step) * step;
+      if ((to - from) / step > maxPoints) {
+        continue;
+      }
+      List<Slices.Slice> slices = Slices.plan(from, to, step, coverage);
+      long rows = 0;
+      for (Slices.Slice s : slices) {
+        rows += series * (s.seconds() / s.width());
+      }
+      if (rows <= limits.maxRows() || step == STEPS[STEPS.length - 1]) {
+        return new Plan(new Range(from, to), step, slices, series);
+      }
+    }
+    int step = STEPS[STEPS.length - 1];
+    long from = Math.floorDiv(asked.fromSec(), step) * step;
+    long to = -Math.floorDiv(-asked.toSec(), step) * step;
+    return new Plan(new Range(from, to), step, Slices.plan(from, to, step, coverage), series);
+  }
+
+  private List<Slices.Slice> slices(String run, String analysis, Range r, int step) {
+    return Slices.plan(r.fromSec(), r.toSec(), step, metrics.coverage(run, analysis));
+  }
+
+  // ---------------------------------------------------------------- series and top-K
+
+  public Map<String, Object> series(String runId, String analysis, String metric, List<TagFilter> filters, int limit,
+      long offset) {
+    run(runId);
+    Set<String> ms = metric == null ? Set.of() : Set.of(metric);
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (MetricReader.Series s : metrics.series(runId, analysis, ms, filters, limit, offset)) {
+      list.add(seriesEntry(s));
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("total", metrics.countSeries(runId, analysis, ms, filters));
+    out.put("limit", limit);
+    out.put("offset", offset);
+    out.put("series", list);
+    return out;
+  }
+
+  /** The top {@code k} series of a metric by count, error rate (rate metrics) or a percentile (trends). */
+  public Map<String, Object> top(String runId, String analysis, String metric, String by, List<TagFilter> filters,
+      long minCount, int k, Long fromMs, Long toMs) {
+    RunState state = run(runId);
+    MetricType type = type(metrics.metricTypes(runId, analysis), metric);
+    MetricReader.Rank rank;
+    double p = 0;
+    String stat;
+    if (by.equals("count")) {
+      rank = MetricReader.Rank.COUNT;
+      stat = "count";
+    } else if (by.equals("rate") || by.equals("error_rate")) {
+      if (type != MetricType.RATE) {
+        throw ApiException.badRequest("by", "ranking by rate needs a rate metric (e.g. http_req_failed); " + metric
+            + " is a " + type.name().toLowerCase(java.util.Locale.ROOT));
+      }
+      rank = MetricReader.Rank.ERROR_RATE;
+      stat = "rate";
+    } else {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("p\\((100|[0-9]{1,2}(\\.[0-9]{1,4})?)\\)").matcher(by);
+      if (!m.matches()) {
+        throw ApiException.badRequest("by", "rank by count, rate or p(N) with N within 0..100, not \"" + by + "\"");
+      }
+      if (type != MetricType.TREND) {
+        throw ApiException.badRequest("by", "ranking by a percentile needs a trend metric; " + metric + " is a "
+            + type.name().toLowerCase(java.util.Locale.ROOT));
+      }
+      rank = MetricReader.Rank.PERCENTILE;
+      p = Double.parseDouble(m.group(1));
+      stat = by;
+    }
+    boolean whole = fromMs == null && toMs == null;
+    Range range = range(state, fromMs, toMs);
+    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
+    List<MetricReader.Row> rows = metrics.top(new Query(runId, analysis, Set.of(metric), filters, List.of(), false,
+        true, 0, slices), rank, p, minCount, k);
+    Map<Long, MetricReader.Series> series = metrics.seriesByIds(runId, analysis, rows.stream()
+        .map(MetricReader.Row::seriesId).toList());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (MetricReader.Row r : rows) {
+      MetricReader.Series s = series.get(r.seriesId());
+      Map<String, Object> e = s == null ? new LinkedHashMap<>(Map.of("id", Long.toUnsignedString(r.seriesId())))
+          : seriesEntry(s);
+      e.put("samples", r.agg().count());
+      e.put(stat, r.agg().stat(type, stat, range.seconds()));
+      list.add(e);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("metric", metric);
+    out.put("by", stat);
+    out.put("minCount", minCount);
+    out.put("series", list);
+    return out;
+  }
+
+  private static Map<String, Object> seriesEntry(MetricReader.Series s) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("id", Long.toUnsignedString(s.id()));
+    e.put("metric", s.metric());
+    e.put("type", s.type().name().toLowerCase(java.util.Locale.ROOT));
+    e.put("tags", s.tags());
+    return e;
+  }
+
+  // ---------------------------------------------------------------- comparison
+
+  /** Two runs' summaries side by side, per metric and stat with the difference and relative change. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> compare(String a, String analysisA, String b, String analysisB, List<String> trendStats) {
+    Map<String, Object> sa = summary(a, analysisA, null, null, trendStats, List.of());
+    Map<String, Object> sb = summary(b, analysisB, null, null, trendStats, List.of());
+    Map<String, Map<String, Object>> ma = byName((List<Map<String, Object>>) sa.get("metrics"));
+    Map<String, Map<String, Object>> mb = byName((List<Map<String, Object>>) sb.get("metrics"));
+    Set<String> names = new LinkedHashSet<>(ma.keySet());
+    names.addAll(mb.keySet());
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String name : names) {
+      Map<String, Object> x = ma.get(name);
+      Map<String, Object> y = mb.get(name);
+      Map<String, Double> xs = x == null ? Map.of() : (Map<String, Double>) x.get("stats");
+      Map<String, Double> ys = y == null ? Map.of() : (Map<String, Double>) y.get("stats");
+      Map<String, Object> stats = new LinkedHashMap<>();
+      Set<String> statNames = new LinkedHashSet<>(xs.keySet());
+      statNames.addAll(ys.keySet());
+      for (String s : statNames) {
+        Double va = xs.get(s);
+        Double vb = ys.get(s);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("a", va);
+        d.put("b", vb);
+        d.put("diff", va == null || vb == null ? null : vb - va);
+        d.put("change", va == null || vb == null || va == 0 ? null : (vb - va) / Math.abs(va));
+        stats.put(s, d);
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("metric", name);
+      m.put("type", (x != null ? x : y).get("type"));
+      m.put("stats", stats);
+      out.add(m);
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("a", Map.of("testRunId", a, "analysisId", analysisA, "durationSeconds", sa.get("durationSeconds"),
+        "thresholds", sa.get("thresholds")));
+    result.put("b", Map.of("testRunId", b, "analysisId", analysisB, "durationSeconds", sb.get("durationSeconds"),
+        "thresholds", sb.get("thresholds")));
+    result.put("metrics", out);
+    return result;
+  }
+
+  private static Map<String, Map<String, Object>> byName(List<Map<String, Object>> list) {
+    Map<String, Map<String, Object>> out = new LinkedHashMap<>();
+    for (Map<String, Object> m : list) {
+      if (m.get("stats") != null) {
+        out.put((String) m.get("metric"), m);
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static MetricType type(Map<String, MetricType> types, String metric) {
+    MetricType t = types.get(metric);
+    if (t == null) {
+      throw ApiException.notFound("the run has no metric \"" + metric + "\"" + (types.isEmpty() ? " (no metrics yet)"
+          : " (it has " + String.join(", ", types.keySet()) + ")"));
+    }
+    return t;
+  }
+
+  static String statsOf(MetricType type) {
+    return switch (type) {
+      case TREND -> "count, rate, sum, avg, min, med, max, p(N)";
+      case COUNTER -> "count, sum, rate";
+      case RATE -> "rate, count, passes, fails";
+      case GAUGE -> "value, min, max, count";
+    };
+  }
+
+  private static Set<String> nonGauges(Map<String, MetricType> types) {
+    Set<String> out = new LinkedHashSet<>();
+    types.forEach((m, t) -> {
+      if (t != MetricType.GAUGE) {
+        out.add(m);
+      }
+    });
+    return out;
+  }
+
+  private static Set<String> gauges(Map<String, MetricType> types) {
+    Set<String> out = new LinkedHashSet<>();
+    types.forEach((m, t) -> {
+      if (t == MetricType.GAUGE) {
+        out.add(m);
+      }
+    });
+    return out;
+  }
+
+  private static Map<List<String>, List<MetricReader.Row>> group(List<MetricReader.Row> rows) {
+    Map<List<String>, List<MetricReader.Row>> out = new LinkedHashMap<>();
+    for (MetricReader.Row r : rows) {
+      out.computeIfAbsent(r.groups(), g -> new ArrayList<>()).add(r);
+    }
+    return out;
+  }
+
+  private static List<Map.Entry<List<String>, List<MetricReader.Row>>> busiest(
+      Map<List<String>, List<MetricReader.Row>> groups, int max) {
+    List<Map.Entry<List<String>, List<MetricReader.Row>>> list = new ArrayList<>(groups.entrySet());
+    if (list.size() > max) {
+      list.sort(Comparator.comparingLong((Map.Entry<List<String>, List<MetricReader.Row>> e) ->
+          e.getValue().stream().mapToLong(r -> r.agg().count()).sum()).reversed());
+      list = new ArrayList<>(list.subList(0, max));
+    }
+    return list;
+  }
+
+  private static Map<String, String> tags(List<String> keys, List<String> values) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      out.put(keys.get(i), values.get(i));
+    }
+    return out;
+  }
+}

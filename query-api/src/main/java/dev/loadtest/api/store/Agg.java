@@ -1,0 +1,110 @@
+package dev.loadtest.api.store;
+
+import dev.loadtest.schemas.histogram.SparseHistogram;
+import dev.loadtest.schemas.metrics.MetricType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Stored buckets merged over some series and some time: counts and sums added, histograms added bucket
+ * by bucket (never percentiles averaged). Trend values are in thousandths of their k6 unit, as stored;
+ * {@link #stat} answers in the unit (milliseconds for time trends).
+ *
+ * @param last a gauge's value: the sum over its series of each one's latest value
+ */
+public record Agg(long count, double sum, double min, double max, long nonZero, double last, int[] histIndexes,
+    long[] histCounts) {
+  /** The stats an API caller may ask for: {@code count rate sum avg min med max value passes fails p(N)}. */
+  public static final Pattern STAT = Pattern.compile("count|rate|sum|avg|min|med|max|value|passes|fails"
+      + "|p\\((100|[0-9]{1,2}(\\.[0-9]{1,4})?)\\)");
+  /** k6's default trend stats of the end-of-test summary, with p(99). */
+  public static final List<String> DEFAULT_TREND_STATS = List.of("avg", "min", "med", "max", "p(90)", "p(95)",
+      "p(99)");
+
+  public static final Agg EMPTY = new Agg(0, 0, Double.NaN, Double.NaN, 0, Double.NaN, new int[0], new long[0]);
+
+  public SparseHistogram histogram() {
+    if (histIndexes.length == 0) {
+      return SparseHistogram.EMPTY;
+    }
+    return SparseHistogram.of(histIndexes, histCounts, Math.round(sum), Math.round(min), Math.round(max));
+  }
+
+  /**
+   * One stat of this aggregate of a metric of {@code type} over {@code seconds} (for rates per second);
+   * null where the stat means nothing for the type or there is no data (JSON null).
+   *
+   * @throws IllegalArgumentException for a stat outside {@link #STAT}
+   */
+  public Double stat(MetricType type, String stat, double seconds) {
+    Matcher m = STAT.matcher(stat);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("unknown stat \"" + stat + "\"");
+    }
+    if (count == 0) {
+      return switch (stat) {
+        case "count", "sum", "passes", "fails" -> 0.0;
+        case "rate" -> type == MetricType.RATE ? null : 0.0;
+        default -> null;
+      };
+    }
+    switch (type) {
+      case TREND -> {
+        return switch (stat) {
+          case "count" -> (double) count;
+          case "rate" -> seconds > 0 ? count / seconds : null;
+          case "sum" -> sum / 1000;
+          case "avg" -> sum / count / 1000;
+          case "min" -> min / 1000;
+          case "max" -> max / 1000;
+          case "med" -> histogram().percentile(50) / 1000;
+          default -> stat.startsWith("p(") ? histogram().percentile(Double.parseDouble(m.group(1))) / 1000 : null;
+        };
+      }
+      case COUNTER -> {
+        return switch (stat) {
+          case "count", "sum" -> sum;
+          case "rate" -> seconds > 0 ? sum / seconds : null;
+          default -> null;
+        };
+      }
+      case RATE -> {
+        return switch (stat) {
+          case "rate" -> (double) nonZero / count;
+          case "count" -> (double) count;
+          case "passes" -> (double) nonZero;
+          case "fails" -> (double) (count - nonZero);
+          default -> null;
+        };
+      }
+      case GAUGE -> {
+        return switch (stat) {
+          case "value" -> last;
+          case "min" -> min;
+          case "max" -> max;
+          case "count" -> (double) count;
+          default -> null;
+        };
+      }
+      default -> throw new IllegalStateException(type.name());
+    }
+  }
+
+  /** The stats of the k6 end-of-test summary for a metric of {@code type}. */
+  public Map<String, Double> summaryStats(MetricType type, List<String> trendStats, double seconds) {
+    List<String> names = switch (type) {
+      case TREND -> trendStats;
+      case COUNTER -> List.of("count", "rate");
+      case RATE -> List.of("rate", "passes", "fails");
+      case GAUGE -> List.of("value", "min", "max");
+    };
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String n : names) {
+      out.put(n, stat(type, n, seconds));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,358 @@
+package dev.loadtest.api.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.metrics.MetricType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads merged aggregates from the metric tables. Every value that comes from a caller reaches SQL only
+ * as an escaped string literal ({@link ClickHouseHttp#quote}) or a number the caller's text was parsed
+ * into: ClickHouse 18.16 has no server-side parameters. Thread-safe.
+ */
+public final class MetricReader {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private final ClickHouseHttp ch;
+  private final String database;
+
+  public MetricReader(ClickHouseHttp ch, String database) {
+    this.ch = ch;
+    this.database = database;
+  }
+
+  /** Tags a series must have: for each key, one of the values. */
+  public record TagFilter(String key, List<String> values) {}
+
+  /** Which series, which time, grouped how. */
+  public record Query(String run, String analysis, Set<String> metrics, List<TagFilter> filters, List<String> groupBy,
+      boolean byMetric, boolean bySeries, int step, List<Slices.Slice> slices) {
+    public Query {
+      filters = List.copyOf(filters);
+      groupBy = List.copyOf(groupBy);
+      slices = List.copyOf(slices);
+    }
+  }
+
+  /** One answer row: its metric (when grouped by metric), group values, series (when by series), step start. */
+  public record Row(String metric, List<String> groups, long seriesId, long tsSec, Agg agg) {}
+
+  /** Where the rollups' rows end for a run (see {@link Slices.Coverage}). */
+  public Slices.Coverage coverage(String run, String analysis) {
+    String key = " WHERE test_run_id = " + q(run) + " AND analysis_id = " + q(analysis);
+    String sql = "SELECT 60 AS w, toUInt32(max(ts)) AS m, count() AS n FROM metric_1m" + key
+        + " UNION ALL SELECT 10 AS w, toUInt32(max(ts)) AS m, count() AS n FROM metric_10s" + key
+        + " FORMAT TabSeparated";
+    long end60 = Long.MIN_VALUE;
+    long end10 = Long.MIN_VALUE;
+    for (String line : lines(sql)) {
+      String[] f = line.split("\t");
+      if (Long.parseLong(f[2]) == 0) {
+        continue;
+      }
+      if (f[0].equals("60")) {
+        end60 = Long.parseLong(f[1]) + 60;
+      } else {
+        end10 = Long.parseLong(f[1]) + 10;
+      }
+    }
+    return new Slices.Coverage(end60, end10);
+  }
+
+  /** Metric name to type, for the metrics of a run. */
+  public Map<String, MetricType> metricTypes(String run, String analysis) {
+    Map<String, MetricType> out = new LinkedHashMap<>();
+    for (String line : lines("SELECT metric, any(metric_type) FROM series WHERE test_run_id = " + q(run)
+        + " AND analysis_id = " + q(analysis) + " GROUP BY metric ORDER BY metric FORMAT TabSeparated")) {
+      String[] f = line.split("\t");
+      out.put(unescape(f[0]), MetricType.valueOf(f[1]));
+    }
+    return out;
+  }
+
+  /** How many series of the run match. */
+  public long countSeries(String run, String analysis, Set<String> metrics, List<TagFilter> filters) {
+    String sql = "SELECT count() FROM (SELECT DISTINCT series_id FROM series" + seriesWhere(run, analysis, metrics,
+        filters) + ") FORMAT TabSeparated";
+    return Long.parseLong(ch.execute(database, sql).strip());
+  }
+
+  /** Merged aggregates, one row per metric/group/series/step as the query asks. */
+  public List<Row> aggregate(Query query) {
+    if (query.slices().isEmpty()) {
+      return List.of();
+    }
+    StringBuilder sql = new StringBuilder("SELECT ");
+    List<String> keys = new ArrayList<>();
+    if (query.byMetric()) {
+      keys.add("metric");
+    }
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      keys.add("g" + i);
+    }
+    if (query.bySeries()) {
+      keys.add("series_id");
+    }
+    if (query.step() > 0) {
+      keys.add("t");
+    }
+    for (String k : keys) {
+      sql.append(k).append(", ");
+    }
+    sql.append("sum(count) AS c, sum(sum) AS s, min(min) AS lo, max(max) AS hi, sum(non_zero) AS nz,"
+        + " sumMap(hist_idx, hist_cnt) AS h FROM (");
+    sql.append(union(query, query.step() > 0 ? ", intDiv(toUInt32(ts), " + query.step() + ") * " + query.step()
+        + " AS t" : ""));
+    sql.append(')');
+    if (!query.groupBy().isEmpty()) {
+      sql.append(" ANY INNER JOIN (").append(groupColumns(query)).append(") USING series_id");
+    }
+    if (!keys.isEmpty()) {
+      sql.append(" GROUP BY ").append(String.join(", ", keys)).append(" ORDER BY ").append(String.join(", ", keys));
+    }
+    sql.append(" FORMAT JSONEachRow");
+    List<Row> out = new ArrayList<>();
+    for (String line : lines(sql.toString())) {
+      JsonNode n = tree(line);
+      List<String> groups = new ArrayList<>();
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        groups.add(n.path("g" + i).asText());
+      }
+      out.add(new Row(query.byMetric() ? n.path("metric").asText() : null, groups,
+          query.bySeries() ? Long.parseUnsignedLong(n.path("series_id").asText()) : 0,
+          query.step() > 0 ? n.path("t").asLong() : 0, agg(n, Double.NaN)));
+    }
+    return out;
+  }
+
+  /**
+   * Gauges: per group and step, the sum over series of each series' latest value (e.g. the VUs of all
+   * generators), with the smallest and largest such total per second within the step as min and max.
+   */
+  public List<Row> gauges(Query query) {
+    if (query.slices().isEmpty()) {
+      return List.of();
+    }
+    List<String> outer = new ArrayList<>();
+    if (query.byMetric()) {
+      outer.add("metric");
+    }
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      outer.add("g" + i);
+    }
+    List<String> perSecond = new ArrayList<>(outer);
+    perSecond.add("t");
+    perSecond.add("ts");
+    // The latest value per series and second, summed over series per second, then the last total per step.
+    String inner = "SELECT " + String.join(", ", perSecond) + ", sum(v) AS total, sum(n) AS c FROM (SELECT "
+        + String.join(", ", perSecond) + ", series_id, argMax(last, ts) AS v, sum(count) AS n FROM ("
+        + union(query, ", intDiv(toUInt32(ts), " + Math.max(1, query.step()) + ") * " + Math.max(1, query.step())
+        + " AS t") + ")"
+        + (query.groupBy().isEmpty() ? "" : " ANY INNER JOIN (" + groupColumns(query) + ") USING series_id")
+        + " GROUP BY " + String.join(", ", perSecond) + ", series_id) GROUP BY " + String.join(", ", perSecond);
+    List<String> keys = new ArrayList<>(outer);
+    if (query.step() > 0) {
+      keys.add("t");
+    }
+    String sql = "SELECT " + (keys.isEmpty() ? "" : String.join(", ", keys) + ", ")
+        + "sum(c) AS c, argMax(total, ts) AS last, min(total) AS lo, max(total) AS hi FROM (" + inner + ")"
+        + (keys.isEmpty() ? "" : " GROUP BY " + String.join(", ", keys) + " ORDER BY " + String.join(", ", keys))
+        + " FORMAT JSONEachRow";
+    List<Row> out = new ArrayList<>();
+    for (String line : lines(sql)) {
+      JsonNode n = tree(line);
+      List<String> groups = new ArrayList<>();
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        groups.add(n.path("g" + i).asText());
+      }
+      out.add(new Row(query.byMetric() ? n.path("metric").asText() : null, groups, 0,
+          query.step() > 0 ? n.path("t").asLong() : 0, new Agg(n.path("c").asLong(), 0, n.path("lo").asDouble(),
+              n.path("hi").asDouble(), 0, n.path("last").asDouble(), new int[0], new long[0])));
+    }
+    return out;
+  }
+
+  /** Ways to rank series. */
+  public enum Rank { COUNT, ERROR_RATE, PERCENTILE }
+
+  /**
+   * The {@code k} series of {@code metric} that rank highest, with at least {@code minCount} samples;
+   * ranked by count, by the rate of non-zero samples (e.g. http_req_failed), or by percentile {@code p} (by
+   * the histogram bucket the percentile falls in, so that 50,000 series rank inside ClickHouse).
+   */
+  public List<Row> top(Query query, Rank rank, double p, long minCount, int k) {
+    if (query.slices().isEmpty()) {
+      return List.of();
+    }
+    String order = switch (rank) {
+      case COUNT -> "c";
+      case ERROR_RATE -> "nz / c";
+      case PERCENTILE -> "tupleElement(h, 1)[arrayFirstIndex(x -> x >= ceil(c * " + p / 100
+          + "), arrayCumSum(tupleElement(h, 2)))]";
+    };
+    String sql = "SELECT series_id, sum(count) AS c, sum(sum) AS s, min(min) AS lo, max(max) AS hi,"
+        + " sum(non_zero) AS nz, sumMap(hist_idx, hist_cnt) AS h FROM (" + union(query, "") + ")"
+        + " GROUP BY series_id HAVING c >= " + minCount + " ORDER BY " + order + " DESC, series_id LIMIT " + k
+        + " FORMAT JSONEachRow";
+    List<Row> out = new ArrayList<>();
+    for (String line : lines(sql)) {
+      JsonNode n = tree(line);
+      out.add(new Row(null, List.of(), Long.parseUnsignedLong(n.path("series_id").asText()), 0, agg(n, Double.NaN)));
+    }
+    return out;
+  }
+
+  /** A series: its id, metric, type and tags. */
+  public record Series(long id, String metric, MetricType type, Map<String, String> tags) {}
+
+  /** Series of a run, by metric and id, paged. */
+  public List<Series> series(String run, String analysis, Set<String> metrics, List<TagFilter> filters, int limit,
+      long offset) {
+    return seriesRows("SELECT series_id, metric, any(metric_type) AS mtype, any(tag_keys) AS tkeys,"
+        + " any(tag_values) AS tvals FROM series" + seriesWhere(run, analysis, metrics, filters)
+        + " GROUP BY metric, series_id ORDER BY metric, series_id LIMIT " + limit + " OFFSET " + offset
+        + " FORMAT JSONEachRow");
+  }
+
+  /** The given series of a run. */
+  public Map<Long, Series> seriesByIds(String run, String analysis, List<Long> ids) {
+    if (ids.isEmpty()) {
+      return Map.of();
+    }
+    String in = ids.stream().map(Long::toUnsignedString).collect(Collectors.joining(", "));
+    Map<Long, Series> out = new LinkedHashMap<>();
+    for (Series s : seriesRows("SELECT series_id, metric, any(metric_type) AS mtype, any(tag_keys) AS tkeys,"
+        + " any(tag_values) AS tvals FROM series WHERE test_run_id = " + q(run) + " AND analysis_id = "
+        + q(analysis) + " AND series_id IN (" + in + ") GROUP BY metric, series_id FORMAT JSONEachRow")) {
+      out.put(s.id(), s);
+    }
+    return out;
+  }
+
+  private List<Series> seriesRows(String sql) {
+    List<Series> out = new ArrayList<>();
+    for (String line : lines(sql)) {
+      JsonNode n = tree(line);
+      Map<String, String> tags = new LinkedHashMap<>();
+      JsonNode keys = n.path("tkeys");
+      JsonNode values = n.path("tvals");
+      for (int i = 0; i < keys.size(); i++) {
+        tags.put(keys.get(i).asText(), values.get(i).asText());
+      }
+      out.add(new Series(Long.parseUnsignedLong(n.path("series_id").asText()), n.path("metric").asText(),
+          MetricType.valueOf(n.path("mtype").asText()), tags));
+    }
+    return out;
+  }
+
+  private String union(Query query, String extraColumns) {
+    String seriesCond = query.filters().isEmpty() ? "" : " AND series_id IN (SELECT series_id FROM series"
+        + seriesWhere(query.run(), query.analysis(), query.metrics(), query.filters()) + ")";
+    List<String> parts = new ArrayList<>();
+    for (Slices.Slice s : query.slices()) {
+      parts.add("SELECT metric, series_id, ts, count, sum, min, max, last, non_zero, hist_idx, hist_cnt" + extraColumns
+          + " FROM " + s.table() + " FINAL WHERE test_run_id = " + q(query.run()) + " AND analysis_id = "
+          + q(query.analysis()) + metricCond(query.metrics()) + " AND ts >= toDateTime(" + Math.max(0, s.fromSec())
+          + ") AND ts < toDateTime(" + Math.min(4_294_967_295L, s.toSec()) + ")" + seriesCond);
+    }
+    return String.join(" UNION ALL ", parts);
+  }
+
+  private String groupColumns(Query query) {
+    StringBuilder b = new StringBuilder("SELECT series_id");
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      b.append(", tag_values[indexOf(tag_keys, ").append(q(query.groupBy().get(i))).append(")] AS g").append(i);
+    }
+    return b.append(" FROM series").append(seriesWhere(query.run(), query.analysis(), query.metrics(),
+        query.filters())).toString();
+  }
+
+  static String seriesWhere(String run, String analysis, Set<String> metrics, List<TagFilter> filters) {
+    StringBuilder b = new StringBuilder(" WHERE test_run_id = ").append(q(run)).append(" AND analysis_id = ")
+        .append(q(analysis)).append(metricCond(metrics));
+    for (TagFilter f : filters) {
+      b.append(" AND tag_values[indexOf(tag_keys, ").append(q(f.key())).append(")] IN (")
+          .append(f.values().stream().map(MetricReader::q).collect(Collectors.joining(", "))).append(')');
+    }
+    return b.toString();
+  }
+
+  static String metricCond(Set<String> metrics) {
+    if (metrics == null || metrics.isEmpty()) {
+      return "";
+    }
+    return " AND metric IN (" + metrics.stream().sorted().map(MetricReader::q).collect(Collectors.joining(", ")) + ")";
+  }
+
+  static Agg agg(JsonNode n, double last) {
+    JsonNode h = n.path("h");
+    JsonNode idx = h.path(0);
+    JsonNode cnt = h.path(1);
+    int[] indexes = new int[idx.size()];
+    long[] counts = new long[idx.size()];
+    int k = 0;
+    for (int i = 0; i < idx.size(); i++) {
+      long c = cnt.get(i).asLong();
+      if (c > 0) {
+        indexes[k] = idx.get(i).asInt();
+        counts[k++] = c;
+      }
+    }
+    return new Agg(n.path("c").asLong(), n.path("s").asDouble(), n.path("lo").asDouble(), n.path("hi").asDouble(),
+        n.path("nz").asLong(), last, java.util.Arrays.copyOf(indexes, k), java.util.Arrays.copyOf(counts, k));
+  }
+
+  static String q(String s) {
+    return ClickHouseHttp.quote(s);
+  }
+
+  private List<String> lines(String sql) {
+    String body = ch.execute(database, sql);
+    List<String> out = new ArrayList<>();
+    for (String line : body.split("\n")) {
+      if (!line.isEmpty()) {
+        out.add(line);
+      }
+    }
+    return out;
+  }
+
+  static JsonNode tree(String line) {
+    try {
+      return JSON.readTree(line);
+    } catch (IOException e) {
+      throw new UncheckedIOException("unreadable answer from ClickHouse: " + line, e);
+    }
+  }
+
+  /** TabSeparated unescaping of a field. */
+  static String unescape(String s) {
+    if (s.indexOf('\\') < 0) {
+      return s;
+    }
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 1 < s.length()) {
+        char n = s.charAt(++i);
+        b.append(switch (n) {
+          case 'n' -> '\n';
+          case 't' -> '\t';
+          case 'r' -> '\r';
+          case '0' -> '\0';
+          default -> n;
+        });
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
+  }
+}

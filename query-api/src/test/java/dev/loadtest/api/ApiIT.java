@@ -1,0 +1,384 @@
+package dev.loadtest.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.embedded.ClickHouseServer;
+import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.clickhouse.Migrations;
+import dev.loadtest.schemas.command.CommandParser;
+import dev.loadtest.schemas.threshold.ThresholdResult;
+import dev.loadtest.schemas.topics.Topics;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Every read endpoint on a real ClickHouse filled by the sinks' encoders, the commands on a real broker,
+ * and the API's safety: tokens and scopes, parameter checks, SQL injection through every filter.
+ */
+@Timeout(300)
+class ApiIT {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String READ = "read-token-0123456789";
+  static final String WRITE = "write-token-0123456789";
+  static final long START = 1_780_000_000L; // a minute boundary + 40 s below
+  static ApiServer api;
+  static ClickHouseHttp ch;
+  static String db;
+  static RunData run;
+  static RunData slower;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    ClickHouseServer server = ClickHouseServer.shared();
+    EmbeddedKafka kafka = EmbeddedKafka.shared();
+    kafka.createTopics(Topics.all().stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList());
+    ch = new ClickHouseHttp(server.httpUri(), server.user(), server.password(), Duration.ofSeconds(60));
+    db = ClickHouseServer.newDatabaseName("api");
+    Migrations.apply(ch, db);
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    run = new RunData("api-" + id, START + 20, 150, 1.0, 7);
+    run.write(ch, db, Long.MAX_VALUE);
+    run.writeThreshold(ch, db, "http_req_duration: p(95)<500", ThresholdResult.State.PASSED, 210, false, START * 1000);
+    run.writeThreshold(ch, db, "http_req_duration: p(95)<500", ThresholdResult.State.PASSED, 230, true,
+        (START + 200) * 1000);
+    run.writeThreshold(ch, db, "http_req_duration{name:checkout}: p(95)<50", ThresholdResult.State.FAILED, 260, true,
+        (START + 200) * 1000);
+    slower = new RunData("api-slow-" + id, START + 1000, 90, 2.0, 8);
+    slower.write(ch, db, Long.MAX_VALUE);
+    api = ApiServer.start(new ApiConfig("127.0.0.1", 0, server.httpUri(), server.user(), server.password(), db,
+        kafka.bootstrapServers(), Map.of(READ, ApiConfig.Scope.READ, WRITE, ApiConfig.Scope.WRITE),
+        List.of("https://dash.example"), Limits.DEFAULT));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  static HttpResponse<String> get(String pathAndQuery, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.url() + pathAndQuery)).timeout(Duration.ofSeconds(60));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> post(String path, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.url() + path)).timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json");
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode ok(String pathAndQuery) throws Exception {
+    HttpResponse<String> r = get(pathAndQuery, READ);
+    assertEquals(200, r.statusCode(), pathAndQuery + " -> " + r.body());
+    return JSON.readTree(r.body());
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static JsonNode metric(JsonNode summary, String name) {
+    for (JsonNode m : summary.path("metrics")) {
+      if (m.path("metric").asText().equals(name)) {
+        return m;
+      }
+    }
+    throw new AssertionError("no metric " + name + " in " + summary);
+  }
+
+  static void within1Percent(double exact, double actual, String what) {
+    assertTrue(Math.abs(actual - exact) <= exact * 0.01, what + ": exact " + exact + ", API " + actual);
+  }
+
+  @Test
+  void tokensAndScopes() throws Exception {
+    assertEquals(200, get("/openapi.json", null).statusCode());
+    assertEquals(401, get("/runs", null).statusCode());
+    HttpResponse<String> wrong = get("/runs", "not-a-token-at-all");
+    assertEquals(401, wrong.statusCode());
+    assertTrue(wrong.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+    assertEquals(200, get("/runs", READ).statusCode());
+    HttpResponse<String> forbidden = post("/runs/" + run.run + "/abort", "", READ);
+    assertEquals(403, forbidden.statusCode(), forbidden.body());
+    assertTrue(forbidden.body().contains("write scope"), forbidden.body());
+  }
+
+  @Test
+  void summaryIsExactAndMergedOverGenerators() throws Exception {
+    JsonNode s = ok("/runs/" + run.run + "/summary");
+    assertEquals(run.requests.size(), metric(s, "http_reqs").path("stats").path("count").asLong());
+    assertEquals(run.requests.size(), metric(s, "http_reqs").path("stats").path("rate").asDouble() * 150, 1e-6);
+    JsonNode d = metric(s, "http_req_duration").path("stats");
+    for (String p : List.of("90", "95", "99")) {
+      within1Percent(run.percentileMs(r -> true, Double.parseDouble(p)), d.path("p(" + p + ")").asDouble(), "p(" + p + ")");
+    }
+    within1Percent(run.percentileMs(r -> true, 50), d.path("med").asDouble(), "med");
+    double avg = run.requests.stream().mapToLong(RunData.Request::durationUs).average().orElseThrow() / 1000;
+    assertEquals(avg, d.path("avg").asDouble(), 1e-9 * avg);
+    JsonNode failed = metric(s, "http_req_failed").path("stats");
+    assertEquals(run.count(RunData.Request::failed), failed.path("passes").asLong());
+    assertEquals((double) run.count(RunData.Request::failed) / run.requests.size(), failed.path("rate").asDouble(), 1e-12);
+    // vus: two generators' gauges add up per second (5..7 each)
+    JsonNode vus = metric(s, "vus").path("stats");
+    assertEquals(10, vus.path("min").asDouble());
+    assertEquals(14, vus.path("max").asDouble());
+    // the thresholds' sub-metric is summarised on its own
+    JsonNode checkout = metric(s, "http_req_duration").path("submetrics").get(0);
+    assertEquals("http_req_duration{name:checkout}", checkout.path("metric").asText());
+    assertEquals(run.count(r -> r.name().equals("checkout")), checkout.path("samples").asLong());
+    within1Percent(run.percentileMs(r -> r.name().equals("checkout"), 95), checkout.path("stats").path("p(95)").asDouble(),
+        "checkout p(95)");
+    long[] checks = run.checks.get("status is 200");
+    assertEquals(checks[0], s.path("checks").path("passed").asLong());
+    assertEquals(checks[1], s.path("checks").path("failed").asLong());
+    JsonNode t = s.path("thresholds");
+    assertEquals(1, t.path("passed").asInt());
+    assertEquals(1, t.path("failed").asInt());
+    assertEquals(1, t.path("pending").asInt(), "http_req_failed has no result yet");
+    assertEquals(230, t.path("results").get(0).path("value").asDouble(), "the final result wins over the earlier one");
+
+    // A range that cuts minutes and ten-second rollups at both ends is still exact (1 s rows at the edges).
+    long from = (START + 47) * 1000 + 300;
+    long to = (START + 133) * 1000;
+    JsonNode ranged = ok("/runs/" + run.run + "/summary?from=" + from + "&to=" + to + "&trendStats=p(95),max");
+    long fromSec = (START + 47);
+    assertEquals(run.count(r -> r.timeMs() >= fromSec * 1000 && r.timeMs() < to),
+        metric(ranged, "http_reqs").path("stats").path("count").asLong());
+    assertEquals(List.of("p(95)", "max"), iterableNames(metric(ranged, "http_req_duration").path("stats")));
+  }
+
+  static List<String> iterableNames(JsonNode n) {
+    List<String> out = new ArrayList<>();
+    n.fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  @Test
+  void liveRunWithoutItsRollupsYetIsStillExact() throws Exception {
+    RunData live = new RunData("api-live-" + UUID.randomUUID().toString().substring(0, 8), START + 5000, 100, 1.0, 9);
+    live.write(ch, db, START + 5000 + 30); // rollups only for the first 30 s or so, as while the run goes on
+    JsonNode s = ok("/runs/" + live.run + "/summary");
+    assertEquals(live.requests.size(), metric(s, "http_reqs").path("stats").path("count").asLong());
+    JsonNode ts = ok("/runs/" + live.run + "/timeseries?metric=http_reqs&stat=count");
+    long total = 0;
+    for (JsonNode p : ts.path("series").get(0).path("points")) {
+      total += p.get(1).asLong();
+    }
+    assertEquals(live.requests.size(), total);
+  }
+
+  @Test
+  void timeSeriesByNameWithTheStepFromTheRange() throws Exception {
+    JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&groupBy=name");
+    assertEquals(1, ts.path("stepSeconds").asInt(), "150 s fit in 1,000 points at 1 s");
+    assertEquals(3, ts.path("series").size());
+    for (JsonNode g : ts.path("series")) {
+      String name = g.path("tags").path("name").asText();
+      long total = 0;
+      for (JsonNode p : g.path("points")) {
+        total += p.get(2).asLong();
+      }
+      assertEquals(run.count(r -> r.name().equals(name)), total, name);
+    }
+    JsonNode coarse = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&maxPoints=4");
+    assertEquals(60, coarse.path("stepSeconds").asInt());
+    assertTrue(coarse.path("series").get(0).path("points").size() <= 4);
+    assertTrue(coarse.path("tables").toString().contains("metric_1m"), coarse.path("tables").toString());
+    // one 60 s step, checked against the raw requests
+    JsonNode point = coarse.path("series").get(0).path("points").get(1);
+    long t0 = point.get(0).asLong();
+    within1Percent(run.percentileMs(r -> r.timeMs() >= t0 && r.timeMs() < t0 + 60_000, 95), point.get(1).asDouble(),
+        "p(95) of the minute at " + t0);
+    JsonNode filtered = ok("/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&tag=name:cart&tag=status:500");
+    long total = 0;
+    for (JsonNode p : filtered.path("series").get(0).path("points")) {
+      total += p.get(1).asLong();
+    }
+    assertEquals(run.count(r -> r.name().equals("cart") && r.failed()), total);
+
+    JsonNode heat = ok("/runs/" + run.run + "/heatmap?metric=http_req_duration&maxPoints=20");
+    long counted = 0;
+    for (JsonNode step : heat.path("steps")) {
+      for (JsonNode b : step.path("buckets")) {
+        counted += b.get(2).asLong();
+        assertTrue(b.get(0).asDouble() <= b.get(1).asDouble());
+      }
+    }
+    assertEquals(run.requests.size(), counted);
+  }
+
+  @Test
+  void seriesAndTopK() throws Exception {
+    JsonNode page = ok("/runs/" + run.run + "/series?metric=http_req_duration&limit=5");
+    assertEquals(12, page.path("total").asInt(), "3 names x 2 generators x 2 statuses");
+    assertEquals(5, page.path("series").size());
+    JsonNode top = ok("/runs/" + run.run + "/series/top?metric=http_req_duration&by=" + enc("p(95)") + "&k=3&minCount=20");
+    assertEquals(3, top.path("series").size());
+    for (JsonNode s : top.path("series")) {
+      assertEquals("checkout", s.path("tags").path("name").asText(), "the slowest series are checkout's: " + top);
+    }
+    JsonNode byRate = ok("/runs/" + run.run + "/series/top?metric=http_req_failed&by=rate&k=2");
+    assertEquals("500", byRate.path("series").get(0).path("tags").path("status").asText());
+    JsonNode byCount = ok("/runs/" + run.run + "/series/top?metric=http_reqs&k=1");
+    assertTrue(byCount.path("series").get(0).path("count").asLong() > 0);
+  }
+
+  @Test
+  void runsListRunAndCompare() throws Exception {
+    JsonNode list = ok("/runs?project=shop&status=finished&limit=1");
+    assertTrue(list.path("total").asInt() >= 2);
+    assertEquals(1, list.path("runs").size());
+    JsonNode named = ok("/runs?name=" + enc(run.run.toUpperCase()) + "&tag=team:perf");
+    assertEquals(1, named.path("total").asInt(), named.toString());
+    assertEquals(run.run, named.path("runs").get(0).path("testRunId").asText());
+    JsonNode one = ok("/runs/" + run.run);
+    assertEquals("FINISHED", one.path("status").asText());
+    assertEquals(3, one.path("history").size());
+    assertEquals("constant-vus", one.path("plan").path("scenarios").path("s").path("executor").asText());
+    assertEquals(404, get("/runs/nope-" + UUID.randomUUID(), READ).statusCode());
+
+    JsonNode cmp = ok("/compare?a=" + run.run + "&b=" + slower.run);
+    for (JsonNode m : cmp.path("metrics")) {
+      if (m.path("metric").asText().equals("http_req_duration")) {
+        assertTrue(m.path("stats").path("p(95)").path("change").asDouble() > 0.5, "twice as slow: " + m);
+        return;
+      }
+    }
+    throw new AssertionError("no http_req_duration in " + cmp);
+  }
+
+  @Test
+  void commandsGoToTheCommandsTopic() throws Exception {
+    String runId = "api-start-" + UUID.randomUUID().toString().substring(0, 8);
+    HttpResponse<String> bad = post("/runs", "{\"plan\": {\"scenarios\": {}}, \"extra\": 1}", WRITE);
+    assertEquals(400, bad.statusCode(), bad.body());
+    assertTrue(bad.body().contains("$.extra"), bad.body());
+    HttpResponse<String> invalid = post("/runs", "{\"plan\": {\"scenarios\": {\"s\": {\"executor\": \"nope\"}}}}", WRITE);
+    assertEquals(400, invalid.statusCode());
+    assertTrue(JSON.readTree(invalid.body()).path("errors").get(0).path("path").asText().startsWith("$.plan"),
+        invalid.body());
+    HttpResponse<String> started = post("/runs", "{\"testRunId\": \"" + runId + "\", \"plan\": " + run.plan
+        + ", \"metadata\": {\"name\": \"from the API\"}}", WRITE);
+    assertEquals(202, started.statusCode(), started.body());
+    assertEquals(202, post("/runs/" + runId + "/stop?reason=enough", "", WRITE).statusCode());
+    assertEquals(202, post("/runs/" + runId + "/abort", "", WRITE).statusCode());
+    List<String> types = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        EmbeddedKafka.shared().bootstrapServers(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.GROUP_ID_CONFIG, "api-it-" + UUID.randomUUID()), new StringDeserializer(), new StringDeserializer())) {
+      c.subscribe(List.of(Topics.COMMANDS));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (types.size() < 3 && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+          if (runId.equals(r.key())) {
+            types.add(CommandParser.parse(r.value()).getClass().getSimpleName());
+          }
+        }
+      }
+    }
+    assertEquals(List.of("Start", "Stop", "Abort"), types);
+  }
+
+  @Test
+  void everyParameterIsCheckedWithAMessageThatNamesIt() throws Exception {
+    Map<String, String> cases = Map.of(
+        "/runs/" + run.run + "/summary?bogus=1", "bogus",
+        "/runs/" + run.run + "/summary?trendStats=p(101)", "trendStats",
+        "/runs/" + run.run + "/summary?from=yesterday", "from",
+        "/runs/" + run.run + "/timeseries?metric=http_reqs", "stat",
+        "/runs/" + run.run + "/timeseries?metric=http_reqs&stat=p(95)", "stat",
+        "/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&groupBy=a,b,c,d", "groupBy",
+        "/runs/" + run.run + "/series?limit=100000", "limit",
+        "/runs/" + run.run + "/series/top?metric=http_reqs&by=p(95)", "by",
+        "/runs?status=sleeping", "status",
+        "/runs/" + run.run + "/samples?format=xml", "format");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      HttpResponse<String> r = get(c.getKey(), READ);
+      assertEquals(400, r.statusCode(), c.getKey() + " -> " + r.body());
+      assertEquals(c.getValue(), JSON.readTree(r.body()).path("parameter").asText(), c.getKey() + " -> " + r.body());
+      assertFalse(JSON.readTree(r.body()).path("error").asText().isEmpty());
+    }
+    HttpResponse<String> range = get("/runs/" + run.run + "/summary?from=0&to=" + (400L * 24 * 3600 * 1000), READ);
+    assertEquals(400, range.statusCode(), "a range over the limit");
+  }
+
+  @Test
+  void injectionThroughEveryFilterAndGroupByFindsNothingAndBreaksNothing() throws Exception {
+    List<String> nasty = List.of("' OR 1=1 --", "x') OR ('1'='1", "\\' OR 1=1 --", "checkout'; DROP TABLE runs; --",
+        "name\\", "a\nb", "%' UNION ALL SELECT * FROM system.tables --");
+    long before = Long.parseLong(ch.execute(db, "SELECT count() FROM metric_1s FORMAT TabSeparated").strip());
+    String base = "/runs/" + run.run;
+    for (String v : nasty) {
+      String e = enc(v);
+      List<String> reads = List.of(
+          "/runs?name=" + e, "/runs?project=" + e, "/runs?tag=" + enc("team:" + v), "/runs?tag=" + enc(v + ":x"),
+          base + "/summary?submetric=" + enc("http_req_duration{name:" + v + "}"),
+          base + "/series?tag=" + enc("name:" + v), base + "/series?metric=" + e,
+          base + "/series/top?metric=http_reqs&tag=" + enc("name:" + v),
+          base + "/timeseries?metric=http_reqs&stat=count&tag=" + enc("name:" + v),
+          base + "/timeseries?metric=http_reqs&stat=count&groupBy=" + e,
+          base + "/timeseries?metric=" + e + "&stat=count", base + "/summary?analysis=" + e,
+          "/runs/" + e + "/summary", "/compare?a=" + run.run + "&b=" + e);
+      for (String path : reads) {
+        HttpResponse<String> r = get(path, READ);
+        assertTrue(r.statusCode() == 200 || r.statusCode() == 400 || r.statusCode() == 404, path + " -> "
+            + r.statusCode() + " " + r.body());
+        if (r.statusCode() == 200 && path.startsWith("/runs?")) {
+          assertEquals(0, JSON.readTree(r.body()).path("total").asInt(), path + " matched runs: " + r.body());
+        }
+        if (r.statusCode() == 200 && path.contains("tag=")) {
+          JsonNode b = JSON.readTree(r.body());
+          assertTrue(b.path("series").isEmpty() || b.path("series").get(0).path("points").isEmpty(),
+              path + " matched series: " + r.body());
+        }
+      }
+    }
+    assertEquals(before, Long.parseLong(ch.execute(db, "SELECT count() FROM metric_1s FORMAT TabSeparated").strip()));
+    assertTrue(ch.execute(db, "EXISTS TABLE runs FORMAT TabSeparated").strip().equals("1"));
+  }
+
+  @Test
+  void corsOnlyForConfiguredOrigins() throws Exception {
+    HttpResponse<String> allowed = HTTP.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs"))
+        .header("Origin", "https://dash.example").header("Authorization", "Bearer " + READ).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals("https://dash.example", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+    HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs"))
+        .header("Origin", "https://evil.example").header("Authorization", "Bearer " + READ).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertNotEquals("https://evil.example", other.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+    assertEquals(403, other.statusCode(), other.body());
+  }
+}

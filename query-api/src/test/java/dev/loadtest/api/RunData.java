@@ -1,0 +1,212 @@
+package dev.loadtest.api;
+
+import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.flink.sink.MetricRowBinary;
+import dev.loadtest.flink.sink.RowBinaryOutput;
+import dev.loadtest.flink.sink.RowBinaryRows;
+import dev.loadtest.flink.sink.RunRowBinary;
+import dev.loadtest.flink.sink.SeriesRowBinary;
+import dev.loadtest.flink.sink.ThresholdRowBinary;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.histogram.SingleWriterHistogram;
+import dev.loadtest.schemas.histogram.SparseHistogram;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.series.SeriesId;
+import dev.loadtest.schemas.threshold.ThresholdResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.apache.flink.api.java.tuple.Tuple2;
+
+/**
+ * A run's stored data as the aggregate and threshold jobs write it: 1 s buckets per series built from raw
+ * values (kept, so that tests can compute exact answers), their 10 s and 1 min rollups, the series table,
+ * the run's state and threshold results, all encoded by the sinks' own RowBinary encoders.
+ */
+final class RunData {
+  static final List<String> NAMES = List.of("home", "cart", "checkout");
+  static final List<String> GENERATORS = List.of("gen-a", "gen-b");
+
+  /** One raw HTTP request. */
+  record Request(long timeMs, String name, String generator, String status, long durationUs, boolean failed) {}
+
+  final String run;
+  final long startSec;
+  final int seconds;
+  final List<Request> requests = new ArrayList<>();
+  final Map<String, long[]> checks = new TreeMap<>(); // check -> passes, fails
+  final Map<String, SeriesBucket> buckets = new HashMap<>(); // series/width/start -> bucket
+  final String plan;
+  RunState state;
+
+  /**
+   * @param latencyFactor scales the latencies (a slower second run for comparisons)
+   */
+  RunData(String run, long startSec, int seconds, double latencyFactor, long seed) {
+    this.run = run;
+    this.startSec = startSec;
+    this.seconds = seconds;
+    Random rnd = new Random(seed);
+    for (int s = 0; s < seconds; s++) {
+      for (String gen : GENERATORS) {
+        for (String name : NAMES) {
+          int n = 3 + rnd.nextInt(6);
+          for (int i = 0; i < n; i++) {
+            long t = (startSec + s) * 1000 + rnd.nextInt(1000);
+            boolean failed = rnd.nextDouble() < (name.equals("checkout") ? 0.2 : 0.02);
+            double base = name.equals("checkout") ? 120 : name.equals("cart") ? 40 : 15;
+            long us = Math.max(1, (long) (base * 1000 * latencyFactor * Math.exp(rnd.nextGaussian() * 0.5)));
+            Request r = new Request(t, name, gen, failed ? "500" : "200", us, failed);
+            requests.add(r);
+            add(trend(r));
+            add(counter(r));
+            add(rate(r));
+          }
+          boolean pass = rnd.nextDouble() < 0.9;
+          checks.computeIfAbsent("status is 200", k -> new long[2])[pass ? 0 : 1]++;
+          add(check(gen, (startSec + s) * 1000, "status is 200", pass));
+        }
+        add(gauge(gen, (startSec + s) * 1000, 5 + s % 3));
+      }
+    }
+    this.plan = """
+        {"name": "%s", "scenarios": {"s": {"executor": "constant-vus", "vus": 10, "duration": "%ds", "exec": "f"}},
+         "thresholds": {"http_req_duration": ["p(95)<500"], "http_req_duration{name:checkout}": ["p(95)<50"],
+                        "http_req_failed": ["rate<0.5"]},
+         "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:1/"}}]}}}
+        """.formatted(run, seconds);
+    long startMs = startSec * 1000;
+    this.state = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash-" + run, plan,
+            new dev.loadtest.schemas.command.Command.Metadata(run + " shop", "shop", Map.of("team", "perf"), "", "ci"))
+        .to(RunStatus.RUNNING, startMs, "running").to(RunStatus.FINISHED, startMs + seconds * 1000L, "finished");
+  }
+
+  private void add(SeriesBucket oneSecond) {
+    for (int width : new int[] {1000, 10_000, 60_000}) {
+      SeriesBucket b = oneSecond.copy();
+      b.widthMs = width;
+      b.startMs = Math.floorDiv(oneSecond.startMs, width) * width;
+      buckets.merge(b.seriesId + "/" + width + "/" + b.startMs, b, SeriesBucket::merge);
+    }
+  }
+
+  private SeriesBucket base(String metric, String type, long timeMs, String... tags) {
+    SeriesBucket b = new SeriesBucket();
+    b.testRunId = run;
+    b.metric = metric;
+    b.type = type;
+    TreeMap<String, String> t = new TreeMap<>();
+    for (int i = 0; i < tags.length; i += 2) {
+      t.put(tags[i], tags[i + 1]);
+    }
+    b.tagKeys = t.keySet().toArray(String[]::new);
+    b.tagValues = t.values().toArray(String[]::new);
+    b.seriesId = SeriesId.of(run, metric, t);
+    b.startMs = Math.floorDiv(timeMs, 1000) * 1000;
+    b.widthMs = 1000;
+    b.lastTimeUs = timeMs * 1000;
+    return b;
+  }
+
+  private SeriesBucket trend(Request r) {
+    SeriesBucket b = base("http_req_duration", "TREND", r.timeMs(), "name", r.name(), "generator", r.generator(),
+        "status", r.status(), "method", "GET");
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    h.record(r.durationUs());
+    SparseHistogram s = h.snapshot();
+    b.histIndexes = s.indexes();
+    b.histCounts = s.counts();
+    b.count = 1;
+    b.sum = r.durationUs();
+    b.min = r.durationUs();
+    b.max = r.durationUs();
+    return b;
+  }
+
+  private SeriesBucket counter(Request r) {
+    SeriesBucket b = base("http_reqs", "COUNTER", r.timeMs(), "name", r.name(), "generator", r.generator(),
+        "status", r.status(), "method", "GET");
+    b.count = 1;
+    b.sum = 1;
+    b.min = 1;
+    b.max = 1;
+    return b;
+  }
+
+  private SeriesBucket rate(Request r) {
+    SeriesBucket b = base("http_req_failed", "RATE", r.timeMs(), "name", r.name(), "generator", r.generator(),
+        "status", r.status(), "method", "GET");
+    b.count = 1;
+    b.nonZero = r.failed() ? 1 : 0;
+    b.sum = b.nonZero;
+    b.min = b.nonZero;
+    b.max = b.nonZero;
+    return b;
+  }
+
+  private SeriesBucket check(String gen, long timeMs, String check, boolean pass) {
+    SeriesBucket b = base("checks", "RATE", timeMs, "check", check, "generator", gen);
+    b.count = 1;
+    b.nonZero = pass ? 1 : 0;
+    b.sum = b.nonZero;
+    return b;
+  }
+
+  private SeriesBucket gauge(String gen, long timeMs, double value) {
+    SeriesBucket b = base("vus", "GAUGE", timeMs, "generator", gen);
+    b.count = 1;
+    b.last = value;
+    b.min = value;
+    b.max = value;
+    return b;
+  }
+
+  /** Writes everything through the sinks' encoders; {@code rollupsUpToSec}: rollup rows ending after it are left out (a live run). */
+  void write(ClickHouseHttp ch, String db, long rollupsUpToSec) {
+    List<SeriesBucket> rows = buckets.values().stream()
+        .filter(b -> b.widthMs == 1000 || (b.startMs + b.widthMs) / 1000 <= rollupsUpToSec).toList();
+    insert(ch, db, new MetricRowBinary(), rows);
+    Map<Long, SeriesBucket> first = new TreeMap<>();
+    for (SeriesBucket b : buckets.values()) {
+      if (b.widthMs == 1000) {
+        first.merge(b.seriesId, b, (x, y) -> x.startMs <= y.startMs ? x : y);
+      }
+    }
+    insert(ch, db, new SeriesRowBinary(), List.copyOf(first.values()));
+    insert(ch, db, new RunRowBinary(), List.of(Tuple2.of(run, state.toJson())));
+  }
+
+  void writeThreshold(ClickHouseHttp ch, String db, String threshold, ThresholdResult.State s, double value,
+      boolean fin, long atMs) {
+    insert(ch, db, new ThresholdRowBinary(), List.of(Tuple2.of(run,
+        new ThresholdResult(run, threshold, s, value, fin, atMs).toJson())));
+  }
+
+  static <T> void insert(ClickHouseHttp ch, String db, RowBinaryRows<T> enc, List<T> rows) {
+    Map<Integer, RowBinaryOutput> outs = new TreeMap<>();
+    for (T r : rows) {
+      enc.write(r, outs.computeIfAbsent(enc.table(r), t -> new RowBinaryOutput(1 << 16)));
+    }
+    outs.forEach((t, out) -> ch.insert(db, enc.inserts().get(t), out.toByteArray()));
+  }
+
+  // ------------------------------------------------------------ exact answers from the raw requests
+
+  long count(Predicate<Request> p) {
+    return requests.stream().filter(p).count();
+  }
+
+  /** Nearest-rank percentile of the raw durations, in ms. */
+  double percentileMs(Predicate<Request> p, double pct) {
+    long[] v = requests.stream().filter(p).mapToLong(Request::durationUs).sorted().toArray();
+    long[] sorted = Arrays.copyOf(v, v.length);
+    int rank = (int) Math.max(1, Math.ceil(pct / 100 * sorted.length));
+    return sorted[rank - 1] / 1000.0;
+  }
+}
