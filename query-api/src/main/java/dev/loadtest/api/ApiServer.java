@@ -383,6 +383,18 @@ public final class ApiServer implements AutoCloseable {
       }
       metrics.add(m);
     }
+    blocking(ctx, () -> {
+      try {
+        export.check();
+        return true;
+      } catch (RuntimeException e) {
+        throw new ApiException(503, null, "raw samples cannot be read: " + e.getMessage());
+      }
+    }, null).onSuccess(ok -> streamSamples(ctx, id, format, from, to, metrics));
+  }
+
+  private void streamSamples(RoutingContext ctx, String id, SampleExport.Format format, Long from, Long to,
+      Set<String> metrics) {
     HttpServerResponse resp = ctx.response();
     Context context = vertx.getOrCreateContext();
     resp.setChunked(true).putHeader("Content-Type", format == SampleExport.Format.CSV ? "text/csv; charset=utf-8"

@@ -95,7 +95,7 @@ public final class QueryService {
     boolean whole = fromMs == null && toMs == null;
     Range range = range(state, fromMs, toMs);
     Map<String, MetricType> types = metrics.metricTypes(runId, analysis);
-    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
+    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 0);
     Map<String, Agg> byMetric = new LinkedHashMap<>();
     for (MetricReader.Row r : metrics.aggregate(new Query(runId, analysis, nonGauges(types), List.of(), List.of(),
         true, false, 0, slices))) {
@@ -103,8 +103,10 @@ public final class QueryService {
     }
     Set<String> gauges = gauges(types);
     if (!gauges.isEmpty()) {
+      // Gauges from 1 s rows only: the smallest and largest total over time need every second.
+      List<Slices.Slice> seconds = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
       for (MetricReader.Row r : metrics.gauges(new Query(runId, analysis, gauges, List.of(), List.of(), true, false, 0,
-          slices))) {
+          seconds))) {
         byMetric.put(r.metric(), r.agg());
       }
     }
@@ -167,7 +169,12 @@ public final class QueryService {
     List<TagFilter> filters = new ArrayList<>();
     sel.tags().forEach((k, v) -> filters.add(new TagFilter(k, List.of(v))));
     Query q = new Query(runId, analysis, Set.of(sel.metric()), filters, List.of(), false, false, 0, slices);
-    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q) : metrics.aggregate(q);
+    if (slices.isEmpty()) {
+      return Agg.EMPTY;
+    }
+    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(new Query(runId, analysis,
+        Set.of(sel.metric()), filters, List.of(), false, false, 0, List.of(new Slices.Slice(1, slices.get(0).fromSec(),
+        slices.get(slices.size() - 1).toSec())))) : metrics.aggregate(q);
     return rows.isEmpty() ? Agg.EMPTY : rows.get(0).agg();
   }
 
@@ -438,7 +445,7 @@ public final class QueryService {
     }
     boolean whole = fromMs == null && toMs == null;
     Range range = range(state, fromMs, toMs);
-    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
+    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 0);
     List<MetricReader.Row> rows = metrics.top(new Query(runId, analysis, Set.of(metric), filters, List.of(), false,
         true, 0, slices), rank, p, minCount, k);
     Map<Long, MetricReader.Series> series = metrics.seriesByIds(runId, analysis, rows.stream()

@@ -49,6 +49,18 @@ public final class SampleExport {
     this.topic = topic;
   }
 
+  /** Fails with a message when the samples topic cannot be read (before an answer starts streaming). */
+  public void check() {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+      if (infos == null || infos.isEmpty()) {
+        throw new IllegalStateException("the samples topic " + topic + " does not exist");
+      }
+    }
+  }
+
   /**
    * Writes the run's samples with time in [fromMs, toMs) and (when not empty) of {@code metrics} to
    * {@code out}, a chunk of lines at a time (the consumer may block to apply back-pressure).

@@ -46,8 +46,9 @@ public final class Slices {
   }
 
   /**
-   * Tiles [fromSec, toSec) for answers in steps of {@code step} seconds (1 for a summary of any range): only
-   * tables whose width divides the step are used, so that no row straddles two steps.
+   * Tiles [fromSec, toSec) for answers in steps of {@code step} seconds: only tables whose width divides the
+   * step are used, so that no row straddles two steps. Step 0: one answer for the whole range (a summary),
+   * any table.
    */
   public static List<Slice> plan(long fromSec, long toSec, int step, Coverage coverage) {
     List<Integer> widths = new ArrayList<>();
