@@ -9,6 +9,9 @@ import dev.loadtest.topology.CoordinatorConfig;
 import java.nio.file.Path;
 import org.apache.kafka.streams.KafkaStreams;
 import dev.loadtest.embedded.FlinkMiniCluster;
+import dev.loadtest.api.ApiConfig;
+import dev.loadtest.api.ApiServer;
+import dev.loadtest.api.Limits;
 import dev.loadtest.flink.FlinkJobs;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,9 +44,11 @@ public final class EmbeddedStack implements AutoCloseable {
   private final List<JobClient> jobs;
   private final Coordinator coordinator;
   private final String database;
+  private final ApiServer api;
 
   private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink,
-      Coordinator coordinator, String database, List<JobClient> jobs) {
+      Coordinator coordinator, String database, List<JobClient> jobs, ApiServer api) {
+    this.api = api;
     this.jobs = List.copyOf(jobs);
     this.kafka = kafka;
     this.clickHouse = clickHouse;
@@ -82,7 +87,11 @@ public final class EmbeddedStack implements AutoCloseable {
         inv.build(env);
         jobs.add(env.executeAsync("loadtest-" + job));
       }
-      return new EmbeddedStack(kafka, ch, flink, coordinator, database, jobs);
+      progress.println("  starting the query API...");
+      ApiServer api = ApiServer.start(new ApiConfig("127.0.0.1", 0, ch.httpUri(), ch.user(), ch.password(), database,
+          kafka.bootstrapServers(), java.util.Map.of(), List.of(), Limits.DEFAULT));
+      started.add(api);
+      return new EmbeddedStack(kafka, ch, flink, coordinator, database, jobs, api);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeAll(started, new IllegalStateException("interrupted while starting", e));
@@ -108,6 +117,16 @@ public final class EmbeddedStack implements AutoCloseable {
 
   public URI clickHouseUri() {
     return clickHouse.httpUri();
+  }
+
+  /** The query API's base URL, e.g. {@code http://127.0.0.1:41234/api/v1}. */
+  public String apiUrl() {
+    return api.url();
+  }
+
+  /** The write token the query API made for this process. */
+  public String apiToken() {
+    return api.generatedToken();
   }
 
   public URI flinkRest() {
@@ -148,6 +167,15 @@ public final class EmbeddedStack implements AutoCloseable {
     } catch (Exception e) {
       out.add(new Health("Flink", FlinkMiniCluster.version(), flink.restAddress().toString(), "unhealthy: " + e, false));
     }
+    try {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api.url() + "/health"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      out.add(new Health("Query API", "v1", api.url(), r.statusCode() == 200 ? "reads ClickHouse "
+          + new ObjectMapper().readTree(r.body()).path("clickhouse").asText() : "HTTP " + r.statusCode() + " "
+          + r.body(), r.statusCode() == 200));
+    } catch (Exception e) {
+      out.add(new Health("Query API", "v1", api.url(), "unhealthy: " + e, false));
+    }
     KafkaStreams.State state = coordinator.state();
     out.add(new Health("Coordinator", "", "on " + kafka.bootstrapServers(), "Kafka Streams " + state
         + ", exactly_once_v2, target hosts: loopback", state == KafkaStreams.State.RUNNING));
@@ -166,6 +194,7 @@ public final class EmbeddedStack implements AutoCloseable {
 
   @Override
   public void close() {
+    api.close();
     coordinator.close();
     for (JobClient job : jobs) {
       try {

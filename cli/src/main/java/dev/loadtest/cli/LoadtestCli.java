@@ -95,8 +95,9 @@ public final class LoadtestCli implements Callable<Integer> {
         out.printf("  %-10s %-8s %-28s %s %s%n", h.component(), h.version(), h.address(), h.ok() ? "OK  " : "FAIL", h.detail());
       }
       boolean ok = health.stream().allMatch(EmbeddedStack.Health::ok);
-      out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n",
-          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest());
+      out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n"
+              + "Query API:       %s (Authorization: Bearer %s)%n",
+          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), stack.apiToken());
       if (exit || !ok) {
         stack.close();
         out.println(ok ? "All components healthy; stopped (--exit)." : "Some components are unhealthy; stopped.");

@@ -27,6 +27,8 @@ class LoadtestUpIT {
     assertTrue(text.matches("(?s).*ClickHouse\\s+\\d+\\.\\d+\\S*\\s+http://\\S+\\s+OK\\s+database up_it_\\d+, 7/7 migrations.*"), text);
     assertTrue(text.matches("(?s).*Flink\\s+2\\.2\\.\\d+\\s+http://127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 TaskManager, 4 slots, 2/2 jobs running.*"), text);
     assertTrue(text.matches("(?s).*Coordinator\\s+on 127\\.0\\.0\\.1:\\d+\\s+OK\\s+Kafka Streams RUNNING.*"), text);
+    assertTrue(text.matches("(?s).*Query API\\s+v1\\s+http://127\\.0\\.0\\.1:\\d+/api/v1\\s+OK\\s+reads ClickHouse.*"), text);
+    assertTrue(text.matches("(?s).*Query API:\\s+http://127\\.0\\.0\\.1:\\d+/api/v1 \\(Authorization: Bearer [0-9a-f]{48}\\).*"), text);
     assertTrue(text.contains("All components healthy"), text);
   }
 }
