@@ -88,22 +88,22 @@ public final class RunCommands implements AutoCloseable {
   }
 
   public Sent stop(String runId, String reason) {
-    ObjectNode command = JSON.createObjectNode();
-    command.put("type", "stop");
-    command.put("commandId", "api-" + UUID.randomUUID());
-    command.put("testRunId", runId);
-    command.put("reason", reason);
-    return send(command);
+    return send(control("stop", runId, reason));
   }
 
   public Sent abort(String runId, String reason) {
+    ObjectNode command = control("abort", runId, reason);
+    command.put("source", "user");
+    return send(command);
+  }
+
+  private static ObjectNode control(String type, String runId, String reason) {
     ObjectNode command = JSON.createObjectNode();
-    command.put("type", "abort");
+    command.put("type", type);
     command.put("commandId", "api-" + UUID.randomUUID());
     command.put("testRunId", runId);
     command.put("reason", reason);
-    command.put("source", "user");
-    return send(command);
+    return command;
   }
 
   private Sent send(ObjectNode command) {

@@ -12,8 +12,10 @@ public interface RowBinaryRows<T> extends Serializable {
   /** The insert statements, indexed by {@link #table}. */
   List<String> inserts();
 
-  /** The index in {@link #inserts()} of the table {@code element} goes to. */
-  int table(T element);
+  /** The index in {@link #inserts()} of the table {@code element} goes to (the only one, by default). */
+  default int table(T element) {
+    return 0;
+  }
 
   /**
    * Appends {@code element}'s row.

@@ -34,11 +34,6 @@ public final class RunRowBinary implements RowBinaryRows<Tuple2<String, String>>
   }
 
   @Override
-  public int table(Tuple2<String, String> element) {
-    return 0;
-  }
-
-  @Override
   public void write(Tuple2<String, String> record, RowBinaryOutput out) {
     RunState s = RunState.fromJson(record.f1);
     Map<String, String> tags = s.metadata() == null ? Map.of() : new java.util.TreeMap<>(s.metadata().tags());

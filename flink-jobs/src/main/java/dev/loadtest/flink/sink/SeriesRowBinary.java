@@ -19,11 +19,6 @@ public final class SeriesRowBinary implements RowBinaryRows<SeriesBucket> {
   }
 
   @Override
-  public int table(SeriesBucket element) {
-    return 0;
-  }
-
-  @Override
   public void write(SeriesBucket b, RowBinaryOutput out) {
     out.string(b.testRunId);
     out.string(b.analysisId == null ? "" : b.analysisId);

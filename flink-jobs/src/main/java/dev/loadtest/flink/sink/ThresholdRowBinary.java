@@ -29,11 +29,6 @@ public final class ThresholdRowBinary implements RowBinaryRows<Tuple2<String, St
   }
 
   @Override
-  public int table(Tuple2<String, String> element) {
-    return 0;
-  }
-
-  @Override
   public void write(Tuple2<String, String> record, RowBinaryOutput out) {
     ThresholdResult r = ThresholdResult.fromJson(record.f1);
     out.string(r.testRunId());
