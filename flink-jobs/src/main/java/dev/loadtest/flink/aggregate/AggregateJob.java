@@ -85,10 +85,20 @@ public final class AggregateJob {
     SingleOutputStreamOperator<SeriesBucket> minutes = tens.keyBy(b -> b.seriesId)
         .process(new TimeBucketer(60_000, false)).name("1 min rollup");
 
-    seconds.union(tens, minutes).sinkTo(ClickHouseSink.builder(new MetricRowBinary())
+    // The same buckets with fewer tags (the metric as a whole, and by name), for cheap dashboard reads.
+    SingleOutputStreamOperator<SeriesBucket> projectedSeconds = seconds.flatMap(new Project()).name("projections")
+        .keyBy(b -> b.seriesId).process(new TimeBucketer(1_000, true)).name("1 s buckets per projection");
+    SingleOutputStreamOperator<SeriesBucket> projectedTens = projectedSeconds.keyBy(b -> b.seriesId)
+        .process(new TimeBucketer(10_000, false)).name("10 s projection rollup");
+    SingleOutputStreamOperator<SeriesBucket> projectedMinutes = projectedTens.keyBy(b -> b.seriesId)
+        .process(new TimeBucketer(60_000, false)).name("1 min projection rollup");
+
+    seconds.union(tens, minutes, projectedSeconds, projectedTens, projectedMinutes)
+        .sinkTo(ClickHouseSink.builder(new MetricRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse metric tables");
-    seconds.getSideOutput(TimeBucketer.NEW_SERIES).sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
+    seconds.getSideOutput(TimeBucketer.NEW_SERIES).union(projectedSeconds.getSideOutput(TimeBucketer.NEW_SERIES))
+        .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse series");
     if (!c.aggregatesTopic().isEmpty()) {

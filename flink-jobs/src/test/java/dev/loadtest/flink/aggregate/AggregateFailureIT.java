@@ -64,7 +64,7 @@ class AggregateFailureIT {
     kafka.createTopic(topic, 3);
     String run = prefix + "-" + UUID.randomUUID();
     return new Setup(ch, Fixtures.database(ch, prefix), topic, batches(run), "SELECT sum(count) FROM metric_1s FINAL"
-        + " WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'");
+        + " WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'");
   }
 
   AggregateJobConfig config(ClickHouseServer server, String db, String topic) {

@@ -84,10 +84,19 @@ class AggregateJobIT {
     env.execute("aggregate-it");
 
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
-    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'";
+    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'";
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "every request once in " + table);
+      // the projections hold the same totals: the metric as one series, and one series per name
+      for (String projection : List.of("~total", "~name")) {
+        assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
+            "analysis_id = '" + projection + "'")), projection + " in " + table);
+      }
     }
+    assertEquals(2, number(ch, db, "SELECT uniqExact(series_id) FROM metric_1s" + q.replace("analysis_id = ''",
+        "analysis_id = '~name'")), "one projected series per endpoint name");
+    assertEquals(0, number(ch, db, "SELECT count() FROM metric_1s FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
+        + " AND analysis_id != '' AND metric = 'vus'"), "gauges are not projected");
     assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q) >= 70, "a row per second");
     java.util.Set<String> minutes = new java.util.HashSet<>();
     for (SampleBatch b : batches) {
@@ -98,11 +107,12 @@ class AggregateJobIT {
     assertEquals(minutes.size(), number(ch, db, "SELECT count() FROM metric_1m" + q),
         "one row per series and minute: samples in time order need no corrections");
     // Series: http metrics x 2 endpoints, plus checks; each once however many seconds it has.
-    long series = number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run));
+    long series = number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
+        + " AND analysis_id = ''");
     assertEquals(number(ch, db, "SELECT uniqExact(series_id) FROM metric_1s WHERE test_run_id = "
-        + ClickHouseHttp.quote(run)), series);
+        + ClickHouseHttp.quote(run) + " AND analysis_id = ''"), series);
     assertEquals(1, number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
-        + " AND metric = 'http_req_duration' AND has(tag_values, 'checkout')"));
+        + " AND analysis_id = '' AND metric = 'http_req_duration' AND has(tag_values, 'checkout')"));
 
     // p50/p95/p99 from the stored buckets against the exact values of the raw samples, and against what
     // averaging each generator's own percentiles would say.
@@ -153,9 +163,11 @@ class AggregateJobIT {
     env.execute("aggregate-late-it");
 
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
-    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND metric = 'http_reqs'";
+    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'";
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "late samples counted in " + table);
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
+          "analysis_id = '~name'")), "late samples counted in the by-name projection of " + table);
     }
     assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q + " AND writer_id LIKE 'late:gen-b/0@%'") > 0,
         "the lagging batch arrived as correction rows");

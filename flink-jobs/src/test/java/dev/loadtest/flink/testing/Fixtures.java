@@ -78,7 +78,7 @@ public final class Fixtures {
   /** The merged histogram of a metric of a run in {@code table}, read with sumMap as readers do. */
   public static SparseHistogram histogram(ClickHouseHttp ch, String db, String table, String run, String metric) {
     String[] row = ch.execute(db, "SELECT sumMap(hist_idx, hist_cnt), toInt64(sum(sum)), toInt64(min(min)),"
-        + " toInt64(max(max)) FROM " + table + " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
+        + " toInt64(max(max)) FROM " + table + " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = ''"
         + " AND metric = " + ClickHouseHttp.quote(metric) + " FORMAT TabSeparated").strip().split("\t");
     String[] arrays = row[0].substring(2, row[0].length() - 2).split("\\],\\[");
     return SparseHistogram.of(Arrays.stream(arrays[0].split(",")).mapToInt(Integer::parseInt).toArray(),
