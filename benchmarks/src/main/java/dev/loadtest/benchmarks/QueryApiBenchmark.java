@@ -5,6 +5,7 @@ import dev.loadtest.api.ApiServer;
 import dev.loadtest.api.Limits;
 import dev.loadtest.embedded.ClickHouseServer;
 import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.flink.aggregate.Project;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.MetricRowBinary;
 import dev.loadtest.flink.sink.RowBinaryOutput;
@@ -16,6 +17,7 @@ import dev.loadtest.schemas.histogram.SingleWriterHistogram;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.series.Projection;
 import dev.loadtest.schemas.series.SeriesId;
 import dev.loadtest.schemas.topics.Topics;
 import java.net.URI;
@@ -73,12 +75,19 @@ public final class QueryApiBenchmark {
           + "&groupBy=name";
       System.out.printf("%n%-28s %8s %8s %8s %s%n", "request", "median", "p95", "max", "(ms, " + requests
           + " sequential requests after 5 warm-up)");
+      String body = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/soak" + panel)).header(
+          "Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+      System.out.println("soak panel: " + body.length() + " bytes, " + body.substring(0, body.indexOf("\"series\"")));
       double[] soakPanel = measure(http, api.url() + "/runs/soak" + panel, requests);
       double[] peakPanel = measure(http, api.url() + "/runs/peak" + panel, requests);
       measure(http, api.url() + "/runs/soak/summary", requests);
       measure(http, api.url() + "/runs/peak/summary", requests);
       System.out.printf("%npanel p95 by name, soak (%d min, %d series) / peak (%d min, %d series): median ratio %.2f%n",
           soakMinutes, soakSeries, peakMinutes, peakSeries, soakPanel[0] / peakPanel[0]);
+      if (System.getenv("BENCH_HOLD") != null) {
+        System.out.println("holding for inspection: " + api.url() + " database " + db + " on " + server.httpUri());
+        Thread.sleep(Long.parseLong(System.getenv("BENCH_HOLD")) * 1000);
+      }
       System.out.printf("%n%-8s %10s %8s %8s   (soak panel, 20 s per level)%n", "clients", "req/s", "median", "p95");
       for (int clients : new int[] {1, 2, 4, 8, 16, 32}) {
         double[] r = concurrent(http, api.url() + "/runs/soak" + panel, clients, Duration.ofSeconds(20));
@@ -122,11 +131,13 @@ public final class QueryApiBenchmark {
     }
     insert(ch, db, new SeriesRowBinary(), firsts);
     MetricRowBinary enc = new MetricRowBinary();
+    List<SeriesBucket> projectedFirsts = new ArrayList<>();
     long rows = 0;
     for (int width : new int[] {1, 10, 60}) {
       RowBinaryOutput out = new RowBinaryOutput(64 << 20);
       int inBatch = 0;
       for (long t = startSec - Math.floorMod(startSec, width); t < startSec + seconds; t += width) {
+        Map<Long, SeriesBucket> projected = new java.util.HashMap<>();
         for (int i = 0; i < series; i++) {
           SparseHistogram h = shapes.get((int) ((t / width + i) & 15));
           SeriesBucket b = proto[i];
@@ -144,10 +155,23 @@ public final class QueryApiBenchmark {
           b.max = h.max();
           enc.write(b, out);
           rows++;
+          // what the aggregate job adds: the same buckets merged per projection (whole metric, by name)
+          for (Projection p : Projection.values()) {
+            SeriesBucket pb = Project.project(b, p);
+            projected.merge(pb.seriesId, pb, SeriesBucket::merge);
+          }
           if (++inBatch == 500_000) {
             ch.insert(db, MetricRowBinary.insert(MetricRowBinary.TABLES.get(enc.table(b))), out.toByteArray());
             out.reset();
             inBatch = 0;
+          }
+        }
+        for (SeriesBucket pb : projected.values()) {
+          enc.write(pb, out);
+          rows++;
+          inBatch++;
+          if (width == 1 && t == startSec) {
+            projectedFirsts.add(pb.copy());
           }
         }
       }
@@ -156,6 +180,7 @@ public final class QueryApiBenchmark {
             out.toByteArray());
       }
     }
+    insert(ch, db, new SeriesRowBinary(), projectedFirsts);
     RunState state = RunState.first(run, RunStatus.CREATED, startSec * 1000 - 1000, "created", List.of(), "h", "", null)
         .to(RunStatus.RUNNING, startSec * 1000, "running").to(RunStatus.FINISHED, (startSec + seconds) * 1000L, "done");
     insert(ch, db, new RunRowBinary(), List.of(Tuple2.of(run, state.toJson())));

@@ -12,6 +12,7 @@ import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.series.Projection;
 import dev.loadtest.schemas.threshold.MetricSelector;
 import dev.loadtest.schemas.threshold.Threshold;
 import java.time.Clock;
@@ -29,8 +30,8 @@ import java.util.Set;
  * JSON. Thread-safe; every method blocks on ClickHouse.
  */
 public final class QueryService {
-  /** Steps a time series may use, in seconds. */
-  static final int[] STEPS = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
+  /** Steps a time series may use, in seconds: from 10 s on, multiples of 10 s (so rollups serve them). */
+  static final int[] STEPS = {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
 
   private final MetricReader metrics;
   private final RunReader runs;
@@ -97,8 +98,11 @@ public final class QueryService {
     Map<String, MetricType> types = metrics.metricTypes(runId, analysis);
     List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 0);
     Map<String, Agg> byMetric = new LinkedHashMap<>();
-    for (MetricReader.Row r : metrics.aggregate(new Query(runId, analysis, nonGauges(types), List.of(), List.of(),
-        true, false, 0, slices))) {
+    String totals = source(runId, analysis, null, MetricType.TREND, List.of());
+    List<Slices.Slice> totalSlices = totals.equals(analysis) ? slices
+        : slices(runId, totals, whole ? new Range(0, 4_294_967_295L) : range, 0);
+    for (MetricReader.Row r : metrics.aggregate(new Query(runId, totals, nonGauges(types), List.of(), List.of(),
+        true, false, 0, totalSlices), percentiles(trendStats), false)) {
       byMetric.put(r.metric(), r.agg());
     }
     Set<String> gauges = gauges(types);
@@ -168,7 +172,10 @@ public final class QueryService {
       List<Slices.Slice> slices) {
     List<TagFilter> filters = new ArrayList<>();
     sel.tags().forEach((k, v) -> filters.add(new TagFilter(k, List.of(v))));
-    Query q = new Query(runId, analysis, Set.of(sel.metric()), filters, List.of(), false, false, 0, slices);
+    String source = source(runId, analysis, sel.metric(), type, sel.tags().keySet());
+    Query q = new Query(runId, source, Set.of(sel.metric()), filters, List.of(), false, false, 0,
+        source.equals(analysis) || slices.isEmpty() ? slices : Slices.plan(slices.get(0).fromSec(),
+            slices.get(slices.size() - 1).toSec(), 0, metrics.coverage(runId, source)));
     if (slices.isEmpty()) {
       return Agg.EMPTY;
     }
@@ -282,6 +289,7 @@ public final class QueryService {
 
   /** Points per group and step; the step is chosen from the range, the points and the rows it reads. */
   public Map<String, Object> timeseries(SeriesRequest req) {
+    long t0 = System.nanoTime();
     RunState state = run(req.run());
     Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
     MetricType type = type(types, req.metric());
@@ -291,10 +299,14 @@ public final class QueryService {
             java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
       }
     }
-    Plan p = plan(state, req);
-    Query q = new Query(req.run(), req.analysis(), Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
+    String source = source(req.run(), req.analysis(), req.metric(), type, keys(req));
+    Plan p = plan(state, req, source);
+    Query q = new Query(req.run(), source, Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
         p.step, p.slices);
-    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q) : metrics.aggregate(q);
+    long t1 = System.nanoTime();
+    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q)
+        : metrics.aggregate(q, percentiles(req.stats()), false);
+    long t2 = System.nanoTime();
     Map<List<String>, List<MetricReader.Row>> groups = group(rows);
     boolean truncated = groups.size() > limits.maxGroups();
     List<String> columns = new ArrayList<>();
@@ -313,9 +325,11 @@ public final class QueryService {
       }
       series.add(Map.of("tags", tags(req.groupBy(), g.getKey()), "points", points));
     }
-    Map<String, Object> out = header(req, type, p);
+    Map<String, Object> out = header(req, type, p, source);
     out.put("columns", columns);
     out.put("truncated", truncated);
+    out.put("timingsMs", Map.of("plan", (t1 - t0) / 1_000_000, "query", (t2 - t1) / 1_000_000,
+        "points", (System.nanoTime() - t2) / 1_000_000));
     out.put("series", series);
     return out;
   }
@@ -329,9 +343,10 @@ public final class QueryService {
       throw ApiException.badRequest("metric", req.metric() + " is a " + type.name().toLowerCase(java.util.Locale.ROOT)
           + " metric; heatmaps are of trends");
     }
-    Plan p = plan(state, req);
+    String source = source(req.run(), req.analysis(), req.metric(), type, keys(req));
+    Plan p = plan(state, req, source);
     List<Map<String, Object>> steps = new ArrayList<>();
-    for (MetricReader.Row r : metrics.aggregate(new Query(req.run(), req.analysis(), Set.of(req.metric()),
+    for (MetricReader.Row r : metrics.aggregate(new Query(req.run(), source, Set.of(req.metric()),
         req.filters(), List.of(), false, false, p.step, p.slices))) {
       List<double[]> buckets = new ArrayList<>();
       for (int i = 0; i < r.agg().histIndexes().length; i++) {
@@ -341,13 +356,13 @@ public final class QueryService {
       }
       steps.add(Map.of("t", r.tsSec() * 1000, "count", r.agg().count(), "buckets", buckets));
     }
-    Map<String, Object> out = header(req, type, p);
+    Map<String, Object> out = header(req, type, p, source);
     out.put("columns", List.of("lower", "upper", "count"));
     out.put("steps", steps);
     return out;
   }
 
-  private Map<String, Object> header(SeriesRequest req, MetricType type, Plan p) {
+  private Map<String, Object> header(SeriesRequest req, MetricType type, Plan p, String source) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("testRunId", req.run());
     out.put("analysisId", req.analysis());
@@ -356,6 +371,7 @@ public final class QueryService {
     out.put("from", p.range.fromSec() * 1000);
     out.put("to", p.range.toSec() * 1000);
     out.put("stepSeconds", p.step);
+    out.put("projection", source.equals(req.analysis()) ? null : source.substring(source.indexOf('~') + 1));
     out.put("matchedSeries", p.series);
     out.put("tables", p.slices.stream().map(Slices.Slice::table).distinct().toList());
     return out;
@@ -364,10 +380,10 @@ public final class QueryService {
   record Plan(Range range, int step, List<Slices.Slice> slices, long series) {}
 
   /** The finest step that keeps points and rows read within the limits, and the tiles that serve it. */
-  Plan plan(RunState state, SeriesRequest req) {
+  Plan plan(RunState state, SeriesRequest req, String source) {
     Range asked = range(state, req.fromMs(), req.toMs());
-    long series = metrics.countSeries(req.run(), req.analysis(), Set.of(req.metric()), req.filters());
-    Slices.Coverage coverage = metrics.coverage(req.run(), req.analysis());
+    long series = metrics.countSeries(req.run(), source, Set.of(req.metric()), req.filters());
+    Slices.Coverage coverage = metrics.coverage(req.run(), source);
     int maxPoints = Math.min(req.maxPoints(), limits.maxPoints());
     for (int step : STEPS) {
       long from = Math.floorDiv(asked.fromSec(), step) * step;
@@ -392,6 +408,45 @@ public final class QueryService {
 
   private List<Slices.Slice> slices(String run, String analysis, Range r, int step) {
     return Slices.plan(r.fromSec(), r.toSec(), step, metrics.coverage(run, analysis));
+  }
+
+  /**
+   * The analysis id whose rows answer a read of {@code metric} (null: every metric) filtered or grouped by
+   * {@code tagKeys}: a {@link Projection} when one keeps every such tag and the run has it (runs stored
+   * before projections existed do not), else the full series.
+   */
+  String source(String run, String analysis, String metric, MetricType type, java.util.Collection<String> tagKeys) {
+    if (type == MetricType.GAUGE) {
+      return analysis;
+    }
+    Projection p = tagKeys.isEmpty() ? Projection.TOTAL
+        : tagKeys.stream().allMatch(Projection.NAME_TAG::equals) ? Projection.NAME : null;
+    if (p == null) {
+      return analysis;
+    }
+    String projected = p.analysisId(analysis);
+    return metrics.countSeries(run, projected, metric == null ? Set.of() : Set.of(metric), List.of()) > 0
+        ? projected : analysis;
+  }
+
+  /** The percentiles (0..100) that {@code stats} name ({@code med} is 50). */
+  static List<Double> percentiles(List<String> stats) {
+    List<Double> out = new ArrayList<>();
+    for (String s : stats) {
+      java.util.regex.Matcher m = Agg.STAT.matcher(s);
+      if (s.equals("med")) {
+        out.add(50.0);
+      } else if (m.matches() && m.group(1) != null) {
+        out.add(Double.parseDouble(m.group(1)));
+      }
+    }
+    return out.stream().distinct().toList();
+  }
+
+  private static Set<String> keys(SeriesRequest req) {
+    Set<String> keys = new java.util.HashSet<>(req.groupBy());
+    req.filters().forEach(f -> keys.add(f.key()));
+    return keys;
   }
 
   // ---------------------------------------------------------------- series and top-K

@@ -203,6 +203,7 @@ class ApiIT {
   void timeSeriesByNameWithTheStepFromTheRange() throws Exception {
     JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&groupBy=name");
     assertEquals(1, ts.path("stepSeconds").asInt(), "150 s fit in 1,000 points at 1 s");
+    assertEquals("name", ts.path("projection").asText(), "read from the by-name projection, not every series");
     assertEquals(3, ts.path("series").size());
     for (JsonNode g : ts.path("series")) {
       String name = g.path("tags").path("name").asText();
@@ -222,6 +223,7 @@ class ApiIT {
     within1Percent(run.percentileMs(r -> r.timeMs() >= t0 && r.timeMs() < t0 + 60_000, 95), point.get(1).asDouble(),
         "p(95) of the minute at " + t0);
     JsonNode filtered = ok("/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&tag=name:cart&tag=status:500");
+    assertTrue(filtered.path("projection").isNull(), "a status filter needs the full series");
     long total = 0;
     for (JsonNode p : filtered.path("series").get(0).path("points")) {
       total += p.get(1).asLong();

@@ -1,5 +1,6 @@
 package dev.loadtest.api;
 
+import dev.loadtest.flink.aggregate.Project;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.MetricRowBinary;
 import dev.loadtest.flink.sink.RowBinaryOutput;
@@ -12,6 +13,7 @@ import dev.loadtest.schemas.histogram.SingleWriterHistogram;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.series.Projection;
 import dev.loadtest.schemas.series.SeriesId;
 import dev.loadtest.schemas.threshold.ThresholdResult;
 import java.util.ArrayList;
@@ -87,7 +89,17 @@ final class RunData {
         .to(RunStatus.RUNNING, startMs, "running").to(RunStatus.FINISHED, startMs + seconds * 1000L, "finished");
   }
 
+  /** Adds a 1 s bucket, its rollups, and (as the aggregate job does) its part of each projection. */
   private void add(SeriesBucket oneSecond) {
+    addWithRollups(oneSecond);
+    if (!oneSecond.type.equals("GAUGE")) {
+      for (Projection p : Projection.values()) {
+        addWithRollups(Project.project(oneSecond, p));
+      }
+    }
+  }
+
+  private void addWithRollups(SeriesBucket oneSecond) {
     for (int width : new int[] {1000, 10_000, 60_000}) {
       SeriesBucket b = oneSecond.copy();
       b.widthMs = width;

@@ -1,5 +1,6 @@
 package dev.loadtest.api.store;
 
+import dev.loadtest.schemas.histogram.HistogramLayout;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.metrics.MetricType;
 import java.util.LinkedHashMap;
@@ -14,9 +15,21 @@ import java.util.regex.Pattern;
  * {@link #stat} answers in the unit (milliseconds for time trends).
  *
  * @param last a gauge's value: the sum over its series of each one's latest value
+ * @param rankedBuckets percentile (0..100) to the histogram bucket its rank falls in, when ClickHouse found
+ *     it (so that the histogram itself need not travel); percentiles not in it come from the histogram
  */
 public record Agg(long count, double sum, double min, double max, long nonZero, double last, int[] histIndexes,
-    long[] histCounts) {
+    long[] histCounts, Map<Double, Integer> rankedBuckets) {
+
+  public Agg(long count, double sum, double min, double max, long nonZero, double last, int[] histIndexes,
+      long[] histCounts) {
+    this(count, sum, min, max, nonZero, last, histIndexes, histCounts, Map.of());
+  }
+
+  /** The rank {@link SparseHistogram#percentile} looks for, as a fraction of the count (for SQL). */
+  public static double rankFraction(double p) {
+    return Math.max(0, Math.nextDown(p)) / 100.0;
+  }
   /** The stats an API caller may ask for: {@code count rate sum avg min med max value passes fails p(N)}. */
   public static final Pattern STAT = Pattern.compile("count|rate|sum|avg|min|med|max|value|passes|fails"
       + "|p\\((100|[0-9]{1,2}(\\.[0-9]{1,4})?)\\)");
@@ -60,8 +73,8 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
           case "avg" -> sum / count / 1000;
           case "min" -> min / 1000;
           case "max" -> max / 1000;
-          case "med" -> histogram().percentile(50) / 1000;
-          default -> stat.startsWith("p(") ? histogram().percentile(Double.parseDouble(m.group(1))) / 1000 : null;
+          case "med" -> percentile(50) / 1000;
+          default -> stat.startsWith("p(") ? percentile(Double.parseDouble(m.group(1))) / 1000 : null;
         };
       }
       case COUNTER -> {
@@ -91,6 +104,16 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
       }
       default -> throw new IllegalStateException(type.name());
     }
+  }
+
+  /** Percentile {@code p} in histogram units, as {@link SparseHistogram#percentile} computes it. */
+  double percentile(double p) {
+    Integer idx = rankedBuckets.get(p);
+    if (idx == null || idx == 0 && histIndexes.length > 0) {
+      return histogram().percentile(p);
+    }
+    long v = p == 0 ? HistogramLayout.lowerBound(idx) : HistogramLayout.upperBound(idx);
+    return Math.min(max, Math.max(min, v));
   }
 
   /** The stats of the k6 end-of-test summary for a metric of {@code type}. */

@@ -84,8 +84,16 @@ public final class MetricReader {
     return Long.parseLong(ch.execute(database, sql).strip());
   }
 
-  /** Merged aggregates, one row per metric/group/series/step as the query asks. */
+  /** Merged aggregates, one row per metric/group/series/step as the query asks, with histograms. */
   public List<Row> aggregate(Query query) {
+    return aggregate(query, List.of(), true);
+  }
+
+  /**
+   * Merged aggregates; the buckets of {@code percentiles} (0..100) are found in ClickHouse, and the
+   * histograms themselves only come back {@code withHistograms}.
+   */
+  public List<Row> aggregate(Query query, List<Double> percentiles, boolean withHistograms) {
     if (query.slices().isEmpty()) {
       return List.of();
     }
@@ -108,6 +116,17 @@ public final class MetricReader {
     }
     sql.append("sum(count) AS c, sum(sum) AS s, min(min) AS lo, max(max) AS hi, sum(non_zero) AS nz,"
         + " sumMap(hist_idx, hist_cnt) AS h FROM (");
+    StringBuilder outer = new StringBuilder("SELECT ");
+    for (String k : keys) {
+      outer.append(k).append(", ");
+    }
+    outer.append("c, s, lo, hi, nz").append(withHistograms ? ", h" : "");
+    for (int i = 0; i < percentiles.size(); i++) {
+      // the bucket holding the rank SparseHistogram.percentile looks for; the bound is taken in Java
+      outer.append(", tupleElement(h, 1)[arrayFirstIndex(x -> x >= greatest(1, ceil(c * ")
+          .append(Agg.rankFraction(percentiles.get(i))).append(")), arrayCumSum(tupleElement(h, 2)))] AS p").append(i);
+    }
+    outer.append(" FROM (");
     sql.append(union(query, query.step() > 0 ? ", intDiv(toUInt32(ts), " + query.step() + ") * " + query.step()
         + " AS t" : ""));
     sql.append(')');
@@ -115,11 +134,15 @@ public final class MetricReader {
       sql.append(" ANY INNER JOIN (").append(groupColumns(query)).append(") USING series_id");
     }
     if (!keys.isEmpty()) {
-      sql.append(" GROUP BY ").append(String.join(", ", keys)).append(" ORDER BY ").append(String.join(", ", keys));
+      sql.append(" GROUP BY ").append(String.join(", ", keys));
     }
-    sql.append(" FORMAT JSONEachRow");
+    outer.append(sql).append(')');
+    if (!keys.isEmpty()) {
+      outer.append(" ORDER BY ").append(String.join(", ", keys));
+    }
+    outer.append(" FORMAT JSONEachRow");
     List<Row> out = new ArrayList<>();
-    for (String line : lines(sql.toString())) {
+    for (String line : lines(outer.toString())) {
       JsonNode n = tree(line);
       List<String> groups = new ArrayList<>();
       for (int i = 0; i < query.groupBy().size(); i++) {
@@ -127,7 +150,7 @@ public final class MetricReader {
       }
       out.add(new Row(query.byMetric() ? n.path("metric").asText() : null, groups,
           query.bySeries() ? Long.parseUnsignedLong(n.path("series_id").asText()) : 0,
-          query.step() > 0 ? n.path("t").asLong() : 0, agg(n, Double.NaN)));
+          query.step() > 0 ? n.path("t").asLong() : 0, agg(n, percentiles)));
     }
     return out;
   }
@@ -289,6 +312,19 @@ public final class MetricReader {
       return "";
     }
     return " AND metric IN (" + metrics.stream().sorted().map(MetricReader::q).collect(Collectors.joining(", ")) + ")";
+  }
+
+  static Agg agg(JsonNode n, List<Double> percentiles) {
+    Agg a = agg(n, Double.NaN);
+    if (percentiles.isEmpty()) {
+      return a;
+    }
+    Map<Double, Integer> ranked = new java.util.HashMap<>();
+    for (int i = 0; i < percentiles.size(); i++) {
+      ranked.put(percentiles.get(i), n.path("p" + i).asInt());
+    }
+    return new Agg(a.count(), a.sum(), a.min(), a.max(), a.nonZero(), a.last(), a.histIndexes(), a.histCounts(),
+        ranked);
   }
 
   static Agg agg(JsonNode n, double last) {
