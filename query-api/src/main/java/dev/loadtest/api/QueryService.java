@@ -294,7 +294,7 @@ public final class QueryService {
     Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
     MetricType type = type(types, req.metric());
     for (String s : req.stats()) {
-      if (new Agg(1, 1, 1, 1, 1, 1, new int[] {1}, new long[] {1}).stat(type, s, 1) == null) {
+      if (!Agg.appliesTo(type, s)) {
         throw ApiException.badRequest("stat", "\"" + s + "\" is not a stat of " + type.name().toLowerCase(
             java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
       }
@@ -407,7 +407,9 @@ public final class QueryService {
   }
 
   private List<Slices.Slice> slices(String run, String analysis, Range r, int step) {
-    return Slices.plan(r.fromSec(), r.toSec(), step, metrics.coverage(run, analysis));
+    // 1 s steps read 1 s rows only: which rollups are written does not matter, so it is not asked
+    return Slices.plan(r.fromSec(), r.toSec(), step, step == 1 ? Slices.Coverage.NONE
+        : metrics.coverage(run, analysis));
   }
 
   /**

@@ -122,7 +122,6 @@ public final class LiveHub implements AutoCloseable {
     if (!listeners.containsKey(run) || r.value() == null) {
       return;
     }
-    String value = null;
     if (r.topic().equals(aggregates)) {
       AggregateBatch batch;
       try {
@@ -139,7 +138,7 @@ public final class LiveHub implements AutoCloseable {
       }
       return;
     }
-    value = new String(r.value(), StandardCharsets.UTF_8);
+    String value = new String(r.value(), StandardCharsets.UTF_8);
     if (r.topic().equals(thresholds)) {
       send(run, "threshold", value);
     } else if (r.topic().equals(runs)) {

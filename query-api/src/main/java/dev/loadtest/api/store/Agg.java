@@ -46,6 +46,11 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
     return SparseHistogram.of(histIndexes, histCounts, Math.round(sum), Math.round(min), Math.round(max));
   }
 
+  /** Whether {@code stat} (one of {@link #STAT}) means something for a metric of {@code type}. */
+  public static boolean appliesTo(MetricType type, String stat) {
+    return new Agg(1, 1, 1, 1, 1, 1, new int[] {1}, new long[] {1}).stat(type, stat, 1) != null;
+  }
+
   /**
    * One stat of this aggregate of a metric of {@code type} over {@code seconds} (for rates per second);
    * null where the stat means nothing for the type or there is no data (JSON null).

@@ -69,10 +69,10 @@ public final class MetricReader {
   /** Metric name to type, for the metrics of a run. */
   public Map<String, MetricType> metricTypes(String run, String analysis) {
     Map<String, MetricType> out = new LinkedHashMap<>();
-    for (String line : lines("SELECT metric, any(metric_type) FROM series WHERE test_run_id = " + q(run)
-        + " AND analysis_id = " + q(analysis) + " GROUP BY metric ORDER BY metric FORMAT TabSeparated")) {
-      String[] f = line.split("\t");
-      out.put(unescape(f[0]), MetricType.valueOf(f[1]));
+    for (String line : lines("SELECT metric, any(metric_type) AS type FROM series WHERE test_run_id = " + q(run)
+        + " AND analysis_id = " + q(analysis) + " GROUP BY metric ORDER BY metric FORMAT JSONEachRow")) {
+      JsonNode n = tree(line);
+      out.put(n.path("metric").asText(), MetricType.valueOf(n.path("type").asText()));
     }
     return out;
   }
@@ -368,27 +368,4 @@ public final class MetricReader {
     }
   }
 
-  /** TabSeparated unescaping of a field. */
-  static String unescape(String s) {
-    if (s.indexOf('\\') < 0) {
-      return s;
-    }
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && i + 1 < s.length()) {
-        char n = s.charAt(++i);
-        b.append(switch (n) {
-          case 'n' -> '\n';
-          case 't' -> '\t';
-          case 'r' -> '\r';
-          case '0' -> '\0';
-          default -> n;
-        });
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
-  }
 }
