@@ -332,6 +332,7 @@ public final class ApiServer implements AutoCloseable {
         m.put("status", state.get().status().name());
         m.put("version", state.get().version());
         m.put("verdict", state.get().verdict());
+        m.put("totals", state.get().totals());
         resp.write(sse("status", write(m)));
       }
       AutoCloseable sub = live.subscribe(id, (event, json) -> context.runOnContext(v -> {
@@ -578,6 +579,7 @@ public final class ApiServer implements AutoCloseable {
     m.put("errors", s.errors());
     m.put("abortSource", s.abortSource());
     m.put("verdict", s.verdict());
+    m.put("totals", s.totals());
     return m;
   }
 

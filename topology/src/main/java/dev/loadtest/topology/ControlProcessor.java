@@ -144,7 +144,12 @@ final class ControlProcessor implements Processor<String, String, String, String
       }
       ObjectNode entry = entry(raw);
       RunState state = state(entry);
-      if (state.status().terminal() || !allocated(entry).contains(h.generatorId())) {
+      if (!allocated(entry).contains(h.generatorId())) {
+        continue;
+      }
+      if (state.status().terminal()) {
+        // a generator's last report may come after the run ended (an abort ends it at once)
+        save(entry, withTotals(entry, state, h.generatorId(), p));
         continue;
       }
       ((ObjectNode) entry.with("phases")).put(h.generatorId(), p.phase().name());
@@ -158,8 +163,48 @@ final class ControlProcessor implements Processor<String, String, String, String
       if (!state.status().terminal() && allDone(entry)) {
         state = state.to(RunStatus.FINISHED, now(), "all " + allocated(entry).size() + " generator(s) finished");
       }
-      save(entry, state);
+      save(entry, withTotals(entry, state, h.generatorId(), p));
     }
+  }
+
+  /**
+   * Records a generator's final counts once it reports the end of its part, and gives the state its
+   * {@link RunState.Totals} when every allocated generator has reported or is lost (else {@code state}).
+   */
+  private static RunState withTotals(ObjectNode entry, RunState state, String generatorId, Heartbeat.RunProgress p) {
+    boolean ended = p.phase() == Heartbeat.RunPhase.FINISHED || p.phase() == Heartbeat.RunPhase.ABORTED
+        || p.phase() == Heartbeat.RunPhase.FAILED;
+    ObjectNode reported = (ObjectNode) entry.with("totals");
+    if (!ended || reported.has(generatorId)) {
+      return state;
+    }
+    reported.putArray(generatorId).add(p.requests()).add(p.samples()).add(p.undeliveredSamples()).add(p.iterations())
+        .add(p.droppedIterations());
+    return withTotals(entry, state);
+  }
+
+  /** {@code state} with its totals when every allocated generator has reported its end or is lost. */
+  private static RunState withTotals(ObjectNode entry, RunState state) {
+    JsonNode reported = entry.path("totals");
+    if (state.totals() != null || reported.isMissingNode()) {
+      return state;
+    }
+    long[] sum = new long[5];
+    int lost = 0;
+    for (String g : allocated(entry)) {
+      JsonNode t = reported.get(g);
+      if (t == null) {
+        if (!"LOST".equals(entry.path("phases").path(g).asText())) {
+          return state; // not all in yet
+        }
+        lost++;
+        continue;
+      }
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += t.get(i).asLong();
+      }
+    }
+    return state.withTotals(new RunState.Totals(sum[0], sum[1], sum[2], sum[3], sum[4], reported.size(), lost));
   }
 
   /** The lifecycle entry of a run that has not ended, or null after sending the command to the DLQ. */
@@ -338,7 +383,7 @@ final class ControlProcessor implements Processor<String, String, String, String
           state = state.to(RunStatus.FINISHED, now(), "the remaining generators finished");
         }
       }
-      save(entry, state);
+      save(entry, withTotals(entry, state));
     }
   }
 

@@ -3,6 +3,7 @@ package dev.loadtest.topology;
 import static dev.loadtest.topology.CoordinatorDriver.plan;
 import static dev.loadtest.topology.CoordinatorDriver.start;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,6 +59,7 @@ class ControlProcessorTest extends DriverTest {
     RunState done = last(states, "run-1");
     assertTrue(done.history().get(2).reason().contains("g-eu (local:eu, 0:3/5)"), done.history().get(2).reason());
     assertEquals("all 2 generator(s) finished", done.history().get(4).reason());
+    assertEquals(new RunState.Totals(20, 60, 0, 20, 0, 2, 0), done.totals(), "both generators' final counts");
   }
 
   @Test
@@ -120,6 +122,15 @@ class ControlProcessorTest extends DriverTest {
     assertEquals("threshold", aborted.abortSource());
     c.commands.pipeInput("run-1", "{\"type\":\"abort\",\"commandId\":\"c-3\",\"testRunId\":\"run-1\"}");
     assertTrue(c.rejections().get(0).get("reason").asText().contains("has ended already (ABORTED)"));
+    assertNull(aborted.totals(), "the generators have not reported their ends yet");
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "ABORTED");
+    assertTrue(c.runStates().isEmpty(), "one generator's report is not the totals");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "ABORTED");
+    RunState counted = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.ABORTED, counted.status(), "the totals come after the end, the status stays");
+    assertEquals(new RunState.Totals(20, 60, 0, 20, 0, 2, 0), counted.totals());
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "ABORTED");
+    assertTrue(c.runStates().isEmpty(), "a repeated report changes nothing");
   }
 
   @Test

@@ -148,6 +148,7 @@ public final class LiveHub implements AutoCloseable {
       m.put("status", s.status().name());
       m.put("version", s.version());
       m.put("verdict", s.verdict());
+      m.put("totals", s.totals());
       send(run, "status", write(m));
     }
   }

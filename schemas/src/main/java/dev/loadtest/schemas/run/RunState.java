@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param planHash SHA-256 of the plan in canonical form (sorted keys), to compare runs of the same plan
  * @param version 1 for the first state, +1 per change
  * @param verdict the thresholds' results from {@code loadtest.thresholds}, once any has come (null before)
+ * @param totals what the generators sent, once every one of them has reported its end (null before); may
+ *     come after the run's terminal state, in a later version
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunState(String testRunId, RunStatus status, List<Transition> history, List<PlanError> errors,
-    String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict) {
+    String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict, Totals totals) {
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -44,27 +46,44 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
   public static RunState first(String testRunId, RunStatus status, long atMs, String reason, List<PlanError> errors,
       String planHash, String plan, Command.Metadata metadata) {
     return new RunState(testRunId, status, List.of(new Transition(status, atMs, reason)), errors, planHash, plan,
-        metadata, null, 1, null);
+        metadata, null, 1, null, null);
   }
 
   /** This state moved to {@code next}. */
   public RunState to(RunStatus next, long atMs, String reason) {
     List<Transition> h = new ArrayList<>(history);
     h.add(new Transition(next, atMs, reason));
-    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1, verdict);
+    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1, verdict, totals);
   }
 
   /** This state moved to ABORTED by {@code source}. */
   public RunState aborted(long atMs, String reason, Command.Source source) {
     RunState r = to(RunStatus.ABORTED, atMs, reason);
     return new RunState(r.testRunId, r.status, r.history, r.errors, r.planHash, r.plan, r.metadata,
-        source.name().toLowerCase(java.util.Locale.ROOT), r.version, r.verdict);
+        source.name().toLowerCase(java.util.Locale.ROOT), r.version, r.verdict, r.totals);
   }
 
   /** This state with a new verdict (a new version; the status stays). */
   public RunState withVerdict(Verdict v) {
-    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v);
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v, totals);
   }
+
+  /** This state with the generators' totals (a new version; the status stays). */
+  public RunState withTotals(Totals t) {
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1,
+        verdict, t);
+  }
+
+  /**
+   * What the generators of a run sent, summed over those that reported their end: the stored data of a
+   * finished run is complete when it holds {@code requests} HTTP requests ({@code http_reqs}) and
+   * {@code samples} samples in all.
+   *
+   * @param generators how many generators reported
+   * @param lost how many allocated generators were lost before reporting (their samples are not counted)
+   */
+  public record Totals(long requests, long samples, long undelivered, long iterations, long droppedIterations,
+      int generators, int lost) {}
 
   /**
    * Which thresholds passed and failed, and which had no data (each as {@code metric: expression}).
