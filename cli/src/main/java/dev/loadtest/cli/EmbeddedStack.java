@@ -45,6 +45,7 @@ public final class EmbeddedStack implements AutoCloseable {
   private final Coordinator coordinator;
   private final String database;
   private final ApiServer api;
+  private final List<dev.loadtest.generator.agent.GeneratorAgent> generators = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private EmbeddedStack(EmbeddedKafka kafka, ClickHouseServer clickHouse, FlinkMiniCluster flink,
       Coordinator coordinator, String database, List<JobClient> jobs, ApiServer api) {
@@ -133,6 +134,20 @@ public final class EmbeddedStack implements AutoCloseable {
     return flink.restAddress();
   }
 
+  /**
+   * Starts a generator agent in this JVM in load zone {@code zone}, joined once the coordinator has seen
+   * its first heartbeat; stopped with the stack.
+   *
+   * @param baseDir where the plans' feeder files are read from
+   */
+  public dev.loadtest.generator.agent.GeneratorAgent addGenerator(String id, String zone, Path baseDir)
+      throws InterruptedException {
+    dev.loadtest.generator.agent.GeneratorAgent agent = dev.loadtest.generator.agent.GeneratorAgent.join(
+        dev.loadtest.generator.agent.GeneratorConfig.of(id, zone, kafka.bootstrapServers()), baseDir);
+    generators.add(agent);
+    return agent;
+  }
+
   /** Checks that each component answers and holds what the system needs. */
   public List<Health> health() {
     List<Health> out = new ArrayList<>();
@@ -194,6 +209,13 @@ public final class EmbeddedStack implements AutoCloseable {
 
   @Override
   public void close() {
+    for (dev.loadtest.generator.agent.GeneratorAgent g : generators) {
+      try {
+        g.close();
+      } catch (Exception e) {
+        // stopping anyway
+      }
+    }
     api.close();
     coordinator.close();
     for (JobClient job : jobs) {

@@ -333,6 +333,8 @@ public final class ApiServer implements AutoCloseable {
         m.put("version", state.get().version());
         m.put("verdict", state.get().verdict());
         m.put("totals", state.get().totals());
+        m.put("abortSource", state.get().abortSource());
+        m.put("reason", LiveHub.lastReason(state.get()));
         resp.write(sse("status", write(m)));
       }
       AutoCloseable sub = live.subscribe(id, (event, json) -> context.runOnContext(v -> {

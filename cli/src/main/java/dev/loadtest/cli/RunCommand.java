@@ -1,0 +1,242 @@
+package dev.loadtest.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.cli.follow.ApiClient;
+import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.cli.follow.SummaryText;
+import dev.loadtest.cli.report.Reports;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.plan.TestPlan;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code loadtest run PLAN.json}: submit, follow live, print the summary, write reports, exit with the verdict. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Run a test plan and wait for its verdict.",
+        "Without --api, starts the embedded stack for this run (Kafka, ClickHouse, Flink, coordinator, query API)",
+        "with one generator per load zone of the plan (or --generators N), and stops it afterwards.",
+        "With --api, submits to that running stack (see `loadtest up`).",
+        "Shows a progress line while the run goes, a k6-style summary at the end, and writes the --out reports.",
+        "Exit codes: 0 thresholds passed, 99 a threshold failed, 104 invalid plan, 105 aborted (user, system),",
+        "108 aborted by a threshold (abortOnFail), 1 an error of ours (printed)."})
+public final class RunCommand implements Callable<Integer> {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "PLAN.json", description = "The test plan (see examples/).")
+  Path plan;
+
+  @Option(names = "--api", paramLabel = "URL", description = "Query API of a running stack, e.g. http://127.0.0.1:8080.")
+  String api;
+
+  @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token with write scope for --api"
+      + " (default: $LOADTEST_API_TOKEN).")
+  String token;
+
+  @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Env values over the plan's (repeatable).")
+  Map<String, String> env = new LinkedHashMap<>();
+
+  @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = {"Write a report (repeatable); the name says"
+      + " which:", "  *.json  summary (machine-readable)", "  *.xml   JUnit, one test case per threshold",
+      "  *.html  self-contained report with charts"})
+  List<Path> out = new ArrayList<>();
+
+  @Option(names = "--name", description = "The run's name (default: the plan's name).")
+  String name;
+
+  @Option(names = "--run-id", description = "Test run id (default: a random one).")
+  String runId;
+
+  @Option(names = "--generators", paramLabel = "N", description = "Embedded generators (default: one per load zone of"
+      + " the plan's distribution, else 1).")
+  Integer generators;
+
+  @Option(names = "--settle-timeout", defaultValue = "120s", paramLabel = "DURATION", description = "How long to wait"
+      + " after the end for complete results (default: ${DEFAULT-VALUE}).")
+  String settleTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter o = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Loaded loaded = load(plan, env, err);
+    if (loaded == null) {
+      return 104;
+    }
+    for (Path p : out) {
+      Reports.checkName(p);
+    }
+    Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout));
+    if (api != null) {
+      String t = token != null ? token : System.getenv("LOADTEST_API_TOKEN");
+      return execute(new ApiClient(api, t), loaded, opts, o, err);
+    }
+    o.println("loadtest: starting the embedded stack for this run");
+    o.flush();
+    try (EmbeddedStack stack = EmbeddedStack.start("loadtest", new PrintStream(System.out, true))) {
+      List<String> zones = zones(loaded.parsed(), generators);
+      for (int i = 0; i < zones.size(); i++) {
+        stack.addGenerator("generator-" + (i + 1), zones.get(i), plan.toAbsolutePath().getParent());
+      }
+      o.printf("Stack ready: %d generator(s) in %s; query API %s%n", zones.size(), new LinkedHashSet<>(zones),
+          stack.apiUrl());
+      o.flush();
+      return execute(new ApiClient(stack.apiUrl(), stack.apiToken()), loaded, opts, o, err);
+    }
+  }
+
+  /** A plan read, with env applied, and its parsed form. */
+  record Loaded(ObjectNode json, TestPlan parsed, String source) {}
+
+  /** What a run is submitted with. */
+  record Options(String runId, String name, List<Path> reports, Duration settleTimeout) {}
+
+  /** Reads and checks {@code file}; null (after printing every error) when it is not a valid plan. */
+  static Loaded load(Path file, Map<String, String> env, PrintWriter err) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      err.println("loadtest: cannot read the plan " + file + ": " + e.getMessage());
+      err.flush();
+      return null;
+    }
+    return load(text, file.toString(), env, err);
+  }
+
+  static Loaded load(String text, String source, Map<String, String> env, PrintWriter err) {
+    ObjectNode json;
+    try {
+      JsonNode n = JSON.readTree(text);
+      if (n == null || !n.isObject()) {
+        throw new IOException("the plan must be a JSON object");
+      }
+      json = (ObjectNode) n;
+    } catch (IOException e) {
+      printErrors(err, source, List.of(new PlanError("$", "not JSON: " + e.getMessage().lines().findFirst().orElse(""))));
+      return null;
+    }
+    env.forEach((k, v) -> json.with("env").put(k, v));
+    try {
+      return new Loaded(json, PlanParser.parse(json.toString()), source);
+    } catch (InvalidPlanException e) {
+      printErrors(err, source, e.errors());
+      return null;
+    }
+  }
+
+  static void printErrors(PrintWriter err, String source, List<PlanError> errors) {
+    err.println("loadtest: " + source + " is not a valid plan (" + errors.size() + " error" + (errors.size() == 1 ? "" : "s")
+        + "):");
+    for (PlanError e : errors) {
+      err.println("  " + e.path() + ": " + e.message());
+    }
+    err.flush();
+  }
+
+  /** One generator per load zone the plan distributes to (or {@code n} in zone "local"). */
+  static List<String> zones(TestPlan plan, Integer n) {
+    Set<String> zones = new LinkedHashSet<>();
+    plan.distribution().values().forEach(z -> zones.add(z.loadZone()));
+    List<String> out = new ArrayList<>();
+    if (n != null) {
+      List<String> pool = zones.isEmpty() ? List.of("local") : List.copyOf(zones);
+      for (int i = 0; i < n; i++) {
+        out.add(pool.get(i % pool.size()));
+      }
+      return out;
+    }
+    return zones.isEmpty() ? List.of("local") : List.copyOf(zones);
+  }
+
+  /** Submits, follows, prints the summary, writes the reports; returns the exit code. */
+  static int execute(ApiClient client, Loaded loaded, Options opts, PrintWriter o, PrintWriter err)
+      throws IOException, InterruptedException {
+    return follow(client, loaded, opts, o, err).exitCode;
+  }
+
+  /** The end of a run as the command saw it. */
+  record Result(int exitCode, RunFollower.Outcome outcome) {}
+
+  static Result follow(ApiClient client, Loaded loaded, Options opts, PrintWriter o, PrintWriter err)
+      throws IOException, InterruptedException {
+    String id = opts.runId() != null ? opts.runId() : "run-" + UUID.randomUUID().toString().substring(0, 8);
+    ObjectNode body = JSON.createObjectNode();
+    body.put("testRunId", id);
+    body.set("plan", loaded.json());
+    body.putObject("metadata").put("name", opts.name() != null ? opts.name()
+        : loaded.json().path("name").asText(loaded.source())).put("who", System.getProperty("user.name", "cli"));
+    boolean tty = System.console() != null && System.getenv("CI") == null;
+    RunFollower follower = new RunFollower(client, o, tty, tty ? Duration.ofSeconds(1) : Duration.ofSeconds(5),
+        opts.settleTimeout());
+    RunFollower.Outcome outcome;
+    try {
+      outcome = follower.follow(id, !loaded.parsed().thresholds().isEmpty(), () -> {
+        client.post("/runs", body.toString());
+        o.printf("Run %s of %s submitted to %s%n", id, loaded.source(), client.base());
+        o.flush();
+      });
+    } catch (ApiClient.ApiError e) {
+      if (e.status() == 400 && e.body().has("errors")) {
+        List<PlanError> errors = new ArrayList<>();
+        e.body().path("errors").forEach(x -> errors.add(new PlanError(x.path("path").asText("$"), x.path("message")
+            .asText(x.toString()))));
+        printErrors(err, loaded.source(), errors);
+        return new Result(104, null);
+      }
+      throw e;
+    }
+    int code = outcome.exitCode();
+    if (outcome.summary() != null) {
+      o.print(SummaryText.render(outcome.summary(), outcome));
+    }
+    if (!outcome.complete()) {
+      o.println("  warning: the results are incomplete: " + outcome.incompleteWhy());
+    }
+    for (Path p : opts.reports()) {
+      String what = Reports.write(p, outcome, code, client);
+      o.printf("  report: %s (%s)%n", p, what);
+    }
+    o.printf("%n%s (exit code %d)%n", switch (code) {
+      case 0 -> "All thresholds passed.";
+      case 99 -> "Some thresholds failed: " + String.join(", ", names(outcome.verdict().path("failed"),
+          outcome.verdict().path("noData")));
+      case 105 -> "The run was aborted: " + outcome.reason();
+      case 108 -> "The run was aborted by a threshold: " + outcome.reason();
+      default -> "The run ended " + outcome.status() + ": " + outcome.reason();
+    }, code);
+    o.flush();
+    return new Result(code, outcome);
+  }
+
+  private static List<String> names(JsonNode... lists) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode l : lists) {
+      l.forEach(x -> out.add(x.asText()));
+    }
+    return out;
+  }
+}
