@@ -234,7 +234,7 @@ public final class RunFollower {
         why = (why.isEmpty() ? "" : why + "; ") + "the thresholds' final verdict did not come within "
             + settleTimeout.toSeconds() + " s";
       }
-      if ((complete && summary != null) || System.nanoTime() >= deadline) {
+      if ((complete && verdictDone && summary != null) || System.nanoTime() >= deadline) {
         complete &= verdictDone;
         break;
       }

@@ -278,8 +278,9 @@ public final class Reports {
     double secs = (t1 - t0) / 1000.0;
     for (int i = 0; i <= 4; i++) {
       double x = left + (w - left - right) * i / 4.0;
-      g.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#555\">%s</text>", x,
-          hgt - 8, dev.loadtest.cli.follow.SummaryText.millis(secs * 1000 * i / 4)));
+      long at = Math.round(secs * i / 4);
+      g.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" fill=\"#555\">%d:%02d</text>", x,
+          hgt - 8, i == 0 ? "start" : i == 4 ? "end" : "middle", at / 60, at % 60));
     }
     for (int li = 0; li < c.lines().size(); li++) {
       StringBuilder pts = new StringBuilder();
