@@ -1,0 +1,137 @@
+package dev.loadtest.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loadtest.cli.shop.DemoShop;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import picocli.CommandLine;
+
+/**
+ * `loadtest run PLAN --api URL` against one running embedded stack (as `loadtest up` starts it) with a
+ * generator and the demo shop: the exit codes of DESIGN.md from real verdicts (99 failed threshold, 104
+ * invalid plan with every error, 108 aborted by a threshold) and the JUnit report of a failure.
+ */
+@Timeout(600)
+class RunCommandIT {
+  static EmbeddedStack stack;
+  static DemoShop shop;
+
+  @BeforeAll
+  static void start() throws Exception {
+    shop = DemoShop.start("127.0.0.1", 0, new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
+    stack = EmbeddedStack.start("run_it", new PrintStream(System.out, true));
+    stack.addGenerator("run-it-generator", "local", Path.of("."));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+    if (shop != null) {
+      shop.close();
+    }
+  }
+
+  record Ran(int code, String out, String err) {}
+
+  static Ran run(Path plan, String... more) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new LoadtestCli());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    String[] args = new String[6 + more.length];
+    args[0] = "run";
+    args[1] = plan.toString();
+    args[2] = "--api";
+    args[3] = stack.apiUrl();
+    args[4] = "--token";
+    args[5] = stack.apiToken();
+    System.arraycopy(more, 0, args, 6, more.length);
+    int code = cli.execute(args);
+    System.out.println(out);
+    System.out.println(err);
+    return new Ran(code, out.toString(), err.toString());
+  }
+
+  static Path plan(Path dir, String thresholds, String duration) throws Exception {
+    Path p = dir.resolve("plan.json");
+    Files.writeString(p, """
+        {"name": "products probe", "env": {"BASE_URL": "%s"},
+         "scenarios": {"probe": {"executor": "constant-arrival-rate", "rate": 40, "timeUnit": "1s",
+           "duration": "%s", "preAllocatedVUs": 5, "maxVUs": 40, "exec": "products"}},
+         "thresholds": %s,
+         "flows": {"products": {"steps": [{"request": {"url": "${ENV.BASE_URL}/api/products", "name": "products",
+           "checks": [{"status": 200}]}}]}}}
+        """.formatted(shop.url(), duration, thresholds));
+    return p;
+  }
+
+  @Test
+  void aFailingThresholdExits99AndTheJUnitReportSaysWhich(@TempDir Path dir) throws Exception {
+    // the shop answers in about 5 ms: no p(95) is under 1 ms
+    Ran r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\", \"p(99)<5000\"]}", "6s"), "-o",
+        dir.resolve("junit.xml").toString());
+    assertEquals(99, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("✗ 'p(95)<1'") && r.out().contains("✓ 'p(99)<5000'"), r.out());
+    assertTrue(r.out().contains("Some thresholds failed: http_req_duration: p(95)<1 (exit code 99)"), r.out());
+    Document junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("junit.xml").toFile());
+    assertEquals("3", junit.getDocumentElement().getAttribute("tests"), "2 thresholds and the run's end");
+    assertEquals("1", junit.getDocumentElement().getAttribute("failures"));
+    String failure = junit.getElementsByTagName("failure").item(0).getAttributes().getNamedItem("message").getNodeValue();
+    assertTrue(failure.startsWith("threshold p(95)<1 failed on http_req_duration: value "), failure);
+  }
+
+  @Test
+  void anInvalidPlanExits104WithEveryErrorAndItsPath(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("bad.json");
+    Files.writeString(p, """
+        {"scenarios": {"s": {"executor": "constant-vus", "vus": 0, "duration": "10s", "exec": "nope"}},
+         "thresholds": {"http_req_duration": ["p(95)<<500"]},
+         "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:1/"}}]}}}
+        """);
+    Ran r = run(p);
+    assertEquals(104, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("is not a valid plan ("), r.err());
+    assertTrue(r.err().contains("$.scenarios.s.vus"), r.err());
+    assertTrue(r.err().contains("$.scenarios.s.exec"), r.err());
+    assertTrue(r.err().contains("$.thresholds.http_req_duration[0]"), r.err());
+    assertTrue(r.out().isEmpty(), "nothing submitted: " + r.out());
+
+    Files.writeString(p, "{\"scenarios\": ");
+    Ran notJson = run(p);
+    assertEquals(104, notJson.code());
+    assertTrue(notJson.err().contains("$: not JSON"), notJson.err());
+  }
+
+  @Test
+  void aThresholdWithAbortOnFailAbortsTheRunAndExits108(@TempDir Path dir) throws Exception {
+    shop.faults(new DemoShop.Faults(Duration.ofMillis(5), 0.5, 256));
+    try {
+      long t0 = System.nanoTime();
+      Ran r = run(plan(dir, "{\"http_req_failed\": [{\"threshold\": \"rate<0.1\", \"abortOnFail\": true,"
+          + " \"delayAbortEval\": \"2s\"}]}", "60s"), "-o", dir.resolve("summary.json").toString());
+      assertEquals(108, r.code(), r.out() + r.err());
+      assertTrue(r.out().contains("The run was aborted by a threshold"), r.out());
+      assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(55).toNanos(), "aborted long before its 60 s");
+      String summary = Files.readString(dir.resolve("summary.json"));
+      assertTrue(summary.contains("\"exitCode\" : 108") && summary.contains("\"abortSource\" : \"threshold\""), summary);
+    } finally {
+      shop.faults(new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
+    }
+  }
+}
