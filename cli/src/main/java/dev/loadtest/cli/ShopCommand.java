@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loadtest shop}: the demo system under test on its own, for the examples. */
 @Command(name = "shop", mixinStandardHelpOptions = true,
-    description = {"Run the demo shop (the system under test of the demo and the examples) on 127.0.0.1 until Ctrl-C.",
+    description = {"Run the demo shop (the system under test of the demo and the examples) until Ctrl-C.",
         "API: GET /api/products?page=N, GET /api/products/{id}, POST /api/carts, GET /api/carts/{id},",
         "POST /api/carts/{id}/items {productId, quantity}, POST /api/carts/{id}/coupon {code: SAVE10|SAVE20|WELCOME5},",
         "POST /api/carts/{id}/checkout. GET /stats counts requests; PUT /admin/faults {latencyMs, errorRate, workers}",
@@ -20,8 +20,12 @@ final class ShopCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--port", defaultValue = "8080", description = "Port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}).")
   int port;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE};"
+      + " 0.0.0.0 in a container).")
+  String host;
 
   @Option(names = "--latency", defaultValue = "20ms", description = "Median latency (default: ${DEFAULT-VALUE}).")
   String latency;
@@ -42,7 +46,7 @@ final class ShopCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("loadtest shop: " + e.getMessage());
       return 2;
     }
-    DemoShop shop = DemoShop.start("127.0.0.1", port, faults);
+    DemoShop shop = DemoShop.start(host, port, faults);
     out.printf("Demo shop on %s (latency %s, error rate %s, %d workers); Ctrl-C to stop.%n", shop.url(), latency,
         errorRate, workers);
     out.flush();
