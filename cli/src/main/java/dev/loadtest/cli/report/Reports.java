@@ -245,7 +245,7 @@ public final class Reports {
   }
 
   /** A line chart of the series' points (columns t, then one per line) as inline SVG, 580 x 220. */
-  static String svg(Chart c, JsonNode data) {
+  public static String svg(Chart c, JsonNode data) {
     int w = 580;
     int hgt = 220;
     int left = 56;
