@@ -500,6 +500,12 @@ final class ControlProcessor implements Processor<String, String, String, String
 
   private void save(ObjectNode entry, RunState state) {
     String previous = entry.path("state").asText(null);
+    if (previous != null) {
+      long saved = RunState.fromJson(previous).version();
+      if (state.version() > saved + 1) {
+        state = state.withVersion(saved + 1); // changes made while handling one record are one new version
+      }
+    }
     String json = state.toJson();
     entry.put("state", json);
     lifecycle.put(state.testRunId(), entry.toString());

@@ -68,6 +68,11 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
     return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v, totals);
   }
 
+  /** This state as version {@code v} (when several changes are saved as one). */
+  public RunState withVersion(long v) {
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, v, verdict, totals);
+  }
+
   /** This state with the generators' totals (a new version; the status stays). */
   public RunState withTotals(Totals t) {
     return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1,
