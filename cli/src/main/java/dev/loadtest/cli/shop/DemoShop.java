@@ -320,15 +320,20 @@ public final class DemoShop implements AutoCloseable {
     }
   }
 
-  private void addItem(RoutingContext ctx) {
+  /** Calls {@code then} with the path's cart and the JSON body, or answers 404 / 400 when there is none. */
+  private void withCartAndBody(RoutingContext ctx, java.util.function.BiConsumer<Cart, JsonObject> then) {
     Cart c = existingCart(ctx);
-    if (c == null) {
-      return;
+    JsonObject body = c == null ? null : bodyObject(ctx);
+    if (body != null) {
+      then.accept(c, body);
     }
-    JsonObject body = bodyObject(ctx);
-    if (body == null) {
-      return;
-    }
+  }
+
+  private void addItem(RoutingContext ctx) {
+    withCartAndBody(ctx, (c, body) -> addItem(ctx, c, body));
+  }
+
+  private void addItem(RoutingContext ctx, Cart c, JsonObject body) {
     int n = productNumber(body.getValue("productId") instanceof String s ? s : null);
     Object q = body.getValue("quantity", 1);
     if (n < 0) {
@@ -346,14 +351,10 @@ public final class DemoShop implements AutoCloseable {
   }
 
   private void coupon(RoutingContext ctx) {
-    Cart c = existingCart(ctx);
-    if (c == null) {
-      return;
-    }
-    JsonObject body = bodyObject(ctx);
-    if (body == null) {
-      return;
-    }
+    withCartAndBody(ctx, (c, body) -> coupon(ctx, c, body));
+  }
+
+  private void coupon(RoutingContext ctx, Cart c, JsonObject body) {
     String code = body.getValue("code") instanceof String s ? s : null;
     if (code == null || !COUPONS.containsKey(code)) {
       json(ctx, 422, error("unknown coupon " + body.getValue("code")));
