@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 
 /**
  * The whole infrastructure on one machine: a Kafka broker with the system's topics, a ClickHouse server
@@ -66,8 +65,7 @@ public final class EmbeddedStack implements AutoCloseable {
       progress.println("  starting Kafka broker (KRaft, in this JVM)...");
       EmbeddedKafka kafka = EmbeddedKafka.start(java.util.Map.of());
       started.add(kafka);
-      kafka.createTopics(Topics.all().stream()
-          .map(t -> new NewTopic(t.name(), t.partitions(), (short) 1).configs(t.config())).toList());
+      kafka.createTopics(SystemTopics.all((short) 1));
       progress.println("  starting ClickHouse...");
       ClickHouseServer ch = ClickHouseServer.resolve();
       started.add(ch);

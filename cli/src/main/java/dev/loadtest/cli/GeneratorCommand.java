@@ -10,7 +10,6 @@ import dev.loadtest.generator.sink.KafkaPublisher;
 import dev.loadtest.generator.sink.LocalStats;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
-import dev.loadtest.schemas.topics.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.admin.NewTopic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -104,7 +102,7 @@ final class GeneratorCommand implements Callable<Integer> {
       out.println("Starting an embedded Kafka broker for the samples...");
       out.flush();
       embedded = EmbeddedKafka.start(Map.of());
-      embedded.createTopics(Topics.all().stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList());
+      embedded.createTopics(SystemTopics.all((short) 1));
       servers = embedded.bootstrapServers();
     }
     GeneratorConfig config = new GeneratorConfig(generatorId, zone, servers, GeneratorConfig.of(generatorId, zone,

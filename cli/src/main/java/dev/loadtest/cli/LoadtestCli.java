@@ -65,8 +65,7 @@ public final class LoadtestCli implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       if (kafkaOnly) {
         dev.loadtest.embedded.EmbeddedKafka kafka = dev.loadtest.embedded.EmbeddedKafka.start(java.util.Map.of());
-        kafka.createTopics(dev.loadtest.schemas.topics.Topics.all().stream()
-            .map(t -> new org.apache.kafka.clients.admin.NewTopic(t.name(), t.partitions(), (short) 1)).toList());
+        kafka.createTopics(SystemTopics.all((short) 1));
         out.printf("Kafka bootstrap: %s (Kafka %s)%n", kafka.bootstrapServers(), dev.loadtest.embedded.EmbeddedKafka.version());
         out.flush();
         if (exit) {

@@ -92,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
     Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout));
     if (api != null) {
       String t = token != null ? token : System.getenv("LOADTEST_API_TOKEN");
-      return execute(new ApiClient(api, t), loaded, opts, o, err);
+      return follow(new ApiClient(api, t), loaded, opts, o, err).exitCode();
     }
     o.println("loadtest: starting the embedded stack for this run");
     o.flush();
@@ -104,7 +104,7 @@ public final class RunCommand implements Callable<Integer> {
       o.printf("Stack ready: %d generator(s) in %s; query API %s%n", zones.size(), new LinkedHashSet<>(zones),
           stack.apiUrl());
       o.flush();
-      return execute(new ApiClient(stack.apiUrl(), stack.apiToken()), loaded, opts, o, err);
+      return follow(new ApiClient(stack.apiUrl(), stack.apiToken()), loaded, opts, o, err).exitCode();
     }
   }
 
@@ -172,15 +172,10 @@ public final class RunCommand implements Callable<Integer> {
     return zones.isEmpty() ? List.of("local") : List.copyOf(zones);
   }
 
-  /** Submits, follows, prints the summary, writes the reports; returns the exit code. */
-  static int execute(ApiClient client, Loaded loaded, Options opts, PrintWriter o, PrintWriter err)
-      throws IOException, InterruptedException {
-    return follow(client, loaded, opts, o, err).exitCode;
-  }
-
   /** The end of a run as the command saw it. */
   record Result(int exitCode, RunFollower.Outcome outcome) {}
 
+  /** Submits, follows, prints the summary and writes the reports. */
   static Result follow(ApiClient client, Loaded loaded, Options opts, PrintWriter o, PrintWriter err)
       throws IOException, InterruptedException {
     String id = opts.runId() != null ? opts.runId() : "run-" + UUID.randomUUID().toString().substring(0, 8);

@@ -59,12 +59,7 @@ final class ServiceCommands {
       PrintWriter out = spec.commandLine().getOut();
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
         Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
-        List<NewTopic> missing = new ArrayList<>();
-        for (Topics.Spec t : Topics.all()) {
-          if (!existing.contains(t.name())) {
-            missing.add(new NewTopic(t.name(), t.partitions(), replication).configs(t.config()));
-          }
-        }
+        List<NewTopic> missing = SystemTopics.all(replication).stream().filter(t -> !existing.contains(t.name())).toList();
         if (!missing.isEmpty()) {
           admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
         }

@@ -334,7 +334,7 @@ public final class ApiServer implements AutoCloseable {
         m.put("verdict", state.get().verdict());
         m.put("totals", state.get().totals());
         m.put("abortSource", state.get().abortSource());
-        m.put("reason", LiveHub.lastReason(state.get()));
+        m.put("reason", state.get().lastReason());
         resp.write(sse("status", write(m)));
       }
       AutoCloseable sub = live.subscribe(id, (event, json) -> context.runOnContext(v -> {

@@ -116,6 +116,7 @@ final class ControlProcessor implements Processor<String, String, String, String
     entry.put("queuedAtMs", now());
     entry.put("thresholdCount", plan(state.testRunId(), entry).thresholds().size());
     entry.put("state", state.toJson()); // published already by the command processor
+    entry.put("version", state.version());
     lifecycle.put(state.testRunId(), entry.toString());
     active.put(state.testRunId(), "");
     tryAllocate(state.testRunId(), entry, state);
@@ -307,7 +308,7 @@ final class ControlProcessor implements Processor<String, String, String, String
       RunState state = state(entry);
       if (nowMs - q.key > config.maxQueueTime().toMillis()) {
         save(entry, state.to(RunStatus.FAILED, nowMs, "queued for longer than " + config.maxQueueTime().toMinutes()
-            + " min: " + lastReason(state)));
+            + " min: " + state.lastReason()));
       } else {
         tryAllocate(q.value, entry, state);
       }
@@ -397,7 +398,7 @@ final class ControlProcessor implements Processor<String, String, String, String
         : ExecutionPlanner.plan(plan, registry(), busyGenerators());
     switch (d) {
       case ExecutionPlanner.Wait w -> {
-        if (state.status() != RunStatus.QUEUED || !lastReason(state).equals(w.reason())) {
+        if (state.status() != RunStatus.QUEUED || !state.lastReason().equals(w.reason())) {
           save(entry, state.to(RunStatus.QUEUED, now(), w.reason()));
         }
       }
@@ -481,9 +482,6 @@ final class ControlProcessor implements Processor<String, String, String, String
     return out;
   }
 
-  private static String lastReason(RunState s) {
-    return s.history().isEmpty() ? "" : s.history().get(s.history().size() - 1).reason();
-  }
 
   private void sendToAll(ObjectNode entry, String testRunId, java.util.function.Function<String, Assignment> make) {
     JsonNode phases = entry.path("phases");
@@ -501,13 +499,15 @@ final class ControlProcessor implements Processor<String, String, String, String
   private void save(ObjectNode entry, RunState state) {
     String previous = entry.path("state").asText(null);
     if (previous != null) {
-      long saved = RunState.fromJson(previous).version();
+      // entries saved before "version" was kept beside the state say it only inside the state
+      long saved = entry.has("version") ? entry.get("version").asLong() : RunState.fromJson(previous).version();
       if (state.version() > saved + 1) {
         state = state.withVersion(saved + 1); // changes made while handling one record are one new version
       }
     }
     String json = state.toJson();
     entry.put("state", json);
+    entry.put("version", state.version());
     lifecycle.put(state.testRunId(), entry.toString());
     if (state.status().terminal()) {
       // Kept in the lifecycle store for late threshold results and commands; out of the per-second checks.

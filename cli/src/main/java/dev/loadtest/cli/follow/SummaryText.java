@@ -176,7 +176,8 @@ public final class SummaryText {
     return String.format(Locale.ROOT, "%dm%.0fs", (long) (ms / 60_000), (ms % 60_000) / 1000);
   }
 
-  static String number(double v) {
+  /** A number as the summary prints it: whole numbers as they are, others with 4 significant digits. */
+  public static String number(double v) {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return Long.toString((long) v);
     }

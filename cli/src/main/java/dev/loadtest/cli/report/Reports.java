@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.cli.follow.ApiClient;
 import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.cli.follow.SummaryText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -102,7 +103,7 @@ public final class Reports {
       String metric = colon < 0 ? label : label.substring(0, colon);
       String expr = colon < 0 ? label : label.substring(colon + 2);
       String state = t.path("state").asText();
-      String value = t.path("value").isNumber() ? number(t.path("value").asDouble()) : "none";
+      String value = t.path("value").isNumber() ? SummaryText.number(t.path("value").asDouble()) : "none";
       cases.add(new String[] {metric, expr, switch (state) {
         case "PASSED" -> null;
         case "FAILED" -> "threshold " + expr + " failed on " + metric + ": value " + value;
@@ -178,7 +179,7 @@ public final class Reports {
     boolean passed = exitCode == 0;
     h.append("<h1>").append(esc(name)).append("</h1>\n<p class=\"meta\">run ")
         .append(esc(s == null ? "" : s.path("testRunId").asText())).append(" · ").append(esc(o.status()))
-        .append(s == null ? "" : " · " + esc(dev.loadtest.cli.follow.SummaryText.millis(
+        .append(s == null ? "" : " · " + esc(SummaryText.millis(
             s.path("durationSeconds").asDouble() * 1000)))
         .append(s == null ? "" : " · from " + Instant.ofEpochMilli(s.path("from").asLong()) + " to "
             + Instant.ofEpochMilli(s.path("to").asLong()))
@@ -202,7 +203,7 @@ public final class Reports {
         String state = t.path("state").asText();
         h.append("<tr><td>").append(esc(colon < 0 ? label : label.substring(0, colon))).append("</td><td><code>")
             .append(esc(colon < 0 ? "" : label.substring(colon + 2))).append("</code></td><td class=\"n\">")
-            .append(t.path("value").isNumber() ? number(t.path("value").asDouble()) : "no samples")
+            .append(t.path("value").isNumber() ? SummaryText.number(t.path("value").asDouble()) : "no samples")
             .append("</td><td class=\"").append(state.equals("PASSED") ? "pass" : "fail").append("\">")
             .append(esc(state)).append("</td></tr>\n");
       }
@@ -225,7 +226,7 @@ public final class Reports {
         h.append("<tr><td>").append(esc(m.path("metric").asText())).append("</td><td>").append(esc(m.path("type").asText()))
             .append("</td><td class=\"n\">").append(m.path("samples").asLong()).append("</td><td>");
         m.path("stats").fields().forEachRemaining(e -> h.append(esc(e.getKey())).append("=")
-            .append(e.getValue().isNumber() ? number(e.getValue().asDouble()) : "-").append(" "));
+            .append(e.getValue().isNumber() ? SummaryText.number(e.getValue().asDouble()) : "-").append(" "));
         h.append("</td></tr>\n");
       }
     }
@@ -273,7 +274,7 @@ public final class Reports {
       double y = top + (hgt - top - bottom) * (1 - i / 4.0);
       g.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>"
           + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s</text>", left, w - right, y, y, left - 4,
-          y + 4, esc(number(v) + (i == 4 ? " " + c.unit() : ""))));
+          y + 4, esc(SummaryText.number(v) + (i == 4 ? " " + c.unit() : ""))));
     }
     double secs = (t1 - t0) / 1000.0;
     for (int i = 0; i <= 4; i++) {
@@ -315,13 +316,6 @@ public final class Reports {
       }
     }
     return 10 * p;
-  }
-
-  private static String number(double v) {
-    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-      return Long.toString((long) v);
-    }
-    return String.format(Locale.ROOT, Math.abs(v) >= 100 ? "%.1f" : "%.3g", v);
   }
 
   static String esc(String s) {

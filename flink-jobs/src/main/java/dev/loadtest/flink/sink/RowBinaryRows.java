@@ -23,4 +23,14 @@ public interface RowBinaryRows<T> extends Serializable {
    * @throws IllegalArgumentException when the element cannot be a row of its table
    */
   void write(T element, RowBinaryOutput out);
+
+  /** Whether {@code parse} accepts {@code json}: the filter in front of an encoder of JSON records. */
+  static boolean parses(String json, java.util.function.Consumer<String> parse) {
+    try {
+      parse.accept(json);
+      return true;
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return false;
+    }
+  }
 }

@@ -20,12 +20,7 @@ public final class RunRowBinary implements RowBinaryRows<Tuple2<String, String>>
 
   /** Whether {@code json} is a run state this encoder can write. */
   public static boolean readable(String json) {
-    try {
-      RunState.fromJson(json);
-      return true;
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return false;
-    }
+    return RowBinaryRows.parses(json, RunState::fromJson);
   }
 
   @Override
@@ -55,7 +50,7 @@ public final class RunRowBinary implements RowBinaryRows<Tuple2<String, String>>
     out.uint32(created / 1000);
     out.uint32(started / 1000);
     out.uint32(ended / 1000);
-    out.string(h.isEmpty() || h.get(h.size() - 1).reason() == null ? "" : h.get(h.size() - 1).reason());
+    out.string(s.lastReason());
     out.string(s.verdict() == null ? "" : s.verdict().ok() ? "passed" : "failed");
     out.uint32(updated / 1000);
     out.string(record.f1);

@@ -15,12 +15,7 @@ public final class ThresholdRowBinary implements RowBinaryRows<Tuple2<String, St
 
   /** Whether {@code json} is a threshold result this encoder can write. */
   public static boolean readable(String json) {
-    try {
-      ThresholdResult.fromJson(json);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return RowBinaryRows.parses(json, ThresholdResult::fromJson);
   }
 
   @Override

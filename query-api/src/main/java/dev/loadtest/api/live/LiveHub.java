@@ -150,14 +150,9 @@ public final class LiveHub implements AutoCloseable {
       m.put("verdict", s.verdict());
       m.put("totals", s.totals());
       m.put("abortSource", s.abortSource());
-      m.put("reason", lastReason(s));
+      m.put("reason", s.lastReason());
       send(run, "status", write(m));
     }
-  }
-
-  /** Why the run is in its state: the reason of its last transition. */
-  public static String lastReason(RunState s) {
-    return s.history().isEmpty() ? "" : s.history().get(s.history().size() - 1).reason();
   }
 
   /** Sends the seconds that have been quiet for the settle time (all of them when {@code all}). */

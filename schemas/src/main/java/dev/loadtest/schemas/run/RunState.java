@@ -68,6 +68,12 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
     return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v, totals);
   }
 
+  /** Why the run is in its state: the reason of its last transition ("" without history). */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public String lastReason() {
+    return history.isEmpty() ? "" : Objects.requireNonNullElse(history.get(history.size() - 1).reason(), "");
+  }
+
   /** This state as version {@code v} (when several changes are saved as one). */
   public RunState withVersion(long v) {
     return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, v, verdict, totals);
