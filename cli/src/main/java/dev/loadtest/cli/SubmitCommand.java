@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "submit", mixinStandardHelpOptions = true,
     description = {"Send a plan to the coordinator as a start command on loadtest.commands and follow the run on",
         "loadtest.runs until it ends, printing each transition. Exit codes: 0 finished, 104 rejected,",
-        "105 aborted, 1 failed. (The full `run` command with summary and reports comes with the CLI issue.)"})
+        "105 aborted, 1 failed. `loadtest run` does the same through the query API, with live numbers,",
+        "the summary, reports and the verdict's exit code."})
 final class SubmitCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
