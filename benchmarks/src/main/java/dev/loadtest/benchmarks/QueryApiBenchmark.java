@@ -195,10 +195,8 @@ public final class QueryApiBenchmark {
   }
 
   static <T> void insert(ClickHouseHttp ch, String db, dev.loadtest.flink.sink.RowBinaryRows<T> enc, List<T> rows) {
-    RowBinaryOutput out = new RowBinaryOutput(1 << 20);
-    for (T r : rows) {
-      enc.write(r, out);
-    }
+    dev.loadtest.flink.sink.RowBinaryRows.insertAll(ch, db, enc, rows);
+  }
     ch.insert(db, enc.inserts().get(0), out.toByteArray());
   }
 

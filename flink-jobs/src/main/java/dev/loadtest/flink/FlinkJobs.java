@@ -5,7 +5,14 @@ import dev.loadtest.flink.aggregate.AggregateJobConfig;
 import dev.loadtest.flink.sink.ClickHouseTarget;
 import dev.loadtest.flink.threshold.ThresholdJob;
 import dev.loadtest.flink.threshold.ThresholdJobConfig;
+import dev.loadtest.flink.replay.ReplayJob;
+import dev.loadtest.schemas.command.CommandParser;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.topics.Topics;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +25,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <pre>
  * aggregate   [options]                       the live aggregate job
  * thresholds  [options]                       the live threshold job
- * replay RUN --analysis ID [--from MS] [--to MS] [options]
+ * replay RUN --analysis ID [--from MS] [--to MS] [--thresholds FILE] [options]
  *                                             re-aggregates one run's raw samples under an analysis id
+ *                                             and judges the plan's thresholds, or those of FILE
  * options: --bootstrap HOST:PORT   --clickhouse-url URL   --clickhouse-user U   --clickhouse-password P
- *          --database NAME   --parallelism N
+ *          --database NAME   --parallelism N   --samples-topic NAME (default loadtest.samples)
  * </pre>
  * Each option falls back to an environment variable ({@code LOADTEST_KAFKA_BOOTSTRAP},
  * {@code LOADTEST_CLICKHOUSE_URL}, {@code LOADTEST_CLICKHOUSE_USER}, {@code LOADTEST_CLICKHOUSE_PASSWORD},
@@ -32,10 +40,11 @@ public final class FlinkJobs {
   static final Map<String, String> ENV_NAMES = Map.of("bootstrap", "LOADTEST_KAFKA_BOOTSTRAP",
       "clickhouse-url", "LOADTEST_CLICKHOUSE_URL", "clickhouse-user", "LOADTEST_CLICKHOUSE_USER",
       "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", "database", "LOADTEST_DATABASE");
-  static final Map<String, String> DEFAULTS = Map.of("bootstrap", "127.0.0.1:9092",
-      "clickhouse-url", "http://127.0.0.1:8123/", "clickhouse-user", "default", "clickhouse-password", "",
-      "database", "loadtest", "parallelism", "1", "from", Long.toString(Long.MIN_VALUE),
-      "to", Long.toString(Long.MAX_VALUE), "analysis", "");
+  static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("bootstrap", "127.0.0.1:9092"),
+      Map.entry("clickhouse-url", "http://127.0.0.1:8123/"), Map.entry("clickhouse-user", "default"),
+      Map.entry("clickhouse-password", ""), Map.entry("database", "loadtest"), Map.entry("parallelism", "1"),
+      Map.entry("from", Long.toString(Long.MIN_VALUE)), Map.entry("to", Long.toString(Long.MAX_VALUE)),
+      Map.entry("analysis", ""), Map.entry("thresholds", ""), Map.entry("samples-topic", Topics.SAMPLES));
 
   private FlinkJobs() {}
 
@@ -48,14 +57,37 @@ public final class FlinkJobs {
     public AggregateJobConfig aggregateConfig() {
       AggregateJobConfig live = AggregateJobConfig.live(option("bootstrap"), URI.create(option("clickhouse-url")),
           option("clickhouse-user"), option("clickhouse-password"), option("database"));
+      live = live.withTopics(option("samples-topic"), live.aggregatesTopic(), live.groupId());
       return job.equals("replay") ? live.replay(run, option("analysis"), Long.parseLong(option("from")),
           Long.parseLong(option("to"))) : live;
     }
 
     public ThresholdJobConfig thresholdConfig() {
-      return ThresholdJobConfig.live(option("bootstrap")).withClickHouse(new ClickHouseTarget(
-          URI.create(option("clickhouse-url")), option("clickhouse-user"), option("clickhouse-password"),
-          option("database")));
+      return ThresholdJobConfig.live(option("bootstrap")).withClickHouse(clickHouse());
+    }
+
+    public ClickHouseTarget clickHouse() {
+      return new ClickHouseTarget(URI.create(option("clickhouse-url")), option("clickhouse-user"),
+          option("clickhouse-password"), option("database"));
+    }
+
+    /**
+     * What a replay judges: the stored run with the thresholds of {@code --thresholds FILE}, if given.
+     *
+     * @throws IllegalArgumentException when the run cannot be replayed so, or the file is unreadable or
+     *     holds bad thresholds
+     */
+    public RunState replayState() {
+      String thresholds = null;
+      if (!option("thresholds").isBlank()) {
+        try {
+          thresholds = Files.readString(Path.of(option("thresholds")));
+        } catch (IOException e) {
+          throw new IllegalArgumentException("cannot read the thresholds file " + option("thresholds") + ": " + e);
+        }
+      }
+      return ReplayJob.replayState(ReplayJob.storedRun(clickHouse(), run), thresholds, Long.parseLong(option("from")),
+          Long.parseLong(option("to")), System.currentTimeMillis());
     }
 
     /** Adds this job to {@code env}. */
@@ -63,6 +95,8 @@ public final class FlinkJobs {
       env.setParallelism(Integer.parseInt(option("parallelism")));
       if (job.equals("thresholds")) {
         ThresholdJob.build(env, thresholdConfig());
+      } else if (job.equals("replay")) {
+        ReplayJob.build(env, aggregateConfig(), replayState(), clickHouse());
       } else {
         AggregateJob.build(env, aggregateConfig());
       }
@@ -105,6 +139,10 @@ public final class FlinkJobs {
     }
     if (job.equals("replay") && (run == null || options.get("analysis").isBlank())) {
       throw new IllegalArgumentException("replay needs the run id and --analysis ID");
+    }
+    if (job.equals("replay") && !CommandParser.ID.matcher(options.get("analysis")).matches()) {
+      throw new IllegalArgumentException("--analysis must be letters, digits and . _ : - (at most 128, starting"
+          + " with a letter or digit), got \"" + options.get("analysis") + "\"");
     }
     for (String number : List.of("parallelism", "from", "to")) {
       try {

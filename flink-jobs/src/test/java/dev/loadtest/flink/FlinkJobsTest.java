@@ -46,5 +46,7 @@ class FlinkJobsTest {
         () -> FlinkJobs.parse(List.of("replay", "r", "--analysis", "a", "--from", "yesterday"), Map.of())).getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class, () -> FlinkJobs.parse(List.of("replay", "r", "--analysis",
         "a", "--from", "10", "--to", "5"), Map.of())).getMessage().contains("time range is empty"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> FlinkJobs.parse(List.of("replay", "r", "--analysis",
+        "a b'"), Map.of())).getMessage().startsWith("--analysis must be letters, digits and . _ : -"));
   }
 }

@@ -3,7 +3,6 @@ package dev.loadtest.api;
 import dev.loadtest.flink.aggregate.Project;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.MetricRowBinary;
-import dev.loadtest.flink.sink.RowBinaryOutput;
 import dev.loadtest.flink.sink.RowBinaryRows;
 import dev.loadtest.flink.sink.RunRowBinary;
 import dev.loadtest.flink.sink.SeriesRowBinary;
@@ -201,10 +200,8 @@ final class RunData {
   }
 
   static <T> void insert(ClickHouseHttp ch, String db, RowBinaryRows<T> enc, List<T> rows) {
-    Map<Integer, RowBinaryOutput> outs = new TreeMap<>();
-    for (T r : rows) {
-      enc.write(r, outs.computeIfAbsent(enc.table(r), t -> new RowBinaryOutput(1 << 16)));
-    }
+    RowBinaryRows.insertAll(ch, db, enc, rows);
+  }
     outs.forEach((t, out) -> ch.insert(db, enc.inserts().get(t), out.toByteArray()));
   }
 

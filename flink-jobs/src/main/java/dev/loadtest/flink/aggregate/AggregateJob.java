@@ -49,8 +49,12 @@ public final class AggregateJob {
 
   private AggregateJob() {}
 
-  /** Adds the job to {@code env}, enabling checkpoints at the configured interval (the sink needs them). */
-  public static void build(StreamExecutionEnvironment env, AggregateJobConfig c) {
+  /**
+   * Adds the job to {@code env}, enabling checkpoints at the configured interval (the sink needs them).
+   *
+   * @return the merged 1 s buckets per series (a replay judges its thresholds on them)
+   */
+  public static DataStream<SeriesBucket> build(StreamExecutionEnvironment env, AggregateJobConfig c) {
     if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
       env.enableCheckpointing(c.checkpointInterval().toMillis());
     }
@@ -114,6 +118,7 @@ public final class AggregateJob {
               .build())
           .name("kafka " + c.aggregatesTopic());
     }
+    return seconds;
   }
 
   /** A samples record as read: where it was, and its value. */

@@ -24,6 +24,19 @@ public interface RowBinaryRows<T> extends Serializable {
    */
   void write(T element, RowBinaryOutput out);
 
+  /**
+   * Writes {@code rows} with {@code encoder} in one insert per table, outside a job (tools, tests,
+   * benchmarks filling tables as the sink would).
+   */
+  static <T> void insertAll(dev.loadtest.schemas.clickhouse.ClickHouseHttp ch, String database,
+      RowBinaryRows<T> encoder, List<T> rows) {
+    java.util.Map<Integer, RowBinaryOutput> outs = new java.util.TreeMap<>();
+    for (T r : rows) {
+      encoder.write(r, outs.computeIfAbsent(encoder.table(r), t -> new RowBinaryOutput(1 << 16)));
+    }
+    outs.forEach((t, out) -> ch.insert(database, encoder.inserts().get(t), out.toByteArray()));
+  }
+
   /** Whether {@code parse} accepts {@code json}: the filter in front of an encoder of JSON records. */
   static boolean parses(String json, java.util.function.Consumer<String> parse) {
     try {

@@ -12,6 +12,17 @@ public final class ThresholdRowBinary implements RowBinaryRows<Tuple2<String, St
   public static final String INSERT = "INSERT INTO thresholds (test_run_id, analysis_id, threshold, state, value,"
       + " final, at_ms) FORMAT RowBinary";
   private static final long serialVersionUID = 1L;
+  private final String analysisId;
+
+  /** Results of live runs. */
+  public ThresholdRowBinary() {
+    this("");
+  }
+
+  /** Results of the re-analysis {@code analysisId} (a replay judged by its own thresholds). */
+  public ThresholdRowBinary(String analysisId) {
+    this.analysisId = analysisId;
+  }
 
   /** Whether {@code json} is a threshold result this encoder can write. */
   public static boolean readable(String json) {
@@ -27,7 +38,7 @@ public final class ThresholdRowBinary implements RowBinaryRows<Tuple2<String, St
   public void write(Tuple2<String, String> record, RowBinaryOutput out) {
     ThresholdResult r = ThresholdResult.fromJson(record.f1);
     out.string(r.testRunId());
-    out.string("");
+    out.string(analysisId);
     out.string(r.threshold());
     out.string(r.state().name());
     out.float64(r.value());

@@ -60,6 +60,8 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final long finalGraceMs;
+  private final String analysisId;
+  private final boolean verdictAtEndOfInput;
   private transient ValueState<String> plan;
   private transient ValueState<Long> startedAtMs;
   private transient ValueState<Long> firstBucketMs;
@@ -77,8 +79,20 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   /** A plan's thresholds with the type of each one's metric. */
   private record Parsed(List<Threshold> thresholds, List<MetricType> types) {}
 
+  /** The live judge: buckets of live runs (no analysis id), final verdicts as described above. */
   public RunThresholds(Duration finalGrace) {
+    this(finalGrace, "", false);
+  }
+
+  /**
+   * @param analysisId only buckets of this analysis are judged ({@code ""}: the live runs)
+   * @param verdictAtEndOfInput the final verdict waits for the end of the (bounded) input, whatever the
+   *     watermark and the clock say: a replay reads partitions unevenly, and its verdict must include all
+   */
+  public RunThresholds(Duration finalGrace, String analysisId, boolean verdictAtEndOfInput) {
     this.finalGraceMs = finalGrace.toMillis();
+    this.analysisId = analysisId == null ? "" : analysisId;
+    this.verdictAtEndOfInput = verdictAtEndOfInput;
   }
 
   @Override
@@ -129,8 +143,12 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     if (run.status().terminal() && endedAtMs.value() == null) {
       long end = run.history().get(run.history().size() - 1).atMs();
       endedAtMs.update(end);
-      ctx.timerService().registerEventTimeTimer(finalTimerMs(end));
-      ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + finalGraceMs);
+      if (verdictAtEndOfInput) {
+        ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE); // fires with the input's final watermark
+      } else {
+        ctx.timerService().registerEventTimeTimer(finalTimerMs(end));
+        ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + finalGraceMs);
+      }
     }
   }
 
@@ -145,8 +163,8 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       afterVerdict.inc();
       return;
     }
-    if (b.analysisId != null && !b.analysisId.isEmpty()) {
-      return; // a re-analysis is judged by its own job
+    if (!analysisId.equals(b.analysisId == null ? "" : b.analysisId)) {
+      return; // another analysis of the run: judged by its own job
     }
     if (plan.value() == null) {
       pending.add(b);
@@ -196,8 +214,10 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       return;
     }
     Long end = endedAtMs.value();
-    boolean last = end != null && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME || timestamp >= finalTimerMs(end));
-    long evalMs = ctx.timeDomain() == TimeDomain.PROCESSING_TIME ? end + 1 : timestamp + 1;
+    boolean last = end != null && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME
+        || timestamp >= (verdictAtEndOfInput ? Long.MAX_VALUE : finalTimerMs(end)));
+    long evalMs = ctx.timeDomain() == TimeDomain.PROCESSING_TIME ? end + 1
+        : last ? Math.min(timestamp, finalTimerMs(end)) + 1 : timestamp + 1;
     judge(evalMs, last, ctx, out);
     if (last) {
       done.update(true);

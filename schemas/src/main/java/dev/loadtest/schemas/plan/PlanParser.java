@@ -62,6 +62,29 @@ public final class PlanParser {
     return parse(readTree(json, "$"));
   }
 
+  /**
+   * The plan {@code planJson} with its thresholds replaced by those of {@code thresholdsJson} (for a
+   * re-analysis judged by other thresholds): either a thresholds object as in a plan
+   * ({@code {"http_req_duration": ["p(95)<300"]}}) or a document holding one under {@code "thresholds"}
+   * (a whole plan, say). The result is checked as a plan, so that a bad threshold is reported at its path
+   * ({@code $.thresholds.http_req_duration[0]}).
+   *
+   * @throws InvalidPlanException listing every problem
+   */
+  public static String withThresholds(String planJson, String thresholdsJson) {
+    JsonNode plan = readTree(planJson, "$");
+    JsonNode given = readTree(thresholdsJson, "$.thresholds");
+    if (!plan.isObject() || !given.isObject()) {
+      throw new InvalidPlanException(List.of(new PlanError(plan.isObject() ? "$.thresholds" : "$",
+          "must be a JSON object, such as {\"http_req_duration\": [\"p(95)<500\"]}")));
+    }
+    JsonNode thresholds = given.has("thresholds") && given.get("thresholds").isObject() ? given.get("thresholds") : given;
+    com.fasterxml.jackson.databind.node.ObjectNode out = ((com.fasterxml.jackson.databind.node.ObjectNode) plan).deepCopy();
+    out.set("thresholds", thresholds);
+    parse(out);
+    return out.toString();
+  }
+
   /** Reads JSON text, turning a syntax error into an {@link InvalidPlanException} at {@code path}. */
   public static JsonNode readTree(String json, String path) {
     if (json == null || json.isBlank()) {

@@ -19,6 +19,29 @@ import org.junit.jupiter.api.Test;
 
 class PlanParserTest {
   @Test
+  void otherThresholdsReplaceThePlansOwnAndAreCheckedAtTheirPath() {
+    String plan = Plans.base().toString();
+    String bare = PlanParser.withThresholds(plan, "{\"http_req_duration{name:checkout}\": [\"p(99)<200\"]}");
+    TestPlan replanned = PlanParser.parse(bare);
+    assertEquals(1, replanned.thresholds().size(), "the plan's 6 thresholds are replaced");
+    assertEquals("p(99)<200", replanned.thresholds().get(0).expression().source());
+    assertEquals(Map.of("name", "checkout"), replanned.thresholds().get(0).selector().tags());
+    assertEquals(PlanParser.parse(plan).scenarios(), replanned.scenarios(), "the rest of the plan is kept");
+
+    String wrapped = PlanParser.withThresholds(plan, "{\"thresholds\": {\"coupon_applied\": [\"count>0\"]}}");
+    assertEquals("coupon_applied", PlanParser.parse(wrapped).thresholds().get(0).selector().metric(),
+        "a document with a thresholds object (a whole plan) gives its thresholds; the plan's user metrics are known");
+
+    InvalidPlanException bad = assertThrows(InvalidPlanException.class, () -> PlanParser.withThresholds(plan,
+        "{\"http_req_duration\": [\"p(95)<<1\"], \"no_such_metric\": [\"count>1\"]}"));
+    assertEquals(List.of("$.thresholds.http_req_duration[0]", "$.thresholds.no_such_metric"),
+        bad.errors().stream().map(PlanError::path).toList(), bad.getMessage());
+    InvalidPlanException notJson = assertThrows(InvalidPlanException.class, () -> PlanParser.withThresholds(plan, "{"));
+    assertTrue(notJson.getMessage().contains("$.thresholds: not valid JSON"), notJson.getMessage());
+    assertThrows(InvalidPlanException.class, () -> PlanParser.withThresholds(plan, "[1]"));
+  }
+
+  @Test
   void parsesTheCheckoutPlanIntoItsModel() {
     TestPlan plan = PlanParser.parse(Plans.base().toString());
     assertEquals("checkout journey", plan.name());
