@@ -197,8 +197,6 @@ public final class QueryApiBenchmark {
   static <T> void insert(ClickHouseHttp ch, String db, dev.loadtest.flink.sink.RowBinaryRows<T> enc, List<T> rows) {
     dev.loadtest.flink.sink.RowBinaryRows.insertAll(ch, db, enc, rows);
   }
-    ch.insert(db, enc.inserts().get(0), out.toByteArray());
-  }
 
   static double[] measure(HttpClient http, String url, int n) throws Exception {
     for (int i = 0; i < 5; i++) {

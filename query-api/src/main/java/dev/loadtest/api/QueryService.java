@@ -115,12 +115,9 @@ public final class QueryService {
       }
     }
     Set<MetricSelector> subs = new LinkedHashSet<>();
-    TestPlan plan = plan(state);
-    if (plan != null) {
-      for (Threshold t : plan.thresholds()) {
-        if (!t.selector().tags().isEmpty()) {
-          subs.add(t.selector());
-        }
+    for (MetricSelector judged : judgedSelectors(state, runId, analysis)) {
+      if (!judged.tags().isEmpty()) {
+        subs.add(judged);
       }
     }
     subs.addAll(submetrics);
@@ -221,7 +218,11 @@ public final class QueryService {
 
   // ---------------------------------------------------------------- thresholds
 
-  /** Each threshold of the run's plan with its newest state (PENDING before any result), and totals. */
+  /**
+   * Each threshold of the run's plan with its newest state (PENDING before any result), and totals. An
+   * analysis (a replay) has the thresholds it was judged by, which need not be the plan's: its stored
+   * results only, complete when all are final.
+   */
   public Map<String, Object> thresholds(String runId, String analysis) {
     RunState state = run(runId);
     Map<String, RunReader.ThresholdRow> stored = new LinkedHashMap<>();
@@ -230,7 +231,7 @@ public final class QueryService {
     }
     List<Map<String, Object>> list = new ArrayList<>();
     Set<String> seen = new LinkedHashSet<>();
-    TestPlan plan = plan(state);
+    TestPlan plan = analysis.isEmpty() ? plan(state) : null;
     if (plan != null) {
       for (Threshold t : plan.thresholds()) {
         String label = t.selector() + ": " + t.expression().source();
@@ -251,8 +252,30 @@ public final class QueryService {
     out.put("failed", failed);
     out.put("noData", noData);
     out.put("pending", list.size() - passed - failed - noData);
-    out.put("complete", state.verdict() != null && state.verdict().complete());
+    out.put("complete", analysis.isEmpty() ? state.verdict() != null && state.verdict().complete()
+        : stored.values().stream().allMatch(RunReader.ThresholdRow::finalResult));
     out.put("results", list);
+    return out;
+  }
+
+  /** The selectors of the thresholds judged: the plan's for the run, the stored results' for an analysis. */
+  private List<MetricSelector> judgedSelectors(RunState state, String runId, String analysis) {
+    List<MetricSelector> out = new ArrayList<>();
+    if (analysis.isEmpty()) {
+      TestPlan plan = plan(state);
+      if (plan != null) {
+        plan.thresholds().forEach(t -> out.add(t.selector()));
+      }
+      return out;
+    }
+    for (RunReader.ThresholdRow r : runs.thresholds(runId, analysis)) {
+      int colon = r.threshold().lastIndexOf(": ");
+      try {
+        out.add(MetricSelector.parse(colon < 0 ? r.threshold() : r.threshold().substring(0, colon)));
+      } catch (IllegalArgumentException e) {
+        // a label this version cannot read: its result is still listed, without a sub-metric line
+      }
+    }
     return out;
   }
 

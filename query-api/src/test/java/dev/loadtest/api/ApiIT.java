@@ -242,6 +242,23 @@ class ApiIT {
   }
 
   @Test
+  void anAnalysisHasTheThresholdsItWasJudgedByNotThePlans() throws Exception {
+    run.writeThreshold(ch, db, "stricter", "http_req_duration{name:home}: p(99)<5", ThresholdResult.State.FAILED, 42,
+        true, (START + 200) * 1000);
+    JsonNode t = ok("/runs/" + run.run + "/thresholds?analysis=stricter");
+    assertEquals(1, t.path("results").size(), "only the analysis's own threshold, none of the plan's: " + t);
+    assertEquals("http_req_duration{name:home}: p(99)<5", t.path("results").get(0).path("threshold").asText());
+    assertEquals("FAILED", t.path("results").get(0).path("state").asText());
+    assertEquals(1, t.path("failed").asInt());
+    assertTrue(t.path("complete").asBoolean(), "every result of the analysis is final");
+    JsonNode s = ok("/runs/" + run.run + "/summary?analysis=stricter");
+    assertEquals("stricter", s.path("analysisId").asText());
+    assertEquals(t.path("results"), s.path("thresholds").path("results"));
+    JsonNode own = ok("/runs/" + run.run + "/thresholds");
+    assertEquals(3, own.path("results").size(), "the run's own thresholds are unchanged: " + own);
+  }
+
+  @Test
   void seriesAndTopK() throws Exception {
     JsonNode page = ok("/runs/" + run.run + "/series?metric=http_req_duration&limit=5");
     assertEquals(12, page.path("total").asInt(), "3 names x 2 generators x 2 statuses");

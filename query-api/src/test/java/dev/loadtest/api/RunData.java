@@ -195,14 +195,18 @@ final class RunData {
 
   void writeThreshold(ClickHouseHttp ch, String db, String threshold, ThresholdResult.State s, double value,
       boolean fin, long atMs) {
-    insert(ch, db, new ThresholdRowBinary(), List.of(Tuple2.of(run,
+    writeThreshold(ch, db, "", threshold, s, value, fin, atMs);
+  }
+
+  /** A threshold result of the analysis {@code analysis} ({@code ""}: the run's own). */
+  void writeThreshold(ClickHouseHttp ch, String db, String analysis, String threshold, ThresholdResult.State s,
+      double value, boolean fin, long atMs) {
+    insert(ch, db, new ThresholdRowBinary(analysis), List.of(Tuple2.of(run,
         new ThresholdResult(run, threshold, s, value, fin, atMs).toJson())));
   }
 
   static <T> void insert(ClickHouseHttp ch, String db, RowBinaryRows<T> enc, List<T> rows) {
     RowBinaryRows.insertAll(ch, db, enc, rows);
-  }
-    outs.forEach((t, out) -> ch.insert(db, enc.inserts().get(t), out.toByteArray()));
   }
 
   // ------------------------------------------------------------ exact answers from the raw requests
