@@ -118,6 +118,14 @@ public final class EmbeddedStack implements AutoCloseable {
     return clickHouse.httpUri();
   }
 
+  public String clickHouseUser() {
+    return clickHouse.user();
+  }
+
+  public String clickHousePassword() {
+    return clickHouse.password();
+  }
+
   /** The query API's base URL, e.g. {@code http://127.0.0.1:41234/api/v1}. */
   public String apiUrl() {
     return api.url();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** The {@code loadtest} command. */
 @Command(name = "loadtest", mixinStandardHelpOptions = true, versionProvider = LoadtestCli.Version.class,
     description = "Distributed load testing: generators, coordinator, Flink aggregation, ClickHouse, query API.",
-    subcommands = {DemoCommand.class, LoadtestCli.Up.class, RunCommand.class, ShopCommand.class, GeneratorCommand.class, ServiceCommands.Init.class, ServiceCommands.Api.class, CoordinatorCommand.class, SubmitCommand.class,
+    subcommands = {DemoCommand.class, LoadtestCli.Up.class, RunCommand.class, ReplayCommand.class, ShopCommand.class, GeneratorCommand.class, ServiceCommands.Init.class, ServiceCommands.Api.class, CoordinatorCommand.class, SubmitCommand.class,
         CommandLine.HelpCommand.class})
 public final class LoadtestCli implements Callable<Integer> {
   @Spec
@@ -42,8 +42,10 @@ public final class LoadtestCli implements Callable<Integer> {
   /** Starts the embedded stack and reports its health. */
   @Command(name = "up", mixinStandardHelpOptions = true,
       description = {"Start the whole infrastructure on this machine: a Kafka broker with the system's topics,",
-          "ClickHouse with the schema migrated, and a Flink MiniCluster. Prints each component's version,",
-          "address and health, then keeps running until Ctrl-C (or exits with --exit)."})
+          "ClickHouse with the schema migrated, a Flink MiniCluster with the aggregate and threshold jobs, the",
+          "coordinator, the query API and --generators generator agents. Prints each component's version,",
+          "address and health, and the environment for `loadtest run --api` and `loadtest replay` from other",
+          "shells, then keeps running until Ctrl-C (or exits with --exit)."})
   static final class Up implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -56,6 +58,10 @@ public final class LoadtestCli implements Callable<Integer> {
 
     @Option(names = "--clickhouse-url", description = "Use this ClickHouse server (http://HOST:8123/) instead of starting one.")
     String clickHouseUrl;
+
+    @Option(names = "--generators", defaultValue = "2", paramLabel = "N", description = "Generator agents in this"
+        + " process, in load zones local:eu and local:us by turns, as the examples distribute (default: ${DEFAULT-VALUE}).")
+    int generators;
 
     @Option(names = "--kafka-only", description = "Start only the Kafka broker with the system's topics (for generators and benchmarks).")
     boolean kafkaOnly;
@@ -88,6 +94,15 @@ public final class LoadtestCli implements Callable<Integer> {
         spec.commandLine().getErr().println("loadtest: the embedded stack did not start: " + e.getMessage());
         return 1;
       }
+      try {
+        for (int i = 0; i < generators; i++) {
+          stack.addGenerator("generator-" + (i + 1), i % 2 == 0 ? "local:eu" : "local:us", java.nio.file.Path.of("."));
+        }
+      } catch (RuntimeException e) {
+        stack.close();
+        spec.commandLine().getErr().println("loadtest: a generator did not join: " + e.getMessage());
+        return 1;
+      }
       List<EmbeddedStack.Health> health = stack.health();
       out.printf("%nReady in %.1f s:%n", (System.nanoTime() - t0) / 1e9);
       for (EmbeddedStack.Health h : health) {
@@ -97,6 +112,13 @@ public final class LoadtestCli implements Callable<Integer> {
       out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n"
               + "Query API:       %s (Authorization: Bearer %s)%n",
           stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), stack.apiToken());
+      out.printf("Generators:      %d (zones local:eu, local:us)%n%nFrom another shell:%n  export LOADTEST_API=%s"
+              + " LOADTEST_API_TOKEN=%s \\%n    LOADTEST_KAFKA_BOOTSTRAP=%s LOADTEST_CLICKHOUSE_URL=%s \\%n"
+              + "    LOADTEST_CLICKHOUSE_USER=%s LOADTEST_CLICKHOUSE_PASSWORD='%s' LOADTEST_DATABASE=%s%n"
+              + "  ./loadtest run examples/checkout.json      # submits to this stack%n"
+              + "  ./loadtest replay RUN_ID --thresholds FILE  # re-analyses a run of it%n",
+          generators, stack.apiUrl(), stack.apiToken(), stack.kafkaBootstrap(), stack.clickHouseUri(),
+          stack.clickHouseUser(), stack.clickHousePassword(), database);
       if (exit || !ok) {
         stack.close();
         out.println(ok ? "All components healthy; stopped (--exit)." : "Some components are unhealthy; stopped.");

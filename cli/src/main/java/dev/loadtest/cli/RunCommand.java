@@ -49,7 +49,8 @@ public final class RunCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PLAN.json", description = "The test plan (see examples/).")
   Path plan;
 
-  @Option(names = "--api", paramLabel = "URL", description = "Query API of a running stack, e.g. http://127.0.0.1:8080.")
+  @Option(names = "--api", paramLabel = "URL", description = "Query API of a running stack, e.g."
+      + " http://127.0.0.1:8080/api/v1 (default: $LOADTEST_API, else an embedded stack for this run).")
   String api;
 
   @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token with write scope for --api"
@@ -90,6 +91,9 @@ public final class RunCommand implements Callable<Integer> {
       Reports.checkName(p);
     }
     Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout));
+    if (api == null && System.getenv("LOADTEST_API") != null && !System.getenv("LOADTEST_API").isBlank()) {
+      api = System.getenv("LOADTEST_API");
+    }
     if (api != null) {
       String t = token != null ? token : System.getenv("LOADTEST_API_TOKEN");
       return follow(new ApiClient(api, t), loaded, opts, o, err).exitCode();

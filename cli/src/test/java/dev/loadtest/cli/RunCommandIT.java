@@ -96,6 +96,63 @@ class RunCommandIT {
     assertTrue(failure.startsWith("threshold p(95)<1 failed on http_req_duration: value "), failure);
   }
 
+  static Ran replay(String runId, String... more) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new LoadtestCli());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", runId, "--bootstrap",
+        stack.kafkaBootstrap(), "--clickhouse-url", stack.clickHouseUri().toString(), "--clickhouse-user",
+        stack.clickHouseUser(), "--clickhouse-password", stack.clickHousePassword(), "--database", "run_it"));
+    args.addAll(java.util.List.of(more));
+    int code = cli.execute(args.toArray(String[]::new));
+    System.out.println(out);
+    System.out.println(err);
+    return new Ran(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void aReplayReachesTheRunsVerdictWithItsThresholdsAndAnotherWithOthers(@TempDir Path dir) throws Exception {
+    String runId = "replayed-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    Ran r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\"], \"http_req_failed\": [\"rate<0.5\"]}", "5s"),
+        "--run-id", runId);
+    assertEquals(99, r.code(), r.out() + r.err());
+    long requests = Long.parseLong(r.out().replaceAll("(?s).*http_reqs\\.*?: (\\d+) .*", "$1"));
+
+    // The plan's own thresholds: the same verdict as the live run, every request counted again.
+    Ran same = replay(runId, "--analysis", "same", "--api", stack.apiUrl(), "--token", stack.apiToken());
+    assertEquals(99, same.code(), same.out() + same.err());
+    assertTrue(same.out().contains("✗ 'p(95)<1'") && same.out().contains("✓ 'rate<0.5'"), same.out());
+    assertTrue(same.out().matches("(?s).*http_reqs\\.*?: " + requests + " .*"), "the replay counts the run's "
+        + requests + " requests: " + same.out());
+
+    // Other thresholds, read through an API the command starts itself; the reports are the analysis's.
+    Path lenient = dir.resolve("lenient.json");
+    Files.writeString(lenient, "{\"http_req_duration{name:products}\": [\"p(95)<5000\"], \"http_reqs\": [\"count==" + requests
+        + "\"]}");
+    Ran other = replay(runId, "--analysis", "lenient", "--thresholds", lenient.toString(), "-o",
+        dir.resolve("replay.xml").toString());
+    assertEquals(0, other.code(), other.out() + other.err());
+    assertTrue(other.out().contains("✓ 'p(95)<5000'") && other.out().contains("✓ 'count==" + requests + "'"), other.out());
+    assertTrue(!other.out().contains("p(95)<1'"), "the plan's thresholds are not judged: " + other.out());
+    Document junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("replay.xml").toFile());
+    assertEquals("0", junit.getDocumentElement().getAttribute("failures"));
+
+    // A time range: the first 2 s of the run hold fewer requests than the whole.
+    Ran firstSeconds = replay(runId, "--analysis", "first-2s", "--to", "2s", "--thresholds", lenient.toString());
+    assertEquals(99, firstSeconds.code(), "count==" + requests + " fails on part of the run: " + firstSeconds.out());
+
+    Path bad = dir.resolve("bad.json");
+    Files.writeString(bad, "{\"http_req_duration\": [\"p(95)<<1\"]}");
+    Ran invalid = replay(runId, "--thresholds", bad.toString());
+    assertEquals(104, invalid.code(), invalid.out() + invalid.err());
+    assertTrue(invalid.err().contains("$.thresholds.http_req_duration[0]"), invalid.err());
+    Ran missing = replay("no-such-run");
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("no run no-such-run in database run_it"), missing.err());
+  }
+
   @Test
   void anInvalidPlanExits104WithEveryErrorAndItsPath(@TempDir Path dir) throws Exception {
     Path p = dir.resolve("bad.json");

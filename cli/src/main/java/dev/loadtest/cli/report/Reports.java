@@ -156,7 +156,7 @@ public final class Reports {
       }
       String stats = String.join(",", c.lines().stream().map(Line::stat).toList());
       out.put(c, api.get("/runs/" + ApiClient.enc(run) + "/timeseries", Map.of("metric", c.metric(), "stat", stats,
-          "maxPoints", "600")));
+          "maxPoints", "600", "analysis", o.summary().path("analysisId").asText(""))));
     }
     return out;
   }
