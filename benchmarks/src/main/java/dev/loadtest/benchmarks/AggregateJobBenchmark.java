@@ -120,7 +120,7 @@ public final class AggregateJobBenchmark {
         + " in Kafka in %.1f s%n", total, batches, GENERATORS, TAG_SETS, batches / (double) GENERATORS / 10,
         (System.nanoTime() - produceStart) / 1e9);
     double[] rates = new double[runs];
-    for (int i = 0; i < runs; i++) {
+    for (int i = -1; i < runs; i++) { // run -1 warms the JIT up and is not counted
       String db = database(client, "bench_agg");
       StreamExecutionEnvironment env = flink.environment(2);
       AggregateJob.build(env, AggregateJobConfig.live(kafka.bootstrapServers(), ch.httpUri(), ch.user(), ch.password(),
@@ -129,10 +129,15 @@ public final class AggregateJobBenchmark {
       double seconds = result.getNetRuntime() / 1000.0;
       long stored = Long.parseLong(client.execute(db, "SELECT sum(count) FROM metric_1s FINAL WHERE analysis_id = '' AND metric = 'http_reqs'"
           + " FORMAT TabSeparated").strip());
-      rates[i] = total / seconds;
-      System.out.printf("run %d: %,d request samples in %.2f s = %,.0f request samples/s (%,.0f metric values/s);"
-          + " stored http_reqs %,d (%s)%n", i + 1, total, seconds, rates[i], rates[i] * 11, stored,
-          stored == total ? "exact" : "MISMATCH");
+      double rate = total / seconds;
+      if (i >= 0) {
+        rates[i] = rate;
+      }
+      long combinedIn = result.<Long>getAccumulatorResult(dev.loadtest.flink.aggregate.PreAggregateOperator.BATCHES);
+      long combinedOut = result.<Long>getAccumulatorResult(dev.loadtest.flink.aggregate.PreAggregateOperator.BUCKETS);
+      System.out.printf("%s: %,d request samples in %.2f s = %,.0f request samples/s (%,.0f metric values/s);"
+          + " stored http_reqs %,d (%s); %,d batches -> %,d buckets through the shuffle%n",
+          i < 0 ? "warm-up" : "run " + (i + 1), total, seconds, rate, rate * 11, stored, stored == total ? "exact" : "MISMATCH", combinedIn, combinedOut);
     }
     Arrays.sort(rates);
     System.out.printf("median: %,.0f request samples/s, %,.0f metric values/s (parallelism 2, %d cores)%n",

@@ -3,38 +3,29 @@ package dev.loadtest.flink.aggregate;
 import dev.loadtest.flink.sink.ClickHouseSink;
 import dev.loadtest.flink.sink.MetricRowBinary;
 import dev.loadtest.flink.sink.SeriesRowBinary;
-import dev.loadtest.schemas.sample.SampleBatch;
-import dev.loadtest.schemas.sample.SampleBatchCodec;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Base64;
-import java.util.List;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.OutputTag;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 /**
- * The aggregate job: sample batches from Kafka, pre-aggregated per batch (so that cost grows with
- * series, not samples), merged per series into 1 s buckets across all generators in event time, rolled
+ * The aggregate job: sample batches from Kafka, spread over the tasks, pre-aggregated per series and
+ * second across batches before the shuffle ({@link PreAggregateOperator}: cost grows with series, not
+ * samples, and a series' second crosses the network once per task, not once per batch), merged per series into 1 s buckets across all generators in event time, rolled
  * up to 10 s and 1 min, and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
@@ -46,6 +37,8 @@ import org.apache.flink.util.Collector;
  */
 public final class AggregateJob {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Buckets a task carries before the shuffle at most (a stalled watermark; about 1-10 KB each). */
+  static final int MAX_CARRIED_BUCKETS = 200_000;
 
   private AggregateJob() {}
 
@@ -69,19 +62,18 @@ public final class AggregateJob {
     if (c.bounded()) {
       builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
     }
-    SingleOutputStreamOperator<SeriesBucket> preAggregated = env.fromSource(builder.build(),
+    SingleOutputStreamOperator<SeriesBucket> partials = env.fromSource(builder.build(),
             WatermarkStrategy.noWatermarks(), "samples")
-        .process(new PreAggregate(c)).name("pre-aggregate per batch");
-    preAggregated.getSideOutput(PreAggregate.REJECTED).sinkTo(KafkaSink.<String>builder()
+        // A run's batches share one partition (keyed by run id); spread their decoding over every subtask.
+        .rebalance()
+        .transform("pre-aggregate batches per series and second", TypeInformation.of(SeriesBucket.class),
+            new PreAggregateOperator(c, MAX_CARRIED_BUCKETS));
+    partials.getSideOutput(PreAggregateOperator.REJECTED).sinkTo(KafkaSink.<String>builder()
             .setBootstrapServers(c.bootstrapServers())
             .setRecordSerializer((KafkaRecordSerializationSchema<String>) (json, ctx, ts) -> new ProducerRecord<>(
                 Topics.DLQ, c.samplesTopic().getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8)))
             .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
         .name("kafka " + Topics.DLQ);
-    DataStream<SeriesBucket> partials = preAggregated
-        .assignTimestampsAndWatermarks(WatermarkStrategy
-            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
-            .withTimestampAssigner((b, t) -> b.startMs));
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
         .process(new TimeBucketer(1_000, true)).name("1 s buckets per series");
     SingleOutputStreamOperator<SeriesBucket> tens = seconds.keyBy(b -> b.seriesId)
@@ -146,78 +138,6 @@ public final class AggregateJob {
     @Override
     public TypeInformation<RawRecord> getProducedType() {
       return TypeInformation.of(RawRecord.class);
-    }
-  }
-
-  /**
-   * Decodes a batch and pre-aggregates it; keeps only the configured run and time range. A batch that
-   * cannot be read goes to {@link #REJECTED} (for the DLQ: where it was, why, its first 64 KiB in base64)
-   * and is counted in {@code malformedBatches}; the batches around it are unaffected.
-   */
-  static final class PreAggregate extends ProcessFunction<RawRecord, SeriesBucket> {
-    static final OutputTag<String> REJECTED = new OutputTag<>("rejected-batches") {};
-    private static final long serialVersionUID = 1L;
-    private static final int DLQ_VALUE_LIMIT = 64 * 1024;
-    private final String topic;
-    private final String runFilter;
-    private final String analysisId;
-    private final long fromMs;
-    private final long toMs;
-    private transient BatchPreAggregator aggregator;
-    private transient Counter malformed;
-
-    PreAggregate(AggregateJobConfig c) {
-      this.topic = c.samplesTopic();
-      this.runFilter = c.runFilter();
-      this.analysisId = c.analysisId();
-      this.fromMs = c.fromMs();
-      this.toMs = c.toMs();
-    }
-
-    @Override
-    public void open(OpenContext ctx) {
-      aggregator = new BatchPreAggregator();
-      malformed = getRuntimeContext().getMetricGroup().counter("malformedBatches");
-    }
-
-    @Override
-    public void processElement(RawRecord record, Context ctx, Collector<SeriesBucket> out) {
-      SampleBatch batch;
-      List<SeriesBucket> buckets;
-      try {
-        batch = SampleBatchCodec.decode(record.value);
-        if (!runFilter.isEmpty() && !runFilter.equals(batch.testRunId())) {
-          return;
-        }
-        buckets = aggregator.aggregate(batch);
-      } catch (RuntimeException e) {
-        malformed.inc();
-        ctx.output(REJECTED, rejection(record, e));
-        return;
-      }
-      // A bucket keeps its batch's name: the origin of a correction row, should it come too late.
-      String origin = "late:" + batch.generatorId() + "/" + batch.sequence();
-      for (SeriesBucket b : buckets) {
-        if (b.startMs < fromMs || b.startMs >= toMs) {
-          continue;
-        }
-        b.writerId = origin;
-        b.analysisId = analysisId;
-        out.collect(b);
-      }
-    }
-
-    private String rejection(RawRecord record, RuntimeException e) {
-      ObjectNode dlq = JSON.createObjectNode();
-      dlq.put("topic", topic);
-      dlq.put("partition", record.partition);
-      dlq.put("offset", record.offset);
-      dlq.put("reason", "not a sample batch the aggregate job can read: " + e.getMessage());
-      dlq.put("valueBytes", record.value.length);
-      dlq.put("valueBase64", Base64.getEncoder().encodeToString(
-          Arrays.copyOf(record.value, Math.min(record.value.length, DLQ_VALUE_LIMIT))));
-      dlq.put("atMs", System.currentTimeMillis());
-      return dlq.toString();
     }
   }
 }

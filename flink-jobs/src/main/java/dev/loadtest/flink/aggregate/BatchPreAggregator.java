@@ -10,18 +10,27 @@ import dev.loadtest.schemas.series.SeriesId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
- * Folds one sample batch into partial buckets per (series, second) before anything is shuffled, so
- * that downstream cost grows with the number of series, not of samples: a batch of 10,000 requests over
- * 12 tag sets and 2 seconds becomes at most 12 x 11 x 2 buckets.
+ * Folds sample batches into buckets per (series, second) before anything is shuffled, so that
+ * downstream cost grows with the number of series, not of samples: a batch of 10,000 requests over 12
+ * tag sets and 2 seconds becomes at most 12 x 11 x 2 buckets, and successive batches of the same seconds
+ * (every generator sends one every 100 ms) add into the same buckets until they are drained.
  *
  * <p>Samples fall in the second of their start time. Series ids are computed once per (tag set, metric)
  * of a batch. Trend values are recorded in thousandths of their k6 unit: request timings are already
  * microseconds; metric points (k6 gives trends in milliseconds, or the user's unit) are multiplied by
  * 1000 and rounded up, as the histogram layout prescribes.
+ *
+ * <p>{@link #add} carries the buckets of seconds the watermark has not passed, for {@link #drain} to hand
+ * over when it does; samples of seconds it has passed become buckets of their batch alone at once (they
+ * will be correction rows downstream, named after {@code origin}). Samples outside [fromMs, toMs) are
+ * left out.
  *
  * <p>Not thread-safe: one per task. It keeps its histograms between batches to spare allocation.
  */
@@ -30,18 +39,77 @@ public final class BatchPreAggregator {
   private static final HttpMetric[] HTTP = HttpMetric.values();
 
   private final ArrayDeque<SingleWriterHistogram> spareHistograms = new ArrayDeque<>();
+  private final String analysisId;
+  private final long fromSecond;
+  private final long toSecond;
+  /** Carried buckets by second, then series id. */
+  private final TreeMap<Long, Map<Long, Acc>> carried = new TreeMap<>();
+  private int carriedCount;
+
+  /** Every sample, for live runs. */
+  public BatchPreAggregator() {
+    this("", Long.MIN_VALUE, Long.MAX_VALUE);
+  }
+
+  /** Samples of seconds starting in [fromMs, toMs), as buckets of {@code analysisId}. */
+  public BatchPreAggregator(String analysisId, long fromMs, long toMs) {
+    this.analysisId = analysisId == null ? "" : analysisId;
+    this.fromSecond = fromMs == Long.MIN_VALUE ? Long.MIN_VALUE : Math.floorDiv(fromMs + 999, 1000);
+    this.toSecond = toMs == Long.MAX_VALUE ? Long.MAX_VALUE : Math.floorDiv(toMs + 999, 1000);
+  }
 
   /**
-   * Partial buckets of {@code batch}, one per (series, second) that has samples.
+   * The buckets of {@code batch} alone, one per (series, second) that has samples (what {@link #add} and
+   * {@link #drain} give for one batch on an empty aggregator).
    *
    * @throws IllegalArgumentException when a sample lies further than 68 years from the batch's base time
-   *     (a corrupt batch: the caller sends it to the DLQ)
    */
   public List<SeriesBucket> aggregate(SampleBatch batch) {
+    List<SeriesBucket> out = new ArrayList<>();
+    add(batch, Long.MIN_VALUE, "", out::add);
+    drain(Long.MAX_VALUE, out::add);
+    return out;
+  }
+
+  /** How many buckets are carried. */
+  public int carried() {
+    return carriedCount;
+  }
+
+  /**
+   * Hands over, and forgets, the carried buckets whose second ends at or before {@code watermarkMs}.
+   */
+  public void drain(long watermarkMs, Consumer<SeriesBucket> out) {
+    Iterator<Map.Entry<Long, Map<Long, Acc>>> it = carried.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, Map<Long, Acc>> e = it.next();
+      if (e.getKey() * 1000 + 999 > watermarkMs) {
+        break;
+      }
+      for (Acc acc : e.getValue().values()) {
+        out.accept(acc.toBucket(analysisId));
+        recycle(acc);
+      }
+      carriedCount -= e.getValue().size();
+      it.remove();
+    }
+  }
+
+  /**
+   * Adds {@code batch}: samples of seconds ending after {@code watermarkMs} into the carried buckets, the
+   * others into buckets of this batch alone, handed to {@code late} (writer id {@code origin}).
+   *
+   * @return the start (ms) of the latest second with samples of this batch, {@link Long#MIN_VALUE} if none
+   * @throws IllegalArgumentException when a sample lies further than 68 years from the batch's base time
+   *     (a corrupt batch: the caller sends it to the DLQ); nothing of the batch is added then
+   */
+  public long add(SampleBatch batch, long watermarkMs, String origin, Consumer<SeriesBucket> late) {
+    checkTimes(batch);
     Map<Long, Acc[]> requestGroups = new HashMap<>();
     Map<PointKey, Acc> pointGroups = new HashMap<>();
     long[][] httpSeries = new long[batch.tagSets().size()][];
-    List<Acc> all = new ArrayList<>();
+    List<Acc> own = new ArrayList<>();
+    long latestSecond = Long.MIN_VALUE;
 
     SampleBatch.HttpRequests q = batch.requests();
     long base = batch.baseTimeUs();
@@ -50,23 +118,23 @@ public final class BatchPreAggregator {
       int ts = q.tagSet()[i];
       long timeUs = base + q.offsetUs()[i];
       long second = Math.floorDiv(timeUs, SECOND_US);
-      // One lookup per request: the 11 metrics of a (tag set, second) share a group. The key packs the
-      // second relative to the batch (a batch spans seconds, not 68 years) and the tag set index.
-      long relative = second - baseSecond;
-      if (relative != (int) relative) {
-        throw new IllegalArgumentException("request " + i + " of batch " + batch.generatorId() + "/" + batch.sequence()
-            + " is " + relative + " s from the batch's base time: not a sample of this batch's run");
+      if (second < fromSecond || second >= toSecond) {
+        continue;
       }
-      long groupKey = (relative * 0x1_0000_0000L) | (ts & 0xFFFF_FFFFL);
+      latestSecond = Math.max(latestSecond, second);
+      // One lookup per request: the 11 metrics of a (tag set, second) share a group. The key packs the
+      // second relative to the batch (checked above to fit) and the tag set index.
+      long groupKey = ((second - baseSecond) * 0x1_0000_0000L) | (ts & 0xFFFF_FFFFL);
       Acc[] group = requestGroups.get(groupKey);
       if (group == null) {
         if (httpSeries[ts] == null) {
           httpSeries[ts] = httpSeriesIds(batch, ts);
         }
         group = new Acc[HTTP.length];
+        String[] tags = batch.tags(ts);
         for (int m = 0; m < HTTP.length; m++) {
-          group[m] = new Acc(httpSeries[ts][m], HTTP[m].metric(), HTTP[m].type(), ts, second);
-          all.add(group[m]);
+          group[m] = acc(httpSeries[ts][m], HTTP[m].metric(), HTTP[m].type(), batch.testRunId(), tags, second,
+              watermarkMs, origin, own);
         }
         requestGroups.put(groupKey, group);
       }
@@ -81,13 +149,18 @@ public final class BatchPreAggregator {
       int ts = p.tagSet()[i];
       long timeUs = base + p.offsetUs()[i];
       long second = Math.floorDiv(timeUs, SECOND_US);
+      if (second < fromSecond || second >= toSecond) {
+        continue;
+      }
+      latestSecond = Math.max(latestSecond, second);
       PointKey key = new PointKey(p.metric()[i], ts, second);
       Acc acc = pointGroups.get(key);
       if (acc == null) {
         String name = batch.strings().get(def.name());
-        acc = new Acc(SeriesId.ofSorted(batch.testRunId(), name, batch.tags(ts)), name, def.type(), ts, second);
+        String[] tags = batch.tags(ts);
+        acc = acc(SeriesId.ofSorted(batch.testRunId(), name, tags), name, def.type(), batch.testRunId(), tags, second,
+            watermarkMs, origin, own);
         pointGroups.put(key, acc);
-        all.add(acc);
       }
       double v = p.value()[i];
       if (def.type() == MetricType.TREND) {
@@ -97,15 +170,51 @@ public final class BatchPreAggregator {
       }
     }
 
-    List<SeriesBucket> out = new ArrayList<>(all.size());
-    for (Acc acc : all) {
-      out.add(acc.toBucket(batch));
-      if (acc.histogram != null) {
-        acc.histogram.reset();
-        spareHistograms.push(acc.histogram);
+    for (Acc acc : own) {
+      late.accept(acc.toBucket(analysisId));
+      recycle(acc);
+    }
+    return latestSecond == Long.MIN_VALUE ? Long.MIN_VALUE : latestSecond * 1000;
+  }
+
+  /** Every sample's time must be within 68 years of the batch's base, checked before anything is added. */
+  private static void checkTimes(SampleBatch batch) {
+    long base = batch.baseTimeUs();
+    long baseSecond = Math.floorDiv(base, SECOND_US);
+    SampleBatch.HttpRequests q = batch.requests();
+    for (int i = 0; i < q.size(); i++) {
+      long relative = Math.floorDiv(base + q.offsetUs()[i], SECOND_US) - baseSecond;
+      if (relative != (int) relative) {
+        throw new IllegalArgumentException("request " + i + " of batch " + batch.generatorId() + "/" + batch.sequence()
+            + " is " + relative + " s from the batch's base time: not a sample of this batch's run");
       }
     }
-    return out;
+  }
+
+  /** The bucket a (series, second) of {@code batch} adds to: carried, or the batch's own when late. */
+  private Acc acc(long seriesId, String metric, MetricType type, String testRunId, String[] tags, long second,
+      long watermarkMs, String origin, List<Acc> own) {
+    if (second * 1000 + 999 <= watermarkMs) {
+      Acc a = new Acc(seriesId, metric, type, testRunId, tags, second, origin);
+      own.add(a);
+      return a;
+    }
+    Map<Long, Acc> atSecond = carried.computeIfAbsent(second, k -> new HashMap<>());
+    Acc a = atSecond.get(seriesId);
+    if (a == null) {
+      a = new Acc(seriesId, metric, type, testRunId, tags, second, origin);
+      atSecond.put(seriesId, a);
+      carriedCount++;
+    }
+    return a;
+  }
+
+  private void recycle(Acc acc) {
+    if (acc.histogram != null) {
+      acc.histogram.reset();
+      spareHistograms.push(acc.histogram);
+      acc.histogram = null;
+    }
   }
 
   private static long[] httpSeriesIds(SampleBatch batch, int tagSet) {
@@ -124,13 +233,15 @@ public final class BatchPreAggregator {
 
   private record PointKey(int metric, int tagSet, long second) {}
 
-  /** The running aggregate of one (series, second) within one batch. */
+  /** The running aggregate of one (series, second). */
   private static final class Acc {
     final long seriesId;
     final String metric;
     final MetricType type;
-    final int tagSet;
+    final String testRunId;
+    final String[] tags;
     final long second;
+    final String origin;
     SingleWriterHistogram histogram;
     long count;
     double sum;
@@ -140,12 +251,14 @@ public final class BatchPreAggregator {
     long lastTimeUs = Long.MIN_VALUE;
     long nonZero;
 
-    Acc(long seriesId, String metric, MetricType type, int tagSet, long second) {
+    Acc(long seriesId, String metric, MetricType type, String testRunId, String[] tags, long second, String origin) {
       this.seriesId = seriesId;
       this.metric = metric;
       this.type = type;
-      this.tagSet = tagSet;
+      this.testRunId = testRunId;
+      this.tags = tags;
       this.second = second;
+      this.origin = origin;
     }
 
     void add(long units, long timeUs, BatchPreAggregator owner) {
@@ -173,13 +286,15 @@ public final class BatchPreAggregator {
       }
     }
 
-    SeriesBucket toBucket(SampleBatch batch) {
+    SeriesBucket toBucket(String analysisId) {
       SeriesBucket b = new SeriesBucket();
-      b.testRunId = batch.testRunId();
+      b.testRunId = testRunId;
+      b.analysisId = analysisId;
+      b.writerId = origin;
       b.seriesId = seriesId;
       b.metric = metric;
       b.type = type.name();
-      String[] kv = batch.tags(tagSet);
+      String[] kv = tags;
       b.tagKeys = new String[kv.length / 2];
       b.tagValues = new String[kv.length / 2];
       for (int i = 0; i < b.tagKeys.length; i++) {

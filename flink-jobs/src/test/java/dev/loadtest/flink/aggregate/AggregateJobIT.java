@@ -81,7 +81,13 @@ class AggregateJobIT {
 
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
     AggregateJob.build(env, config(db, samples, aggregates));
-    env.execute("aggregate-it");
+    org.apache.flink.api.common.JobExecutionResult result = env.execute("aggregate-it");
+    long read = result.<Long>getAccumulatorResult(PreAggregateOperator.BATCHES);
+    long shuffled = result.<Long>getAccumulatorResult(PreAggregateOperator.BUCKETS);
+    long perBatch = batches.stream().mapToLong(b -> new BatchPreAggregator().aggregate(b).size()).sum();
+    assertEquals(batches.size(), read);
+    assertTrue(shuffled < perBatch, "the generators' batches of a second are combined before the shuffle: "
+        + perBatch + " buckets batch by batch, " + shuffled + " shuffled");
 
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'";

@@ -121,6 +121,74 @@ class BatchPreAggregatorTest {
   }
 
   @Test
+  void batchesAddIntoCarriedBucketsUntilTheWatermarkPassesTheirSecond() {
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int g = 0; g < 3; g++) {
+      SampleBatch b = SampleBatches.checkout(3_000, 40 + g);
+      batches.add(new SampleBatch("run-carried", "gen-" + g, "zone-" + g, b.sequence(), 1_760_000_000_000_000L,
+          b.strings(), b.tagSets(), b.metrics(), b.requests(), b.points()));
+    }
+    BatchPreAggregator agg = new BatchPreAggregator("a1", Long.MIN_VALUE, Long.MAX_VALUE);
+    List<SeriesBucket> late = new ArrayList<>();
+    long latest = Long.MIN_VALUE;
+    for (SampleBatch b : batches) {
+      latest = Math.max(latest, agg.add(b, Long.MIN_VALUE, "late:" + b.generatorId(), late::add));
+    }
+    assertTrue(late.isEmpty(), "nothing is late before any watermark");
+    Map<Key, Naive> expected = naive(batches);
+    long httpBuckets = expected.size();
+    assertTrue(agg.carried() >= httpBuckets, "one carried bucket per series and second, whatever the batches: "
+        + agg.carried());
+    long firstSecondMs = expected.keySet().stream().mapToLong(Key::startMs).min().orElseThrow();
+    List<SeriesBucket> first = new ArrayList<>();
+    agg.drain(firstSecondMs + 998, first::add);
+    assertTrue(first.isEmpty(), "a second is handed over only once the watermark has passed its end");
+    agg.drain(firstSecondMs + 999, first::add);
+    assertTrue(!first.isEmpty() && first.stream().allMatch(b -> b.startMs == firstSecondMs), "the first second only");
+    List<SeriesBucket> rest = new ArrayList<>();
+    agg.drain(Long.MAX_VALUE, rest::add);
+    assertEquals(0, agg.carried());
+    first.addAll(rest);
+    Map<Key, SeriesBucket> byKey = new HashMap<>();
+    for (SeriesBucket b : first.stream().filter(b -> isHttp(b.metric)).toList()) {
+      assertEquals(null, byKey.put(new Key(b.seriesId, b.startMs), b), "each series and second once: " + b);
+      assertEquals("a1", b.analysisId);
+    }
+    assertEquals(expected.keySet(), byKey.keySet());
+    expected.forEach((k, n) -> {
+      assertEquals(n.count, byKey.get(k).count);
+      if (byKey.get(k).metricType() == MetricType.TREND) {
+        assertEquals(n.histogram.snapshot(), byKey.get(k).histogram(), "the same histogram as sample by sample");
+      }
+    });
+    assertEquals(latest, expected.keySet().stream().mapToLong(Key::startMs).max().orElseThrow());
+
+    // After the watermark has passed every second, a batch's samples are its own buckets, named after it.
+    List<SeriesBucket> again = new ArrayList<>();
+    agg.add(batches.get(0), Long.MAX_VALUE - 1, "late:gen-0/0", again::add);
+    assertEquals(0, agg.carried());
+    assertEquals(new BatchPreAggregator().aggregate(batches.get(0)).size(), again.size());
+    assertTrue(again.stream().allMatch(b -> b.writerId.equals("late:gen-0/0")), "correction rows keep their origin");
+  }
+
+  @Test
+  void aTimeRangeKeepsTheSamplesOfItsSeconds() {
+    SampleBatch b = SampleBatches.checkout(3_000, 7);
+    List<SeriesBucket> all = new BatchPreAggregator().aggregate(b);
+    long firstMs = all.stream().mapToLong(x -> x.startMs).min().orElseThrow();
+    long lastMs = all.stream().mapToLong(x -> x.startMs).max().orElseThrow();
+    assertTrue(lastMs > firstMs, "the fixture spans seconds");
+    List<SeriesBucket> cut = new ArrayList<>();
+    BatchPreAggregator ranged = new BatchPreAggregator("r", firstMs + 1, lastMs);
+    ranged.add(b, Long.MIN_VALUE, "", cut::add);
+    ranged.drain(Long.MAX_VALUE, cut::add);
+    assertTrue(!cut.isEmpty() && cut.stream().allMatch(x -> x.startMs > firstMs && x.startMs < lastMs), "from is rounded up to a"
+        + " whole second, to excludes its second");
+    assertEquals(all.stream().filter(x -> x.startMs > firstMs && x.startMs < lastMs).mapToLong(x -> x.count).sum(),
+        cut.stream().mapToLong(x -> x.count).sum());
+  }
+
+  @Test
   void metricPointsBecomeBucketsOfTheirType() {
     SampleBatchBuilder b = new SampleBatchBuilder("run-p", "g", "z", 0, 5_000_000L);
     int checks = b.metric("checks", MetricType.RATE);

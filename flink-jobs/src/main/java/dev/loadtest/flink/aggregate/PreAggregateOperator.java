@@ -1,0 +1,208 @@
+package dev.loadtest.flink.aggregate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.schemas.sample.SampleBatch;
+import dev.loadtest.schemas.sample.SampleBatchCodec;
+import java.util.Arrays;
+import java.util.Base64;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The aggregate job's first stage, in one operator so that nothing is copied between chained steps:
+ * decodes each sample batch, keeps only the configured run and time range, folds it into buckets per
+ * (series, second) that successive batches add to ({@link BatchPreAggregator}), generates the event-time
+ * watermark, and hands each second's buckets to the keyed shuffle just before the watermark passes it.
+ * The shuffle then carries a series' second once per task rather than once per batch of every generator,
+ * and no later than the downstream {@link TimeBucketer} would close it anyway.
+ *
+ * <p><b>Watermark.</b> Bounded out-of-orderness, advanced after every batch: the latest second seen minus
+ * {@code outOfOrderness}. When no batch has come for {@code idleness}, event time goes on at the wall
+ * clock's pace from the latest second (so the last seconds of a run that has ended are closed without
+ * waiting for other runs' samples); a task that never had a batch is marked idle, holding no one back.
+ * Samples of seconds the watermark has passed become buckets of their own batch at once (correction rows
+ * downstream, named after the batch). Upstream watermarks are ignored, except the final one of a bounded
+ * input, which hands over everything.
+ *
+ * <p><b>Checkpoints.</b> Everything carried is handed over before each barrier, so the operator has no
+ * state. More than {@code maxCarried} buckets (a stalled watermark) are handed over at once.
+ *
+ * <p>A record that is not a readable batch goes to {@link #REJECTED} (for the DLQ: where it was, why, its
+ * first 64 KiB in base64) and is counted in {@code malformedBatches}; the batches around it are unaffected.
+ */
+public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBucket>
+    implements OneInputStreamOperator<AggregateJob.RawRecord, SeriesBucket>, BoundedOneInput {
+  public static final OutputTag<String> REJECTED = new OutputTag<>("rejected-batches") {};
+  /** Accumulators (summed over tasks): batches read, and buckets handed to the shuffle. */
+  public static final String BATCHES = "preAggregatedBatches";
+  public static final String BUCKETS = "preAggregatedBuckets";
+  private static final long serialVersionUID = 1L;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int DLQ_VALUE_LIMIT = 64 * 1024;
+  private static final long TICK_MS = 200;
+
+  private final String topic;
+  private final String runFilter;
+  private final String analysisId;
+  private final long fromMs;
+  private final long toMs;
+  private final long delayMs;
+  private final long idleNanos;
+  private final int maxCarried;
+
+  private transient BatchPreAggregator aggregator;
+  private transient StreamRecord<SeriesBucket> reuse;
+  private transient long latestSecondMs;
+  private transient long watermark;
+  private transient long lastBatchNanos;
+  private transient long openedNanos;
+  private transient boolean idle;
+  private transient Counter malformed;
+  private transient LongCounter batches;
+  private transient LongCounter buckets;
+
+  public PreAggregateOperator(AggregateJobConfig c, int maxCarried) {
+    this.topic = c.samplesTopic();
+    this.runFilter = c.runFilter();
+    this.analysisId = c.analysisId();
+    this.fromMs = c.fromMs();
+    this.toMs = c.toMs();
+    this.delayMs = c.outOfOrderness().toMillis();
+    this.idleNanos = c.idleness().toNanos();
+    this.maxCarried = maxCarried;
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    aggregator = new BatchPreAggregator(analysisId, fromMs, toMs);
+    reuse = new StreamRecord<>(null);
+    latestSecondMs = Long.MIN_VALUE;
+    watermark = Long.MIN_VALUE;
+    openedNanos = System.nanoTime();
+    malformed = getMetricGroup().counter("malformedBatches");
+    batches = new LongCounter();
+    buckets = new LongCounter();
+    getRuntimeContext().addAccumulator(BATCHES, batches);
+    getRuntimeContext().addAccumulator(BUCKETS, buckets);
+    scheduleTick();
+  }
+
+  private void scheduleTick() {
+    var time = getProcessingTimeService();
+    time.registerTimer(time.getCurrentProcessingTime() + TICK_MS, t -> {
+      tick();
+      scheduleTick();
+    });
+  }
+
+  @Override
+  public void processElement(StreamRecord<AggregateJob.RawRecord> element) {
+    AggregateJob.RawRecord record = element.getValue();
+    SampleBatch batch;
+    try {
+      batch = SampleBatchCodec.decode(record.value);
+      if (!runFilter.isEmpty() && !runFilter.equals(batch.testRunId())) {
+        return;
+      }
+      batches.add(1);
+      // A bucket keeps its batch's name: the origin of a correction row, should it come too late.
+      long latest = aggregator.add(batch, watermark, "late:" + batch.generatorId() + "/" + batch.sequence(), this::emit);
+      latestSecondMs = Math.max(latestSecondMs, latest);
+    } catch (RuntimeException e) {
+      malformed.inc();
+      output.collect(REJECTED, new StreamRecord<>(rejection(record, e)));
+      return;
+    }
+    lastBatchNanos = System.nanoTime();
+    if (idle) {
+      idle = false;
+      output.emitWatermarkStatus(WatermarkStatus.ACTIVE);
+    }
+    if (latestSecondMs != Long.MIN_VALUE) {
+      advance(latestSecondMs - delayMs - 1);
+    }
+    if (aggregator.carried() > maxCarried) {
+      aggregator.drain(Long.MAX_VALUE, this::emit);
+    }
+  }
+
+  /** Quiet input: event time goes on with the clock; a task that never had a batch is idle. */
+  private void tick() {
+    long now = System.nanoTime();
+    if (latestSecondMs == Long.MIN_VALUE) {
+      if (!idle && now - openedNanos >= idleNanos) {
+        idle = true;
+        output.emitWatermarkStatus(WatermarkStatus.IDLE);
+      }
+      return;
+    }
+    long quietNanos = now - lastBatchNanos;
+    if (quietNanos >= idleNanos) {
+      if (idle) {
+        idle = false;
+        output.emitWatermarkStatus(WatermarkStatus.ACTIVE);
+      }
+      advance(latestSecondMs + quietNanos / 1_000_000 - delayMs - 1);
+    }
+  }
+
+  private void advance(long to) {
+    if (to > watermark) {
+      watermark = to;
+      aggregator.drain(watermark, this::emit);
+      output.emitWatermark(new Watermark(watermark));
+    }
+  }
+
+  private void emit(SeriesBucket b) {
+    buckets.add(1);
+    output.collect(reuse.replace(b, b.startMs));
+  }
+
+  @Override
+  public void processWatermark(Watermark mark) {
+    if (mark.getTimestamp() == Long.MAX_VALUE) { // the end of a bounded input
+      aggregator.drain(Long.MAX_VALUE, this::emit);
+      watermark = Long.MAX_VALUE;
+      output.emitWatermark(mark);
+    }
+  }
+
+  @Override
+  public void processWatermarkStatus(WatermarkStatus status) {
+    // this operator generates the watermark and its status itself
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    super.prepareSnapshotPreBarrier(checkpointId);
+    aggregator.drain(Long.MAX_VALUE, this::emit);
+  }
+
+  @Override
+  public void endInput() {
+    aggregator.drain(Long.MAX_VALUE, this::emit);
+  }
+
+  private String rejection(AggregateJob.RawRecord record, RuntimeException e) {
+    ObjectNode dlq = JSON.createObjectNode();
+    dlq.put("topic", topic);
+    dlq.put("partition", record.partition);
+    dlq.put("offset", record.offset);
+    dlq.put("reason", "not a sample batch the aggregate job can read: " + e.getMessage());
+    dlq.put("valueBytes", record.value.length);
+    dlq.put("valueBase64", Base64.getEncoder().encodeToString(
+        Arrays.copyOf(record.value, Math.min(record.value.length, DLQ_VALUE_LIMIT))));
+    dlq.put("atMs", System.currentTimeMillis());
+    return dlq.toString();
+  }
+}
