@@ -1,15 +1,43 @@
 package dev.loadtest.flink.sink;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A growing buffer of rows in ClickHouse's RowBinary format: little-endian numbers, LEB128 lengths, the
- * cheapest insert format that ClickHouse 18.16 and current releases both read. Not thread-safe.
+ * cheapest insert format that ClickHouse 18.16 and current releases both read. Not thread-safe: its
+ * writes skip the locking of {@link ByteArrayOutputStream} (a sink writes millions of numbers a second).
  */
 public final class RowBinaryOutput extends ByteArrayOutputStream {
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   public RowBinaryOutput(int initialBytes) {
     super(initialBytes);
+  }
+
+  private void room(int bytes) {
+    if (count + bytes > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + bytes));
+    }
+  }
+
+  @Override
+  public void write(int b) {
+    room(1);
+    buf[count++] = (byte) b;
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) {
+    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    room(len);
+    System.arraycopy(b, off, buf, count, len);
+    count += len;
   }
 
   public void varint(long v) {
@@ -32,15 +60,15 @@ public final class RowBinaryOutput extends ByteArrayOutputStream {
   }
 
   public void uint32(long v) {
-    for (int i = 0; i < 4; i++) {
-      write((int) (v >>> (8 * i)) & 0xFF);
-    }
+    room(4);
+    INT_LE.set(buf, count, (int) v);
+    count += 4;
   }
 
   public void int64(long v) {
-    for (int i = 0; i < 8; i++) {
-      write((int) (v >>> (8 * i)) & 0xFF);
-    }
+    room(8);
+    LONG_LE.set(buf, count, v);
+    count += 8;
   }
 
   public void float64(double d) {
