@@ -156,6 +156,41 @@ public final class MetricReader {
   }
 
   /**
+   * The same rows as {@link #aggregate(Query)}, with their histograms, added up here rather than in
+   * ClickHouse: the stored rows (deduplicated with FINAL) come back as RowBinary and {@link RowBinaryMerge}
+   * adds them per key. ClickHouse 18.16 merges histograms with {@code sumMap} at about 60,000 rows/s on a
+   * small machine, while it sends the raw rows several times faster, so a panel costs little more than
+   * reading its rows. The group-by tags come from the series table in a second, small query.
+   */
+  public List<Row> aggregateHere(Query query) {
+    if (query.slices().isEmpty()) {
+      return List.of();
+    }
+    Map<Long, List<String>> groups = null;
+    if (!query.groupBy().isEmpty()) {
+      groups = new java.util.HashMap<>();
+      StringBuilder cols = new StringBuilder("series_id");
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        cols.append(", g").append(i);
+      }
+      for (String line : lines("SELECT " + cols + " FROM (" + groupColumns(query) + ") FORMAT JSONEachRow")) {
+        JsonNode n = tree(line);
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < query.groupBy().size(); i++) {
+          values.add(n.path("g" + i).asText());
+        }
+        groups.putIfAbsent(Long.parseUnsignedLong(n.path("series_id").asText()), List.copyOf(values));
+      }
+    }
+    String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
+        : ", toUInt32(0) AS t";
+    RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups);
+    merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t)
+        + ") FORMAT RowBinary"));
+    return merge.rows();
+  }
+
+  /**
    * Gauges: per group and step, the sum over series of each series' latest value (e.g. the VUs of all
    * generators), with the smallest and largest such total per second within the step as min and max.
    */

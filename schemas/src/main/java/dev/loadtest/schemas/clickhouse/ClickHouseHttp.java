@@ -47,17 +47,32 @@ public final class ClickHouseHttp {
     return send(query, HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "statement", sql);
   }
 
+  /**
+   * Runs one query in {@code database} and returns the response body as bytes, for binary formats such
+   * as {@code FORMAT RowBinary}.
+   */
+  public byte[] executeBinary(String database, String sql) {
+    String query = database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
+    return send(query, HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "query", sql,
+        HttpResponse.BodyHandlers.ofByteArray(), b -> new String(b, StandardCharsets.UTF_8));
+  }
+
   /** Posts to the HTTP interface and returns the body; a refusal or an unreachable server is a ClickHouseException. */
   private String send(String query, HttpRequest.BodyPublisher body, String what, String statement) {
+    return send(query, body, what, statement, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8), b -> b);
+  }
+
+  private <T> T send(String query, HttpRequest.BodyPublisher body, String what, String statement,
+      HttpResponse.BodyHandler<T> handler, java.util.function.Function<T, String> text) {
     HttpRequest request = HttpRequest.newBuilder(baseUri.resolve("/" + query))
         .timeout(timeout)
         .header("X-ClickHouse-User", user)
         .header("X-ClickHouse-Key", password)
         .POST(body)
         .build();
-    HttpResponse<String> response;
+    HttpResponse<T> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      response = http.send(request, handler);
     } catch (IOException e) {
       throw new ClickHouseException("ClickHouse at " + baseUri + " is unreachable: " + e, e);
     } catch (InterruptedException e) {
@@ -66,7 +81,7 @@ public final class ClickHouseHttp {
     }
     if (response.statusCode() != 200) {
       throw new ClickHouseException("ClickHouse refused the " + what + " (HTTP " + response.statusCode() + "): "
-          + response.body().strip() + "\n  statement: " + abbreviate(statement));
+          + text.apply(response.body()).strip() + "\n  statement: " + abbreviate(statement));
     }
     return response.body();
   }

@@ -1,0 +1,73 @@
+package dev.loadtest.api.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.loadtest.flink.sink.RowBinaryOutput;
+import dev.loadtest.schemas.metrics.MetricType;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RowBinaryMergeTest {
+  static void row(RowBinaryOutput out, String metric, long series, long t, long count, double sum, double min,
+      double max, long nonZero, int[] idx, long[] cnt) {
+    out.string(metric);
+    out.int64(series);
+    out.uint32(t);
+    out.int64(count);
+    out.float64(sum);
+    out.float64(min);
+    out.float64(max);
+    out.int64(nonZero);
+    out.varint(idx.length);
+    for (int i : idx) {
+      out.uint16(i);
+    }
+    out.varint(cnt.length);
+    for (long c : cnt) {
+      out.int64(c);
+    }
+  }
+
+  @Test
+  void rowsOfAGroupAndStepAddUpHistogramsBucketByBucket() {
+    RowBinaryOutput out = new RowBinaryOutput(16);
+    row(out, "http_req_duration", 1, 20, 3, 600, 100, 300, 0, new int[] {100, 300}, new long[] {2, 1});
+    row(out, "http_req_duration", 2, 20, 2, 150, 50, 100, 0, new int[] {50, 100}, new long[] {1, 1});
+    row(out, "http_req_duration", 3, 20, 1, 70, 70, 70, 0, new int[] {70}, new long[] {1}); // another name
+    row(out, "http_req_duration", 1, 10, 1, 5, 5, 5, 0, new int[] {5}, new long[] {1}); // an earlier step
+    row(out, "http_req_duration", -1L, 10, 9, 9, 1, 1, 0, new int[] {1}, new long[] {9}); // not in the series table
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("home"),
+        3L, List.of("cart")));
+    merge.add(out.toByteArray());
+    List<MetricReader.Row> rows = merge.rows();
+    assertEquals(3, rows.size(), "cart@20, home@10, home@20; the unknown series is left out as a join would");
+    assertEquals(List.of("cart"), rows.get(0).groups());
+    MetricReader.Row home10 = rows.get(1);
+    MetricReader.Row home20 = rows.get(2);
+    assertEquals(10, home10.tsSec());
+    assertEquals(5, home20.agg().count());
+    assertEquals(750, home20.agg().sum());
+    assertEquals(50, home20.agg().min());
+    assertEquals(300, home20.agg().max());
+    assertArrayEquals(new int[] {50, 100, 300}, home20.agg().histIndexes());
+    assertArrayEquals(new long[] {1, 3, 1}, home20.agg().histCounts());
+    assertEquals(0.3, home20.agg().stat(MetricType.TREND, "max", 10), 1e-9, "in milliseconds");
+  }
+
+  @Test
+  void withoutGroupsEverySeriesCountsAndSeriesIdsAreUnsigned() {
+    RowBinaryOutput out = new RowBinaryOutput(16);
+    row(out, "http_reqs", -2L, 0, 4, 4, 1, 1, 4, new int[0], new long[0]);
+    row(out, "http_reqs", 7L, 0, 6, 6, 1, 1, 6, new int[0], new long[0]);
+    RowBinaryMerge bySeries = new RowBinaryMerge(true, true, false, null);
+    bySeries.add(out.toByteArray());
+    List<MetricReader.Row> rows = bySeries.rows();
+    assertEquals(List.of(7L, -2L), rows.stream().map(MetricReader.Row::seriesId).toList(), "unsigned order");
+    assertEquals("http_reqs", rows.get(0).metric());
+    RowBinaryMerge total = new RowBinaryMerge(false, false, false, null);
+    total.add(out.toByteArray());
+    assertEquals(10, total.rows().get(0).agg().count());
+  }
+}
