@@ -5,29 +5,35 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Adds up stored bucket rows per key in the API rather than in ClickHouse. The rows come as RowBinary
- * with the columns {@code metric String, series_id UInt64, t UInt32, count UInt64, sum Float64,
+ * with the columns {@code metric String, series_id UInt64, ts UInt32, writer_id String, t UInt32,
+ * count UInt64, sum Float64,
  * min Float64, max Float64, non_zero UInt64, hist_idx Array(UInt16), hist_cnt Array(UInt64)}; counts and
- * sums are added, minima and maxima kept, histograms added bucket by bucket into a dense array. Not
- * thread-safe: one per query.
+ * sums are added, minima and maxima kept, histograms added bucket by bucket (sparse: most keys have one
+ * row, a projection's bucket and perhaps a correction). Rows repeated under their table's key (series,
+ * time, writer: an insert replayed after a restart, not yet merged away by ReplacingMergeTree) count
+ * once, as FINAL would have it. Not thread-safe: one per query.
  */
 final class RowBinaryMerge {
   /** The columns the query must select, in this order. */
-  static final String COLUMNS = "metric, series_id, t, count, sum, min, max, non_zero, hist_idx, hist_cnt";
+  static final String COLUMNS = "metric, series_id, toUInt32(ts) AS ts32, writer_id, t, count, sum, min, max,"
+      + " non_zero, hist_idx, hist_cnt";
 
   private final boolean byMetric;
   private final boolean bySeries;
   private final boolean byTime;
   private final Map<Long, List<String>> groupsOfSeries;
   private final Map<Key, Acc> accs = new HashMap<>();
+  private final java.util.Set<StoredKey> seen = new java.util.HashSet<>();
 
   private record Key(String metric, List<String> groups, long seriesId, long t) {}
+
+  private record StoredKey(long seriesId, long ts, String writerId) {}
 
   private static final class Acc {
     long count;
@@ -35,7 +41,39 @@ final class RowBinaryMerge {
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
     long nonZero;
-    long[] hist = new long[0];
+    int[] idx;
+    long[] cnt;
+
+    /** Adds a sparse histogram (indexes ascending, as stored). */
+    void addHistogram(int[] i2, long[] c2) {
+      if (idx == null || idx.length == 0) {
+        idx = i2;
+        cnt = c2;
+        return;
+      }
+      if (i2.length == 0) {
+        return;
+      }
+      int[] mi = new int[idx.length + i2.length];
+      long[] mc = new long[mi.length];
+      int a = 0;
+      int b = 0;
+      int k = 0;
+      while (a < idx.length || b < i2.length) {
+        if (b >= i2.length || (a < idx.length && idx[a] < i2[b])) {
+          mi[k] = idx[a];
+          mc[k++] = cnt[a++];
+        } else if (a >= idx.length || i2[b] < idx[a]) {
+          mi[k] = i2[b];
+          mc[k++] = c2[b++];
+        } else {
+          mi[k] = idx[a];
+          mc[k++] = cnt[a++] + c2[b++];
+        }
+      }
+      idx = Arrays.copyOf(mi, k);
+      cnt = Arrays.copyOf(mc, k);
+    }
   }
 
   /**
@@ -55,6 +93,8 @@ final class RowBinaryMerge {
     while (in.hasRemaining()) {
       String metric = string(in);
       long seriesId = in.getLong();
+      long ts = Integer.toUnsignedLong(in.getInt());
+      String writerId = string(in);
       long t = Integer.toUnsignedLong(in.getInt());
       long count = in.getLong();
       double sum = in.getDouble();
@@ -70,13 +110,19 @@ final class RowBinaryMerge {
       if (m != n) {
         throw new IllegalStateException("a stored row has " + n + " histogram indexes and " + m + " counts");
       }
+      long[] cnt = new long[m];
+      for (int i = 0; i < m; i++) {
+        cnt[i] = in.getLong();
+      }
       List<String> groups = List.of();
       if (groupsOfSeries != null) {
         groups = groupsOfSeries.get(seriesId);
         if (groups == null) {
-          in.position(in.position() + 8 * m);
           continue;
         }
+      }
+      if (!seen.add(new StoredKey(seriesId, ts, writerId))) {
+        continue; // the same stored row again
       }
       Acc a = accs.computeIfAbsent(new Key(byMetric ? metric : null, groups, bySeries ? seriesId : 0,
           byTime ? t : 0), k -> new Acc());
@@ -85,43 +131,41 @@ final class RowBinaryMerge {
       a.min = Math.min(a.min, min);
       a.max = Math.max(a.max, max);
       a.nonZero += nonZero;
-      if (n > 0 && idx[n - 1] >= a.hist.length) {
-        a.hist = Arrays.copyOf(a.hist, Math.max(idx[n - 1] + 1, a.hist.length * 2));
-      }
-      for (int i = 0; i < n; i++) {
-        a.hist[idx[i]] += in.getLong();
-      }
+      a.addHistogram(idx, cnt);
     }
   }
 
   /** The merged rows, ordered by metric, groups, series and time (as the SQL path orders them). */
   List<MetricReader.Row> rows() {
-    List<Map.Entry<Key, Acc>> entries = new ArrayList<>(accs.entrySet());
-    Comparator<Key> order = Comparator.comparing((Key k) -> k.metric() == null ? "" : k.metric())
-        .thenComparing(Key::groups, RowBinaryMerge::compareLists)
-        .thenComparing(Key::seriesId, Long::compareUnsigned)
-        .thenComparingLong(Key::t);
-    entries.sort(Map.Entry.comparingByKey(order));
-    List<MetricReader.Row> out = new ArrayList<>(entries.size());
+    @SuppressWarnings("unchecked")
+    Map.Entry<Key, Acc>[] entries = accs.entrySet().toArray(new Map.Entry[0]);
+    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey()));
+    List<MetricReader.Row> out = new ArrayList<>(entries.length);
     for (Map.Entry<Key, Acc> e : entries) {
       Acc a = e.getValue();
-      int nonZeroBuckets = 0;
-      for (long c : a.hist) {
-        nonZeroBuckets += c > 0 ? 1 : 0;
-      }
-      int[] indexes = new int[nonZeroBuckets];
-      long[] counts = new long[nonZeroBuckets];
-      for (int i = 0, k = 0; i < a.hist.length; i++) {
-        if (a.hist[i] > 0) {
-          indexes[k] = i;
-          counts[k++] = a.hist[i];
-        }
-      }
       Key key = e.getKey();
       out.add(new MetricReader.Row(key.metric(), key.groups(), key.seriesId(), key.t(), new Agg(a.count, a.sum,
-          a.count == 0 ? Double.NaN : a.min, a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN, indexes, counts)));
+          a.count == 0 ? Double.NaN : a.min, a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN,
+          a.idx == null ? new int[0] : a.idx, a.cnt == null ? new long[0] : a.cnt)));
     }
     return out;
+  }
+
+  private static int compare(Key x, Key y) {
+    if (x.metric() != null && y.metric() != null) {
+      int c = x.metric().compareTo(y.metric());
+      if (c != 0) {
+        return c;
+      }
+    }
+    if (x.groups() != y.groups()) {
+      int c = compareLists(x.groups(), y.groups());
+      if (c != 0) {
+        return c;
+      }
+    }
+    int c = Long.compareUnsigned(x.seriesId(), y.seriesId());
+    return c != 0 ? c : Long.compare(x.t(), y.t());
   }
 
   private static int compareLists(List<String> a, List<String> b) {

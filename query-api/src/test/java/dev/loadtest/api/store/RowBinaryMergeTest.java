@@ -12,8 +12,15 @@ import org.junit.jupiter.api.Test;
 class RowBinaryMergeTest {
   static void row(RowBinaryOutput out, String metric, long series, long t, long count, double sum, double min,
       double max, long nonZero, int[] idx, long[] cnt) {
+    row(out, metric, series, t, "main", t, count, sum, min, max, nonZero, idx, cnt);
+  }
+
+  static void row(RowBinaryOutput out, String metric, long series, long ts, String writer, long t, long count,
+      double sum, double min, double max, long nonZero, int[] idx, long[] cnt) {
     out.string(metric);
     out.int64(series);
+    out.uint32(ts);
+    out.string(writer);
     out.uint32(t);
     out.int64(count);
     out.float64(sum);
@@ -35,6 +42,8 @@ class RowBinaryMergeTest {
     RowBinaryOutput out = new RowBinaryOutput(16);
     row(out, "http_req_duration", 1, 20, 3, 600, 100, 300, 0, new int[] {100, 300}, new long[] {2, 1});
     row(out, "http_req_duration", 2, 20, 2, 150, 50, 100, 0, new int[] {50, 100}, new long[] {1, 1});
+    row(out, "http_req_duration", 2, 20, 2, 150, 50, 100, 0, new int[] {50, 100}, new long[] {1, 1}); // replayed
+    row(out, "http_req_duration", 2, 21, "late:g/7@21000", 20, 1, 60, 60, 60, 0, new int[] {60}, new long[] {1}); // a correction
     row(out, "http_req_duration", 3, 20, 1, 70, 70, 70, 0, new int[] {70}, new long[] {1}); // another name
     row(out, "http_req_duration", 1, 10, 1, 5, 5, 5, 0, new int[] {5}, new long[] {1}); // an earlier step
     row(out, "http_req_duration", -1L, 10, 9, 9, 1, 1, 0, new int[] {1}, new long[] {9}); // not in the series table
@@ -47,12 +56,12 @@ class RowBinaryMergeTest {
     MetricReader.Row home10 = rows.get(1);
     MetricReader.Row home20 = rows.get(2);
     assertEquals(10, home10.tsSec());
-    assertEquals(5, home20.agg().count());
-    assertEquals(750, home20.agg().sum());
+    assertEquals(6, home20.agg().count(), "a row repeated under its key counts once, a correction adds");
+    assertEquals(810, home20.agg().sum());
     assertEquals(50, home20.agg().min());
     assertEquals(300, home20.agg().max());
-    assertArrayEquals(new int[] {50, 100, 300}, home20.agg().histIndexes());
-    assertArrayEquals(new long[] {1, 3, 1}, home20.agg().histCounts());
+    assertArrayEquals(new int[] {50, 60, 100, 300}, home20.agg().histIndexes());
+    assertArrayEquals(new long[] {1, 1, 3, 1}, home20.agg().histCounts());
     assertEquals(0.3, home20.agg().stat(MetricType.TREND, "max", 10), 1e-9, "in milliseconds");
   }
 
