@@ -74,7 +74,7 @@ public final class QueryApiBenchmark {
       String panel = "/timeseries?metric=http_req_duration&stat=" + URLEncoder.encode("p(95)", StandardCharsets.UTF_8)
           + "&groupBy=name";
       System.out.printf("%n%-28s %8s %8s %8s %s%n", "request", "median", "p95", "max", "(ms, " + requests
-          + " sequential requests after 5 warm-up)");
+          + " sequential requests after 20 warm-up)");
       String body = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/soak" + panel)).header(
           "Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
       System.out.println("soak panel: " + body.length() + " bytes, " + body.substring(0, body.indexOf("\"series\"")));
@@ -199,7 +199,7 @@ public final class QueryApiBenchmark {
   }
 
   static double[] measure(HttpClient http, String url, int n) throws Exception {
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 20; i++) {
       call(http, url);
     }
     double[] ms = new double[n];

@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.Future;
 import java.util.Map;
 import java.util.Set;
 
@@ -313,17 +314,16 @@ public final class QueryService {
   /** Points per group and step; the step is chosen from the range, the points and the rows it reads. */
   public Map<String, Object> timeseries(SeriesRequest req) {
     long t0 = System.nanoTime();
-    RunState state = run(req.run());
-    Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
-    MetricType type = type(types, req.metric());
+    Prepared prepared = prepare(req);
+    MetricType type = prepared.type();
     for (String s : req.stats()) {
       if (!Agg.appliesTo(type, s)) {
         throw ApiException.badRequest("stat", "\"" + s + "\" is not a stat of " + type.name().toLowerCase(
             java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
       }
     }
-    String source = source(req.run(), req.analysis(), req.metric(), type, keys(req));
-    Plan p = plan(state, req, source);
+    String source = prepared.source();
+    Plan p = prepared.plan();
     Query q = new Query(req.run(), source, Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
         p.step, p.slices);
     long t1 = System.nanoTime();
@@ -358,15 +358,14 @@ public final class QueryService {
 
   /** Per step, the merged histogram's buckets (lower and upper bound in the metric's unit, and count). */
   public Map<String, Object> heatmap(SeriesRequest req) {
-    RunState state = run(req.run());
-    Map<String, MetricType> types = metrics.metricTypes(req.run(), req.analysis());
-    MetricType type = type(types, req.metric());
+    Prepared prepared = prepare(req);
+    MetricType type = prepared.type();
     if (type != MetricType.TREND) {
       throw ApiException.badRequest("metric", req.metric() + " is a " + type.name().toLowerCase(java.util.Locale.ROOT)
           + " metric; heatmaps are of trends");
     }
-    String source = source(req.run(), req.analysis(), req.metric(), type, keys(req));
-    Plan p = plan(state, req, source);
+    String source = prepared.source();
+    Plan p = prepared.plan();
     List<Map<String, Object>> steps = new ArrayList<>();
     for (MetricReader.Row r : metrics.aggregate(new Query(req.run(), source, Set.of(req.metric()),
         req.filters(), List.of(), false, false, p.step, p.slices))) {
@@ -402,10 +401,58 @@ public final class QueryService {
   record Plan(Range range, int step, List<Slices.Slice> slices, long series) {}
 
   /** The finest step that keeps points and rows read within the limits, and the tiles that serve it. */
-  Plan plan(RunState state, SeriesRequest req, String source) {
+  /** What a read of one metric needs first: its run, type, source and plan. */
+  record Prepared(RunState state, MetricType type, String source, Plan plan) {}
+
+  /**
+   * Asks ClickHouse what a read of {@code req}'s metric needs, side by side (these small queries cost a
+   * round trip each): the run and its metric types, and, for a projection that would serve the read, its
+   * series and rollup coverage; then whatever the chosen source still lacks.
+   */
+  Prepared prepare(SeriesRequest req) {
+    Future<RunState> state = async(() -> run(req.run()));
+    Future<Map<String, MetricType>> types = async(() -> metrics.metricTypes(req.run(), req.analysis()));
+    Projection candidate = projectionFor(keys(req));
+    String projected = candidate == null ? null : candidate.analysisId(req.analysis());
+    Future<Long> projectedSeries = projected == null ? null
+        : async(() -> metrics.countSeries(req.run(), projected, Set.of(req.metric()), req.filters()));
+    Future<Slices.Coverage> projectedCoverage = projected == null ? null
+        : async(() -> metrics.coverage(req.run(), projected));
+    RunState s = join(state);
+    MetricType type = type(join(types), req.metric());
+    boolean useProjection = projected != null && type != MetricType.GAUGE
+        && (req.filters().isEmpty() ? join(projectedSeries) > 0
+            : metrics.countSeries(req.run(), projected, Set.of(req.metric()), List.of()) > 0);
+    String source = useProjection ? projected : req.analysis();
+    Future<Long> series = useProjection ? projectedSeries
+        : async(() -> metrics.countSeries(req.run(), source, Set.of(req.metric()), req.filters()));
+    Future<Slices.Coverage> coverage = useProjection ? projectedCoverage : async(() -> metrics.coverage(req.run(), source));
+    return new Prepared(s, type, source, plan(s, req, join(series), join(coverage)));
+  }
+
+  private static final java.util.concurrent.ExecutorService SIDE_BY_SIDE =
+      java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
+  private static <T> Future<T> async(java.util.concurrent.Callable<T> task) {
+    return SIDE_BY_SIDE.submit(task);
+  }
+
+  private static <T> T join(Future<T> f) {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading ClickHouse", e);
+    }
+  }
+
+  Plan plan(RunState state, SeriesRequest req, long series, Slices.Coverage coverage) {
     Range asked = range(state, req.fromMs(), req.toMs());
-    long series = metrics.countSeries(req.run(), source, Set.of(req.metric()), req.filters());
-    Slices.Coverage coverage = metrics.coverage(req.run(), source);
     int maxPoints = Math.min(req.maxPoints(), limits.maxPoints());
     for (int step : STEPS) {
       long from = Math.floorDiv(asked.fromSec(), step) * step;
@@ -443,14 +490,19 @@ public final class QueryService {
     if (type == MetricType.GAUGE) {
       return analysis;
     }
-    Projection p = tagKeys.isEmpty() ? Projection.TOTAL
-        : tagKeys.stream().allMatch(Projection.NAME_TAG::equals) ? Projection.NAME : null;
+    Projection p = projectionFor(tagKeys);
     if (p == null) {
       return analysis;
     }
     String projected = p.analysisId(analysis);
     return metrics.countSeries(run, projected, metric == null ? Set.of() : Set.of(metric), List.of()) > 0
         ? projected : analysis;
+  }
+
+  /** The projection that keeps every tag of {@code tagKeys} (null: none does). */
+  static Projection projectionFor(java.util.Collection<String> tagKeys) {
+    return tagKeys.isEmpty() ? Projection.TOTAL
+        : tagKeys.stream().allMatch(Projection.NAME_TAG::equals) ? Projection.NAME : null;
   }
 
   /** The percentiles (0..100) that {@code stats} name ({@code med} is 50). */
