@@ -80,10 +80,14 @@ public final class QueryApiBenchmark {
       System.out.println("soak panel: " + body.length() + " bytes, " + body.substring(0, body.indexOf("\"series\"")));
       double[] soakPanel = measure(http, api.url() + "/runs/soak" + panel, requests);
       double[] peakPanel = measure(http, api.url() + "/runs/peak" + panel, requests);
+      // The same panel at a fixed width of 300 points: each run reads the rollup that gives ~60 points per name.
+      double[] soakNarrow = measure(http, api.url() + "/runs/soak" + panel + "&maxPoints=300", requests);
+      double[] peakNarrow = measure(http, api.url() + "/runs/peak" + panel + "&maxPoints=300", requests);
       measure(http, api.url() + "/runs/soak/summary", requests);
       measure(http, api.url() + "/runs/peak/summary", requests);
       System.out.printf("%npanel p95 by name, soak (%d min, %d series) / peak (%d min, %d series): median ratio %.2f%n",
           soakMinutes, soakSeries, peakMinutes, peakSeries, soakPanel[0] / peakPanel[0]);
+      System.out.printf("the same panel 300 points wide, soak / peak: median ratio %.2f%n", soakNarrow[0] / peakNarrow[0]);
       if (System.getenv("BENCH_HOLD") != null) {
         System.out.println("holding for inspection: " + api.url() + " database " + db + " on " + server.httpUri());
         Thread.sleep(Long.parseLong(System.getenv("BENCH_HOLD")) * 1000);
