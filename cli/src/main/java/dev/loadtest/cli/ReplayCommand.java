@@ -200,17 +200,9 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     o.printf("%nAnalysis %s of run %s: read it with ?analysis=%s on %s%n", id, runId, id, client.base());
     o.printf("%s (exit code %d)%n", code == 0 ? "All thresholds passed." : "Some thresholds failed: "
-        + String.join(", ", names(failed, noData)), code);
+        + String.join(", ", RunCommand.names(failed, noData)), code);
     o.flush();
     return code;
-  }
-
-  private static List<String> names(ArrayNode... lists) {
-    List<String> out = new ArrayList<>();
-    for (ArrayNode l : lists) {
-      l.forEach(x -> out.add(x.asText()));
-    }
-    return out;
   }
 
   private static void add(List<String> args, String option, String value) {

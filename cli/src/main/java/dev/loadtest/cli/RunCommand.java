@@ -231,7 +231,7 @@ public final class RunCommand implements Callable<Integer> {
     return new Result(code, outcome);
   }
 
-  private static List<String> names(JsonNode... lists) {
+  static List<String> names(JsonNode... lists) {
     List<String> out = new ArrayList<>();
     for (JsonNode l : lists) {
       l.forEach(x -> out.add(x.asText()));
