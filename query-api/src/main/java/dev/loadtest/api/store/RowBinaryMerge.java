@@ -13,7 +13,9 @@ import java.util.Map;
  * Adds up stored bucket rows per key in the API rather than in ClickHouse. The rows come as RowBinary
  * with the columns {@code metric String, series_id UInt64, ts UInt32, writer_id String, t UInt32,
  * count UInt64, sum Float64,
- * min Float64, max Float64, non_zero UInt64, hist_idx Array(UInt16), hist_cnt Array(UInt64)}; counts and
+ * min Float64, max Float64, non_zero UInt64, hist_idx Array(UInt16), cnt32 Array(UInt32),
+ * cnt64 Array(UInt64)}, the bucket counts in 4 bytes unless the row counts more than 2^32 samples
+ * (then in 8: whichever array is not empty); counts and
  * sums are added, minima and maxima kept, histograms added bucket by bucket (sparse: most keys have one
  * row, a projection's bucket and perhaps a correction). Rows repeated under their table's key (series,
  * time, writer: an insert replayed after a restart, not yet merged away by ReplacingMergeTree) count
@@ -22,7 +24,8 @@ import java.util.Map;
 final class RowBinaryMerge {
   /** The columns the query must select, in this order. */
   static final String COLUMNS = "metric, series_id, toUInt32(ts) AS ts32, writer_id, t, count, sum, min, max,"
-      + " non_zero, hist_idx, hist_cnt";
+      + " non_zero, hist_idx, if(count > 4294967295, emptyArrayUInt32(), arrayMap(x -> toUInt32(x), hist_cnt)) AS cnt32,"
+      + " if(count > 4294967295, hist_cnt, emptyArrayUInt64()) AS cnt64";
 
   private final boolean byMetric;
   private final boolean bySeries;
@@ -106,13 +109,20 @@ final class RowBinaryMerge {
       for (int i = 0; i < n; i++) {
         idx[i] = Short.toUnsignedInt(in.getShort());
       }
-      int m = (int) varint(in);
-      if (m != n) {
-        throw new IllegalStateException("a stored row has " + n + " histogram indexes and " + m + " counts");
+      int m32 = (int) varint(in);
+      long[] cnt = new long[m32];
+      for (int i = 0; i < m32; i++) {
+        cnt[i] = Integer.toUnsignedLong(in.getInt());
       }
-      long[] cnt = new long[m];
-      for (int i = 0; i < m; i++) {
-        cnt[i] = in.getLong();
+      int m64 = (int) varint(in);
+      if (m64 > 0) {
+        cnt = new long[m64];
+        for (int i = 0; i < m64; i++) {
+          cnt[i] = in.getLong();
+        }
+      }
+      if (cnt.length != n) {
+        throw new IllegalStateException("a stored row has " + n + " histogram indexes and " + cnt.length + " counts");
       }
       List<String> groups = List.of();
       if (groupsOfSeries != null) {

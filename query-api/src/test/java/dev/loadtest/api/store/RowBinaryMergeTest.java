@@ -31,9 +31,14 @@ class RowBinaryMergeTest {
     for (int i : idx) {
       out.uint16(i);
     }
-    out.varint(cnt.length);
-    for (long c : cnt) {
-      out.int64(c);
+    boolean big = count > 4294967295L;
+    out.varint(big ? 0 : cnt.length);
+    for (int i = 0; !big && i < cnt.length; i++) {
+      out.uint32(cnt[i]);
+    }
+    out.varint(big ? cnt.length : 0);
+    for (int i = 0; big && i < cnt.length; i++) {
+      out.int64(cnt[i]);
     }
   }
 
@@ -63,6 +68,18 @@ class RowBinaryMergeTest {
     assertArrayEquals(new int[] {50, 60, 100, 300}, home20.agg().histIndexes());
     assertArrayEquals(new long[] {1, 1, 3, 1}, home20.agg().histCounts());
     assertEquals(0.3, home20.agg().stat(MetricType.TREND, "max", 10), 1e-9, "in milliseconds");
+  }
+
+  @Test
+  void bucketCountsOfRowsOverFourBillionSamplesComeInEightBytes() {
+    RowBinaryOutput out = new RowBinaryOutput(16);
+    row(out, "http_req_duration", 1, 0, 5_000_000_000L, 5e9, 1, 2, 0, new int[] {1, 2}, new long[] {4_999_999_999L, 1});
+    row(out, "http_req_duration", 1, 60, 3_000_000_000L, 3e9, 1, 1, 0, new int[] {1}, new long[] {3_000_000_000L});
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, false, null);
+    merge.add(out.toByteArray());
+    MetricReader.Row total = merge.rows().get(0);
+    assertEquals(8_000_000_000L, total.agg().count());
+    assertArrayEquals(new long[] {7_999_999_999L, 1}, total.agg().histCounts(), "3e9 fits 4 unsigned bytes, 5e9 not");
   }
 
   @Test
