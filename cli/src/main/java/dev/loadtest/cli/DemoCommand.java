@@ -85,8 +85,7 @@ final class DemoCommand implements Callable<Integer> {
       if (loaded == null) {
         return 1; // our own plan: a bug
       }
-      stack.addGenerator("generator-eu", "local:eu", Path.of("."));
-      stack.addGenerator("generator-us", "local:us", Path.of("."));
+      stack.addGenerators(2, Path.of("."));
       o.printf("Ready in %.1f s. Demo shop %s (latency %s, error rate %s); query API %s (Authorization: Bearer %s)%n",
           (System.nanoTime() - t0) / 1e9, shop.url(), latency, errorRate, stack.apiUrl(), stack.apiToken());
       o.flush();

@@ -154,6 +154,16 @@ public final class EmbeddedStack implements AutoCloseable {
     return agent;
   }
 
+  /** The load zones the examples distribute to; {@link #addGenerators} takes them by turns. */
+  public static final List<String> EXAMPLE_ZONES = List.of("local:eu", "local:us");
+
+  /** Starts {@code n} generators ({@code generator-1}...) in {@link #EXAMPLE_ZONES} by turns. */
+  public void addGenerators(int n, Path baseDir) throws InterruptedException {
+    for (int i = 0; i < n; i++) {
+      addGenerator("generator-" + (i + 1), EXAMPLE_ZONES.get(i % EXAMPLE_ZONES.size()), baseDir);
+    }
+  }
+
   /** Checks that each component answers and holds what the system needs. */
   public List<Health> health() {
     List<Health> out = new ArrayList<>();

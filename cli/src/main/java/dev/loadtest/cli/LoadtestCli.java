@@ -95,9 +95,7 @@ public final class LoadtestCli implements Callable<Integer> {
         return 1;
       }
       try {
-        for (int i = 0; i < generators; i++) {
-          stack.addGenerator("generator-" + (i + 1), i % 2 == 0 ? "local:eu" : "local:us", java.nio.file.Path.of("."));
-        }
+        stack.addGenerators(generators, java.nio.file.Path.of("."));
       } catch (RuntimeException e) {
         stack.close();
         spec.commandLine().getErr().println("loadtest: a generator did not join: " + e.getMessage());

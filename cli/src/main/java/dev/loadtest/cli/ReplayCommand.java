@@ -13,6 +13,8 @@ import dev.loadtest.cli.follow.SummaryText;
 import dev.loadtest.cli.report.Reports;
 import dev.loadtest.embedded.FlinkMiniCluster;
 import dev.loadtest.flink.FlinkJobs;
+import dev.loadtest.flink.replay.ReplayJob;
+import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.time.Durations;
 import java.io.PrintWriter;
@@ -122,16 +124,14 @@ public final class ReplayCommand implements Callable<Integer> {
       err.println("loadtest: " + e.getMessage());
       return 1;
     }
-    long runStartMs;
+    RunState stored;
     try {
-      runStartMs = dev.loadtest.flink.replay.ReplayJob.storedRun(inv.clickHouse(), runId).history().stream()
-          .filter(t -> t.status() == dev.loadtest.schemas.run.RunStatus.RUNNING)
-          .mapToLong(dev.loadtest.schemas.run.RunState.Transition::atMs).findFirst().orElse(0);
+      stored = ReplayJob.storedRun(inv.clickHouse(), runId);
       if (from != null || to != null) {
-        List<String> ranged = new ArrayList<>(args);
-        add(ranged, "from", from == null ? null : Long.toString(time("--from", from, runStartMs)));
-        add(ranged, "to", to == null ? null : Long.toString(time("--to", to, runStartMs)));
-        inv = FlinkJobs.parse(ranged, env);
+        long runStartMs = ReplayJob.startedAtMs(stored).orElse(0);
+        add(args, "from", from == null ? null : Long.toString(time("--from", from, runStartMs)));
+        add(args, "to", to == null ? null : Long.toString(time("--to", to, runStartMs)));
+        inv = FlinkJobs.parse(args, env);
       }
     } catch (IllegalArgumentException e) {
       err.println("loadtest: " + e.getMessage());
@@ -144,7 +144,7 @@ public final class ReplayCommand implements Callable<Integer> {
     try (FlinkMiniCluster flink = FlinkMiniCluster.start(FlinkMiniCluster.loopbackConfiguration(), 2)) {
       var flinkEnv = flink.environment(1);
       try {
-        inv.build(flinkEnv);
+        ReplayJob.build(flinkEnv, inv.aggregateConfig(), inv.replayState(stored), inv.clickHouse());
       } catch (InvalidPlanException e) {
         RunCommand.printErrors(err, String.valueOf(thresholds), e.errors());
         return 104;

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.cli.report.Reports;
 import java.awt.image.BufferedImage;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -18,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
-import picocli.CommandLine;
 
 /**
  * `loadtest demo --exit` end to end on the real stack: the checkout journey against the demo shop from two
@@ -29,16 +26,10 @@ class DemoIT {
   @Test
   @Timeout(420)
   void theDemoRunsTheJourneyShowsLiveNumbersAndItsSummaryCountsWhatTheShopServed(@TempDir Path dir) throws Exception {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new LoadtestCli());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute("demo", "--duration", "12s", "--exit", "-o", dir.resolve("summary.json").toString(),
+    CliRun demo = CliRun.of("demo", "--duration", "12s", "--exit", "-o", dir.resolve("summary.json").toString(),
         "-o", dir.resolve("junit.xml").toString(), "-o", dir.resolve("report.html").toString());
-    String text = out.toString();
-    System.out.println(text);
-    assertEquals(0, code, text + err);
+    String text = demo.out();
+    assertEquals(0, demo.code(), text + demo.err());
 
     Matcher live = Pattern.compile("(?m)^running\\s+\\d+m\\d\\ds\\s+\\d+/\\d+\\s+VUs\\s+([1-9]\\d*) reqs").matcher(text);
     assertTrue(live.find(), "a progress line with requests while the run goes:\n" + text);

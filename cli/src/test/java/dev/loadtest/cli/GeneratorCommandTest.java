@@ -4,35 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** What a user sees when the plan given to {@code loadtest generator --plan} is wrong. */
 class GeneratorCommandTest {
-  record Outcome(int code, String out, String err) {}
-
-  static Outcome run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new LoadtestCli());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int code = cli.execute(args);
-    return new Outcome(code, out.toString(), err.toString());
-  }
-
   @Test
   void anInvalidPlanGivesEveryErrorWithItsPathAndExitCode104NeverAStackTrace(@TempDir Path dir) throws Exception {
     Path plan = dir.resolve("plan.json");
     Files.writeString(plan, """
         {"name": "bad", "scenarios": {"s": {"executor": "constant-vus", "vus": -1, "duration": "soon", "exec": "nope"}},
          "flows": {"f": {"steps": [{"request": {"url": "ftp://x", "name": "x"}}]}}}""");
-    Outcome o = run("generator", "--plan", plan.toString());
+    CliRun o = CliRun.of("generator", "--plan", plan.toString());
     assertEquals(104, o.code(), o.err());
     assertTrue(o.err().contains("$.scenarios.s.vus"), o.err());
     assertTrue(o.err().contains("$.scenarios.s.duration"), o.err());
@@ -45,7 +30,7 @@ class GeneratorCommandTest {
   void notJsonAtAllIsAPlanErrorToo(@TempDir Path dir) throws Exception {
     Path plan = dir.resolve("plan.json");
     Files.writeString(plan, "scenarios: yes");
-    Outcome o = run("generator", "--plan", plan.toString());
+    CliRun o = CliRun.of("generator", "--plan", plan.toString());
     assertEquals(104, o.code(), o.err());
     assertTrue(o.err().contains("$"), o.err());
     assertFalse(o.err().contains("\tat "), o.err());
@@ -58,7 +43,7 @@ class GeneratorCommandTest {
         {"name": "synthetic", "generator": {"plugin": "synthetic", "options": {"rate": -5, "latency": {"median": "x"}}},
          "scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "f"}},
          "flows": {"f": {"steps": [{"think": "1s"}]}}}""");
-    Outcome o = run("generator", "--plan", plan.toString(), "--bootstrap", "127.0.0.1:1");
+    CliRun o = CliRun.of("generator", "--plan", plan.toString(), "--bootstrap", "127.0.0.1:1");
     assertEquals(104, o.code(), o.out() + o.err());
     assertTrue(o.err().contains("$.generator.options.rate"), o.err());
     assertTrue(o.err().contains("$.generator.options.duration"), o.err());
@@ -67,7 +52,7 @@ class GeneratorCommandTest {
 
   @Test
   void withoutBootstrapOrPlanItSaysWhatToGive() {
-    Outcome o = run("generator");
+    CliRun o = CliRun.of("generator");
     assertEquals(2, o.code());
     assertTrue(o.err().contains("--bootstrap") && o.err().contains("--plan"), o.err());
   }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.cli.shop.DemoShop;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
-import picocli.CommandLine;
 
 /**
  * `loadtest run PLAN --api URL` against one running embedded stack (as `loadtest up` starts it) with a
@@ -46,26 +43,11 @@ class RunCommandIT {
     }
   }
 
-  record Ran(int code, String out, String err) {}
-
-  static Ran run(Path plan, String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new LoadtestCli());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    String[] args = new String[6 + more.length];
-    args[0] = "run";
-    args[1] = plan.toString();
-    args[2] = "--api";
-    args[3] = stack.apiUrl();
-    args[4] = "--token";
-    args[5] = stack.apiToken();
-    System.arraycopy(more, 0, args, 6, more.length);
-    int code = cli.execute(args);
-    System.out.println(out);
-    System.out.println(err);
-    return new Ran(code, out.toString(), err.toString());
+  static CliRun run(Path plan, String... more) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("run", plan.toString(), "--api",
+        stack.apiUrl(), "--token", stack.apiToken()));
+    args.addAll(java.util.List.of(more));
+    return CliRun.of(args.toArray(String[]::new));
   }
 
   static Path plan(Path dir, String thresholds, String duration) throws Exception {
@@ -84,7 +66,7 @@ class RunCommandIT {
   @Test
   void aFailingThresholdExits99AndTheJUnitReportSaysWhich(@TempDir Path dir) throws Exception {
     // the shop answers in about 5 ms: no p(95) is under 1 ms
-    Ran r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\", \"p(99)<5000\"]}", "6s"), "-o",
+    CliRun r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\", \"p(99)<5000\"]}", "6s"), "-o",
         dir.resolve("junit.xml").toString());
     assertEquals(99, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("✗ 'p(95)<1'") && r.out().contains("✓ 'p(99)<5000'"), r.out());
@@ -96,32 +78,24 @@ class RunCommandIT {
     assertTrue(failure.startsWith("threshold p(95)<1 failed on http_req_duration: value "), failure);
   }
 
-  static Ran replay(String runId, String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new LoadtestCli());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
+  static CliRun replay(String runId, String... more) {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", runId, "--bootstrap",
         stack.kafkaBootstrap(), "--clickhouse-url", stack.clickHouseUri().toString(), "--clickhouse-user",
         stack.clickHouseUser(), "--clickhouse-password", stack.clickHousePassword(), "--database", "run_it"));
     args.addAll(java.util.List.of(more));
-    int code = cli.execute(args.toArray(String[]::new));
-    System.out.println(out);
-    System.out.println(err);
-    return new Ran(code, out.toString(), err.toString());
+    return CliRun.of(args.toArray(String[]::new));
   }
 
   @Test
   void aReplayReachesTheRunsVerdictWithItsThresholdsAndAnotherWithOthers(@TempDir Path dir) throws Exception {
     String runId = "replayed-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-    Ran r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\"], \"http_req_failed\": [\"rate<0.5\"]}", "5s"),
+    CliRun r = run(plan(dir, "{\"http_req_duration\": [\"p(95)<1\"], \"http_req_failed\": [\"rate<0.5\"]}", "5s"),
         "--run-id", runId);
     assertEquals(99, r.code(), r.out() + r.err());
     long requests = Long.parseLong(r.out().replaceAll("(?s).*http_reqs\\.*?: (\\d+) .*", "$1"));
 
     // The plan's own thresholds: the same verdict as the live run, every request counted again.
-    Ran same = replay(runId, "--analysis", "same", "--api", stack.apiUrl(), "--token", stack.apiToken());
+    CliRun same = replay(runId, "--analysis", "same", "--api", stack.apiUrl(), "--token", stack.apiToken());
     assertEquals(99, same.code(), same.out() + same.err());
     assertTrue(same.out().contains("✗ 'p(95)<1'") && same.out().contains("✓ 'rate<0.5'"), same.out());
     assertTrue(same.out().matches("(?s).*http_reqs\\.*?: " + requests + " .*"), "the replay counts the run's "
@@ -131,7 +105,7 @@ class RunCommandIT {
     Path lenient = dir.resolve("lenient.json");
     Files.writeString(lenient, "{\"http_req_duration{name:products}\": [\"p(95)<5000\"], \"http_reqs\": [\"count==" + requests
         + "\"]}");
-    Ran other = replay(runId, "--analysis", "lenient", "--thresholds", lenient.toString(), "-o",
+    CliRun other = replay(runId, "--analysis", "lenient", "--thresholds", lenient.toString(), "-o",
         dir.resolve("replay.xml").toString());
     assertEquals(0, other.code(), other.out() + other.err());
     assertTrue(other.out().contains("✓ 'p(95)<5000'") && other.out().contains("✓ 'count==" + requests + "'"), other.out());
@@ -140,15 +114,15 @@ class RunCommandIT {
     assertEquals("0", junit.getDocumentElement().getAttribute("failures"));
 
     // A time range: the first 2 s of the run hold fewer requests than the whole.
-    Ran firstSeconds = replay(runId, "--analysis", "first-2s", "--to", "2s", "--thresholds", lenient.toString());
+    CliRun firstSeconds = replay(runId, "--analysis", "first-2s", "--to", "2s", "--thresholds", lenient.toString());
     assertEquals(99, firstSeconds.code(), "count==" + requests + " fails on part of the run: " + firstSeconds.out());
 
     Path bad = dir.resolve("bad.json");
     Files.writeString(bad, "{\"http_req_duration\": [\"p(95)<<1\"]}");
-    Ran invalid = replay(runId, "--thresholds", bad.toString());
+    CliRun invalid = replay(runId, "--thresholds", bad.toString());
     assertEquals(104, invalid.code(), invalid.out() + invalid.err());
     assertTrue(invalid.err().contains("$.thresholds.http_req_duration[0]"), invalid.err());
-    Ran missing = replay("no-such-run");
+    CliRun missing = replay("no-such-run");
     assertEquals(1, missing.code());
     assertTrue(missing.err().contains("no run no-such-run in database run_it"), missing.err());
   }
@@ -161,7 +135,7 @@ class RunCommandIT {
          "thresholds": {"http_req_duration": ["p(95)<<500"]},
          "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:1/"}}]}}}
         """);
-    Ran r = run(p);
+    CliRun r = run(p);
     assertEquals(104, r.code(), r.out() + r.err());
     assertTrue(r.err().contains("is not a valid plan ("), r.err());
     assertTrue(r.err().contains("$.scenarios.s.vus"), r.err());
@@ -170,7 +144,7 @@ class RunCommandIT {
     assertTrue(r.out().isEmpty(), "nothing submitted: " + r.out());
 
     Files.writeString(p, "{\"scenarios\": ");
-    Ran notJson = run(p);
+    CliRun notJson = run(p);
     assertEquals(104, notJson.code());
     assertTrue(notJson.err().contains("$: not JSON"), notJson.err());
   }
@@ -180,7 +154,7 @@ class RunCommandIT {
     shop.faults(new DemoShop.Faults(Duration.ofMillis(5), 0.5, 256));
     try {
       long t0 = System.nanoTime();
-      Ran r = run(plan(dir, "{\"http_req_failed\": [{\"threshold\": \"rate<0.1\", \"abortOnFail\": true,"
+      CliRun r = run(plan(dir, "{\"http_req_failed\": [{\"threshold\": \"rate<0.1\", \"abortOnFail\": true,"
           + " \"delayAbortEval\": \"2s\"}]}", "60s"), "-o", dir.resolve("summary.json").toString());
       assertEquals(108, r.code(), r.out() + r.err());
       assertTrue(r.out().contains("The run was aborted by a threshold"), r.out());

@@ -78,6 +78,11 @@ public final class FlinkJobs {
      *     holds bad thresholds
      */
     public RunState replayState() {
+      return replayState(ReplayJob.storedRun(clickHouse(), run));
+    }
+
+    /** What a replay of {@code stored} (the run as stored) judges, as {@link #replayState()}. */
+    public RunState replayState(RunState stored) {
       String thresholds = null;
       if (!option("thresholds").isBlank()) {
         try {
@@ -86,7 +91,7 @@ public final class FlinkJobs {
           throw new IllegalArgumentException("cannot read the thresholds file " + option("thresholds") + ": " + e);
         }
       }
-      return ReplayJob.replayState(ReplayJob.storedRun(clickHouse(), run), thresholds, Long.parseLong(option("from")),
+      return ReplayJob.replayState(stored, thresholds, Long.parseLong(option("from")),
           Long.parseLong(option("to")), System.currentTimeMillis());
     }
 

@@ -107,7 +107,8 @@ public final class BatchPreAggregator {
     checkTimes(batch);
     Map<Long, Acc[]> requestGroups = new HashMap<>();
     Map<PointKey, Acc> pointGroups = new HashMap<>();
-    long[][] httpSeries = new long[batch.tagSets().size()][];
+    String[][] tagsOf = new String[batch.tagSets().size()][];
+    long[][] httpSeries = new long[tagsOf.length][];
     List<Acc> own = new ArrayList<>();
     long latestSecond = Long.MIN_VALUE;
 
@@ -128,12 +129,12 @@ public final class BatchPreAggregator {
       Acc[] group = requestGroups.get(groupKey);
       if (group == null) {
         if (httpSeries[ts] == null) {
-          httpSeries[ts] = httpSeriesIds(batch, ts);
+          tagsOf[ts] = batch.tags(ts);
+          httpSeries[ts] = httpSeriesIds(batch.testRunId(), tagsOf[ts]);
         }
         group = new Acc[HTTP.length];
-        String[] tags = batch.tags(ts);
         for (int m = 0; m < HTTP.length; m++) {
-          group[m] = acc(httpSeries[ts][m], HTTP[m].metric(), HTTP[m].type(), batch.testRunId(), tags, second,
+          group[m] = acc(httpSeries[ts][m], HTTP[m].metric(), HTTP[m].type(), batch.testRunId(), tagsOf[ts], second,
               watermarkMs, origin, own);
         }
         requestGroups.put(groupKey, group);
@@ -177,14 +178,17 @@ public final class BatchPreAggregator {
     return latestSecond == Long.MIN_VALUE ? Long.MIN_VALUE : latestSecond * 1000;
   }
 
-  /** Every sample's time must be within 68 years of the batch's base, checked before anything is added. */
+  /**
+   * Every request's second, relative to the batch's base second, must fit the 32 bits of a group key
+   * (within 68 years), checked on the offsets before anything is added.
+   */
   private static void checkTimes(SampleBatch batch) {
-    long base = batch.baseTimeUs();
-    long baseSecond = Math.floorDiv(base, SECOND_US);
-    SampleBatch.HttpRequests q = batch.requests();
-    for (int i = 0; i < q.size(); i++) {
-      long relative = Math.floorDiv(base + q.offsetUs()[i], SECOND_US) - baseSecond;
-      if (relative != (int) relative) {
+    long limitUs = (Integer.MAX_VALUE - 1L) * SECOND_US;
+    long[] offsets = batch.requests().offsetUs();
+    for (int i = 0; i < batch.requests().size(); i++) {
+      if (offsets[i] > limitUs || offsets[i] < -limitUs) {
+        long relative = Math.floorDiv(batch.baseTimeUs() + offsets[i], SECOND_US)
+            - Math.floorDiv(batch.baseTimeUs(), SECOND_US);
         throw new IllegalArgumentException("request " + i + " of batch " + batch.generatorId() + "/" + batch.sequence()
             + " is " + relative + " s from the batch's base time: not a sample of this batch's run");
       }
@@ -217,11 +221,10 @@ public final class BatchPreAggregator {
     }
   }
 
-  private static long[] httpSeriesIds(SampleBatch batch, int tagSet) {
-    String[] tags = batch.tags(tagSet);
+  private static long[] httpSeriesIds(String testRunId, String[] tags) {
     long[] ids = new long[HTTP.length];
     for (int m = 0; m < HTTP.length; m++) {
-      ids[m] = SeriesId.ofSorted(batch.testRunId(), HTTP[m].metric(), tags);
+      ids[m] = SeriesId.ofSorted(testRunId, HTTP[m].metric(), tags);
     }
     return ids;
   }

@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -51,9 +50,7 @@ public final class ReplayJob {
       throw new IllegalArgumentException("run " + stored.testRunId() + " has no accepted plan (status "
           + stored.status() + "): there is nothing to replay");
     }
-    long started = stored.history().stream().filter(t -> t.status() == RunStatus.RUNNING)
-        .mapToLong(RunState.Transition::atMs).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("run " + stored.testRunId() + " never ran (status "
+    long started = startedAtMs(stored).orElseThrow(() -> new IllegalArgumentException("run " + stored.testRunId() + " never ran (status "
             + stored.status() + "): there are no samples to replay"));
     long ended = stored.status().terminal() ? stored.history().get(stored.history().size() - 1).atMs() : nowMs;
     long start = Math.max(started, fromMs);
@@ -67,6 +64,12 @@ public final class ReplayJob {
     return new RunState(stored.testRunId(), RunStatus.FINISHED, List.of(new RunState.Transition(RunStatus.RUNNING,
         start, reason), new RunState.Transition(RunStatus.FINISHED, end, reason)), List.of(), stored.planHash(), plan,
         stored.metadata(), null, 1, null, null);
+  }
+
+  /** When {@code run} started running, if it did. */
+  public static java.util.OptionalLong startedAtMs(RunState run) {
+    return run.history().stream().filter(t -> t.status() == RunStatus.RUNNING).mapToLong(RunState.Transition::atMs)
+        .findFirst();
   }
 
   private static String text(long ms) {
@@ -102,8 +105,7 @@ public final class ReplayJob {
     }
     DataStream<SeriesBucket> seconds = AggregateJob.build(env, replay);
     DataStream<Tuple2<String, String>> run = env.fromData(Types.TUPLE(Types.STRING, Types.STRING),
-        Tuple2.of(state.testRunId(), state.toJson())).name("replayed run")
-        .assignTimestampsAndWatermarks(WatermarkStrategy.noWatermarks());
+        Tuple2.of(state.testRunId(), state.toJson())).name("replayed run");
     run.connect(seconds)
         .keyBy(r -> r.f0, b -> b.testRunId, Types.STRING)
         .process(new RunThresholds(Duration.ZERO, replay.analysisId(), true), Types.TUPLE(Types.STRING, Types.STRING))

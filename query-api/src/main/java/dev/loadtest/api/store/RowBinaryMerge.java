@@ -94,7 +94,7 @@ final class RowBinaryMerge {
   void add(byte[] rowBinary) {
     ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
     while (in.hasRemaining()) {
-      String metric = string(in);
+      String metric = byMetric ? string(in) : skipString(in);
       long seriesId = in.getLong();
       long ts = Integer.toUnsignedLong(in.getInt());
       String writerId = string(in);
@@ -193,6 +193,12 @@ final class RowBinaryMerge {
     String s = new String(in.array(), in.position(), len, StandardCharsets.UTF_8);
     in.position(in.position() + len);
     return s;
+  }
+
+  private static String skipString(ByteBuffer in) {
+    int len = (int) varint(in);
+    in.position(in.position() + len);
+    return null;
   }
 
   private static long varint(ByteBuffer in) {

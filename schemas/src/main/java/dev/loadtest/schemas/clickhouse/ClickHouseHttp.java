@@ -43,8 +43,7 @@ public final class ClickHouseHttp {
 
   /** Runs one statement in {@code database} (null: the server's default) and returns the response body. */
   public String execute(String database, String sql) {
-    String query = database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
-    return send(query, HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "statement", sql);
+    return send(inDatabase(database), HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "statement", sql);
   }
 
   /**
@@ -52,9 +51,12 @@ public final class ClickHouseHttp {
    * as {@code FORMAT RowBinary}.
    */
   public byte[] executeBinary(String database, String sql) {
-    String query = database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
-    return send(query, HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "query", sql,
+    return send(inDatabase(database), HttpRequest.BodyPublishers.ofString(sql, StandardCharsets.UTF_8), "query", sql,
         HttpResponse.BodyHandlers.ofByteArray(), b -> new String(b, StandardCharsets.UTF_8));
+  }
+
+  private static String inDatabase(String database) {
+    return database == null ? "" : "?database=" + URLEncoder.encode(database, StandardCharsets.UTF_8);
   }
 
   /** Posts to the HTTP interface and returns the body; a refusal or an unreachable server is a ClickHouseException. */
