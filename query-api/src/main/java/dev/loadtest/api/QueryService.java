@@ -327,7 +327,8 @@ public final class QueryService {
     Query q = new Query(req.run(), source, Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
         p.step, p.slices);
     long t1 = System.nanoTime();
-    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q) : metrics.aggregateHere(q);
+    List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q)
+        : metrics.aggregateHere(q, percentiles(req.stats()), p.series);
     long t2 = System.nanoTime();
     Map<List<String>, List<MetricReader.Row>> groups = group(rows);
     boolean truncated = groups.size() > limits.maxGroups();

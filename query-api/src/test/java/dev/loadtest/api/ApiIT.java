@@ -62,6 +62,10 @@ class ApiIT {
     Migrations.apply(ch, db);
     String id = UUID.randomUUID().toString().substring(0, 8);
     run = new RunData("api-" + id, START + 20, 150, 1.0, 7);
+    // slow requests that came late, in seconds that already have their complete rows
+    run.addLate((START + 25) * 1000 + 300, "home", "gen-a", 900_000, "gen-a/17");
+    run.addLate((START + 25) * 1000 + 700, "home", "gen-b", 950_000, "gen-b/18");
+    run.addLate((START + 90) * 1000 + 10, "cart", "gen-a", 2_000_000, "gen-a/40");
     run.write(ch, db, Long.MAX_VALUE);
     run.writeThreshold(ch, db, "http_req_duration: p(95)<500", ThresholdResult.State.PASSED, 210, false, START * 1000);
     run.writeThreshold(ch, db, "http_req_duration: p(95)<500", ThresholdResult.State.PASSED, 230, true,
@@ -210,9 +214,21 @@ class ApiIT {
       long total = 0;
       for (JsonNode p : g.path("points")) {
         total += p.get(2).asLong();
+        long t = p.get(0).asLong();
+        // every point, those with late requests' correction rows included
+        within1Percent(run.percentileMs(r -> r.name().equals(name) && r.timeMs() >= t && r.timeMs() < t + 1000, 95),
+            p.get(1).asDouble(), "p(95) of " + name + " at " + t);
       }
       assertEquals(run.count(r -> r.name().equals(name)), total, name);
     }
+    boolean seen = false;
+    for (JsonNode g : ts.path("series")) {
+      for (JsonNode p : g.path("points")) {
+        seen |= g.path("tags").path("name").asText().equals("cart") && p.get(0).asLong() == (START + 90) * 1000
+            && p.get(1).asDouble() >= 2000 * 0.99;
+      }
+    }
+    assertTrue(seen, "the late 2 s cart request is the p(95) of its second");
     JsonNode coarse = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&maxPoints=4");
     assertEquals(60, coarse.path("stepSeconds").asInt());
     assertTrue(coarse.path("series").get(0).path("points").size() <= 4);

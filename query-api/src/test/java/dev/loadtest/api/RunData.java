@@ -43,6 +43,7 @@ final class RunData {
   final List<Request> requests = new ArrayList<>();
   final Map<String, long[]> checks = new TreeMap<>(); // check -> passes, fails
   final Map<String, SeriesBucket> buckets = new HashMap<>(); // series/width/start -> bucket
+  final Map<String, SeriesBucket> corrections = new HashMap<>(); // series/width/start/writer -> correction row
   final String plan;
   RunState state;
 
@@ -103,7 +104,25 @@ final class RunData {
       SeriesBucket b = oneSecond.copy();
       b.widthMs = width;
       b.startMs = Math.floorDiv(oneSecond.startMs, width) * width;
-      buckets.merge(b.seriesId + "/" + width + "/" + b.startMs, b, SeriesBucket::merge);
+      if (b.writerId.isEmpty()) {
+        buckets.merge(b.seriesId + "/" + width + "/" + b.startMs, b, SeriesBucket::merge);
+      } else {
+        corrections.merge(b.seriesId + "/" + width + "/" + b.startMs + "/" + b.writerId, b, SeriesBucket::merge);
+      }
+    }
+  }
+
+  /**
+   * A request that reached the aggregate job after its second had been written (a slow generator's
+   * batch): stored, as the job stores it, as correction rows of their own beside the complete ones (writer
+   * {@code batch@time}; a projection's appends the source series), which every reader must add.
+   */
+  void addLate(long timeMs, String name, String generator, long durationUs, String batch) {
+    Request r = new Request(timeMs, name, generator, "200", durationUs, false);
+    requests.add(r);
+    for (SeriesBucket b : List.of(trend(r), counter(r), rate(r))) {
+      b.writerId = batch + "@" + b.startMs;
+      add(b);
     }
   }
 
@@ -180,7 +199,7 @@ final class RunData {
 
   /** Writes everything through the sinks' encoders; {@code rollupsUpToSec}: rollup rows ending after it are left out (a live run). */
   void write(ClickHouseHttp ch, String db, long rollupsUpToSec) {
-    List<SeriesBucket> rows = buckets.values().stream()
+    List<SeriesBucket> rows = java.util.stream.Stream.concat(buckets.values().stream(), corrections.values().stream())
         .filter(b -> b.widthMs == 1000 || (b.startMs + b.widthMs) / 1000 <= rollupsUpToSec).toList();
     insert(ch, db, new MetricRowBinary(), rows);
     Map<Long, SeriesBucket> first = new TreeMap<>();

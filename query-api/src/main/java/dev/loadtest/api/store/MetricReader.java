@@ -156,13 +156,24 @@ public final class MetricReader {
   }
 
   /**
-   * The same rows as {@link #aggregate(Query)}, with their histograms, added up here rather than in
-   * ClickHouse: the stored rows come back as RowBinary and {@link RowBinaryMerge} collapses repeated rows
-   * (what FINAL does, at half the cost on 18.16) and adds them per key. ClickHouse 18.16 merges histograms with {@code sumMap} at about 60,000 rows/s on a
-   * small machine, while it sends the raw rows several times faster, so a panel costs little more than
-   * reading its rows. The group-by tags come from the series table in a second, small query.
+   * The same rows as {@link #aggregate(Query)}, added up here rather than in ClickHouse: the stored rows
+   * come back as RowBinary and {@link RowBinaryMerge} collapses repeated rows (what FINAL does, at half
+   * the cost on 18.16) and adds them per key. ClickHouse 18.16 merges histograms with {@code sumMap} at
+   * about 60,000 rows/s on a small machine, while it sends the raw rows several times faster, so a panel
+   * costs little more than reading its rows. The group-by tags come from the series table in a second,
+   * small query.
+   *
+   * <p>When every answer point is one stored row (each group one series, e.g. a projection grouped by its
+   * own tags, and a step equal to the width of every table read), the histograms do not travel at all:
+   * each row brings the bucket of each of {@code percentiles} (stored for the usual ones, migration
+   * V008), and only the series with a second row at some point (a late correction) are read again whole.
+   * Rows then carry no histogram, only those buckets.
+   *
+   * @param percentiles the percentiles (0..100) the caller will ask the rows' aggregates for
+   * @param matchedSeries how many series the query's filters match (without a group-by or by-series
+   *     answer, all of them make one point per step)
    */
-  public List<Row> aggregateHere(Query query) {
+  public List<Row> aggregateHere(Query query, List<Double> percentiles, long matchedSeries) {
     if (query.slices().isEmpty()) {
       return List.of();
     }
@@ -184,9 +195,28 @@ public final class MetricReader {
     }
     String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
         : ", toUInt32(0) AS t";
-    RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups);
-    merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false)
-        + ") FORMAT RowBinary"));
+    RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
+        percentiles);
+    boolean onePerPoint = query.step() > 0 && query.slices().stream().allMatch(s -> s.width() == query.step())
+        && (query.bySeries() || (groups == null ? matchedSeries <= 1
+            : new java.util.HashSet<>(groups.values()).size() == groups.size()));
+    if (!onePerPoint) {
+      merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false, "")
+          + ") FORMAT RowBinary"));
+      return merge.rows();
+    }
+    StringBuilder stored = new StringBuilder(t);
+    percentiles.stream().map(RowBinaryMerge::storedBucket).filter(java.util.Objects::nonNull).distinct()
+        .forEach(c -> stored.append(", ").append(c));
+    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles) + " FROM ("
+        + union(query, stored.toString(), false, "") + ") FORMAT RowBinary"));
+    Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
+    if (!several.isEmpty()) {
+      merge.dropSeries(several);
+      merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false,
+          " AND series_id IN (" + several.stream().map(Long::toUnsignedString).collect(Collectors.joining(", "))
+          + ")") + ") FORMAT RowBinary"));
+    }
     return merge.rows();
   }
 
@@ -311,11 +341,14 @@ public final class MetricReader {
   }
 
   private String union(Query query, String extraColumns) {
-    return union(query, extraColumns, true);
+    return union(query, extraColumns, true, "");
   }
 
-  /** @param deduplicated read with FINAL (else the caller collapses repeated rows itself) */
-  private String union(Query query, String extraColumns, boolean deduplicated) {
+  /**
+   * @param deduplicated read with FINAL (else the caller collapses repeated rows itself)
+   * @param extraCondition appended to each table's WHERE (built from numbers only)
+   */
+  private String union(Query query, String extraColumns, boolean deduplicated, String extraCondition) {
     String seriesCond = query.filters().isEmpty() ? "" : " AND series_id IN (SELECT series_id FROM series"
         + seriesWhere(query.run(), query.analysis(), query.metrics(), query.filters()) + ")";
     List<String> parts = new ArrayList<>();
@@ -323,7 +356,7 @@ public final class MetricReader {
       parts.add("SELECT metric, series_id, ts, writer_id, count, sum, min, max, last, non_zero, hist_idx, hist_cnt"
           + extraColumns + " FROM " + s.table() + (deduplicated ? " FINAL" : "") + " WHERE test_run_id = " + q(query.run()) + " AND analysis_id = "
           + q(query.analysis()) + metricCond(query.metrics()) + " AND ts >= toDateTime(" + Math.max(0, s.fromSec())
-          + ") AND ts < toDateTime(" + Math.min(4_294_967_295L, s.toSec()) + ")" + seriesCond);
+          + ") AND ts < toDateTime(" + Math.min(4_294_967_295L, s.toSec()) + ")" + seriesCond + extraCondition);
     }
     return String.join(" UNION ALL ", parts);
   }

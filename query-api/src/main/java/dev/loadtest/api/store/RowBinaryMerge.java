@@ -27,12 +27,35 @@ final class RowBinaryMerge {
       + " non_zero, hist_idx, if(count > 4294967295, emptyArrayUInt32(), arrayMap(x -> toUInt32(x), hist_cnt)) AS cnt32,"
       + " if(count > 4294967295, hist_cnt, emptyArrayUInt64()) AS cnt64";
 
+  /**
+   * The columns of {@link #addRanked}: those of {@link #COLUMNS} up to {@code non_zero}, then per
+   * percentile the bucket holding its rank ({@code UInt16}): a stored column (migration V008) or, for
+   * another percentile, found from the row's histogram as {@link dev.loadtest.schemas.histogram.SparseHistogram#percentile} does.
+   */
+  static String rankedColumns(List<Double> percentiles) {
+    StringBuilder b = new StringBuilder("metric, series_id, toUInt32(ts) AS ts32, writer_id, t, count, sum, min, max,"
+        + " non_zero");
+    for (double p : percentiles) {
+      String stored = storedBucket(p);
+      b.append(", ").append(stored != null ? stored : "toUInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
+          + " ceil(count * " + Agg.rankFraction(p) + ")), arrayCumSum(hist_cnt))])");
+    }
+    return b.toString();
+  }
+
+  /** The column in which every stored row carries the bucket of percentile {@code p}; null if none does. */
+  static String storedBucket(double p) {
+    return p == 50 || p == 90 || p == 95 || p == 99 ? "bucket_p" + (int) p : null;
+  }
+
   private final boolean byMetric;
   private final boolean bySeries;
   private final boolean byTime;
   private final Map<Long, List<String>> groupsOfSeries;
+  private final List<Double> percentiles;
   private final Map<Key, Acc> accs = new HashMap<>();
   private final java.util.Set<StoredKey> seen = new java.util.HashSet<>();
+  private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
 
   private record Key(String metric, List<String> groups, long seriesId, long t) {}
 
@@ -46,6 +69,10 @@ final class RowBinaryMerge {
     long nonZero;
     int[] idx;
     long[] cnt;
+    /** Added by {@link #addRanked}: the series of its first row, how many rows, their percentile buckets. */
+    long series;
+    int rows;
+    int[] ranked;
 
     /** Adds a sparse histogram (indexes ascending, as stored). */
     void addHistogram(int[] i2, long[] c2) {
@@ -82,12 +109,81 @@ final class RowBinaryMerge {
   /**
    * @param groupsOfSeries the group-by tag values of each series; null when the query has no group-by
    *     (rows of a series missing from it are left out, as an inner join would)
+   * @param percentiles the percentiles (0..100) whose buckets {@link #addRanked} rows carry, in their order
    */
-  RowBinaryMerge(boolean byMetric, boolean bySeries, boolean byTime, Map<Long, List<String>> groupsOfSeries) {
+  RowBinaryMerge(boolean byMetric, boolean bySeries, boolean byTime, Map<Long, List<String>> groupsOfSeries,
+      List<Double> percentiles) {
     this.byMetric = byMetric;
     this.bySeries = bySeries;
     this.byTime = byTime;
     this.groupsOfSeries = groupsOfSeries;
+    this.percentiles = List.copyOf(percentiles);
+  }
+
+  /**
+   * Adds every row of {@code rowBinary} in the columns of {@link #rankedColumns}: rows without their
+   * histogram, each with the buckets of its percentiles. A key answered by one stored row takes them as
+   * its own; a key that gets a second row (a late correction, or another series) cannot add buckets: its
+   * series are then in {@link #seriesWithSeveralRows()}, to be read again with histograms.
+   */
+  void addRanked(byte[] rowBinary) {
+    ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
+    int k = percentiles.size();
+    while (in.hasRemaining()) {
+      String metric = byMetric ? string(in) : skipString(in);
+      long seriesId = in.getLong();
+      long ts = Integer.toUnsignedLong(in.getInt());
+      String writerId = string(in);
+      long t = Integer.toUnsignedLong(in.getInt());
+      long count = in.getLong();
+      double sum = in.getDouble();
+      double min = in.getDouble();
+      double max = in.getDouble();
+      long nonZero = in.getLong();
+      int[] ranked = new int[k];
+      for (int i = 0; i < k; i++) {
+        ranked[i] = Short.toUnsignedInt(in.getShort());
+      }
+      List<String> groups = List.of();
+      if (groupsOfSeries != null) {
+        groups = groupsOfSeries.get(seriesId);
+        if (groups == null) {
+          continue;
+        }
+      }
+      if (!seen.add(new StoredKey(seriesId, ts, writerId))) {
+        continue;
+      }
+      Acc a = accs.computeIfAbsent(new Key(byMetric ? metric : null, groups, bySeries ? seriesId : 0,
+          byTime ? t : 0), x -> new Acc());
+      if (a.rows++ == 0) {
+        a.series = seriesId;
+      } else {
+        severalRows.add(a.series);
+        severalRows.add(seriesId);
+      }
+      a.count += count;
+      a.sum += sum;
+      a.min = Math.min(a.min, min);
+      a.max = Math.max(a.max, max);
+      a.nonZero += nonZero;
+      a.ranked = ranked;
+    }
+  }
+
+  /** The series whose rows {@link #addRanked} could not answer alone (see there). */
+  java.util.Set<Long> seriesWithSeveralRows() {
+    return java.util.Collections.unmodifiableSet(severalRows);
+  }
+
+  /**
+   * Forgets what {@link #addRanked} added for {@code series}, so that their rows can be added again with
+   * histograms by {@link #add}.
+   */
+  void dropSeries(java.util.Set<Long> series) {
+    accs.values().removeIf(a -> a.rows > 0 && series.contains(a.series));
+    seen.removeIf(s -> series.contains(s.seriesId()));
+    severalRows.removeAll(series);
   }
 
   /** Adds every row of {@code rowBinary}. */
@@ -154,9 +250,20 @@ final class RowBinaryMerge {
     for (Map.Entry<Key, Acc> e : entries) {
       Acc a = e.getValue();
       Key key = e.getKey();
+      Map<Double, Integer> ranked = Map.of();
+      if (a.rows > 1) {
+        throw new IllegalStateException("the percentiles of " + e.getKey() + " need its " + a.rows
+            + " rows' histograms: read its series again (seriesWithSeveralRows, dropSeries, add)");
+      }
+      if (a.ranked != null) {
+        ranked = new HashMap<>();
+        for (int i = 0; i < percentiles.size(); i++) {
+          ranked.put(percentiles.get(i), a.ranked[i]);
+        }
+      }
       out.add(new MetricReader.Row(key.metric(), key.groups(), key.seriesId(), key.t(), new Agg(a.count, a.sum,
           a.count == 0 ? Double.NaN : a.min, a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN,
-          a.idx == null ? new int[0] : a.idx, a.cnt == null ? new long[0] : a.cnt)));
+          a.idx == null ? new int[0] : a.idx, a.cnt == null ? new long[0] : a.cnt, ranked)));
     }
     return out;
   }

@@ -2,11 +2,14 @@ package dev.loadtest.api.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.loadtest.flink.sink.RowBinaryOutput;
+import dev.loadtest.schemas.histogram.HistogramLayout;
 import dev.loadtest.schemas.metrics.MetricType;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RowBinaryMergeTest {
@@ -53,7 +56,7 @@ class RowBinaryMergeTest {
     row(out, "http_req_duration", 1, 10, 1, 5, 5, 5, 0, new int[] {5}, new long[] {1}); // an earlier step
     row(out, "http_req_duration", -1L, 10, 9, 9, 1, 1, 0, new int[] {1}, new long[] {9}); // not in the series table
     RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("home"),
-        3L, List.of("cart")));
+        3L, List.of("cart")), List.of());
     merge.add(out.toByteArray());
     List<MetricReader.Row> rows = merge.rows();
     assertEquals(3, rows.size(), "cart@20, home@10, home@20; the unknown series is left out as a join would");
@@ -75,7 +78,7 @@ class RowBinaryMergeTest {
     RowBinaryOutput out = new RowBinaryOutput(16);
     row(out, "http_req_duration", 1, 0, 5_000_000_000L, 5e9, 1, 2, 0, new int[] {1, 2}, new long[] {4_999_999_999L, 1});
     row(out, "http_req_duration", 1, 60, 3_000_000_000L, 3e9, 1, 1, 0, new int[] {1}, new long[] {3_000_000_000L});
-    RowBinaryMerge merge = new RowBinaryMerge(false, false, false, null);
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, false, null, List.of());
     merge.add(out.toByteArray());
     MetricReader.Row total = merge.rows().get(0);
     assertEquals(8_000_000_000L, total.agg().count());
@@ -87,13 +90,71 @@ class RowBinaryMergeTest {
     RowBinaryOutput out = new RowBinaryOutput(16);
     row(out, "http_reqs", -2L, 0, 4, 4, 1, 1, 4, new int[0], new long[0]);
     row(out, "http_reqs", 7L, 0, 6, 6, 1, 1, 6, new int[0], new long[0]);
-    RowBinaryMerge bySeries = new RowBinaryMerge(true, true, false, null);
+    RowBinaryMerge bySeries = new RowBinaryMerge(true, true, false, null, List.of());
     bySeries.add(out.toByteArray());
     List<MetricReader.Row> rows = bySeries.rows();
     assertEquals(List.of(7L, -2L), rows.stream().map(MetricReader.Row::seriesId).toList(), "unsigned order");
     assertEquals("http_reqs", rows.get(0).metric());
-    RowBinaryMerge total = new RowBinaryMerge(false, false, false, null);
+    RowBinaryMerge total = new RowBinaryMerge(false, false, false, null, List.of());
     total.add(out.toByteArray());
     assertEquals(10, total.rows().get(0).agg().count());
+  }
+
+  static void rankedRow(RowBinaryOutput out, long series, long ts, String writer, long count, double sum, double min,
+      double max, int... buckets) {
+    out.string("http_req_duration");
+    out.int64(series);
+    out.uint32(ts);
+    out.string(writer);
+    out.uint32(ts);
+    out.int64(count);
+    out.float64(sum);
+    out.float64(min);
+    out.float64(max);
+    out.int64(0);
+    for (int b : buckets) {
+      out.uint16(b);
+    }
+  }
+
+  @Test
+  void aPointOfOneStoredRowTakesItsPercentileBucketsAndOneWithACorrectionIsReadAgainWhole() {
+    RowBinaryOutput ranked = new RowBinaryOutput(16);
+    // p(95) and p(50) buckets per row; series 1 is "home", 2 is "cart"
+    rankedRow(ranked, 1, 10, "main", 4, 4000, 500, 2000, bucket(2000), bucket(900));
+    rankedRow(ranked, 1, 10, "main", 4, 4000, 500, 2000, bucket(2000), bucket(900)); // replayed insert
+    rankedRow(ranked, 2, 10, "main", 2, 300, 100, 200, bucket(200), bucket(100));
+    rankedRow(ranked, 2, 20, "main", 1, 50, 50, 50, bucket(50), bucket(50));
+    rankedRow(ranked, 2, 20, "late@20500", 1, 7000, 7000, 7000, bucket(7000), bucket(7000)); // correction
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("cart")),
+        List.of(95.0, 50.0));
+    merge.addRanked(ranked.toByteArray());
+    assertEquals(Set.of(2L), merge.seriesWithSeveralRows(), "cart@20 has two writers' rows");
+    assertThrows(IllegalStateException.class, merge::rows, "two rows' percentile buckets cannot be added");
+
+    merge.dropSeries(Set.of(2L));
+    RowBinaryOutput whole = new RowBinaryOutput(16);
+    row(whole, "http_req_duration", 2, 10, "main", 10, 2, 300, 100, 200, 0, new int[] {bucket(100),
+        bucket(200)}, new long[] {1, 1});
+    row(whole, "http_req_duration", 2, 20, "main", 20, 1, 50, 50, 50, 0, new int[] {bucket(50)}, new long[] {1});
+    row(whole, "http_req_duration", 2, 20, "late@20500", 20, 1, 7000, 7000, 7000, 0, new int[] {bucket(7000)},
+        new long[] {1});
+    merge.add(whole.toByteArray());
+    List<MetricReader.Row> rows = merge.rows();
+    assertEquals(List.of("cart@10", "cart@20", "home@10"), rows.stream().map(r -> r.groups().get(0) + "@" + r.tsSec())
+        .toList());
+    MetricReader.Row home = rows.get(2);
+    assertEquals(4, home.agg().count(), "the replayed insert counts once");
+    assertEquals(0, home.agg().histIndexes().length, "no histogram travelled");
+    assertEquals(2.0, home.agg().stat(MetricType.TREND, "p(95)", 10), 2.0 / 128, "from its bucket, in ms");
+    assertEquals(0.9, home.agg().stat(MetricType.TREND, "med", 10), 0.9 / 128);
+    MetricReader.Row cart20 = rows.get(1);
+    assertEquals(2, cart20.agg().count(), "the row and its correction");
+    assertEquals(7.0, cart20.agg().stat(MetricType.TREND, "p(95)", 10), 7.0 / 128, "from the merged histogram");
+    assertEquals(0.05, cart20.agg().stat(MetricType.TREND, "med", 10), 0.05 / 128);
+  }
+
+  private static int bucket(long value) {
+    return HistogramLayout.bucketIndex(value);
   }
 }

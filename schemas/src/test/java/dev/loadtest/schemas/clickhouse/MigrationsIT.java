@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.embedded.ClickHouseServer;
+import dev.loadtest.schemas.histogram.HistogramLayout;
+import dev.loadtest.schemas.histogram.SingleWriterHistogram;
+import dev.loadtest.schemas.histogram.SparseHistogram;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +45,44 @@ class MigrationsIT {
     String merged = ch.execute(db, "SELECT sum(count), sumMap(hist_idx, hist_cnt) FROM metric_1s FINAL"
         + " WHERE test_run_id = 'r1' FORMAT TabSeparated").strip();
     assertEquals("5\t([5,10,15],[1,3,1])", merged);
+  }
+
+  @Test
+  void everyRowCarriesTheBucketsOfItsUsualPercentilesAsTheHistogramFindsThem() {
+    String db = ClickHouseServer.newDatabaseName("ranks");
+    Migrations.apply(ch, db);
+    java.util.Random rnd = new java.util.Random(11);
+    List<SparseHistogram> rows = new java.util.ArrayList<>();
+    StringBuilder values = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      SingleWriterHistogram h = new SingleWriterHistogram();
+      int n = 1 + rnd.nextInt(i % 3 == 0 ? 3 : 2000); // few samples too: ranks at the edges
+      for (int k = 0; k < n; k++) {
+        h.record((long) (20_000 * Math.exp(rnd.nextGaussian())));
+      }
+      SparseHistogram s = h.snapshot();
+      rows.add(s);
+      values.append(i == 0 ? "" : ", ").append("('r', '', 'http_req_duration', ").append(i).append(", '2026-01-01 00:00:01', 'main', ")
+          .append(s.count()).append(", ").append(s.sum()).append(", ").append(s.min()).append(", ").append(s.max())
+          .append(", 0, 0, ").append(java.util.Arrays.toString(s.indexes())).append(", ")
+          .append(java.util.Arrays.toString(s.counts())).append(')');
+    }
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      ch.execute(db, "INSERT INTO " + table + " (test_run_id, analysis_id, metric, series_id, ts, writer_id, count, sum,"
+          + " min, max, last, non_zero, hist_idx, hist_cnt) VALUES " + values);
+      String[] lines = ch.execute(db, "SELECT bucket_p50, bucket_p90, bucket_p95, bucket_p99 FROM " + table
+          + " ORDER BY series_id FORMAT TabSeparated").strip().split("\n");
+      assertEquals(rows.size(), lines.length);
+      for (int i = 0; i < rows.size(); i++) {
+        String[] b = lines[i].split("\t");
+        double[] ps = {50, 90, 95, 99};
+        for (int k = 0; k < ps.length; k++) {
+          SparseHistogram s = rows.get(i);
+          double fromBucket = Math.min(s.max(), Math.max(s.min(), HistogramLayout.upperBound(Integer.parseInt(b[k]))));
+          assertEquals(s.percentile(ps[k]), fromBucket, table + " row " + i + " (" + s.count() + " samples) p(" + ps[k] + ")");
+        }
+      }
+    }
   }
 
   @Test
