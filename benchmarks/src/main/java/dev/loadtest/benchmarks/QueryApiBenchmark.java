@@ -73,21 +73,21 @@ public final class QueryApiBenchmark {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       String panel = "/timeseries?metric=http_req_duration&stat=" + URLEncoder.encode("p(95)", StandardCharsets.UTF_8)
           + "&groupBy=name";
-      System.out.printf("%n%-28s %8s %8s %8s %s%n", "request", "median", "p95", "max", "(ms, " + requests
-          + " sequential requests after 20 warm-up)");
+      System.out.printf("%n%-40s %8s %8s %8s %s%n", "request", "median", "p95", "max", "(ms, " + requests
+          + " sequential requests to each of a pair, alternating, after 30 warm-up)");
       String body = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/soak" + panel)).header(
           "Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
       System.out.println("soak panel: " + body.length() + " bytes, " + body.substring(0, body.indexOf("\"series\"")));
-      double[] soakPanel = measure(http, api.url() + "/runs/soak" + panel, requests);
-      double[] peakPanel = measure(http, api.url() + "/runs/peak" + panel, requests);
+      // Soak and peak side by side (alternating requests), so that both see the same machine.
+      double[][] panels = measureSideBySide(http, api.url() + "/runs/soak" + panel, api.url() + "/runs/peak" + panel,
+          requests);
       // The same panel at most 300 points wide (the soak: 20 s steps read from the 10 s rows; the peak: 10 s steps).
-      double[] soakNarrow = measure(http, api.url() + "/runs/soak" + panel + "&maxPoints=300", requests);
-      double[] peakNarrow = measure(http, api.url() + "/runs/peak" + panel + "&maxPoints=300", requests);
-      measure(http, api.url() + "/runs/soak/summary", requests);
-      measure(http, api.url() + "/runs/peak/summary", requests);
+      double[][] narrow = measureSideBySide(http, api.url() + "/runs/soak" + panel + "&maxPoints=300",
+          api.url() + "/runs/peak" + panel + "&maxPoints=300", requests);
+      measureSideBySide(http, api.url() + "/runs/soak/summary", api.url() + "/runs/peak/summary", requests);
       System.out.printf("%npanel p95 by name, soak (%d min, %d series) / peak (%d min, %d series): median ratio %.2f%n",
-          soakMinutes, soakSeries, peakMinutes, peakSeries, soakPanel[0] / peakPanel[0]);
-      System.out.printf("the same panel 300 points wide, soak / peak: median ratio %.2f%n", soakNarrow[0] / peakNarrow[0]);
+          soakMinutes, soakSeries, peakMinutes, peakSeries, panels[0][0] / panels[1][0]);
+      System.out.printf("the same panel 300 points wide, soak / peak: median ratio %.2f%n", narrow[0][0] / narrow[1][0]);
       if (System.getenv("BENCH_HOLD") != null) {
         System.out.println("holding for inspection: " + api.url() + " database " + db + " on " + server.httpUri());
         Thread.sleep(Long.parseLong(System.getenv("BENCH_HOLD")) * 1000);
@@ -202,21 +202,32 @@ public final class QueryApiBenchmark {
     dev.loadtest.flink.sink.RowBinaryRows.insertAll(ch, db, enc, rows);
   }
 
-  static double[] measure(HttpClient http, String url, int n) throws Exception {
-    for (int i = 0; i < 20; i++) {
-      call(http, url);
+  /**
+   * Median, p95 and max latency of {@code n} requests to each of two URLs, alternating (after 30 warm-up
+   * requests to each), so that noise of the machine falls on both alike.
+   */
+  static double[][] measureSideBySide(HttpClient http, String a, String b, int n) throws Exception {
+    for (int i = 0; i < 30; i++) {
+      call(http, a);
+      call(http, b);
     }
-    double[] ms = new double[n];
+    double[][] ms = new double[2][n];
     for (int i = 0; i < n; i++) {
-      long t = System.nanoTime();
-      call(http, url);
-      ms[i] = (System.nanoTime() - t) / 1e6;
+      for (int k = 0; k < 2; k++) {
+        long t = System.nanoTime();
+        call(http, k == 0 ? a : b);
+        ms[k][i] = (System.nanoTime() - t) / 1e6;
+      }
     }
-    Arrays.sort(ms);
-    double[] r = {ms[n / 2], ms[(int) Math.ceil(n * 0.95) - 1], ms[n - 1]};
-    System.out.printf("%-28s %8.1f %8.1f %8.1f%n", url.substring(url.indexOf("/runs/") + 6, Math.min(url.length(),
-        url.indexOf("/runs/") + 34)), r[0], r[1], r[2]);
-    return r;
+    double[][] out = new double[2][];
+    for (int k = 0; k < 2; k++) {
+      Arrays.sort(ms[k]);
+      out[k] = new double[] {ms[k][n / 2], ms[k][(int) Math.ceil(n * 0.95) - 1], ms[k][n - 1]};
+      String url = k == 0 ? a : b;
+      System.out.printf("%-40s %8.1f %8.1f %8.1f%n", url.substring(url.indexOf("/runs/") + 6, Math.min(url.length(),
+          url.indexOf("/runs/") + 46)), out[k][0], out[k][1], out[k][2]);
+    }
+    return out;
   }
 
   static double[] concurrent(HttpClient http, String url, int clients, Duration d) throws Exception {

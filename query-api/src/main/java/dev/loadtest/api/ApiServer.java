@@ -16,6 +16,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -492,30 +493,43 @@ public final class ApiServer implements AutoCloseable {
     return new Params(ctx.queryParams(), ctx.pathParams(), Set.of(allowed));
   }
 
-  /** Runs {@code work} on the worker pool and answers with its JSON (when {@code status} is not null). */
+  /**
+   * Runs {@code work} on the worker pool and answers with its JSON (when {@code status} is not null),
+   * written there too, as bytes: a panel's answer can be half a megabyte, which the event loop should
+   * only send.
+   */
   private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work, Integer status) {
-    Future<T> f = vertx.executeBlocking(work, false);
-    f.onComplete(ar -> {
-      if (ar.failed()) {
-        Throwable t = ar.cause();
-        if (t instanceof ApiException e) {
-          fail(ctx, e);
-        } else if (t instanceof RunCommands.Invalid inv) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("status", 400);
-          m.put("error", "the request is not a valid start command: " + inv.errors().size() + " error(s)");
-          m.put("errors", inv.errors().stream().map(e -> Map.of("path", e.path(), "message", e.message())).toList());
-          json(ctx, 400, m);
-        } else if (t instanceof ClickHouseException) {
-          LOG.warn("ClickHouse failed for {} {}: {}", ctx.request().method(), ctx.request().uri(), t.getMessage());
-          fail(ctx, new ApiException(503, null, "the metric store is not available: "
-              + t.getMessage().lines().findFirst().orElse("")));
-        } else {
-          LOG.error("failure of {} {}", ctx.request().method(), ctx.request().uri(), t);
-          fail(ctx, new ApiException(500, null, "internal error: " + t));
-        }
-      } else if (status != null) {
-        json(ctx, status, ar.result());
+    if (status == null) {
+      return failOn(ctx, vertx.executeBlocking(work, false));
+    }
+    Future<Buffer> body = failOn(ctx, vertx.executeBlocking(() -> Buffer.buffer(JSON.writeValueAsBytes(work.call())),
+        false));
+    body.onSuccess(b -> {
+      if (!ctx.response().ended() && !ctx.response().closed()) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(b);
+      }
+    });
+    return body.map(b -> null);
+  }
+
+  /** Answers a failure of {@code f} with its status and message. */
+  private <T> Future<T> failOn(RoutingContext ctx, Future<T> f) {
+    f.onFailure(t -> {
+      if (t instanceof ApiException e) {
+        fail(ctx, e);
+      } else if (t instanceof RunCommands.Invalid inv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", 400);
+        m.put("error", "the request is not a valid start command: " + inv.errors().size() + " error(s)");
+        m.put("errors", inv.errors().stream().map(e -> Map.of("path", e.path(), "message", e.message())).toList());
+        json(ctx, 400, m);
+      } else if (t instanceof ClickHouseException) {
+        LOG.warn("ClickHouse failed for {} {}: {}", ctx.request().method(), ctx.request().uri(), t.getMessage());
+        fail(ctx, new ApiException(503, null, "the metric store is not available: "
+            + t.getMessage().lines().findFirst().orElse("")));
+      } else {
+        LOG.error("failure of {} {}", ctx.request().method(), ctx.request().uri(), t);
+        fail(ctx, new ApiException(500, null, "internal error: " + t));
       }
     });
     return f;

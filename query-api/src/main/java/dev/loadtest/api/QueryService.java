@@ -337,14 +337,12 @@ public final class QueryService {
     columns.addAll(req.stats());
     List<Map<String, Object>> series = new ArrayList<>();
     for (Map.Entry<List<String>, List<MetricReader.Row>> g : busiest(groups, limits.maxGroups())) {
-      List<List<Object>> points = new ArrayList<>();
+      Points points = new Points(g.getValue().size(), req.stats().size());
       for (MetricReader.Row r : g.getValue()) {
-        List<Object> point = new ArrayList<>();
-        point.add(r.tsSec() * 1000);
-        for (String s : req.stats()) {
-          point.add(r.agg().stat(type, s, p.step));
+        points.add(r.tsSec() * 1000);
+        for (int k = 0; k < req.stats().size(); k++) {
+          points.set(k, r.agg().stat(type, req.stats().get(k), p.step));
         }
-        points.add(point);
       }
       series.add(Map.of("tags", tags(req.groupBy(), g.getKey()), "points", points));
     }

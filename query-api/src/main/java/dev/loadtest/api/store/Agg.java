@@ -58,10 +58,7 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
    * @throws IllegalArgumentException for a stat outside {@link #STAT}
    */
   public Double stat(MetricType type, String stat, double seconds) {
-    Matcher m = STAT.matcher(stat);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("unknown stat \"" + stat + "\"");
-    }
+    double pct = percentileOf(stat);
     if (count == 0) {
       return switch (stat) {
         case "count", "sum", "passes", "fails" -> 0.0;
@@ -79,7 +76,7 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
           case "min" -> min / 1000;
           case "max" -> max / 1000;
           case "med" -> percentile(50) / 1000;
-          default -> stat.startsWith("p(") ? percentile(Double.parseDouble(m.group(1))) / 1000 : null;
+          default -> pct >= 0 ? percentile(pct) / 1000 : null;
         };
       }
       case COUNTER -> {
@@ -109,6 +106,31 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
       }
       default -> throw new IllegalStateException(type.name());
     }
+  }
+
+  private static final java.util.concurrent.ConcurrentHashMap<String, Double> PERCENTILES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The percentile {@code stat} names ({@code p(N)}), -1 for the other stats of {@link #STAT}: checked
+   * with the pattern once per distinct name (a panel asks the same few stats of thousands of points).
+   *
+   * @throws IllegalArgumentException for a stat outside {@link #STAT}
+   */
+  static double percentileOf(String stat) {
+    Double known = PERCENTILES.get(stat);
+    if (known != null) {
+      return known;
+    }
+    Matcher m = STAT.matcher(stat);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("unknown stat \"" + stat + "\"");
+    }
+    double p = m.group(1) != null ? Double.parseDouble(m.group(1)) : -1;
+    if (PERCENTILES.size() < 10_000) { // bounded: callers choose the names
+      PERCENTILES.put(stat, p);
+    }
+    return p;
   }
 
   /** Percentile {@code p} in histogram units, as {@link SparseHistogram#percentile} computes it. */

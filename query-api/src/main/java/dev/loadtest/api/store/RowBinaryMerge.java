@@ -53,8 +53,8 @@ final class RowBinaryMerge {
   private final boolean byTime;
   private final Map<Long, List<String>> groupsOfSeries;
   private final List<Double> percentiles;
-  private final Map<Key, Acc> accs = new HashMap<>();
-  private final java.util.Set<StoredKey> seen = new java.util.HashSet<>();
+  private Map<Key, Acc> accs = new HashMap<>();
+  private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
   private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
 
   private record Key(String metric, List<String> groups, long seriesId, long t) {}
@@ -129,6 +129,7 @@ final class RowBinaryMerge {
   void addRanked(byte[] rowBinary) {
     ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
     int k = percentiles.size();
+    presize(rowBinary.length / (60 + 2 * k));
     while (in.hasRemaining()) {
       String metric = byMetric ? string(in) : skipString(in);
       long seriesId = in.getLong();
@@ -171,6 +172,14 @@ final class RowBinaryMerge {
     }
   }
 
+  /** Sizes the maps for about {@code rows} more rows at once rather than by repeated doubling. */
+  private void presize(int rows) {
+    if (accs.isEmpty() && rows > 16) {
+      accs = HashMap.newHashMap(rows);
+      seen = java.util.HashSet.newHashSet(rows);
+    }
+  }
+
   /** The series whose rows {@link #addRanked} could not answer alone (see there). */
   java.util.Set<Long> seriesWithSeveralRows() {
     return java.util.Collections.unmodifiableSet(severalRows);
@@ -189,6 +198,7 @@ final class RowBinaryMerge {
   /** Adds every row of {@code rowBinary}. */
   void add(byte[] rowBinary) {
     ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
+    presize(rowBinary.length / 200);
     while (in.hasRemaining()) {
       String metric = byMetric ? string(in) : skipString(in);
       long seriesId = in.getLong();
@@ -245,7 +255,17 @@ final class RowBinaryMerge {
   List<MetricReader.Row> rows() {
     @SuppressWarnings("unchecked")
     Map.Entry<Key, Acc>[] entries = accs.entrySet().toArray(new Map.Entry[0]);
-    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey()));
+    // groups compared by their rank among the distinct groups (few), not string by string per pair
+    Map<List<String>, Integer> rank = new HashMap<>();
+    for (Map.Entry<Key, Acc> e : entries) {
+      rank.putIfAbsent(e.getKey().groups(), 0);
+    }
+    List<List<String>> distinct = new ArrayList<>(rank.keySet());
+    distinct.sort(RowBinaryMerge::compareLists);
+    for (int i = 0; i < distinct.size(); i++) {
+      rank.put(distinct.get(i), i);
+    }
+    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey(), rank));
     List<MetricReader.Row> out = new ArrayList<>(entries.length);
     for (Map.Entry<Key, Acc> e : entries) {
       Acc a = e.getValue();
@@ -268,7 +288,7 @@ final class RowBinaryMerge {
     return out;
   }
 
-  private static int compare(Key x, Key y) {
+  private static int compare(Key x, Key y, Map<List<String>, Integer> rank) {
     if (x.metric() != null && y.metric() != null) {
       int c = x.metric().compareTo(y.metric());
       if (c != 0) {
@@ -276,7 +296,7 @@ final class RowBinaryMerge {
       }
     }
     if (x.groups() != y.groups()) {
-      int c = compareLists(x.groups(), y.groups());
+      int c = Integer.compare(rank.get(x.groups()), rank.get(y.groups()));
       if (c != 0) {
         return c;
       }
@@ -295,8 +315,14 @@ final class RowBinaryMerge {
     return Integer.compare(a.size(), b.size());
   }
 
+  private static final byte[] MAIN = "main".getBytes(StandardCharsets.UTF_8);
+
   private static String string(ByteBuffer in) {
     int len = (int) varint(in);
+    if (len == MAIN.length && Arrays.equals(in.array(), in.position(), in.position() + len, MAIN, 0, len)) {
+      in.position(in.position() + len);
+      return "main"; // the writer of nearly every row: not a new string per row
+    }
     String s = new String(in.array(), in.position(), len, StandardCharsets.UTF_8);
     in.position(in.position() + len);
     return s;
