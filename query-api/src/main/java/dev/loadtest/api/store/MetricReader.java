@@ -205,10 +205,10 @@ public final class MetricReader {
           + ") FORMAT RowBinary"));
       return merge.rows();
     }
-    StringBuilder stored = new StringBuilder(t);
+    StringBuilder stored = new StringBuilder();
     percentiles.stream().map(RowBinaryMerge::storedBucket).filter(java.util.Objects::nonNull).distinct()
         .forEach(c -> stored.append(", ").append(c));
-    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles) + " FROM ("
+    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric()) + " FROM ("
         + union(query, stored.toString(), false, "") + ") FORMAT RowBinary"));
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
     if (!several.isEmpty()) {

@@ -28,13 +28,14 @@ final class RowBinaryMerge {
       + " if(count > 4294967295, hist_cnt, emptyArrayUInt64()) AS cnt64";
 
   /**
-   * The columns of {@link #addRanked}: those of {@link #COLUMNS} up to {@code non_zero}, then per
+   * The columns of {@link #addRanked}: those of {@link #COLUMNS} up to {@code non_zero} but the step
+   * {@code t} (the row's own time: one row per point) and the metric unless asked for, then per
    * percentile the bucket holding its rank ({@code UInt16}): a stored column (migration V008) or, for
    * another percentile, found from the row's histogram as {@link dev.loadtest.schemas.histogram.SparseHistogram#percentile} does.
    */
-  static String rankedColumns(List<Double> percentiles) {
-    StringBuilder b = new StringBuilder("metric, series_id, toUInt32(ts) AS ts32, writer_id, t, count, sum, min, max,"
-        + " non_zero");
+  static String rankedColumns(List<Double> percentiles, boolean byMetric) {
+    StringBuilder b = new StringBuilder(byMetric ? "metric" : "''").append(", series_id, toUInt32(ts) AS ts32,"
+        + " writer_id, count, sum, min, max, non_zero");
     for (double p : percentiles) {
       String stored = storedBucket(p);
       b.append(", ").append(stored != null ? stored : "toUInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
@@ -57,7 +58,24 @@ final class RowBinaryMerge {
   private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
   private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
 
-  private record Key(String metric, List<String> groups, long seriesId, long t) {}
+  /** A key of the answer; {@code groups} is one shared list per series, so its hash is taken once. */
+  private record Key(String metric, List<String> groups, long seriesId, long t, int hash) {
+    Key(String metric, List<String> groups, long seriesId, long t) {
+      this(metric, groups, seriesId, t, ((java.util.Objects.hashCode(metric) * 31 + groups.hashCode()) * 31
+          + Long.hashCode(seriesId)) * 31 + Long.hashCode(t));
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.hash == hash && k.seriesId == seriesId && k.t == t
+          && java.util.Objects.equals(k.metric, metric) && (k.groups == groups || k.groups.equals(groups));
+    }
+  }
 
   private record StoredKey(long seriesId, long ts, String writerId) {}
 
@@ -135,7 +153,7 @@ final class RowBinaryMerge {
       long seriesId = in.getLong();
       long ts = Integer.toUnsignedLong(in.getInt());
       String writerId = string(in);
-      long t = Integer.toUnsignedLong(in.getInt());
+      long t = ts;
       long count = in.getLong();
       double sum = in.getDouble();
       double min = in.getDouble();
@@ -257,22 +275,31 @@ final class RowBinaryMerge {
     Map.Entry<Key, Acc>[] entries = accs.entrySet().toArray(new Map.Entry[0]);
     // groups compared by their rank among the distinct groups (few), not string by string per pair
     Map<List<String>, Integer> rank = new HashMap<>();
+    Map<List<String>, Integer> rankOfList = new java.util.IdentityHashMap<>(); // one list per series: cheap
     for (Map.Entry<Key, Acc> e : entries) {
-      rank.putIfAbsent(e.getKey().groups(), 0);
+      if (!rankOfList.containsKey(e.getKey().groups())) {
+        rankOfList.put(e.getKey().groups(), -1);
+        rank.putIfAbsent(e.getKey().groups(), 0);
+      }
     }
     List<List<String>> distinct = new ArrayList<>(rank.keySet());
     distinct.sort(RowBinaryMerge::compareLists);
     for (int i = 0; i < distinct.size(); i++) {
       rank.put(distinct.get(i), i);
     }
-    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey(), rank));
+    rankOfList.replaceAll((list, r) -> rank.get(list));
+    Sorted[] sorted = new Sorted[entries.length];
+    for (int i = 0; i < entries.length; i++) {
+      sorted[i] = new Sorted(entries[i].getKey(), entries[i].getValue(), rankOfList.get(entries[i].getKey().groups()));
+    }
+    Arrays.sort(sorted, RowBinaryMerge::compare);
     List<MetricReader.Row> out = new ArrayList<>(entries.length);
-    for (Map.Entry<Key, Acc> e : entries) {
-      Acc a = e.getValue();
-      Key key = e.getKey();
+    for (Sorted e : sorted) {
+      Acc a = e.acc();
+      Key key = e.key();
       Map<Double, Integer> ranked = Map.of();
       if (a.rows > 1) {
-        throw new IllegalStateException("the percentiles of " + e.getKey() + " need its " + a.rows
+        throw new IllegalStateException("the percentiles of " + key + " need its " + a.rows
             + " rows' histograms: read its series again (seriesWithSeveralRows, dropSeries, add)");
       }
       if (a.ranked != null) {
@@ -288,20 +315,22 @@ final class RowBinaryMerge {
     return out;
   }
 
-  private static int compare(Key x, Key y, Map<List<String>, Integer> rank) {
+  private record Sorted(Key key, Acc acc, int groupRank) {}
+
+  private static int compare(Sorted a, Sorted b) {
+    Key x = a.key();
+    Key y = b.key();
     if (x.metric() != null && y.metric() != null) {
       int c = x.metric().compareTo(y.metric());
       if (c != 0) {
         return c;
       }
     }
-    if (x.groups() != y.groups()) {
-      int c = Integer.compare(rank.get(x.groups()), rank.get(y.groups()));
-      if (c != 0) {
-        return c;
-      }
+    int c = Integer.compare(a.groupRank(), b.groupRank());
+    if (c != 0) {
+      return c;
     }
-    int c = Long.compareUnsigned(x.seriesId(), y.seriesId());
+    c = Long.compareUnsigned(x.seriesId(), y.seriesId());
     return c != 0 ? c : Long.compare(x.t(), y.t());
   }
 

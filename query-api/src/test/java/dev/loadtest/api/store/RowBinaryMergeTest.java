@@ -106,7 +106,6 @@ class RowBinaryMergeTest {
     out.int64(series);
     out.uint32(ts);
     out.string(writer);
-    out.uint32(ts);
     out.int64(count);
     out.float64(sum);
     out.float64(min);
