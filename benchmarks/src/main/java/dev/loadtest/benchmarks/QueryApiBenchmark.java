@@ -74,7 +74,7 @@ public final class QueryApiBenchmark {
       String panel = "/timeseries?metric=http_req_duration&stat=" + URLEncoder.encode("p(95)", StandardCharsets.UTF_8)
           + "&groupBy=name";
       System.out.printf("%n%-40s %8s %8s %8s %s%n", "request", "median", "p95", "max", "(ms, " + requests
-          + " sequential requests to each of a pair, alternating, after 30 warm-up)");
+          + " sequential requests to each of a pair, alternating, after 50 warm-up)");
       String body = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/soak" + panel)).header(
           "Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
       System.out.println("soak panel: " + body.length() + " bytes, " + body.substring(0, body.indexOf("\"series\"")));
@@ -203,11 +203,11 @@ public final class QueryApiBenchmark {
   }
 
   /**
-   * Median, p95 and max latency of {@code n} requests to each of two URLs, alternating (after 30 warm-up
+   * Median, p95 and max latency of {@code n} requests to each of two URLs, alternating (after 50 warm-up
    * requests to each), so that noise of the machine falls on both alike.
    */
   static double[][] measureSideBySide(HttpClient http, String a, String b, int n) throws Exception {
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 50; i++) {
       call(http, a);
       call(http, b);
     }

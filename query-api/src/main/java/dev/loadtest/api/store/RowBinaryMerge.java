@@ -52,16 +52,21 @@ final class RowBinaryMerge {
   private final boolean byMetric;
   private final boolean bySeries;
   private final boolean byTime;
-  private final Map<Long, List<String>> groupsOfSeries;
+  private final Map<Long, Group> groupOfSeries; // null: no group-by
   private final List<Double> percentiles;
   private Map<Key, Acc> accs = new HashMap<>();
   private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
   private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
 
-  /** A key of the answer; {@code groups} is one shared list per series, so its hash is taken once. */
-  private record Key(String metric, List<String> groups, long seriesId, long t, int hash) {
-    Key(String metric, List<String> groups, long seriesId, long t) {
-      this(metric, groups, seriesId, t, ((java.util.Objects.hashCode(metric) * 31 + groups.hashCode()) * 31
+  /** Group-by values, one instance per distinct values, with their place in the answer's order. */
+  private record Group(List<String> values, int rank, int hash) {
+    static final Group NONE = new Group(List.of(), 0, 0);
+  }
+
+  /** A key of the answer; groups are compared by identity (one instance per distinct values). */
+  private record Key(String metric, Group group, long seriesId, long t, int hash) {
+    Key(String metric, Group group, long seriesId, long t) {
+      this(metric, group, seriesId, t, ((java.util.Objects.hashCode(metric) * 31 + group.hash()) * 31
           + Long.hashCode(seriesId)) * 31 + Long.hashCode(t));
     }
 
@@ -72,8 +77,8 @@ final class RowBinaryMerge {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k && k.hash == hash && k.seriesId == seriesId && k.t == t
-          && java.util.Objects.equals(k.metric, metric) && (k.groups == groups || k.groups.equals(groups));
+      return o instanceof Key k && k.hash == hash && k.seriesId == seriesId && k.t == t && k.group == group
+          && java.util.Objects.equals(k.metric, metric);
     }
   }
 
@@ -134,7 +139,19 @@ final class RowBinaryMerge {
     this.byMetric = byMetric;
     this.bySeries = bySeries;
     this.byTime = byTime;
-    this.groupsOfSeries = groupsOfSeries;
+    if (groupsOfSeries == null) {
+      this.groupOfSeries = null;
+    } else {
+      // each distinct group once, ranked in the answer's order
+      List<List<String>> distinct = new ArrayList<>(new java.util.HashSet<>(groupsOfSeries.values()));
+      distinct.sort(RowBinaryMerge::compareLists);
+      Map<List<String>, Group> byValues = new HashMap<>();
+      for (int i = 0; i < distinct.size(); i++) {
+        byValues.put(distinct.get(i), new Group(distinct.get(i), i, distinct.get(i).hashCode()));
+      }
+      this.groupOfSeries = HashMap.newHashMap(groupsOfSeries.size());
+      groupsOfSeries.forEach((series, values) -> groupOfSeries.put(series, byValues.get(values)));
+    }
     this.percentiles = List.copyOf(percentiles);
   }
 
@@ -163,9 +180,9 @@ final class RowBinaryMerge {
       for (int i = 0; i < k; i++) {
         ranked[i] = Short.toUnsignedInt(in.getShort());
       }
-      List<String> groups = List.of();
-      if (groupsOfSeries != null) {
-        groups = groupsOfSeries.get(seriesId);
+      Group groups = Group.NONE;
+      if (groupOfSeries != null) {
+        groups = groupOfSeries.get(seriesId);
         if (groups == null) {
           continue;
         }
@@ -248,9 +265,9 @@ final class RowBinaryMerge {
       if (cnt.length != n) {
         throw new IllegalStateException("a stored row has " + n + " histogram indexes and " + cnt.length + " counts");
       }
-      List<String> groups = List.of();
-      if (groupsOfSeries != null) {
-        groups = groupsOfSeries.get(seriesId);
+      Group groups = Group.NONE;
+      if (groupOfSeries != null) {
+        groups = groupOfSeries.get(seriesId);
         if (groups == null) {
           continue;
         }
@@ -273,60 +290,45 @@ final class RowBinaryMerge {
   List<MetricReader.Row> rows() {
     @SuppressWarnings("unchecked")
     Map.Entry<Key, Acc>[] entries = accs.entrySet().toArray(new Map.Entry[0]);
-    // groups compared by their rank among the distinct groups (few), not string by string per pair
-    Map<List<String>, Integer> rank = new HashMap<>();
-    Map<List<String>, Integer> rankOfList = new java.util.IdentityHashMap<>(); // one list per series: cheap
-    for (Map.Entry<Key, Acc> e : entries) {
-      if (!rankOfList.containsKey(e.getKey().groups())) {
-        rankOfList.put(e.getKey().groups(), -1);
-        rank.putIfAbsent(e.getKey().groups(), 0);
-      }
-    }
-    List<List<String>> distinct = new ArrayList<>(rank.keySet());
-    distinct.sort(RowBinaryMerge::compareLists);
-    for (int i = 0; i < distinct.size(); i++) {
-      rank.put(distinct.get(i), i);
-    }
-    rankOfList.replaceAll((list, r) -> rank.get(list));
-    Sorted[] sorted = new Sorted[entries.length];
-    for (int i = 0; i < entries.length; i++) {
-      sorted[i] = new Sorted(entries[i].getKey(), entries[i].getValue(), rankOfList.get(entries[i].getKey().groups()));
-    }
-    Arrays.sort(sorted, RowBinaryMerge::compare);
+    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey()));
     List<MetricReader.Row> out = new ArrayList<>(entries.length);
-    for (Sorted e : sorted) {
-      Acc a = e.acc();
-      Key key = e.key();
+    for (Map.Entry<Key, Acc> e : entries) {
+      Acc a = e.getValue();
+      Key key = e.getKey();
       Map<Double, Integer> ranked = Map.of();
       if (a.rows > 1) {
         throw new IllegalStateException("the percentiles of " + key + " need its " + a.rows
             + " rows' histograms: read its series again (seriesWithSeveralRows, dropSeries, add)");
       }
       if (a.ranked != null) {
-        ranked = new HashMap<>();
-        for (int i = 0; i < percentiles.size(); i++) {
-          ranked.put(percentiles.get(i), a.ranked[i]);
-        }
+        ranked = switch (percentiles.size()) { // small immutable maps: one per point
+          case 0 -> Map.of();
+          case 1 -> Map.of(percentiles.get(0), a.ranked[0]);
+          case 2 -> Map.of(percentiles.get(0), a.ranked[0], percentiles.get(1), a.ranked[1]);
+          default -> {
+            Map<Double, Integer> m = HashMap.newHashMap(percentiles.size());
+            for (int i = 0; i < percentiles.size(); i++) {
+              m.put(percentiles.get(i), a.ranked[i]);
+            }
+            yield m;
+          }
+        };
       }
-      out.add(new MetricReader.Row(key.metric(), key.groups(), key.seriesId(), key.t(), new Agg(a.count, a.sum,
+      out.add(new MetricReader.Row(key.metric(), key.group().values(), key.seriesId(), key.t(), new Agg(a.count, a.sum,
           a.count == 0 ? Double.NaN : a.min, a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN,
           a.idx == null ? new int[0] : a.idx, a.cnt == null ? new long[0] : a.cnt, ranked)));
     }
     return out;
   }
 
-  private record Sorted(Key key, Acc acc, int groupRank) {}
-
-  private static int compare(Sorted a, Sorted b) {
-    Key x = a.key();
-    Key y = b.key();
+  private static int compare(Key x, Key y) {
     if (x.metric() != null && y.metric() != null) {
       int c = x.metric().compareTo(y.metric());
       if (c != 0) {
         return c;
       }
     }
-    int c = Integer.compare(a.groupRank(), b.groupRank());
+    int c = Integer.compare(x.group().rank(), y.group().rank());
     if (c != 0) {
       return c;
     }
