@@ -209,7 +209,7 @@ public final class MetricReader {
     percentiles.stream().map(RowBinaryMerge::storedBucket).filter(java.util.Objects::nonNull).distinct()
         .forEach(c -> stored.append(", ").append(c));
     merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric()) + " FROM ("
-        + union(query, stored.toString(), false, "") + ") FORMAT RowBinary"));
+        + union(query, stored.toString(), false, "") + ") ORDER BY series_id, ts32 FORMAT RowBinary"));
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
     if (!several.isEmpty()) {
       merge.dropSeries(several);

@@ -57,6 +57,14 @@ final class RowBinaryMerge {
   private Map<Key, Acc> accs = new HashMap<>();
   private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
   private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
+  private final ArrayList<Ranked> rankedPoints = new ArrayList<>();
+  private final Map<GroupKey, Long> seriesOfKeyGroup = new HashMap<>();
+
+  /** A point of the answer with what orders it; {@code writer}: of its first stored row (addRanked). */
+  private record Ranked(int groupRank, long seriesId, MetricReader.Row row, String writer) {}
+
+  /** What an answer point is keyed by apart from time. */
+  private record GroupKey(String metric, Group group, long seriesId) {}
 
   /** Group-by values, one instance per distinct values, with their place in the answer's order. */
   private record Group(List<String> values, int rank, int hash) {
@@ -92,10 +100,6 @@ final class RowBinaryMerge {
     long nonZero;
     int[] idx;
     long[] cnt;
-    /** Added by {@link #addRanked}: the series of its first row, how many rows, their percentile buckets. */
-    long series;
-    int rows;
-    int[] ranked;
 
     /** Adds a sparse histogram (indexes ascending, as stored). */
     void addHistogram(int[] i2, long[] c2) {
@@ -156,21 +160,24 @@ final class RowBinaryMerge {
   }
 
   /**
-   * Adds every row of {@code rowBinary} in the columns of {@link #rankedColumns}: rows without their
-   * histogram, each with the buckets of its percentiles. A key answered by one stored row takes them as
-   * its own; a key that gets a second row (a late correction, or another series) cannot add buckets: its
-   * series are then in {@link #seriesWithSeveralRows()}, to be read again with histograms.
+   * Adds every row of {@code rowBinary} in the columns of {@link #rankedColumns}, ordered by series and
+   * time: rows without their histogram, each with the buckets of its percentiles. A key answered by one
+   * stored row becomes a point at once (no map: rows of a key arrive together); a key that gets a second
+   * row (a late correction, or another series of its group) cannot add buckets: its series are then in
+   * {@link #seriesWithSeveralRows()}, to be read again with histograms.
    */
   void addRanked(byte[] rowBinary) {
     ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
     int k = percentiles.size();
-    presize(rowBinary.length / (60 + 2 * k));
+    rankedPoints.ensureCapacity(rankedPoints.size() + rowBinary.length / (60 + 2 * k));
+    long curSeries = 0;
+    Group curGroup = null;
+    Ranked last = null;
     while (in.hasRemaining()) {
       String metric = byMetric ? string(in) : skipString(in);
       long seriesId = in.getLong();
       long ts = Integer.toUnsignedLong(in.getInt());
       String writerId = string(in);
-      long t = ts;
       long count = in.getLong();
       double sum = in.getDouble();
       double min = in.getDouble();
@@ -180,39 +187,50 @@ final class RowBinaryMerge {
       for (int i = 0; i < k; i++) {
         ranked[i] = Short.toUnsignedInt(in.getShort());
       }
-      Group groups = Group.NONE;
-      if (groupOfSeries != null) {
-        groups = groupOfSeries.get(seriesId);
-        if (groups == null) {
-          continue;
+      if (curGroup == null || seriesId != curSeries) {
+        curSeries = seriesId;
+        curGroup = groupOfSeries == null ? Group.NONE : groupOfSeries.get(seriesId);
+        if (curGroup != null) {
+          // a group (or, without group-by nor by series, the answer) is one series here: a second one
+          // shares its points, which only histograms can add
+          Long other = seriesOfKeyGroup.putIfAbsent(new GroupKey(byMetric ? metric : null, curGroup,
+              bySeries ? seriesId : 0), seriesId);
+          if (other != null && other != seriesId) {
+            severalRows.add(other);
+            severalRows.add(seriesId);
+          }
         }
       }
-      if (!seen.add(new StoredKey(seriesId, ts, writerId))) {
+      if (curGroup == null) {
+        continue; // not in the series table: left out, as an inner join would
+      }
+      if (last != null && last.seriesId == seriesId && last.row.tsSec() == ts) {
+        if (!last.writer.equals(writerId)) { // the same writer again is a replayed insert: counted once
+          severalRows.add(seriesId);
+        }
         continue;
       }
-      Acc a = accs.computeIfAbsent(new Key(byMetric ? metric : null, groups, bySeries ? seriesId : 0,
-          byTime ? t : 0), x -> new Acc());
-      if (a.rows++ == 0) {
-        a.series = seriesId;
-      } else {
-        severalRows.add(a.series);
-        severalRows.add(seriesId);
-      }
-      a.count += count;
-      a.sum += sum;
-      a.min = Math.min(a.min, min);
-      a.max = Math.max(a.max, max);
-      a.nonZero += nonZero;
-      a.ranked = ranked;
+      Agg agg = new Agg(count, sum, count == 0 ? Double.NaN : min, count == 0 ? Double.NaN : max, nonZero, Double.NaN,
+          new int[0], new long[0], rankedMap(ranked));
+      last = new Ranked(curGroup.rank(), seriesId, new MetricReader.Row(byMetric ? metric : null, curGroup.values(),
+          bySeries ? seriesId : 0, ts, agg), writerId);
+      rankedPoints.add(last);
     }
   }
 
-  /** Sizes the maps for about {@code rows} more rows at once rather than by repeated doubling. */
-  private void presize(int rows) {
-    if (accs.isEmpty() && rows > 16) {
-      accs = HashMap.newHashMap(rows);
-      seen = java.util.HashSet.newHashSet(rows);
-    }
+  private Map<Double, Integer> rankedMap(int[] buckets) {
+    return switch (percentiles.size()) { // small immutable maps: one per point
+      case 0 -> Map.of();
+      case 1 -> Map.of(percentiles.get(0), buckets[0]);
+      case 2 -> Map.of(percentiles.get(0), buckets[0], percentiles.get(1), buckets[1]);
+      default -> {
+        Map<Double, Integer> m = HashMap.newHashMap(percentiles.size());
+        for (int i = 0; i < percentiles.size(); i++) {
+          m.put(percentiles.get(i), buckets[i]);
+        }
+        yield m;
+      }
+    };
   }
 
   /** The series whose rows {@link #addRanked} could not answer alone (see there). */
@@ -225,9 +243,16 @@ final class RowBinaryMerge {
    * histograms by {@link #add}.
    */
   void dropSeries(java.util.Set<Long> series) {
-    accs.values().removeIf(a -> a.rows > 0 && series.contains(a.series));
-    seen.removeIf(s -> series.contains(s.seriesId()));
+    rankedPoints.removeIf(r -> series.contains(r.seriesId));
     severalRows.removeAll(series);
+  }
+
+  /** Sizes the maps for about {@code rows} more rows at once rather than by repeated doubling. */
+  private void presize(int rows) {
+    if (accs.isEmpty() && rows > 16) {
+      accs = HashMap.newHashMap(rows);
+      seen = java.util.HashSet.newHashSet(rows);
+    }
   }
 
   /** Adds every row of {@code rowBinary}. */
@@ -288,52 +313,44 @@ final class RowBinaryMerge {
 
   /** The merged rows, ordered by metric, groups, series and time (as the SQL path orders them). */
   List<MetricReader.Row> rows() {
-    @SuppressWarnings("unchecked")
-    Map.Entry<Key, Acc>[] entries = accs.entrySet().toArray(new Map.Entry[0]);
-    Arrays.sort(entries, (x, y) -> compare(x.getKey(), y.getKey()));
-    List<MetricReader.Row> out = new ArrayList<>(entries.length);
-    for (Map.Entry<Key, Acc> e : entries) {
+    if (!severalRows.isEmpty()) {
+      throw new IllegalStateException("the percentiles of series " + severalRows + " need their rows' histograms:"
+          + " read them again (seriesWithSeveralRows, dropSeries, add)");
+    }
+    List<Ranked> all = new ArrayList<>(rankedPoints.size() + accs.size());
+    all.addAll(rankedPoints); // already by series and time: runs that the sort only merges
+    for (Map.Entry<Key, Acc> e : accs.entrySet()) {
       Acc a = e.getValue();
       Key key = e.getKey();
-      Map<Double, Integer> ranked = Map.of();
-      if (a.rows > 1) {
-        throw new IllegalStateException("the percentiles of " + key + " need its " + a.rows
-            + " rows' histograms: read its series again (seriesWithSeveralRows, dropSeries, add)");
-      }
-      if (a.ranked != null) {
-        ranked = switch (percentiles.size()) { // small immutable maps: one per point
-          case 0 -> Map.of();
-          case 1 -> Map.of(percentiles.get(0), a.ranked[0]);
-          case 2 -> Map.of(percentiles.get(0), a.ranked[0], percentiles.get(1), a.ranked[1]);
-          default -> {
-            Map<Double, Integer> m = HashMap.newHashMap(percentiles.size());
-            for (int i = 0; i < percentiles.size(); i++) {
-              m.put(percentiles.get(i), a.ranked[i]);
-            }
-            yield m;
-          }
-        };
-      }
-      out.add(new MetricReader.Row(key.metric(), key.group().values(), key.seriesId(), key.t(), new Agg(a.count, a.sum,
-          a.count == 0 ? Double.NaN : a.min, a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN,
-          a.idx == null ? new int[0] : a.idx, a.cnt == null ? new long[0] : a.cnt, ranked)));
+      all.add(new Ranked(key.group().rank(), key.seriesId(), new MetricReader.Row(key.metric(), key.group().values(),
+          key.seriesId(), key.t(), new Agg(a.count, a.sum, a.count == 0 ? Double.NaN : a.min,
+          a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN, a.idx == null ? new int[0] : a.idx,
+          a.cnt == null ? new long[0] : a.cnt)), null));
+    }
+    all.sort(RowBinaryMerge::compare);
+    List<MetricReader.Row> out = new ArrayList<>(all.size());
+    for (Ranked r : all) {
+      out.add(r.row());
     }
     return out;
   }
 
-  private static int compare(Key x, Key y) {
+  /** Metric, group, series (unsigned), time: the order of the SQL path. */
+  private static int compare(Ranked a, Ranked b) {
+    MetricReader.Row x = a.row();
+    MetricReader.Row y = b.row();
     if (x.metric() != null && y.metric() != null) {
       int c = x.metric().compareTo(y.metric());
       if (c != 0) {
         return c;
       }
     }
-    int c = Integer.compare(x.group().rank(), y.group().rank());
+    int c = Integer.compare(a.groupRank(), b.groupRank());
     if (c != 0) {
       return c;
     }
     c = Long.compareUnsigned(x.seriesId(), y.seriesId());
-    return c != 0 ? c : Long.compare(x.t(), y.t());
+    return c != 0 ? c : Long.compare(x.tsSec(), y.tsSec());
   }
 
   private static int compareLists(List<String> a, List<String> b) {

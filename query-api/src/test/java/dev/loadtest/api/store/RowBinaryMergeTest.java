@@ -153,6 +153,17 @@ class RowBinaryMergeTest {
     assertEquals(0.05, cart20.agg().stat(MetricType.TREND, "med", 10), 0.05 / 128);
   }
 
+  @Test
+  void twoSeriesOfOneGroupCannotShareTheirPercentileBuckets() {
+    RowBinaryOutput ranked = new RowBinaryOutput(16);
+    rankedRow(ranked, 1, 10, "main", 1, 100, 100, 100, bucket(100));
+    rankedRow(ranked, 2, 10, "main", 1, 900, 900, 900, bucket(900));
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("home")),
+        List.of(50.0));
+    merge.addRanked(ranked.toByteArray());
+    assertEquals(Set.of(1L, 2L), merge.seriesWithSeveralRows());
+  }
+
   private static int bucket(long value) {
     return HistogramLayout.bucketIndex(value);
   }
