@@ -34,10 +34,6 @@ final class Points {
     values[(size - 1) * stats + k] = value == null ? Double.NaN : value;
   }
 
-  int size() {
-    return size;
-  }
-
   static final class Writer extends JsonSerializer<Points> {
     @Override
     public void serialize(Points p, JsonGenerator g, SerializerProvider provider) throws IOException {

@@ -198,18 +198,15 @@ public final class MetricReader {
     RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
         percentiles);
     boolean onePerPoint = query.step() > 0 && query.slices().stream().allMatch(s -> s.width() == query.step())
-        && (query.bySeries() || (groups == null ? matchedSeries <= 1
-            : new java.util.HashSet<>(groups.values()).size() == groups.size()));
+        && (query.bySeries() || (groups == null ? matchedSeries <= 1 : merge.oneSeriesPerGroup()));
     if (!onePerPoint) {
       merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false, "")
           + ") FORMAT RowBinary"));
       return merge.rows();
     }
-    StringBuilder stored = new StringBuilder();
-    percentiles.stream().map(RowBinaryMerge::storedBucket).filter(java.util.Objects::nonNull).distinct()
-        .forEach(c -> stored.append(", ").append(c));
-    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric()) + " FROM ("
-        + union(query, stored.toString(), false, "") + ") ORDER BY series_id, ts32 FORMAT RowBinary"));
+    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric())
+        + " FROM (" + union(query, RowBinaryMerge.rankedSourceColumns(percentiles), false, "")
+        + ") ORDER BY series_id, ts32 FORMAT RowBinary"));
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
     if (!several.isEmpty()) {
       merge.dropSeries(several);

@@ -44,6 +44,17 @@ final class RowBinaryMerge {
     return b.toString();
   }
 
+  /**
+   * What each table's part of the query must add to its columns for {@link #rankedColumns}: the stored
+   * bucket columns among {@code percentiles} (the others are found from the histogram columns).
+   */
+  static String rankedSourceColumns(List<Double> percentiles) {
+    StringBuilder b = new StringBuilder();
+    percentiles.stream().map(RowBinaryMerge::storedBucket).filter(java.util.Objects::nonNull).distinct()
+        .forEach(c -> b.append(", ").append(c));
+    return b.toString();
+  }
+
   /** The column in which every stored row carries the bucket of percentile {@code p}; null if none does. */
   static String storedBucket(double p) {
     return p == 50 || p == 90 || p == 95 || p == 99 ? "bucket_p" + (int) p : null;
@@ -53,6 +64,7 @@ final class RowBinaryMerge {
   private final boolean bySeries;
   private final boolean byTime;
   private final Map<Long, Group> groupOfSeries; // null: no group-by
+  private final boolean oneSeriesPerGroup;
   private final List<Double> percentiles;
   private Map<Key, Acc> accs = new HashMap<>();
   private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
@@ -145,6 +157,7 @@ final class RowBinaryMerge {
     this.byTime = byTime;
     if (groupsOfSeries == null) {
       this.groupOfSeries = null;
+      this.oneSeriesPerGroup = false;
     } else {
       // each distinct group once, ranked in the answer's order
       List<List<String>> distinct = new ArrayList<>(new java.util.HashSet<>(groupsOfSeries.values()));
@@ -155,6 +168,7 @@ final class RowBinaryMerge {
       }
       this.groupOfSeries = HashMap.newHashMap(groupsOfSeries.size());
       groupsOfSeries.forEach((series, values) -> groupOfSeries.put(series, byValues.get(values)));
+      this.oneSeriesPerGroup = distinct.size() == groupsOfSeries.size();
     }
     this.percentiles = List.copyOf(percentiles);
   }
@@ -231,6 +245,11 @@ final class RowBinaryMerge {
         yield m;
       }
     };
+  }
+
+  /** Whether every group-by group is one series (false without a group-by). */
+  boolean oneSeriesPerGroup() {
+    return oneSeriesPerGroup;
   }
 
   /** The series whose rows {@link #addRanked} could not answer alone (see there). */
