@@ -37,6 +37,7 @@ final class Points {
   static final class Writer extends JsonSerializer<Points> {
     @Override
     public void serialize(Points p, JsonGenerator g, SerializerProvider provider) throws IOException {
+      char[] buf = new char[24];
       g.writeStartArray();
       for (int i = 0; i < p.size; i++) {
         g.writeStartArray();
@@ -46,12 +47,56 @@ final class Points {
           if (Double.isNaN(v)) {
             g.writeNull();
           } else {
-            g.writeNumber(v);
+            int len = thousandths(v, buf);
+            if (len > 0) {
+              g.writeNumber(buf, 0, len);
+            } else {
+              g.writeNumber(v);
+            }
           }
         }
         g.writeEndArray();
       }
       g.writeEndArray();
     }
+  }
+
+  /**
+   * Writes {@code v} into {@code buf} as a decimal with at most three fraction digits (no trailing zeros)
+   * when that is exactly {@code v} (a duration in whole microseconds as milliseconds, a count), and returns
+   * its length; 0 otherwise. The decimal reads back as the same double (both are the nearest double to
+   * the same fraction of a thousand), written without the general shortest-decimal search.
+   */
+  static int thousandths(double v, char[] buf) {
+    if (!(Math.abs(v) < 1e15)) {
+      return 0;
+    }
+    long m = Math.round(v * 1000);
+    if (m / 1000.0 != v) {
+      return 0;
+    }
+    int len = 0;
+    if (m < 0) {
+      buf[len++] = '-';
+      m = -m;
+    }
+    long whole = m / 1000;
+    int frac = (int) (m % 1000);
+    String w = Long.toString(whole);
+    w.getChars(0, w.length(), buf, len);
+    len += w.length();
+    if (frac != 0) {
+      buf[len++] = '.';
+      buf[len++] = (char) ('0' + frac / 100);
+      frac %= 100;
+      if (frac != 0) {
+        buf[len++] = (char) ('0' + frac / 10);
+        frac %= 10;
+        if (frac != 0) {
+          buf[len++] = (char) ('0' + frac);
+        }
+      }
+    }
+    return len;
   }
 }

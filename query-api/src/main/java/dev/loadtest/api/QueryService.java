@@ -328,7 +328,7 @@ public final class QueryService {
         p.step, p.slices);
     long t1 = System.nanoTime();
     List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q)
-        : metrics.aggregateHere(q, percentiles(req.stats()), p.series);
+        : metrics.aggregateHere(q, percentiles(req.stats()), Agg.Needs.of(type, req.stats()), p.series);
     long t2 = System.nanoTime();
     Map<List<String>, List<MetricReader.Row>> groups = group(rows);
     boolean truncated = groups.size() > limits.maxGroups();
@@ -399,7 +399,6 @@ public final class QueryService {
 
   record Plan(Range range, int step, List<Slices.Slice> slices, long series) {}
 
-  /** The finest step that keeps points and rows read within the limits, and the tiles that serve it. */
   /** What a read of one metric needs first: its run, type, source and plan. */
   record Prepared(RunState state, MetricType type, String source, Plan plan) {}
 
@@ -450,6 +449,7 @@ public final class QueryService {
     }
   }
 
+  /** The finest step that keeps points and rows read within the limits, and the tiles that serve it. */
   Plan plan(RunState state, SeriesRequest req, long series, Slices.Coverage coverage) {
     Range asked = range(state, req.fromMs(), req.toMs());
     int maxPoints = Math.min(req.maxPoints(), limits.maxPoints());
@@ -703,8 +703,14 @@ public final class QueryService {
 
   private static Map<List<String>, List<MetricReader.Row>> group(List<MetricReader.Row> rows) {
     Map<List<String>, List<MetricReader.Row>> out = new LinkedHashMap<>();
+    List<String> lastGroups = null;
+    List<MetricReader.Row> last = null;
     for (MetricReader.Row r : rows) {
-      out.computeIfAbsent(r.groups(), g -> new ArrayList<>()).add(r);
+      if (r.groups() != lastGroups) { // a group's rows come together, with one instance of its values
+        lastGroups = r.groups();
+        last = out.computeIfAbsent(lastGroups, g -> new ArrayList<>());
+      }
+      last.add(r);
     }
     return out;
   }

@@ -30,6 +30,36 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
   public static double rankFraction(double p) {
     return Math.max(0, Math.nextDown(p)) / 100.0;
   }
+
+  /**
+   * Which stored columns besides the count some stats of a metric read (what {@link #stat} uses), so that
+   * a read of many rows leaves the others in ClickHouse; an Agg built without a column holds NaN or 0 there.
+   */
+  public record Needs(boolean sum, boolean minMax, boolean nonZero) {
+    public static final Needs ALL = new Needs(true, true, true);
+
+    /** What {@code stats} (names of {@link #STAT}) of a metric of {@code type} read. */
+    public static Needs of(MetricType type, java.util.Collection<String> stats) {
+      boolean sum = false;
+      boolean minMax = false;
+      boolean nonZero = false;
+      for (String s : stats) {
+        switch (type) {
+          case TREND -> {
+            sum |= s.equals("sum") || s.equals("avg");
+            minMax |= s.equals("min") || s.equals("max") || s.equals("med") || percentileOf(s) >= 0;
+          }
+          case COUNTER -> sum = true;
+          case RATE -> nonZero = true;
+          case GAUGE -> {
+            return ALL;
+          }
+          default -> throw new IllegalStateException(type.name());
+        }
+      }
+      return new Needs(sum, minMax, nonZero);
+    }
+  }
   /** The stats an API caller may ask for: {@code count rate sum avg min med max value passes fails p(N)}. */
   public static final Pattern STAT = Pattern.compile("count|rate|sum|avg|min|med|max|value|passes|fails"
       + "|p\\((100|[0-9]{1,2}(\\.[0-9]{1,4})?)\\)");

@@ -170,10 +170,12 @@ public final class MetricReader {
    * Rows then carry no histogram, only those buckets.
    *
    * @param percentiles the percentiles (0..100) the caller will ask the rows' aggregates for
+   * @param needs the columns besides the count that the caller's stats read (a point of one stored row
+   *     reads only those)
    * @param matchedSeries how many series the query's filters match (without a group-by or by-series
    *     answer, all of them make one point per step)
    */
-  public List<Row> aggregateHere(Query query, List<Double> percentiles, long matchedSeries) {
+  public List<Row> aggregateHere(Query query, List<Double> percentiles, Agg.Needs needs, long matchedSeries) {
     if (query.slices().isEmpty()) {
       return List.of();
     }
@@ -204,9 +206,9 @@ public final class MetricReader {
           + ") FORMAT RowBinary"));
       return merge.rows();
     }
-    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric())
-        + " FROM (" + union(query, RowBinaryMerge.rankedSourceColumns(percentiles), false, "")
-        + ") ORDER BY series_id, ts32 FORMAT RowBinary"));
+    merge.addRanked(ch.executeBinary(database, "SELECT " + RowBinaryMerge.rankedColumns(percentiles, query.byMetric(),
+        needs) + " FROM (" + union(query, RowBinaryMerge.rankedSourceColumns(percentiles), false, "")
+        + ") FORMAT RowBinary"), needs);
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
     if (!several.isEmpty()) {
       merge.dropSeries(several);

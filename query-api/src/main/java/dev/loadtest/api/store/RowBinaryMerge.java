@@ -28,14 +28,24 @@ final class RowBinaryMerge {
       + " if(count > 4294967295, hist_cnt, emptyArrayUInt64()) AS cnt64";
 
   /**
-   * The columns of {@link #addRanked}: those of {@link #COLUMNS} up to {@code non_zero} but the step
-   * {@code t} (the row's own time: one row per point) and the metric unless asked for, then per
-   * percentile the bucket holding its rank ({@code UInt16}): a stored column (migration V008) or, for
-   * another percentile, found from the row's histogram as {@link dev.loadtest.schemas.histogram.SparseHistogram#percentile} does.
+   * The columns of {@link #addRanked}: the metric if asked for, {@code series_id}, the row's own time
+   * ({@code ts32}: one row per point), {@code count}, then only what {@code needs} says the stats read
+   * ({@code sum}; {@code min, max}; {@code non_zero}), then per percentile the bucket holding its rank
+   * ({@code UInt16}): a stored column (migration V008) or, for another percentile, found from the row's
+   * histogram as {@link dev.loadtest.schemas.histogram.SparseHistogram#percentile} does. No writer and no
+   * order: a second row of a series and time is found here, whoever wrote it.
    */
-  static String rankedColumns(List<Double> percentiles, boolean byMetric) {
-    StringBuilder b = new StringBuilder(byMetric ? "metric" : "''").append(", series_id, toUInt32(ts) AS ts32,"
-        + " writer_id, count, sum, min, max, non_zero");
+  static String rankedColumns(List<Double> percentiles, boolean byMetric, Agg.Needs needs) {
+    StringBuilder b = new StringBuilder(byMetric ? "metric, " : "").append("series_id, toUInt32(ts) AS ts32, count");
+    if (needs.sum()) {
+      b.append(", sum");
+    }
+    if (needs.minMax()) {
+      b.append(", min, max");
+    }
+    if (needs.nonZero()) {
+      b.append(", non_zero");
+    }
     for (double p : percentiles) {
       String stored = storedBucket(p);
       b.append(", ").append(stored != null ? stored : "toUInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
@@ -70,13 +80,9 @@ final class RowBinaryMerge {
   private java.util.Set<StoredKey> seen = new java.util.HashSet<>();
   private final java.util.Set<Long> severalRows = new java.util.HashSet<>();
   private final ArrayList<Ranked> rankedPoints = new ArrayList<>();
-  private final Map<GroupKey, Long> seriesOfKeyGroup = new HashMap<>();
 
-  /** A point of the answer with what orders it; {@code writer}: of its first stored row (addRanked). */
-  private record Ranked(int groupRank, long seriesId, MetricReader.Row row, String writer) {}
-
-  /** What an answer point is keyed by apart from time. */
-  private record GroupKey(String metric, Group group, long seriesId) {}
+  /** A point of the answer with what orders it. */
+  private record Ranked(int groupRank, long seriesId, MetricReader.Row row) {}
 
   /** Group-by values, one instance per distinct values, with their place in the answer's order. */
   private record Group(List<String> values, int rank, int hash) {
@@ -174,61 +180,60 @@ final class RowBinaryMerge {
   }
 
   /**
-   * Adds every row of {@code rowBinary} in the columns of {@link #rankedColumns}, ordered by series and
-   * time: rows without their histogram, each with the buckets of its percentiles. A key answered by one
-   * stored row becomes a point at once (no map: rows of a key arrive together); a key that gets a second
-   * row (a late correction, or another series of its group) cannot add buckets: its series are then in
-   * {@link #seriesWithSeveralRows()}, to be read again with histograms.
+   * Adds every row of {@code rowBinary} in the columns of {@link #rankedColumns} (with {@code needs}), in
+   * any order: rows without their histogram, each with the buckets of its percentiles, each a point. A key
+   * with a second row (a late correction, an insert replayed and not yet merged away, or another series of
+   * its group) cannot add buckets: its series are then in {@link #seriesWithSeveralRows()}, to be read again
+   * with histograms.
    */
-  void addRanked(byte[] rowBinary) {
+  void addRanked(byte[] rowBinary, Agg.Needs needs) {
     ByteBuffer in = ByteBuffer.wrap(rowBinary).order(ByteOrder.LITTLE_ENDIAN);
     int k = percentiles.size();
-    rankedPoints.ensureCapacity(rankedPoints.size() + rowBinary.length / (60 + 2 * k));
+    int start = rankedPoints.size();
+    int rowBytes = 20 + (needs.sum() ? 8 : 0) + (needs.minMax() ? 16 : 0) + (needs.nonZero() ? 8 : 0) + 2 * k;
+    rankedPoints.ensureCapacity(start + rowBinary.length / rowBytes);
     long curSeries = 0;
     Group curGroup = null;
-    Ranked last = null;
     while (in.hasRemaining()) {
-      String metric = byMetric ? string(in) : skipString(in);
+      String metric = byMetric ? string(in) : null;
       long seriesId = in.getLong();
       long ts = Integer.toUnsignedLong(in.getInt());
-      String writerId = string(in);
       long count = in.getLong();
-      double sum = in.getDouble();
-      double min = in.getDouble();
-      double max = in.getDouble();
-      long nonZero = in.getLong();
+      double sum = needs.sum() ? in.getDouble() : Double.NaN;
+      double min = needs.minMax() ? in.getDouble() : Double.NaN;
+      double max = needs.minMax() ? in.getDouble() : Double.NaN;
+      long nonZero = needs.nonZero() ? in.getLong() : 0;
       int[] ranked = new int[k];
       for (int i = 0; i < k; i++) {
         ranked[i] = Short.toUnsignedInt(in.getShort());
       }
-      if (curGroup == null || seriesId != curSeries) {
+      if (curGroup == null || seriesId != curSeries) { // rows of a series mostly come together
         curSeries = seriesId;
         curGroup = groupOfSeries == null ? Group.NONE : groupOfSeries.get(seriesId);
-        if (curGroup != null) {
-          // a group (or, without group-by nor by series, the answer) is one series here: a second one
-          // shares its points, which only histograms can add
-          Long other = seriesOfKeyGroup.putIfAbsent(new GroupKey(byMetric ? metric : null, curGroup,
-              bySeries ? seriesId : 0), seriesId);
-          if (other != null && other != seriesId) {
-            severalRows.add(other);
-            severalRows.add(seriesId);
-          }
-        }
       }
       if (curGroup == null) {
         continue; // not in the series table: left out, as an inner join would
       }
-      if (last != null && last.seriesId == seriesId && last.row.tsSec() == ts) {
-        if (!last.writer.equals(writerId)) { // the same writer again is a replayed insert: counted once
-          severalRows.add(seriesId);
-        }
-        continue;
-      }
       Agg agg = new Agg(count, sum, count == 0 ? Double.NaN : min, count == 0 ? Double.NaN : max, nonZero, Double.NaN,
           new int[0], new long[0], rankedMap(ranked));
-      last = new Ranked(curGroup.rank(), seriesId, new MetricReader.Row(byMetric ? metric : null, curGroup.values(),
-          bySeries ? seriesId : 0, ts, agg), writerId);
-      rankedPoints.add(last);
+      rankedPoints.add(new Ranked(curGroup.rank(), seriesId, new MetricReader.Row(metric, curGroup.values(),
+          bySeries ? seriesId : 0, ts, agg)));
+    }
+    // in the answer's order, so that a key's rows and a group's series are neighbours
+    List<Ranked> added = rankedPoints.subList(start, rankedPoints.size());
+    added.sort(RowBinaryMerge::compare);
+    for (int i = 1; i < added.size(); i++) {
+      Ranked a = added.get(i - 1);
+      Ranked b = added.get(i);
+      if (a.seriesId == b.seriesId) {
+        if (a.row.tsSec() == b.row.tsSec()) {
+          severalRows.add(b.seriesId);
+        }
+      } else if (!bySeries && a.groupRank == b.groupRank && java.util.Objects.equals(a.row.metric(), b.row.metric())) {
+        // a group (or, without group-by, the answer) of two series: only histograms can add their points
+        severalRows.add(a.seriesId);
+        severalRows.add(b.seriesId);
+      }
     }
   }
 
@@ -337,14 +342,14 @@ final class RowBinaryMerge {
           + " read them again (seriesWithSeveralRows, dropSeries, add)");
     }
     List<Ranked> all = new ArrayList<>(rankedPoints.size() + accs.size());
-    all.addAll(rankedPoints); // already by series and time: runs that the sort only merges
+    all.addAll(rankedPoints); // already in order: a run that the sort only merges
     for (Map.Entry<Key, Acc> e : accs.entrySet()) {
       Acc a = e.getValue();
       Key key = e.getKey();
       all.add(new Ranked(key.group().rank(), key.seriesId(), new MetricReader.Row(key.metric(), key.group().values(),
           key.seriesId(), key.t(), new Agg(a.count, a.sum, a.count == 0 ? Double.NaN : a.min,
           a.count == 0 ? Double.NaN : a.max, a.nonZero, Double.NaN, a.idx == null ? new int[0] : a.idx,
-          a.cnt == null ? new long[0] : a.cnt)), null));
+          a.cnt == null ? new long[0] : a.cnt))));
     }
     all.sort(RowBinaryMerge::compare);
     List<MetricReader.Row> out = new ArrayList<>(all.size());

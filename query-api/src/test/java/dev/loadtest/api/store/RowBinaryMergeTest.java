@@ -100,50 +100,63 @@ class RowBinaryMergeTest {
     assertEquals(10, total.rows().get(0).agg().count());
   }
 
-  static void rankedRow(RowBinaryOutput out, long series, long ts, String writer, long count, double sum, double min,
-      double max, int... buckets) {
-    out.string("http_req_duration");
+  /** A row of {@link RowBinaryMerge#rankedColumns} for percentile stats: count, min and max, buckets. */
+  static void rankedRow(RowBinaryOutput out, long series, long ts, long count, double min, double max,
+      int... buckets) {
     out.int64(series);
     out.uint32(ts);
-    out.string(writer);
     out.int64(count);
-    out.float64(sum);
     out.float64(min);
     out.float64(max);
-    out.int64(0);
     for (int b : buckets) {
       out.uint16(b);
     }
   }
 
+  static final Agg.Needs PERCENTILES = Agg.Needs.of(MetricType.TREND, List.of("p(95)", "med"));
+
   @Test
-  void aPointOfOneStoredRowTakesItsPercentileBucketsAndOneWithACorrectionIsReadAgainWhole() {
+  void aRankedReadTakesOnlyTheColumnsItsStatsRead() {
+    assertEquals(new Agg.Needs(false, true, false), PERCENTILES);
+    assertEquals("series_id, toUInt32(ts) AS ts32, count, min, max, bucket_p95, bucket_p50",
+        RowBinaryMerge.rankedColumns(List.of(95.0, 50.0), false, PERCENTILES));
+    assertEquals("metric, series_id, toUInt32(ts) AS ts32, count, sum",
+        RowBinaryMerge.rankedColumns(List.of(), true, Agg.Needs.of(MetricType.TREND, List.of("count", "avg"))));
+    assertEquals(new Agg.Needs(false, false, true), Agg.Needs.of(MetricType.RATE, List.of("rate")));
+    assertEquals(new Agg.Needs(true, false, false), Agg.Needs.of(MetricType.COUNTER, List.of("count", "rate")));
+  }
+
+  @Test
+  void aPointOfOneStoredRowTakesItsPercentileBucketsAndOneWithASecondRowIsReadAgainWhole() {
     RowBinaryOutput ranked = new RowBinaryOutput(16);
-    // p(95) and p(50) buckets per row; series 1 is "home", 2 is "cart"
-    rankedRow(ranked, 1, 10, "main", 4, 4000, 500, 2000, bucket(2000), bucket(900));
-    rankedRow(ranked, 1, 10, "main", 4, 4000, 500, 2000, bucket(2000), bucket(900)); // replayed insert
-    rankedRow(ranked, 2, 10, "main", 2, 300, 100, 200, bucket(200), bucket(100));
-    rankedRow(ranked, 2, 20, "main", 1, 50, 50, 50, bucket(50), bucket(50));
-    rankedRow(ranked, 2, 20, "late@20500", 1, 7000, 7000, 7000, bucket(7000), bucket(7000)); // correction
-    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("cart")),
-        List.of(95.0, 50.0));
-    merge.addRanked(ranked.toByteArray());
-    assertEquals(Set.of(2L), merge.seriesWithSeveralRows(), "cart@20 has two writers' rows");
+    // p(95) and p(50) buckets per row, in no particular order; series 1 is "home", 2 "cart", 3 "login"
+    rankedRow(ranked, 2, 20, 1, 50, 50, bucket(50), bucket(50));
+    rankedRow(ranked, 1, 10, 4, 500, 2000, bucket(2000), bucket(900));
+    rankedRow(ranked, 3, 10, 1, 300, 300, bucket(300), bucket(300));
+    rankedRow(ranked, 2, 10, 2, 100, 200, bucket(200), bucket(100));
+    rankedRow(ranked, 3, 10, 1, 300, 300, bucket(300), bucket(300)); // replayed insert, not yet merged away
+    rankedRow(ranked, 2, 20, 1, 7000, 7000, bucket(7000), bucket(7000)); // late correction
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("cart"),
+        3L, List.of("login")), List.of(95.0, 50.0));
+    merge.addRanked(ranked.toByteArray(), PERCENTILES);
+    assertEquals(Set.of(2L, 3L), merge.seriesWithSeveralRows(), "cart@20 and login@10 have two rows");
     assertThrows(IllegalStateException.class, merge::rows, "two rows' percentile buckets cannot be added");
 
-    merge.dropSeries(Set.of(2L));
+    merge.dropSeries(Set.of(2L, 3L));
     RowBinaryOutput whole = new RowBinaryOutput(16);
     row(whole, "http_req_duration", 2, 10, "main", 10, 2, 300, 100, 200, 0, new int[] {bucket(100),
         bucket(200)}, new long[] {1, 1});
     row(whole, "http_req_duration", 2, 20, "main", 20, 1, 50, 50, 50, 0, new int[] {bucket(50)}, new long[] {1});
     row(whole, "http_req_duration", 2, 20, "late@20500", 20, 1, 7000, 7000, 7000, 0, new int[] {bucket(7000)},
         new long[] {1});
+    row(whole, "http_req_duration", 3, 10, "main", 10, 1, 300, 300, 300, 0, new int[] {bucket(300)}, new long[] {1});
+    row(whole, "http_req_duration", 3, 10, "main", 10, 1, 300, 300, 300, 0, new int[] {bucket(300)}, new long[] {1});
     merge.add(whole.toByteArray());
     List<MetricReader.Row> rows = merge.rows();
-    assertEquals(List.of("cart@10", "cart@20", "home@10"), rows.stream().map(r -> r.groups().get(0) + "@" + r.tsSec())
-        .toList());
+    assertEquals(List.of("cart@10", "cart@20", "home@10", "login@10"), rows.stream()
+        .map(r -> r.groups().get(0) + "@" + r.tsSec()).toList());
     MetricReader.Row home = rows.get(2);
-    assertEquals(4, home.agg().count(), "the replayed insert counts once");
+    assertEquals(4, home.agg().count());
     assertEquals(0, home.agg().histIndexes().length, "no histogram travelled");
     assertEquals(2.0, home.agg().stat(MetricType.TREND, "p(95)", 10), 2.0 / 128, "from its bucket, in ms");
     assertEquals(0.9, home.agg().stat(MetricType.TREND, "med", 10), 0.9 / 128);
@@ -151,17 +164,19 @@ class RowBinaryMergeTest {
     assertEquals(2, cart20.agg().count(), "the row and its correction");
     assertEquals(7.0, cart20.agg().stat(MetricType.TREND, "p(95)", 10), 7.0 / 128, "from the merged histogram");
     assertEquals(0.05, cart20.agg().stat(MetricType.TREND, "med", 10), 0.05 / 128);
+    assertEquals(1, rows.get(3).agg().count(), "the replayed insert counts once");
   }
 
   @Test
   void twoSeriesOfOneGroupCannotShareTheirPercentileBuckets() {
     RowBinaryOutput ranked = new RowBinaryOutput(16);
-    rankedRow(ranked, 1, 10, "main", 1, 100, 100, 100, bucket(100));
-    rankedRow(ranked, 2, 10, "main", 1, 900, 900, 900, bucket(900));
-    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("home")),
-        List.of(50.0));
-    merge.addRanked(ranked.toByteArray());
-    assertEquals(Set.of(1L, 2L), merge.seriesWithSeveralRows());
+    rankedRow(ranked, 1, 10, 1, 100, 100, bucket(100));
+    rankedRow(ranked, 3, 10, 1, 500, 500, bucket(500));
+    rankedRow(ranked, 2, 10, 1, 900, 900, bucket(900));
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, true, Map.of(1L, List.of("home"), 2L, List.of("home"),
+        3L, List.of("cart")), List.of(50.0));
+    merge.addRanked(ranked.toByteArray(), Agg.Needs.of(MetricType.TREND, List.of("med")));
+    assertEquals(Set.of(1L, 2L), merge.seriesWithSeveralRows(), "home has two series; cart one");
   }
 
   private static int bucket(long value) {
