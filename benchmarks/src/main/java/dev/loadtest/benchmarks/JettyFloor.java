@@ -29,9 +29,13 @@ public final class JettyFloor {
     HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector);
     transport.setInvocationType(Invocable.InvocationType.NON_BLOCKING);
     HttpClient client = new HttpClient(transport);
-    QueuedThreadPool pool = new QueuedThreadPool(4, 1);
-    pool.setReservedThreads(0);
-    client.setExecutor(pool);
+    if (mode.equals("vtpool")) {
+      client.setExecutor(new org.eclipse.jetty.util.thread.VirtualThreadPool()); // the selector too
+    } else {
+      QueuedThreadPool pool = new QueuedThreadPool(4, 1);
+      pool.setReservedThreads(0);
+      client.setExecutor(pool);
+    }
     client.setMaxConnectionsPerDestination(connections);
     client.start();
     AtomicLong done = new AtomicLong();
