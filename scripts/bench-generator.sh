@@ -74,9 +74,10 @@ throughput() {
       dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench > "$work/ours.log" 2>&1 \
       || { cat "$work/ours.log"; exit 1; }
     grep -E '^(FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
-    # The floor: Jetty HttpClient alone, VUs as virtual threads, no samples and no Kafka.
+    # The floor: Jetty HttpClient alone, VUs and Jetty's selector on virtual threads as in the generator,
+    # no samples and no Kafka.
     taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/benchmarks/target/benchmarks.jar" \
-      dev.loadtest.benchmarks.JettyFloor vt http://127.0.0.1:18080/ "$CONN" "$SECS" 2>/dev/null | awk '{print $2}' >> "$work/floor"
+      dev.loadtest.benchmarks.JettyFloor vtpool http://127.0.0.1:18080/ "$CONN" "$SECS" 2>/dev/null | awk '{print $2}' >> "$work/floor"
     awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
     echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (jetty+vt floor $(tail -1 "$work/floor")) req/s"
   done

@@ -14,7 +14,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * What Jetty HttpClient alone does on this machine, as the floor under the generator's throughput
  * figure: N connections looping GETs with no samples, no timing and no Kafka, either as plain async
  * callbacks (Jetty's best case) or as N virtual threads that block on each response (the generator's
- * VU model). Usage: {@code JettyFloor async|vt URL CONNECTIONS SECONDS}; prints requests/s.
+ * VU model), with Jetty's selector on a platform thread ({@code vt}) or, as the generator runs it, on a
+ * virtual thread too ({@code vtpool}). Usage: {@code JettyFloor async|vt|vtpool URL CONNECTIONS SECONDS};
+ * prints requests/s.
  */
 public final class JettyFloor {
   private JettyFloor() {}

@@ -29,6 +29,8 @@ final class LocalClickHouseProcess implements AutoCloseable {
   private final URI httpUri;
   private final String binary;
   private volatile Process process;
+  /** Stops the server when the JVM exits without closing it (a benchmark or test stopped by a signal). */
+  private final Thread exitHook = new Thread(this::stop, "clickhouse-exit");
 
   private LocalClickHouseProcess(List<String> command, Process process, Path dataDir, URI httpUri, String binary) {
     this.command = command;
@@ -36,6 +38,7 @@ final class LocalClickHouseProcess implements AutoCloseable {
     this.dataDir = dataDir;
     this.httpUri = httpUri;
     this.binary = binary;
+    Runtime.getRuntime().addShutdownHook(exitHook);
   }
 
   /** The command that starts a server, or empty when no ClickHouse binary is installed. */
@@ -157,6 +160,15 @@ final class LocalClickHouseProcess implements AutoCloseable {
    */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(exitHook);
+    } catch (IllegalStateException e) {
+      // the JVM is exiting: the hook runs stop() itself, or already has
+    }
+    stop();
+  }
+
+  private void stop() {
     process.destroyForcibly();
     try {
       process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
