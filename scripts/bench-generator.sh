@@ -79,12 +79,12 @@ throughput() {
     taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/benchmarks/target/benchmarks.jar" \
       dev.loadtest.benchmarks.JettyFloor vtpool http://127.0.0.1:18080/ "$CONN" "$SECS" 2>/dev/null | awk '{print $2}' >> "$work/floor"
     awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
-    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (jetty+vt floor $(tail -1 "$work/floor")) req/s"
+    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (jetty alone $(tail -1 "$work/floor")) req/s"
   done
   local o w h g f
   o=$(median < "$work/ours"); w=$(median < "$work/wrk"); h=$(median < "$work/hey"); g=$(median < "$work/gatling")
   f=$(median < "$work/floor")
-  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f | jetty+vt alone %.0f\n' "$o" "$w" "$h" "$g" "$f"
+  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f | jetty alone %.0f\n' "$o" "$w" "$h" "$g" "$f"
   awk -v o="$o" -v w="$w" -v h="$h" -v g="$g" 'BEGIN {printf "ours/wrk %.2fx (target >= 0.5)  ours/hey %.2fx  ours/gatling %.2fx (target >= 1.0)\n", o/w, o/h, o/g}'
 }
 

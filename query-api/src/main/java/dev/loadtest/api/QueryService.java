@@ -103,7 +103,7 @@ public final class QueryService {
     List<Slices.Slice> totalSlices = totals.equals(analysis) ? slices
         : slices(runId, totals, whole ? new Range(0, 4_294_967_295L) : range, 0);
     for (MetricReader.Row r : metrics.aggregate(new Query(runId, totals, nonGauges(types), List.of(), List.of(),
-        true, false, 0, totalSlices), percentiles(trendStats), false)) {
+        true, false, 0, totalSlices), Agg.percentiles(trendStats), false)) {
       byMetric.put(r.metric(), r.agg());
     }
     Set<String> gauges = gauges(types);
@@ -328,7 +328,7 @@ public final class QueryService {
         p.step, p.slices);
     long t1 = System.nanoTime();
     List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(q)
-        : metrics.aggregateHere(q, percentiles(req.stats()), Agg.Needs.of(type, req.stats()), p.series);
+        : metrics.aggregateHere(q, Agg.percentiles(req.stats()), Agg.Needs.of(type, req.stats()), p.series);
     long t2 = System.nanoTime();
     Map<List<String>, List<MetricReader.Row>> groups = group(rows);
     boolean truncated = groups.size() > limits.maxGroups();
@@ -502,20 +502,6 @@ public final class QueryService {
   static Projection projectionFor(java.util.Collection<String> tagKeys) {
     return tagKeys.isEmpty() ? Projection.TOTAL
         : tagKeys.stream().allMatch(Projection.NAME_TAG::equals) ? Projection.NAME : null;
-  }
-
-  /** The percentiles (0..100) that {@code stats} name ({@code med} is 50). */
-  static List<Double> percentiles(List<String> stats) {
-    List<Double> out = new ArrayList<>();
-    for (String s : stats) {
-      java.util.regex.Matcher m = Agg.STAT.matcher(s);
-      if (s.equals("med")) {
-        out.add(50.0);
-      } else if (m.matches() && m.group(1) != null) {
-        out.add(Double.parseDouble(m.group(1)));
-      }
-    }
-    return out.stream().distinct().toList();
   }
 
   private static Set<String> keys(SeriesRequest req) {

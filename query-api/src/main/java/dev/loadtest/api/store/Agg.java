@@ -40,26 +40,29 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
 
     /** What {@code stats} (names of {@link #STAT}) of a metric of {@code type} read. */
     public static Needs of(MetricType type, java.util.Collection<String> stats) {
-      boolean sum = false;
-      boolean minMax = false;
-      boolean nonZero = false;
-      for (String s : stats) {
-        switch (type) {
-          case TREND -> {
-            sum |= s.equals("sum") || s.equals("avg");
-            minMax |= s.equals("min") || s.equals("max") || s.equals("med") || percentileOf(s) >= 0;
-          }
-          case COUNTER -> sum = true;
-          case RATE -> nonZero = true;
-          case GAUGE -> {
-            return ALL;
-          }
-          default -> throw new IllegalStateException(type.name());
-        }
-      }
-      return new Needs(sum, minMax, nonZero);
+      return switch (type) {
+        case TREND -> new Needs(stats.stream().anyMatch(s -> s.equals("sum") || s.equals("avg")),
+            stats.stream().anyMatch(s -> s.equals("min") || s.equals("max") || s.equals("med")
+                || percentileOf(s) >= 0), false);
+        case COUNTER -> new Needs(!stats.isEmpty(), false, false);
+        case RATE -> new Needs(false, false, !stats.isEmpty());
+        case GAUGE -> ALL;
+      };
     }
   }
+
+  /** The distinct percentiles (0..100) that {@code stats} (names of {@link #STAT}) name; {@code med} is 50. */
+  public static List<Double> percentiles(java.util.Collection<String> stats) {
+    List<Double> out = new java.util.ArrayList<>();
+    for (String s : stats) {
+      double p = s.equals("med") ? 50 : percentileOf(s);
+      if (p >= 0 && !out.contains(p)) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
   /** The stats an API caller may ask for: {@code count rate sum avg min med max value passes fails p(N)}. */
   public static final Pattern STAT = Pattern.compile("count|rate|sum|avg|min|med|max|value|passes|fails"
       + "|p\\((100|[0-9]{1,2}(\\.[0-9]{1,4})?)\\)");

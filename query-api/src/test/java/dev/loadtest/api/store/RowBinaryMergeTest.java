@@ -124,6 +124,7 @@ class RowBinaryMergeTest {
         RowBinaryMerge.rankedColumns(List.of(), true, Agg.Needs.of(MetricType.TREND, List.of("count", "avg"))));
     assertEquals(new Agg.Needs(false, false, true), Agg.Needs.of(MetricType.RATE, List.of("rate")));
     assertEquals(new Agg.Needs(true, false, false), Agg.Needs.of(MetricType.COUNTER, List.of("count", "rate")));
+    assertEquals(List.of(95.0, 50.0, 99.9), Agg.percentiles(List.of("p(95)", "avg", "med", "p(95)", "p(99.9)")));
   }
 
   @Test
