@@ -62,7 +62,7 @@ throughput() {
   local plan="$work/throughput-plan.json"
   sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/throughput-plan.json" > "$plan"
   echo "== throughput: $CONN connections, ${SECS} s, median of $RUNS (tool on CPU 0) =="
-  : > "$work/ours"; : > "$work/wrk"; : > "$work/hey"; : > "$work/gatling"; : > "$work/floor"
+  : > "$work/ours"; : > "$work/cold"; : > "$work/wrk"; : > "$work/hey"; : > "$work/gatling"; : > "$work/floor"
   for i in $(seq "$RUNS"); do
     taskset -c 0 wrk -t1 -c"$CONN" -d"${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/wrk"
     taskset -c 0 hey -c "$CONN" -z "${SECS}s" http://127.0.0.1:18080/ | awk '/Requests\/sec/ {print $2}' >> "$work/hey"
@@ -73,19 +73,26 @@ throughput() {
     taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
       dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench > "$work/ours.log" 2>&1 \
       || { cat "$work/ours.log"; exit 1; }
-    grep -E '^(FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
+    grep -E '^(Warm-up:|FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
+    # The same, cold: no warm-up, so the JIT compiles the request path during the measured 20 s.
+    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
+      dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench --warm-up 0 \
+      > "$work/cold.log" 2>&1 || { cat "$work/cold.log"; exit 1; }
+    awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/cold.log" >> "$work/cold"
     # The floor: Jetty HttpClient alone, VUs and Jetty's selector on virtual threads as in the generator,
     # no samples and no Kafka.
     taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/benchmarks/target/benchmarks.jar" \
       dev.loadtest.benchmarks.JettyFloor vtpool http://127.0.0.1:18080/ "$CONN" "$SECS" 2>/dev/null | awk '{print $2}' >> "$work/floor"
     awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
-    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (jetty alone $(tail -1 "$work/floor")) req/s"
+    echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (cold $(tail -1 "$work/cold"); jetty alone $(tail -1 "$work/floor")) req/s"
   done
-  local o w h g f
+  local o c w h g f
   o=$(median < "$work/ours"); w=$(median < "$work/wrk"); h=$(median < "$work/hey"); g=$(median < "$work/gatling")
-  f=$(median < "$work/floor")
-  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f | jetty alone %.0f\n' "$o" "$w" "$h" "$g" "$f"
+  f=$(median < "$work/floor"); c=$(median < "$work/cold")
+  printf 'median req/s: ours %.0f | wrk %.0f | hey %.0f | gatling %.0f | ours cold %.0f | jetty alone %.0f\n' \
+    "$o" "$w" "$h" "$g" "$c" "$f"
   awk -v o="$o" -v w="$w" -v h="$h" -v g="$g" 'BEGIN {printf "ours/wrk %.2fx (target >= 0.5)  ours/hey %.2fx  ours/gatling %.2fx (target >= 1.0)\n", o/w, o/h, o/g}'
+  awk -v c="$c" -v w="$w" -v g="$g" 'BEGIN {printf "cold (--warm-up 0): ours/wrk %.2fx  ours/gatling %.2fx\n", c/w, c/g}'
 }
 
 # One memory run: $1 VUs, $2 extra generator options, $3 label. Heap is capped (-Xmx1g) so that RSS
@@ -94,7 +101,7 @@ memory_run() {
   local vus="$1" opts="$2" label="$3" plan="$work/memory-$1.json"
   sed "s/50000/$vus/g" "$root/benchmarks/generator/memory-plan.json" > "$plan"
   "$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx1g -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" dev.loadtest.cli.LoadtestCli \
-    generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench-mem $opts > "$work/mem.log" 2>&1 &
+    generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench-mem --warm-up 0 $opts > "$work/mem.log" 2>&1 &
   local pid=$! ; pids+=($pid)
   sleep 3
   local heap0 rss0 heap1 rss1

@@ -5,15 +5,19 @@ import dev.loadtest.generator.agent.Generator;
 import dev.loadtest.generator.agent.GeneratorAgent;
 import dev.loadtest.generator.agent.GeneratorConfig;
 import dev.loadtest.generator.agent.RunReport;
+import dev.loadtest.generator.agent.Warmup;
 import dev.loadtest.generator.http.HttpOptions;
 import dev.loadtest.generator.sink.KafkaPublisher;
 import dev.loadtest.generator.sink.LocalStats;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.time.Durations;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -64,10 +68,28 @@ final class GeneratorCommand implements Callable<Integer> {
   @Option(names = "--no-http2", description = "Speak HTTP/1.1 only (default: HTTP/2 when the server offers it over TLS).")
   boolean noHttp2;
 
+  @Option(names = "--warm-up", defaultValue = "20s", paramLabel = "DURATION", description = {"Before the plan (or"
+      + " joining the cluster), warm the request path up against a responder of its own on 127.0.0.1 until its"
+      + " rate levels off, at most this long; 0 to skip (default: ${DEFAULT-VALUE}).",
+      "A cold JVM sends a fraction of its requests, timed by slow code, for the first seconds.",
+      "HTTP plans and agents only."})
+  String warmUp;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    Duration warmUpMax;
+    try {
+      warmUpMax = Durations.parseNonNegative(warmUp, true);
+      if (!warmUpMax.isZero() && warmUpMax.compareTo(Warmup.SHORTEST) < 0) {
+        throw new IllegalArgumentException("must be 0 (none) or at least " + Durations.format(Warmup.SHORTEST)
+            + ", got \"" + warmUp + "\"");
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("loadtest generator: --warm-up: " + e.getMessage());
+      return 2;
+    }
     String generatorId = id != null ? id : hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     HttpOptions http = HttpOptions.defaults();
     if (trustCa != null) {
@@ -84,10 +106,11 @@ final class GeneratorCommand implements Callable<Integer> {
       return 2;
     }
     String planJson = null;
+    boolean httpPlan = true; // an agent may be given HTTP plans
     if (plan != null) {
       try {
         planJson = Files.readString(plan);
-        dev.loadtest.schemas.plan.PlanParser.parse(planJson);
+        httpPlan = "http".equals(PlanParser.parse(planJson).generator().plugin());
       } catch (IOException e) {
         err.println("loadtest generator: cannot read " + plan + ": " + e.getMessage());
         return 1;
@@ -109,6 +132,12 @@ final class GeneratorCommand implements Callable<Integer> {
         servers).capacityVus(), GeneratorConfig.DEFAULT_HEARTBEAT, http, Map.of());
     try (KafkaPublisher publisher = new KafkaPublisher(servers, generatorId, Map.of());
          Generator generator = new Generator(config, publisher)) {
+      if (!warmUpMax.isZero() && httpPlan) { // only HTTP has a request path to warm up
+        out.printf("Warming up (at most %s)...%n", Durations.format(warmUpMax));
+        out.flush();
+        out.println("Warm-up: " + generator.warmUp(warmUpMax).describe());
+        out.flush();
+      }
       return plan != null ? runPlan(generator, planJson, out, err) : runAgent(generator, out);
     } finally {
       if (embedded != null) {

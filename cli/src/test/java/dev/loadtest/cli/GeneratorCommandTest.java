@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What a user sees when the plan given to {@code loadtest generator --plan} is wrong. */
+/** What a user sees when the plan or an option given to {@code loadtest generator} is wrong. */
 class GeneratorCommandTest {
   @Test
   void anInvalidPlanGivesEveryErrorWithItsPathAndExitCode104NeverAStackTrace(@TempDir Path dir) throws Exception {
@@ -48,6 +48,17 @@ class GeneratorCommandTest {
     assertTrue(o.err().contains("$.generator.options.rate"), o.err());
     assertTrue(o.err().contains("$.generator.options.duration"), o.err());
     assertTrue(o.err().contains("$.generator.options.latency.median"), o.err());
+  }
+
+  @Test
+  void aWarmUpThatIsNoDurationOrTooShortIsRefusedSayingWhatItMustBe() {
+    CliRun shortOne = CliRun.of("generator", "--plan", "plan.json", "--warm-up", "1s");
+    assertEquals(2, shortOne.code(), shortOne.err());
+    assertTrue(shortOne.err().contains("--warm-up") && shortOne.err().contains("at least 3s"), shortOne.err());
+    CliRun notOne = CliRun.of("generator", "--plan", "plan.json", "--warm-up", "soon");
+    assertEquals(2, notOne.code(), notOne.err());
+    assertTrue(notOne.err().contains("--warm-up") && notOne.err().contains("soon"), notOne.err());
+    assertFalse(notOne.err().contains("\tat "), notOne.err());
   }
 
   @Test

@@ -89,16 +89,40 @@ public final class Generator implements AutoCloseable {
   ActiveRun start(String testRunId, String planJson, ExecutionSegmentSequence sequence, int segment,
       long startAtMs, Map<String, String> env, Path baseDir, dev.loadtest.generator.sink.LocalStats stats,
       Consumer<RunReport> onEnd) {
+    return launch(testRunId, planJson, sequence, segment, startAtMs, env, baseDir, stats, publisher, true, onEnd);
+  }
+
+  /**
+   * Warms this generator's request path up: runs {@link Warmup}'s plan against a responder of its own on
+   * 127.0.0.1 until the request rate stops rising (at most {@code max}), its samples encoded as a run's
+   * are and then dropped. The JIT compiles the path while nothing is measured, so a test's first seconds
+   * are sent and timed by compiled code; until then a generator is slower and adds its own latency.
+   * A warm-up is no run: it is not in heartbeats and publishes nothing.
+   */
+  public Warmup.Report warmUp(java.time.Duration max) throws InterruptedException {
+    return Warmup.run(this, max);
+  }
+
+  /** A run of a whole plan from now that heartbeats do not list, its samples to {@code to}, not to this generator's publisher. */
+  ActiveRun launchUnlisted(String testRunId, String planJson, dev.loadtest.generator.sink.LocalStats stats,
+      Publisher to, Consumer<RunReport> onEnd) {
+    return launch(testRunId, planJson, ExecutionSegmentSequence.whole(), 0, System.currentTimeMillis(), Map.of(),
+        Path.of("."), stats, to, false, onEnd);
+  }
+
+  private ActiveRun launch(String testRunId, String planJson, ExecutionSegmentSequence sequence, int segment,
+      long startAtMs, Map<String, String> env, Path baseDir, dev.loadtest.generator.sink.LocalStats stats,
+      Publisher to, boolean listed, Consumer<RunReport> onEnd) {
     TestPlan plan = PlanParser.parse(planJson);
     GeneratorPlugin plugin = plugins.get(plan.generator().plugin());
     if (plugin == null) {
       throw new InvalidPlanException(List.of(new PlanError("$.generator.plugin", "no generator plug-in \""
           + plan.generator().plugin() + "\" here; this generator has " + plugins.keySet())));
     }
-    if (runs.containsKey(testRunId)) {
+    if (listed && runs.containsKey(testRunId)) {
       throw new IllegalStateException("run " + testRunId + " is already running here");
     }
-    BatchingSampleSink sink = new BatchingSampleSink(testRunId, config.generatorId(), config.loadZone(), publisher);
+    BatchingSampleSink sink = new BatchingSampleSink(testRunId, config.generatorId(), config.loadZone(), to);
     if (stats != null) {
       sink.observe(stats);
     }
@@ -111,13 +135,17 @@ public final class Generator implements AutoCloseable {
       throw e;
     }
     long startNanos = System.nanoTime() + (startAtMs - System.currentTimeMillis()) * 1_000_000L;
-    ActiveRun active = new ActiveRun(testRunId, sequence.segment(segment), run, sink);
-    runs.put(testRunId, active);
+    ActiveRun active = new ActiveRun(testRunId, sequence.segment(segment), run, sink, listed);
+    if (listed) {
+      runs.put(testRunId, active);
+    }
     Thread.ofPlatform().name("run-" + testRunId).start(() -> {
       RunReport report = active.execute(startNanos);
-      runs.remove(testRunId);
-      synchronized (finished) {
-        finished.add(report.progress());
+      if (listed) {
+        runs.remove(testRunId);
+        synchronized (finished) {
+          finished.add(report.progress());
+        }
       }
       onEnd.accept(report);
     });
@@ -202,15 +230,17 @@ public final class Generator implements AutoCloseable {
     private final String segment;
     private final PluginRun run;
     private final BatchingSampleSink sink;
+    private final boolean listed;
     private volatile Heartbeat.RunPhase phase = Heartbeat.RunPhase.WAITING;
     private volatile boolean aborted;
     private volatile boolean stopRequested;
 
-    ActiveRun(String testRunId, String segment, PluginRun run, BatchingSampleSink sink) {
+    ActiveRun(String testRunId, String segment, PluginRun run, BatchingSampleSink sink, boolean listed) {
       this.testRunId = testRunId;
       this.segment = segment;
       this.run = run;
       this.sink = sink;
+      this.listed = listed;
     }
 
     public void stop() {
@@ -281,7 +311,7 @@ public final class Generator implements AutoCloseable {
           sink.point("generator_cpu", MetricType.GAUGE, now, tags, r.cpu());
           sink.point("generator_heap_bytes", MetricType.GAUGE, now, tags, r.heapUsedBytes());
           sink.point("generator_scheduling_delay", MetricType.TREND, now, tags, r.schedulingDelayMs());
-          if (r.overloaded()) {
+          if (r.overloaded() && listed) { // a warm-up keeps the CPU busy on purpose
             LOG.warn("run {}: {}", testRunId, r.warning());
           }
         }

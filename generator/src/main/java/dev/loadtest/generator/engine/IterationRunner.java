@@ -74,7 +74,7 @@ public final class IterationRunner {
     long endNanos = System.nanoTime();
     try {
       SampleSink sink = sc.run().sink();
-      long nowUs = EpochClock.nowMicros();
+      long nowUs = EpochClock.microsAt(endNanos);
       TagSet t = sc.iterationTags();
       sink.point("iterations", MetricType.COUNTER, nowUs, t, 1);
       sink.point("iteration_duration", MetricType.TREND, nowUs, t, (endNanos - dueNanos) / 1e6);
