@@ -19,8 +19,8 @@ import java.util.function.Consumer;
  * code interpreted, then compiles it while it runs: on a generator's core that takes seconds, during
  * which it sends a fraction of its requests and times them with slow code. The warm-up runs the code of
  * a real run (plan, executor, VUs on virtual threads, the HTTP client with this generator's options,
- * checks, samples encoded into batches) with {@link #VUS} VUs looping a GET with a status check against
- * a {@link LoopbackResponder} of its own on 127.0.0.1, never the system under test. Its samples are
+ * checks, samples encoded into batches) with {@link #VUS} VUs looping {@link #plan two GETs} against a
+ * {@link LoopbackResponder} of its own on 127.0.0.1, never the system under test. Its samples are
  * counted and dropped. It ends when the request rate has not risen by {@link #RISE} for
  * {@link #LEVEL} (no sooner than {@link #MIN}), or at the given longest time.
  */
