@@ -57,6 +57,17 @@ start_broker() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+# Our generator on CPU 0 running plan $2 with any further options; its log in $work/$1.log, its requests/s
+# appended to $work/$1.
+ours_run() {
+  local name="$1" plan="$2"; shift 2
+  taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
+    dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench "$@" \
+    > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
+  awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/$name.log" \
+    >> "$work/$name"
+}
+
 throughput() {
   start_broker
   local plan="$work/throughput-plan.json"
@@ -70,20 +81,14 @@ throughput() {
       -Dseconds="$SECS" -Dtarget=http://127.0.0.1:18080/ > "$work/gatling.log" 2>&1 || { tail -20 "$work/gatling.log"; exit 1; }
     # Gatling prints cumulative counts every 5 s; the last "> Global" line holds the whole run's total.
     awk -F'|' '/^> Global/ {gsub(/[^0-9]/,"",$2); n=$2} END {print n/'"$SECS"'}' "$work/gatling.log" >> "$work/gatling"
-    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
-      dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench > "$work/ours.log" 2>&1 \
-      || { cat "$work/ours.log"; exit 1; }
+    ours_run ours "$plan"
     grep -E '^(Warm-up:|FINISHED|samples)' "$work/ours.log" | sed 's/^/    ours: /'
     # The same, cold: no warm-up, so the JIT compiles the request path during the measured 20 s.
-    taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/cli/target/cli.jar:$root/cli/target/lib/*" \
-      dev.loadtest.cli.LoadtestCli generator --plan "$plan" --bootstrap "$BOOTSTRAP" --id bench --warm-up 0 \
-      > "$work/cold.log" 2>&1 || { cat "$work/cold.log"; exit 1; }
-    awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/cold.log" >> "$work/cold"
+    ours_run cold "$plan" --warm-up 0
     # The floor: Jetty HttpClient alone, VUs and Jetty's selector on virtual threads as in the generator,
     # no samples and no Kafka.
     taskset -c 0 "$JAVA_HOME/bin/java" $JVM_OPTS -cp "$root/benchmarks/target/benchmarks.jar" \
       dev.loadtest.benchmarks.JettyFloor vtpool http://127.0.0.1:18080/ "$CONN" "$SECS" 2>/dev/null | awk '{print $2}' >> "$work/floor"
-    awk '/^FINISHED/ {for (i=1;i<=NF;i++) if ($i=="requests") {print $(i-1)/'"$SECS"'; exit}}' "$work/ours.log" >> "$work/ours"
     echo "  run $i: wrk $(tail -1 "$work/wrk")  hey $(tail -1 "$work/hey")  gatling $(tail -1 "$work/gatling")  ours $(tail -1 "$work/ours")  (cold $(tail -1 "$work/cold"); jetty alone $(tail -1 "$work/floor")) req/s"
   done
   local o c w h g f

@@ -65,7 +65,7 @@ public final class Warmup {
       // branches at the end of the warm-up and is thrown away. The second also tallies requests locally, as
       // a run of `loadtest generator --plan` does, the first does not, as an agent's runs do not.
       round(generator, responder.port(), FIRST_ROUND, dropped, false);
-      Report last = round(generator, responder.port(), max.minus(FIRST_ROUND), dropped, true);
+      Round last = round(generator, responder.port(), max.minus(FIRST_ROUND), dropped, true);
       return new Report(Duration.ofNanos(System.nanoTime() - t0), dropped.requests.get(), dropped.batches.get(),
           last.firstRate(), last.lastRate(), last.leveledOff());
     } catch (IOException e) {
@@ -73,8 +73,11 @@ public final class Warmup {
     }
   }
 
+  /** Requests/s in a round's first and last second, and whether it ended because the rate had leveled off. */
+  private record Round(double firstRate, double lastRate, boolean leveledOff) {}
+
   /** One round of at most {@code max}; with {@code untilLevel}, stopped when the rate has stopped rising. */
-  private static Report round(Generator generator, int port, Duration max, Dropping dropped, boolean untilLevel)
+  private static Round round(Generator generator, int port, Duration max, Dropping dropped, boolean untilLevel)
       throws InterruptedException {
     CompletableFuture<RunReport> done = new CompletableFuture<>();
     Generator.ActiveRun run = generator.launchUnlisted("warm-up-" + UUID.randomUUID().toString().substring(0, 8),
@@ -126,8 +129,7 @@ public final class Warmup {
       throw new IllegalStateException("the warm-up failed: " + report.message());
     }
     dropped.requests.addAndGet(report.samples().requests());
-    return new Report(Duration.ofNanos(System.nanoTime() - t0), report.samples().requests(), 0, Math.max(first, 0),
-        last, leveled);
+    return new Round(Math.max(first, 0), last, leveled);
   }
 
   /**
