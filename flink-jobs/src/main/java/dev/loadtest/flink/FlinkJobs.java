@@ -13,9 +13,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -95,8 +98,16 @@ public final class FlinkJobs {
           Long.parseLong(option("to")), System.currentTimeMillis());
     }
 
-    /** Adds this job to {@code env}. */
+    /**
+     * Adds this job to {@code env}. The live jobs restart after a failure with an exponential delay (1 s
+     * doubling to 1 min, reset after 10 min without failure), wherever they run: a transient fault (Kafka or
+     * ClickHouse away) heals, and no record can cause a failure, so no record can cause a restart loop. A
+     * replay is bounded and run by a user, who is told when it fails: it does not restart.
+     */
     public void build(StreamExecutionEnvironment env) {
+      if (!job.equals("replay")) {
+        env.configure(restartStrategy());
+      }
       env.setParallelism(Integer.parseInt(option("parallelism")));
       if (job.equals("thresholds")) {
         ThresholdJob.build(env, thresholdConfig());
@@ -106,6 +117,18 @@ public final class FlinkJobs {
         AggregateJob.build(env, aggregateConfig());
       }
     }
+  }
+
+  /** The live jobs' restart strategy (see {@link Invocation#build}). */
+  public static Configuration restartStrategy() {
+    Configuration c = new Configuration();
+    c.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofMinutes(10));
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+    return c;
   }
 
   /**

@@ -3,16 +3,14 @@ package dev.loadtest.flink.aggregate;
 import dev.loadtest.flink.sink.ClickHouseSink;
 import dev.loadtest.flink.sink.MetricRowBinary;
 import dev.loadtest.flink.sink.SeriesRowBinary;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.schemas.sample.SampleBatchCodec;
 import dev.loadtest.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -29,14 +27,17 @@ import org.apache.flink.util.Collector;
  * up to 10 s and 1 min, and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
- * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}). A
- * record that is not a readable sample batch goes to {@code loadtest.dlq} with where it was and why.
+ * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}).
+ *
+ * <p><b>Hostile input.</b> Every batch passes {@link BatchGate} first (its header readable, its key its run
+ * id, its (generator, sequence) not counted before), then {@link BatchTimes} (sample times in range); a
+ * record that fails either, or cannot be decoded, goes to {@code loadtest.dlq} with where it was and why,
+ * is counted, and the job goes on: no record can fail the job.
  *
  * <p>The same job re-analyses a run: with a run filter, a time range and an analysis id
  * ({@link AggregateJobConfig#replay}), its rows are stored under that analysis id and not published live.
  */
 public final class AggregateJob {
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Buckets a task carries before the shuffle at most (a stalled watermark; about 1-10 KB each). */
   static final int MAX_CARRIED_BUCKETS = 200_000;
 
@@ -58,21 +59,22 @@ public final class AggregateJob {
         .setProperty("isolation.level", "read_committed")
         .setStartingOffsets(OffsetsInitializer.committedOffsets(
             org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
-        .setDeserializer(new RawRecords());
+        .setDeserializer(new RawRecords(c.runFilter()));
     if (c.bounded()) {
       builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
     }
-    SingleOutputStreamOperator<SeriesBucket> partials = env.fromSource(builder.build(),
+    SingleOutputStreamOperator<AggregateJob.RawRecord> admitted = env.fromSource(builder.build(),
             WatermarkStrategy.noWatermarks(), "samples")
+        .keyBy(r -> r.gateKey)
+        .process(new BatchGate(c.analysisId().isEmpty() ? "aggregate" : "replay", c.samplesTopic()))
+        .name("one count per batch, in its own run");
+    SingleOutputStreamOperator<SeriesBucket> partials = admitted
         // A run's batches share one partition (keyed by run id); spread their decoding over every subtask.
         .rebalance()
         .transform("pre-aggregate batches per series and second", TypeInformation.of(SeriesBucket.class),
             new PreAggregateOperator(c, MAX_CARRIED_BUCKETS));
-    partials.getSideOutput(PreAggregateOperator.REJECTED).sinkTo(KafkaSink.<String>builder()
-            .setBootstrapServers(c.bootstrapServers())
-            .setRecordSerializer((KafkaRecordSerializationSchema<String>) (json, ctx, ts) -> new ProducerRecord<>(
-                Topics.DLQ, c.samplesTopic().getBytes(StandardCharsets.UTF_8), json.getBytes(StandardCharsets.UTF_8)))
-            .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build())
+    admitted.getSideOutput(BatchGate.REJECTED).union(partials.getSideOutput(PreAggregateOperator.REJECTED))
+        .sinkTo(Rejections.sink(c.bootstrapServers(), c.samplesTopic()))
         .name("kafka " + Topics.DLQ);
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
         .process(new TimeBucketer(1_000, true)).name("1 s buckets per series");
@@ -113,25 +115,62 @@ public final class AggregateJob {
     return seconds;
   }
 
-  /** A samples record as read: where it was, and its value. */
+  /**
+   * A samples record as read: where it was, its key, the identity its header gives (read in the source,
+   * without decoding the samples), and its value.
+   */
   public static final class RawRecord {
     public int partition;
     public long offset;
+    /** The record's key as UTF-8, or null. */
+    public String key;
+    public String testRunId;
+    public String generatorId;
+    public long sequence;
+    /** Why the header could not be read, or null. */
+    public String headerError;
+    /** What {@link BatchGate} is keyed by: run and generator, or "" for an unreadable header. */
+    public String gateKey;
     public byte[] value;
 
     public RawRecord() {}
   }
 
-  /** Keeps partition and offset with each value, so that a rejected batch can be found again. */
+  /**
+   * Keeps partition, offset and key with each value, so that a rejected batch can be found again, and reads
+   * the batch's identity. With a run filter, other runs' batches are skipped here, before any shuffle.
+   */
   static final class RawRecords implements KafkaRecordDeserializationSchema<RawRecord> {
     private static final long serialVersionUID = 1L;
+    private final String runFilter;
+
+    RawRecords(String runFilter) {
+      this.runFilter = runFilter == null ? "" : runFilter;
+    }
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
       RawRecord r = new RawRecord();
       r.partition = record.partition();
       r.offset = record.offset();
+      r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
       r.value = record.value() == null ? new byte[0] : record.value();
+      try {
+        SampleBatchCodec.Identity id = SampleBatchCodec.identity(r.value);
+        if (!runFilter.isEmpty() && !runFilter.equals(id.testRunId())) {
+          return;
+        }
+        r.testRunId = id.testRunId();
+        r.generatorId = id.generatorId();
+        r.sequence = id.sequence();
+        r.gateKey = id.testRunId() + '\u0000' + id.generatorId();
+      } catch (RuntimeException e) {
+        if (!runFilter.isEmpty() && !runFilter.equals(r.key)) {
+          return; // unreadable, and not even keyed as the run replayed: the live job reported it
+        }
+        r.headerError = String.valueOf(e.getMessage());
+        r.gateKey = "";
+      }
       out.collect(r);
     }
 

@@ -1,11 +1,7 @@
 package dev.loadtest.flink.aggregate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.sample.SampleBatchCodec;
-import java.util.Arrays;
-import java.util.Base64;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -35,8 +31,9 @@ import org.apache.flink.util.OutputTag;
  * <p><b>Checkpoints.</b> Everything carried is handed over before each barrier, so the operator has no
  * state. More than {@code maxCarried} buckets (a stalled watermark) are handed over at once.
  *
- * <p>A record that is not a readable batch goes to {@link #REJECTED} (for the DLQ: where it was, why, its
- * first 64 KiB in base64) and is counted in {@code malformedBatches}; the batches around it are unaffected.
+ * <p>A record that is not a readable batch, or has a sample time out of range ({@link BatchTimes}), goes to
+ * {@link #REJECTED} (for the DLQ: where it was, why, its first 64 KiB in base64) and is counted in
+ * {@code malformedBatches}; nothing of it is counted, and the batches around it are unaffected.
  */
 public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBucket>
     implements OneInputStreamOperator<AggregateJob.RawRecord, SeriesBucket>, BoundedOneInput {
@@ -45,8 +42,6 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   public static final String BATCHES = "preAggregatedBatches";
   public static final String BUCKETS = "preAggregatedBuckets";
   private static final long serialVersionUID = 1L;
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int DLQ_VALUE_LIMIT = 64 * 1024;
   private static final long TICK_MS = 200;
 
   private final String topic;
@@ -113,13 +108,17 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       if (!runFilter.isEmpty() && !runFilter.equals(batch.testRunId())) {
         return;
       }
+      String outOfRange = BatchTimes.outOfRange(batch, System.currentTimeMillis());
+      if (outOfRange != null) {
+        reject(record, outOfRange);
+        return;
+      }
       batches.add(1);
       // A bucket keeps its batch's name: the origin of a correction row, should it come too late.
       long latest = aggregator.add(batch, watermark, "late:" + batch.generatorId() + "/" + batch.sequence(), this::emit);
       latestSecondMs = Math.max(latestSecondMs, latest);
     } catch (RuntimeException e) {
-      malformed.inc();
-      output.collect(REJECTED, new StreamRecord<>(rejection(record, e)));
+      reject(record, "not a sample batch the aggregate job can read: " + e.getMessage());
       return;
     }
     lastBatchNanos = System.nanoTime();
@@ -193,16 +192,9 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     aggregator.drain(Long.MAX_VALUE, this::emit);
   }
 
-  private String rejection(AggregateJob.RawRecord record, RuntimeException e) {
-    ObjectNode dlq = JSON.createObjectNode();
-    dlq.put("topic", topic);
-    dlq.put("partition", record.partition);
-    dlq.put("offset", record.offset);
-    dlq.put("reason", "not a sample batch the aggregate job can read: " + e.getMessage());
-    dlq.put("valueBytes", record.value.length);
-    dlq.put("valueBase64", Base64.getEncoder().encodeToString(
-        Arrays.copyOf(record.value, Math.min(record.value.length, DLQ_VALUE_LIMIT))));
-    dlq.put("atMs", System.currentTimeMillis());
-    return dlq.toString();
+  private void reject(AggregateJob.RawRecord record, String reason) {
+    malformed.inc();
+    output.collect(REJECTED, new StreamRecord<>(Rejections.json(analysisId.isEmpty() ? "aggregate" : "replay", topic,
+        record.partition, record.offset, reason, record.value)));
   }
 }

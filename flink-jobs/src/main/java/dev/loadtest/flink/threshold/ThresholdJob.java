@@ -1,20 +1,22 @@
 package dev.loadtest.flink.threshold;
 
+import dev.loadtest.flink.aggregate.AggregateJob;
 import dev.loadtest.flink.aggregate.AggregateRecords;
+import dev.loadtest.flink.aggregate.BatchTimes;
+import dev.loadtest.flink.aggregate.Rejections;
 import dev.loadtest.flink.aggregate.EagerBoundedOutOfOrderness;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.RunRowBinary;
 import dev.loadtest.flink.sink.ThresholdRowBinary;
 import dev.loadtest.schemas.avro.AggregateBatch;
-import java.io.IOException;
+import dev.loadtest.schemas.topics.Topics;
+import java.util.List;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichFlatMapFunction;
-import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -28,6 +30,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.OutputTag;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -56,13 +60,17 @@ public final class ThresholdJob {
     DataStream<Tuple2<String, String>> runs = env.fromSource(runsSource, WatermarkStrategy
         .<Tuple2<String, String>>forGenerator(ctx -> new AlwaysIdle<>()), "runs");
 
-    KafkaSource<byte[]> aggregatesSource = KafkaSource.<byte[]>builder()
+    KafkaSource<AggregateJob.RawRecord> aggregatesSource = KafkaSource.<AggregateJob.RawRecord>builder()
         .setBootstrapServers(c.bootstrapServers()).setTopics(c.aggregatesTopic()).setGroupId(c.groupId())
         .setProperty("isolation.level", "read_committed")
         .setStartingOffsets(OffsetsInitializer.earliest())
-        .setValueOnlyDeserializer(new Bytes()).build();
-    DataStream<SeriesBucket> buckets = env.fromSource(aggregatesSource, WatermarkStrategy.noWatermarks(), "aggregates")
-        .flatMap(new DecodeBuckets()).name("decode buckets")
+        .setDeserializer(new Located()).build();
+    SingleOutputStreamOperator<SeriesBucket> decoded = env.fromSource(aggregatesSource, WatermarkStrategy.noWatermarks(),
+            "aggregates")
+        .process(new DecodeBuckets(c.aggregatesTopic())).name("decode buckets");
+    decoded.getSideOutput(DecodeBuckets.REJECTED).sinkTo(Rejections.sink(c.bootstrapServers(), c.aggregatesTopic()))
+        .name("kafka " + Topics.DLQ);
+    DataStream<SeriesBucket> buckets = decoded
         .assignTimestampsAndWatermarks(WatermarkStrategy
             .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
             .withTimestampAssigner((b, t) -> b.startMs));
@@ -110,10 +118,40 @@ public final class ThresholdJob {
     }
   }
 
-  /** Decodes aggregates records; one that cannot be read is counted in {@code malformedAggregates}. */
-  static final class DecodeBuckets extends RichFlatMapFunction<byte[], SeriesBucket> {
+  /** An aggregates record with where it was (for the DLQ). */
+  static final class Located implements KafkaRecordDeserializationSchema<AggregateJob.RawRecord> {
     private static final long serialVersionUID = 1L;
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<AggregateJob.RawRecord> out) {
+      AggregateJob.RawRecord r = new AggregateJob.RawRecord();
+      r.partition = record.partition();
+      r.offset = record.offset();
+      r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+      r.value = record.value() == null ? new byte[0] : record.value();
+      out.collect(r);
+    }
+
+    @Override
+    public TypeInformation<AggregateJob.RawRecord> getProducedType() {
+      return TypeInformation.of(AggregateJob.RawRecord.class);
+    }
+  }
+
+  /**
+   * Decodes aggregates records. One that cannot be read, whose key is not its run id, or whose times are out
+   * of range ({@link BatchTimes}) goes to {@link #REJECTED} with the reason and is counted in
+   * {@code malformedAggregates}; it never reaches a run's thresholds.
+   */
+  static final class DecodeBuckets extends ProcessFunction<AggregateJob.RawRecord, SeriesBucket> {
+    static final OutputTag<String> REJECTED = new OutputTag<>("rejected-aggregates") {};
+    private static final long serialVersionUID = 1L;
+    private final String topic;
     private transient Counter malformed;
+
+    DecodeBuckets(String topic) {
+      this.topic = topic;
+    }
 
     @Override
     public void open(OpenContext ctx) {
@@ -121,12 +159,39 @@ public final class ThresholdJob {
     }
 
     @Override
-    public void flatMap(byte[] value, Collector<SeriesBucket> out) {
+    public void processElement(AggregateJob.RawRecord r, Context ctx, Collector<SeriesBucket> out) {
+      String reason;
+      List<SeriesBucket> buckets = List.of();
       try {
-        AggregateRecords.fromAvro(AggregateBatch.fromByteBuffer(ByteBuffer.wrap(value))).forEach(out::collect);
+        buckets = AggregateRecords.fromAvro(AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value)));
+        reason = reasonToReject(r.key, buckets, System.currentTimeMillis());
       } catch (java.io.IOException | RuntimeException e) {
-        malformed.inc();
+        reason = "not an aggregates record the threshold job can read: " + e;
       }
+      if (reason != null) {
+        malformed.inc();
+        ctx.output(REJECTED, Rejections.json("thresholds", topic, r.partition, r.offset, reason, r.value));
+        return;
+      }
+      buckets.forEach(out::collect);
+    }
+
+    static String reasonToReject(String key, List<SeriesBucket> buckets, long nowMs) {
+      for (SeriesBucket b : buckets) {
+        if (!b.testRunId.equals(key)) {
+          return "the record's key " + (key == null ? "(none)" : "\"" + key + "\"") + " is not the run id of its"
+              + " buckets, \"" + b.testRunId + "\"";
+        }
+        if (b.startMs < BatchTimes.MIN_MS || b.startMs > nowMs + BatchTimes.MAX_AHEAD_MS || b.widthMs <= 0) {
+          return "bucket time " + b.startMs + " ms (width " + b.widthMs + ") is out of range";
+        }
+        try {
+          b.metricType();
+        } catch (IllegalArgumentException e) {
+          return "unknown metric type " + b.type;
+        }
+      }
+      return null;
     }
   }
 
@@ -144,13 +209,4 @@ public final class ThresholdJob {
     }
   }
 
-  /** The record value as it is. */
-  static final class Bytes extends AbstractDeserializationSchema<byte[]> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public byte[] deserialize(byte[] message) throws IOException {
-      return message;
-    }
-  }
 }

@@ -88,6 +88,10 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
     this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(flushIntervalMs);
     this.maxPendingSamples = maxPendingSamples;
     this.room = new Semaphore(maxPendingSamples);
+    // Batches are counted once per (run, generator, sequence) downstream. A generator restarted into the same
+    // run under the same id must not reuse its predecessor's numbers, so numbering starts at the clock (in
+    // microseconds; a sink numbers far fewer than a million batches a second, so a later sink starts higher).
+    this.sequence = System.currentTimeMillis() * 1000;
     this.builder = newBuilder();
     this.flusher = Thread.ofPlatform().daemon().name("samples-flush-" + testRunId).start(this::flushLoop);
     this.sender = Thread.ofPlatform().daemon().name("samples-send-" + testRunId).start(this::sendLoop);

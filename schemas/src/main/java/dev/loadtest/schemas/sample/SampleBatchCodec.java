@@ -121,6 +121,36 @@ public final class SampleBatchCodec {
     return batch;
   }
 
+  /** Who wrote a batch and which of theirs it is: the first fields of every schema version. */
+  public record Identity(String testRunId, String generatorId, long sequence) {}
+
+  /**
+   * Reads only the identity of a batch (run, generator, sequence), without decoding its samples: what a
+   * stage needs to route, filter or deduplicate batches before they are decoded in parallel.
+   *
+   * @throws MalformedSampleBatchException when the header or those fields cannot be read
+   */
+  public static Identity identity(byte[] bytes) {
+    if (bytes == null || bytes.length < HEADER_BYTES || (bytes[0] & 0xFF) != 0xC3 || bytes[1] != 0x01) {
+      return identityOf(decode(bytes)); // throws, saying what is wrong
+    }
+    AvroBinaryReader r = new AvroBinaryReader(bytes, 0, bytes.length);
+    r.rawByte();
+    r.rawByte();
+    long fp = r.rawLongLe();
+    if (fp != FINGERPRINT) {
+      return identityOf(decode(bytes));
+    }
+    String testRunId = r.readString();
+    String generatorId = r.readString();
+    r.readString();
+    return new Identity(testRunId, generatorId, r.readLong());
+  }
+
+  private static Identity identityOf(SampleBatch b) {
+    return new Identity(b.testRunId(), b.generatorId(), b.sequence());
+  }
+
   private static void writeBody(AvroBinaryWriter w, SampleBatch b) {
     w.writeString(b.testRunId());
     w.writeString(b.generatorId());

@@ -91,6 +91,25 @@ class SampleBatchCodecTest {
   }
 
   @Test
+  void identityIsReadFromTheHeaderOfEveryVersionAndFailsAsDecodeDoes() throws IOException {
+    SampleBatchBuilder b = new SampleBatchBuilder("run-\u00e9", "gen-7", "zone", 1_764_000_000_000_123L, 5_000_000);
+    b.addRequest(5_000_100, b.tagSet("name", "x"), 1_000, 0, 0, 0, 1, 998, 1, 10, 10, false, 1);
+    byte[] bytes = SampleBatchCodec.encode(b.build());
+    assertEquals(new SampleBatchCodec.Identity("run-\u00e9", "gen-7", 1_764_000_000_000_123L),
+        SampleBatchCodec.identity(bytes));
+    try (InputStream in = getClass().getResourceAsStream("/fixtures/sample-batch-v1.bin")) {
+      byte[] v1 = in.readAllBytes();
+      SampleBatch read = SampleBatchCodec.decode(v1);
+      assertEquals(new SampleBatchCodec.Identity(read.testRunId(), read.generatorId(), read.sequence()),
+          SampleBatchCodec.identity(v1));
+    }
+    assertThrows(MalformedSampleBatchException.class, () -> SampleBatchCodec.identity(new byte[] {1, 2, 3}));
+    assertThrows(MalformedSampleBatchException.class, () -> SampleBatchCodec.identity(null));
+    byte[] cut = Arrays.copyOf(bytes, 14);
+    assertThrows(MalformedSampleBatchException.class, () -> SampleBatchCodec.identity(cut));
+  }
+
+  @Test
   void readsTheSavedVersion1Fixture() throws IOException {
     byte[] bytes;
     try (InputStream in = getClass().getResourceAsStream("/fixtures/sample-batch-v1.bin")) {
