@@ -7,6 +7,7 @@ import dev.loadtest.schemas.command.Command;
 import dev.loadtest.schemas.command.CommandParser;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.PlanLimits;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
 import dev.loadtest.schemas.topics.Topics;
@@ -27,7 +28,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   <li>A valid start creates the run (CREATED, then VALIDATED), storing its plan with env values redacted
  *       and the plan's hash.</li>
  *   <li>Stop and abort of a run that has not started end it as ABORTED (by the abort's source).</li>
- *   <li>A command id seen before for the run has no second effect.</li>
+ *   <li>A command id seen before for the run has no second effect; it is answered on the DLQ.</li>
+ *   <li>A plan too large for the records that carry it is REJECTED (with {@link PlanLimits} in
+ *       validation, this is the last guard), so that no record this processor writes can exceed what
+ *       Kafka accepts.</li>
  *   <li>Records that are not commands (no key, not JSON, too large, ...) and commands that cannot apply
  *       (a stop of an unknown run, a second start of a run) go to the DLQ with the reason.</li>
  * </ul>
@@ -42,6 +46,11 @@ final class CommandProcessor implements Processor<String, String, String, String
   static final String CONTROL_SINK = "control-sink";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int DLQ_VALUE_LIMIT = 64 * 1024;
+  /**
+   * The largest record the coordinator writes for a run (under the producer's and broker's default 1 MiB,
+   * with room for the history a run's state gathers).
+   */
+  static final int MAX_RECORD_BYTES = 900_000;
 
   private final CoordinatorConfig config;
   private ProcessorContext<String, String> context;
@@ -86,7 +95,11 @@ final class CommandProcessor implements Processor<String, String, String, String
     }
     String seenKey = command.testRunId() + "/" + command.commandId();
     if (seen.get(seenKey) != null) {
-      return; // a repeated command: it had its effect the first time
+      // A repeated command has no second effect, but it is answered: a retry learns it was applied, and a
+      // new command that reused an id learns why nothing happened.
+      reject(record, "command id \"" + command.commandId() + "\" was used already for run \"" + command.testRunId()
+          + "\": a command id is applied once (a retry of it has no second effect; a new command needs a new id)");
+      return;
     }
     seen.put(seenKey, now());
     String existingJson = runs.get(command.testRunId());
@@ -116,15 +129,26 @@ final class CommandProcessor implements Processor<String, String, String, String
     }
     RunState created = RunState.first(start.testRunId(), RunStatus.CREATED, now, "start command " + start.commandId(),
         List.of(), hash, stored, start.metadata());
-    publish(created);
     RunState validated = created.to(RunStatus.VALIDATED, now, "plan valid: " + start.plan().scenarios().size()
         + " scenario(s)");
-    publish(validated);
-    // From here on the run's lifecycle belongs to the control processor (one partition, one writer).
     ObjectNode event = JSON.createObjectNode().put("event", "validated").put("testRunId", start.testRunId());
     event.put("state", validated.toJson());
     event.put("plan", start.planJson());
-    context.forward(new Record<>(start.testRunId(), event.toString(), now), CONTROL_SINK);
+    String eventJson = event.toString();
+    int eventBytes = eventJson.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    if (eventBytes > MAX_RECORD_BYTES) {
+      // The plan travels in the run's control event, its stored lifecycle and its states; a record Kafka
+      // refuses would stop the coordinator, so such a plan is rejected here, with the numbers.
+      publish(RunState.first(start.testRunId(), RunStatus.REJECTED, now, "1 error(s) in the plan",
+          List.of(new PlanError("$.plan", "the plan is too large to travel through the coordinator: the run's"
+              + " control record would be " + eventBytes + " bytes, at most " + MAX_RECORD_BYTES + " are accepted;"
+              + " make the plan smaller (inline feeder data, long descriptions)")), hash, null, start.metadata()));
+      return;
+    }
+    publish(created);
+    publish(validated);
+    // From here on the run's lifecycle belongs to the control processor (one partition, one writer).
+    context.forward(new Record<>(start.testRunId(), eventJson, now), CONTROL_SINK);
   }
 
   private void end(Record<String, String> record, RunState existing, String testRunId, String reason,
@@ -151,6 +175,9 @@ final class CommandProcessor implements Processor<String, String, String, String
         && runs.get(testRunId) == null) {
       JsonNode plan = tree.get("plan");
       String stored = plan == null || !plan.isObject() ? null : StoredPlans.redacted(plan);
+      if (stored != null && stored.length() > PlanLimits.MAX_BYTES) {
+        stored = null; // a rejected plan over the limits is not kept: its errors say what was wrong
+      }
       publish(RunState.first(testRunId, RunStatus.REJECTED, now(), errors.size() + " error(s) in the command",
           errors, stored == null ? null : StoredPlans.hash(stored), stored, null));
       return;
@@ -164,7 +191,8 @@ final class CommandProcessor implements Processor<String, String, String, String
     ObjectNode out = JSON.createObjectNode();
     out.put("topic", Topics.COMMANDS);
     context.recordMetadata().ifPresent(m -> out.put("partition", m.partition()).put("offset", m.offset()));
-    out.put("key", record.key());
+    String key = record.key();
+    out.put("key", key != null && key.length() > 1024 ? key.substring(0, 1024) + "...(" + key.length() + " chars)" : key);
     String value = record.value();
     if (value != null && value.length() > DLQ_VALUE_LIMIT) {
       out.put("value", value.substring(0, DLQ_VALUE_LIMIT));

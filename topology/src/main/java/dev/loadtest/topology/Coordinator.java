@@ -45,6 +45,7 @@ public final class Coordinator implements AutoCloseable {
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    ErrorHandlers.configure(p);
     KafkaStreams streams = new KafkaStreams(CoordinatorTopology.build(config), p);
     java.util.concurrent.CompletableFuture<KafkaStreams.State> settled = new java.util.concurrent.CompletableFuture<>();
     streams.setStateListener((now, before) -> {

@@ -100,7 +100,61 @@ class CommandProcessorTest extends DriverTest {
     c.commands.pipeInput("run-1", abort);
     assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.QUEUED, RunStatus.ABORTED),
         c.runStates().stream().map(RunState::status).toList());
-    assertTrue(c.dlq.isEmpty(), "duplicates are not errors either");
+    List<JsonNode> answers = c.rejections();
+    assertEquals(2, answers.size(), "each repeat is answered, without effect");
+    answers.forEach(a -> assertTrue(a.path("reason").asText().contains("was used already for run \"run-1\""), a::toString));
+  }
+
+  @Test
+  void aStopThatReusesTheStartsCommandIdIsAnsweredNotLost() {
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.commands.pipeInput("run-1", "{\"type\":\"stop\",\"commandId\":\"c-1\",\"testRunId\":\"run-1\"}");
+    JsonNode answer = c.rejections().get(0);
+    assertTrue(answer.path("reason").asText().contains("command id \"c-1\" was used already"), answer::toString);
+    assertEquals(RunStatus.QUEUED, c.runStates().get(2).status(), "the run goes on");
+  }
+
+  @Test
+  void plansOverTheLimitsAreRejectedWithEachLimitAndItsPathAndNotStored() {
+    ObjectNode p = plan();
+    ObjectNode scenarios = p.putObject("scenarios");
+    for (int i = 0; i < 10_000; i++) {
+      scenarios.putObject("s" + i).put("executor", "constant-vus").put("vus", 1).put("duration", "1s").put("exec", "browse");
+    }
+    p.put("description", "x".repeat(800_000));
+    c.commands.pipeInput("run-big", start("c-1", "run-big", p));
+    RunState rejected = c.runStates().get(0);
+    assertEquals(RunStatus.REJECTED, rejected.status());
+    assertNull(rejected.plan(), "a plan over the limits is not kept");
+    assertTrue(rejected.toJson().length() < 10_000, "the answer is small: " + rejected.toJson().length());
+    List<String> paths = rejected.errors().stream().map(PlanError::path).toList();
+    assertTrue(paths.containsAll(List.of("$.plan", "$.plan.scenarios", "$.plan.description")), paths.toString());
+    assertTrue(rejected.errors().get(0).message().contains("at most " + dev.loadtest.schemas.plan.PlanLimits.MAX_BYTES),
+        rejected.errors().get(0).message());
+
+    c.commands.pipeInput("run-ok", start("c-2", "run-ok", plan()));
+    assertEquals(RunStatus.VALIDATED, c.runStates().get(1).status(), "the coordinator goes on");
+  }
+
+  @Test
+  void aPlanWithinTheLimitsWhoseRecordsWouldBeTooLargeIsRejectedAndNothingLargeIsWritten() {
+    // Quote-heavy inline feeder data just under the byte limit: escaped in the run's control event, it grows.
+    ObjectNode p = plan();
+    var rows = p.putObject("feeders").putObject("users").put("pick", "random").putArray("data");
+    int i = 0;
+    while (p.toString().length() < dev.loadtest.schemas.plan.PlanLimits.MAX_BYTES - 2_000) {
+      for (int k = 0; k < 50; k++) {
+        rows.addObject().put("u", "\"" + i++ + "\"");
+      }
+    }
+    c.commands.pipeInput("run-q", start("c-1", "run-q", p));
+    List<RunState> states = c.runStates();
+    assertEquals(1, states.size(), "rejected at once, never created or queued");
+    RunState answer = states.get(0);
+    assertEquals(RunStatus.REJECTED, answer.status());
+    assertTrue(answer.errors().get(0).message().contains("too large to travel through the coordinator"),
+        answer.errors().toString());
+    assertNull(answer.plan());
   }
 
   @Test

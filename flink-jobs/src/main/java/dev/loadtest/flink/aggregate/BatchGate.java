@@ -65,7 +65,7 @@ public final class BatchGate extends KeyedProcessFunction<String, AggregateJob.R
 
   private String reasonToReject(AggregateJob.RawRecord r) throws Exception {
     if (r.headerError != null) {
-      return "not a sample batch: " + r.headerError;
+      return "not a sample batch the " + job + " job can read: " + r.headerError;
     }
     if (r.key == null || !r.key.equals(r.testRunId)) {
       return "the record's key " + (r.key == null ? "(none)" : "\"" + abbreviate(r.key) + "\"")

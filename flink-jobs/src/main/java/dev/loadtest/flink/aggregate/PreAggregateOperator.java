@@ -118,7 +118,8 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       long latest = aggregator.add(batch, watermark, "late:" + batch.generatorId() + "/" + batch.sequence(), this::emit);
       latestSecondMs = Math.max(latestSecondMs, latest);
     } catch (RuntimeException e) {
-      reject(record, "not a sample batch the aggregate job can read: " + e.getMessage());
+      reject(record, "not a sample batch the " + (analysisId.isEmpty() ? "aggregate" : "replay") + " job can read: "
+          + e.getMessage());
       return;
     }
     lastBatchNanos = System.nanoTime();

@@ -23,7 +23,7 @@ final class FlowParser {
   private static final Set<String> STEP_KINDS = Set.of("request", "think", "group", "metric");
   private static final Pattern VAR = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern TEMPLATE_REF = Pattern.compile("\\$\\{([^}]*)}");
-  private static final int MAX_GROUP_DEPTH = 8;
+  private static final int MAX_GROUP_DEPTH = PlanLimits.MAX_GROUP_DEPTH;
 
   private FlowParser() {}
 

@@ -33,8 +33,11 @@ import java.util.regex.Pattern;
  * thread-safe.
  */
 public final class PlanParser {
-  /** Longest plan a command may carry; larger ones are rejected before parsing. */
-  public static final int MAX_PLAN_BYTES = 1 << 20;
+  /**
+   * Longest JSON text read at all (a plan file, a command), in characters; what a plan may hold is up to
+   * {@link PlanLimits}, checked on the parsed tree with a path for each limit.
+   */
+  public static final int MAX_JSON_CHARS = 4 << 20;
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
   /** Duplicate keys are an error: JSON parsers disagree on which one wins. */
   static final ObjectMapper JSON = JsonMapper.builder()
@@ -90,9 +93,10 @@ public final class PlanParser {
     if (json == null || json.isBlank()) {
       throw new InvalidPlanException(List.of(new PlanError(path, "the plan is empty")));
     }
-    if (json.length() > MAX_PLAN_BYTES) {
-      throw new InvalidPlanException(List.of(new PlanError(path, "the plan is " + json.length()
-          + " characters long; at most " + MAX_PLAN_BYTES + " are accepted")));
+    if (json.length() > MAX_JSON_CHARS) {
+      throw new InvalidPlanException(List.of(new PlanError(path, "the JSON text is " + json.length()
+          + " characters long; at most " + MAX_JSON_CHARS + " are read (a plan may be " + PlanLimits.MAX_BYTES
+          + " bytes)")));
     }
     try {
       return JSON.readTree(json);
@@ -117,6 +121,11 @@ public final class PlanParser {
    * {@code errors}; returns null when there were any.
    */
   public static TestPlan parse(JsonNode root, String path, List<PlanError> errors) {
+    List<PlanError> overLimits = PlanLimits.check(root, path);
+    if (!overLimits.isEmpty()) {
+      errors.addAll(overLimits); // too large to be worth parsing: these errors are the answer
+      return null;
+    }
     Optional<JsonObjectReader> maybe = JsonObjectReader.of(root, path, errors, "a test plan");
     if (maybe.isEmpty()) {
       return null;
