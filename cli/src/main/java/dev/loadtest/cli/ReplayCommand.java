@@ -199,8 +199,10 @@ public final class ReplayCommand implements Callable<Integer> {
       o.printf("  report: %s (%s)%n", p, Reports.write(p, outcome, code, client));
     }
     o.printf("%nAnalysis %s of run %s: read it with ?analysis=%s on %s%n", id, runId, id, client.base());
-    o.printf("%s (exit code %d)%n", code == 0 ? "All thresholds passed." : "Some thresholds failed: "
-        + String.join(", ", RunCommand.names(failed, noData)), code);
+    o.printf("%s (exit code %d)%n", code == 0 ? "All thresholds passed."
+        : code == RunFollower.INCOMPLETE ? "The results are incomplete, so the analysis is not judged: "
+            + outcome.incompleteWhy()
+        : "Some thresholds failed: " + String.join(", ", RunCommand.names(failed, noData)), code);
     o.flush();
     return code;
   }

@@ -221,6 +221,7 @@ public final class RunCommand implements Callable<Integer> {
     }
     o.printf("%n%s (exit code %d)%n", switch (code) {
       case 0 -> "All thresholds passed.";
+      case RunFollower.INCOMPLETE -> "The results are incomplete, so the run is not judged: " + outcome.incompleteWhy();
       case 99 -> "Some thresholds failed: " + String.join(", ", names(outcome.verdict().path("failed"),
           outcome.verdict().path("noData")));
       case 105 -> "The run was aborted: " + outcome.reason();

@@ -23,6 +23,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.schemas.run.RunStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,9 +34,11 @@ import picocli.CommandLine.Spec;
 /** {@code loadtest submit}: a start command straight to Kafka, then the run's states as they come. */
 @Command(name = "submit", mixinStandardHelpOptions = true,
     description = {"Send a plan to the coordinator as a start command on loadtest.commands and follow the run on",
-        "loadtest.runs until it ends, printing each transition. Exit codes: 0 finished, 104 rejected,",
-        "105 aborted, 1 failed. `loadtest run` does the same through the query API, with live numbers,",
-        "the summary, reports and the verdict's exit code."})
+        "loadtest.runs until it ends, printing each transition, then (when the plan has thresholds) until",
+        "its final verdict. Exit codes: 0 finished and every threshold passed, 97 the final verdict did not",
+        "come within --verdict-timeout, 99 a threshold failed, 104 rejected, 105 aborted, 108 aborted by a",
+        "threshold, 1 failed. `loadtest run` does the same through the query API, with live numbers, the",
+        "summary, reports and a check that every request was stored."})
 final class SubmitCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,9 +60,14 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--name", description = "The run's name in its metadata (default: the plan's name).")
   String name;
 
+  @Option(names = "--verdict-timeout", defaultValue = "120s",
+      description = "How long to wait after the run's end for its final verdict (default: ${DEFAULT-VALUE}).")
+  String verdictTimeoutText;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    Duration verdictTimeout = dev.loadtest.schemas.time.Durations.parse(verdictTimeoutText);
     ObjectNode planNode;
     try {
       planNode = (ObjectNode) JSON.readTree(Files.readString(plan));
@@ -86,7 +95,16 @@ final class SubmitCommand implements Callable<Integer> {
       out.printf("Submitted run %s; following it on %s (Ctrl-C stops following, not the run)%n", run, Topics.RUNS);
       out.flush();
       int shown = 0;
+      boolean hasThresholds = planNode.path("thresholds").isObject() && !planNode.path("thresholds").isEmpty();
+      long verdictDeadline = Long.MAX_VALUE;
+      RunState ended = null;
       while (true) {
+        if (ended != null && System.nanoTime() > verdictDeadline) {
+          out.printf("  the final verdict did not come within %d s of the run's end: the results are incomplete,"
+              + " so the run is not judged%n", verdictTimeout.toSeconds());
+          out.flush();
+          return RunFollower.INCOMPLETE;
+        }
         for (ConsumerRecord<String, String> r : runs.poll(Duration.ofMillis(500))) {
           if (!run.equals(r.key())) {
             continue;
@@ -101,19 +119,34 @@ final class SubmitCommand implements Callable<Integer> {
           }
           out.flush();
           if (s.status().terminal()) {
-            if (s.verdict() != null) {
-              out.printf("  thresholds: %d passed, %d failed, %d without data%n", s.verdict().passed().size(),
-                  s.verdict().failed().size(), s.verdict().noData().size());
+            if (ended == null) {
+              ended = s;
+              verdictDeadline = System.nanoTime() + verdictTimeout.toNanos();
             }
-            return switch (s.status()) {
-              case FINISHED -> 0;
-              case REJECTED -> 104;
-              case ABORTED -> 105;
-              default -> 1;
-            };
+            boolean judged = !hasThresholds || s.status() != RunStatus.FINISHED
+                || (s.verdict() != null && s.verdict().complete());
+            if (!judged) {
+              continue; // a FINISHED run is judged by its final verdict, which follows the end
+            }
+            if (s.verdict() != null) {
+              out.printf("  thresholds: %d passed, %d failed, %d without data%s%n", s.verdict().passed().size(),
+                  s.verdict().failed().size(), s.verdict().noData().size(), s.verdict().complete() ? "" : " (not final)");
+            }
+            return exitCode(s);
           }
         }
       }
     }
+  }
+
+  /** As {@code loadtest run}: 0 passed, 99 a threshold failed or had no data, 104, 105, 108, 1. */
+  static int exitCode(RunState s) {
+    return switch (s.status()) {
+      case FINISHED -> s.verdict() != null && (!s.verdict().failed().isEmpty() || !s.verdict().noData().isEmpty())
+          ? 99 : 0;
+      case REJECTED -> 104;
+      case ABORTED -> "threshold".equalsIgnoreCase(s.abortSource()) ? 108 : 105;
+      default -> 1;
+    };
   }
 }

@@ -49,14 +49,22 @@ public final class RunFollower {
    * @param summary the run's summary from the API (after the wait for completeness)
    * @param run the run from the API (plan, history, verdict, totals)
    */
+  /** The exit code of a run whose results are incomplete. */
+  public static final int INCOMPLETE = 97;
+
   public record Outcome(String status, String abortSource, String reason, JsonNode verdict, JsonNode totals,
       boolean complete, String incompleteWhy, JsonNode summary, JsonNode run) {
 
-    /** The exit code of DESIGN.md: 0 passed, 99 thresholds failed, 105 aborted, 108 aborted by a threshold. */
+    /**
+     * The exit code of DESIGN.md: 0 passed, 97 the results are incomplete (stored data short of what the
+     * generators sent, the final verdict not in: nothing can be concluded, as k6 exits 97 when a cloud run
+     * failed), 99 thresholds failed, 105 aborted, 108 aborted by a threshold. A pass is only ever said of
+     * complete results.
+     */
     public int exitCode() {
       return switch (status) {
-        case "FINISHED" -> verdict.isObject() && (!verdict.path("failed").isEmpty() || !verdict.path("noData").isEmpty())
-            ? 99 : 0;
+        case "FINISHED" -> !complete ? INCOMPLETE
+            : verdict.isObject() && (!verdict.path("failed").isEmpty() || !verdict.path("noData").isEmpty()) ? 99 : 0;
         case "ABORTED" -> "threshold".equals(abortSource) ? 108 : 105;
         case "REJECTED" -> 104;
         default -> 1;

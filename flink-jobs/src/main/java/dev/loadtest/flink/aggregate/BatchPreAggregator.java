@@ -168,6 +168,9 @@ public final class BatchPreAggregator {
         acc.add(HistogramLayout.toUnits(v * 1000), timeUs, this);
       } else {
         acc.add(v, timeUs, this);
+        if (def.type() == MetricType.GAUGE) {
+          acc.gauge(batch.generatorId(), v, timeUs);
+        }
       }
     }
 
@@ -253,6 +256,8 @@ public final class BatchPreAggregator {
     double last;
     long lastTimeUs = Long.MIN_VALUE;
     long nonZero;
+    /** Gauges: each generator's last value (the bucket's, filled in {@link #toBucket}). */
+    SeriesBucket gauges;
 
     Acc(long seriesId, String metric, MetricType type, String testRunId, String[] tags, long second, String origin) {
       this.seriesId = seriesId;
@@ -273,6 +278,13 @@ public final class BatchPreAggregator {
       }
       // The histogram counts negative values as 0; sum, min and max agree with it.
       add((double) (type == MetricType.TREND ? Math.max(0, units) : units), timeUs, owner);
+    }
+
+    void gauge(String generator, double v, long timeUs) {
+      if (gauges == null) {
+        gauges = new SeriesBucket();
+      }
+      gauges.gauge(generator, v, timeUs);
     }
 
     void add(double v, long timeUs, BatchPreAggregator owner) {
@@ -313,6 +325,11 @@ public final class BatchPreAggregator {
       b.last = last;
       b.lastTimeUs = lastTimeUs;
       b.nonZero = type == MetricType.RATE ? nonZero : 0;
+      if (gauges != null) {
+        b.gaugeWriters = gauges.gaugeWriters;
+        b.gaugeLasts = gauges.gaugeLasts;
+        b.gaugeTimesUs = gauges.gaugeTimesUs;
+      }
       if (histogram != null) {
         SparseHistogram s = histogram.snapshot();
         b.histIndexes = s.indexes();

@@ -42,6 +42,14 @@ public class SeriesBucket {
    * late correction named after the sample batch it came from, so that replays collapse and corrections add.
    */
   public String writerId = "";
+  /**
+   * Gauges before {@link #sumGauges}: each generator's last value in the bucket and its time, so that
+   * buckets of several generators merge into one per generator (the latest wins) and then add up.
+   * Null or empty once summed, and for other types.
+   */
+  public String[] gaugeWriters;
+  public double[] gaugeLasts;
+  public long[] gaugeTimesUs;
 
   public SeriesBucket() {}
 
@@ -67,6 +75,9 @@ public class SeriesBucket {
     c.histIndexes = histIndexes == null ? null : histIndexes.clone();
     c.histCounts = histCounts == null ? null : histCounts.clone();
     c.writerId = writerId;
+    c.gaugeWriters = gaugeWriters == null ? null : gaugeWriters.clone();
+    c.gaugeLasts = gaugeLasts == null ? null : gaugeLasts.clone();
+    c.gaugeTimesUs = gaugeTimesUs == null ? null : gaugeTimesUs.clone();
     return c;
   }
 
@@ -102,6 +113,57 @@ public class SeriesBucket {
     count += other.count;
     sum += other.sum;
     nonZero += other.nonZero;
+    if (other.gaugeWriters != null && other.gaugeWriters.length > 0) {
+      for (int i = 0; i < other.gaugeWriters.length; i++) {
+        gauge(other.gaugeWriters[i], other.gaugeLasts[i], other.gaugeTimesUs[i]);
+      }
+    }
+    return this;
+  }
+
+  /** Notes generator {@code writer}'s gauge value at {@code timeUs}, keeping each generator's latest. */
+  public void gauge(String writer, double value, long timeUs) {
+    int n = gaugeWriters == null ? 0 : gaugeWriters.length;
+    for (int i = 0; i < n; i++) {
+      if (gaugeWriters[i].equals(writer)) {
+        if (timeUs >= gaugeTimesUs[i]) {
+          gaugeLasts[i] = value;
+          gaugeTimesUs[i] = timeUs;
+        }
+        return;
+      }
+    }
+    gaugeWriters = n == 0 ? new String[1] : java.util.Arrays.copyOf(gaugeWriters, n + 1);
+    gaugeLasts = n == 0 ? new double[1] : java.util.Arrays.copyOf(gaugeLasts, n + 1);
+    gaugeTimesUs = n == 0 ? new long[1] : java.util.Arrays.copyOf(gaugeTimesUs, n + 1);
+    gaugeWriters[n] = writer;
+    gaugeLasts[n] = value;
+    gaugeTimesUs[n] = timeUs;
+  }
+
+  /**
+   * A gauge's value over generators: each generator's last value in the bucket, summed (three generators
+   * with 2 VUs each make {@code vus} 6), as {@code last}, {@code min} and {@code max} of this bucket; the
+   * per-generator values are then dropped. Rollups of summed buckets keep the last sum and the min and max
+   * of the sums. Nothing to do for other types or a bucket summed already.
+   */
+  public SeriesBucket sumGauges() {
+    if (gaugeWriters == null || gaugeWriters.length == 0) {
+      return this;
+    }
+    double total = 0;
+    long latest = Long.MIN_VALUE;
+    for (int i = 0; i < gaugeWriters.length; i++) {
+      total += gaugeLasts[i];
+      latest = Math.max(latest, gaugeTimesUs[i]);
+    }
+    last = total;
+    min = total;
+    max = total;
+    lastTimeUs = latest;
+    gaugeWriters = null;
+    gaugeLasts = null;
+    gaugeTimesUs = null;
     return this;
   }
 

@@ -28,6 +28,9 @@ import org.apache.flink.util.OutputTag;
  * a time already emitted, whose row would replace the first under ReplacingMergeTree. With the emitted end
  * in the checkpoint, the same input is classified the same way before and after a restore.
  *
+ * <p>Gauges leave summed over generators ({@link SeriesBucket#sumGauges}): the first stage sees every
+ * generator's last value of a second and adds them; later stages roll up sums.
+ *
  * <p>With {@code announceSeries}, the first bucket of each series also goes to {@link #NEW_SERIES}, for
  * the series table.
  */
@@ -74,7 +77,7 @@ public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket,
       in.writerId = origin + "@" + in.startMs;
       in.startMs = start;
       in.widthMs = widthMs;
-      out.collect(in);
+      out.collect(in.sumGauges());
       return;
     }
     in.startMs = start;
@@ -98,7 +101,7 @@ public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket,
       return;
     }
     open.remove(start);
-    out.collect(complete);
+    out.collect(complete.sumGauges());
     Long emitted = emittedEndMs.value();
     if (emitted == null || emitted < start + widthMs) {
       emittedEndMs.update(start + widthMs);

@@ -151,6 +151,50 @@ class AggregateJobIT {
   }
 
   @Test
+  void gaugesOfThreeGeneratorsAreSummedPerSecondAndRolledUp() throws Exception {
+    String db = Fixtures.database(ch, "gauges");
+    String samples = "loadtest.samples." + UUID.randomUUID();
+    kafka.createTopic(samples, 3);
+    String run = "gauges-" + UUID.randomUUID();
+    // Three generators each run 2 VUs (vus_max 2) for 12 s, reporting every 250 ms; generator 2 drops to 1 VU
+    // in its last 2 s. Each second's batches of the three generators come in any order, over three partitions
+    // and two tasks.
+    List<SampleBatch> batches = new ArrayList<>();
+    for (int s = 0; s < 12; s++) {
+      List<SampleBatch> second = new ArrayList<>();
+      for (int g = 0; g < 3; g++) {
+        dev.loadtest.schemas.sample.SampleBatchBuilder b = new dev.loadtest.schemas.sample.SampleBatchBuilder(run,
+            "gen-" + g, "zone", 100 + s, BASE_US + s * 1_000_000L);
+        int vus = b.metric("vus", dev.loadtest.schemas.metrics.MetricType.GAUGE);
+        int max = b.metric("vus_max", dev.loadtest.schemas.metrics.MetricType.GAUGE);
+        int none = b.tagSet();
+        for (int q = 0; q < 4; q++) {
+          long t = BASE_US + s * 1_000_000L + q * 250_000L + g * 1_000L;
+          b.addPoint(vus, t, none, g == 2 && s >= 10 ? 1 : 2).addPoint(max, t, none, 2);
+        }
+        second.add(b.build());
+      }
+      java.util.Collections.shuffle(second, new java.util.Random(s));
+      batches.addAll(second);
+    }
+    Fixtures.send(kafka, samples, batches);
+    StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
+    AggregateJob.build(env, config(db, samples, ""));
+    env.execute("aggregate-gauges-it");
+
+    String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = ";
+    String perSecond = ch.execute(db, "SELECT groupArray(toInt64(last)) FROM (SELECT ts, last FROM metric_1s"
+        + q + "'vus' ORDER BY ts) FORMAT TabSeparated").strip();
+    assertEquals("[6,6,6,6,6,6,6,6,6,6,5,5]", perSecond, "vus: each generator's last value, summed per second");
+    assertEquals(12, number(ch, db, "SELECT count() FROM metric_1s" + q + "'vus_max' AND last = 6"),
+        "vus_max 6 in every second, one row each");
+    assertEquals(6, number(ch, db, "SELECT toInt64(max(max)) FROM metric_10s" + q + "'vus'"), "the rollup's max of the sums");
+    assertEquals(5, number(ch, db, "SELECT toInt64(min(min)) FROM metric_10s" + q + "'vus'"), "and its min");
+    assertEquals(5, number(ch, db, "SELECT toInt64(argMax(last, ts)) FROM metric_1m" + q + "'vus'"),
+        "the minute's value is its last second's sum");
+  }
+
+  @Test
   void samplesLaterThanTheWatermarkAreCountedAsCorrectionsAndAnUnreadableRecordGoesToTheDlq() throws Exception {
     String db = Fixtures.database(ch, "late");
     String samples = "loadtest.samples." + UUID.randomUUID();

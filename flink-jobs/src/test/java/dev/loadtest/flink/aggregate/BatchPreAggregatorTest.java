@@ -256,4 +256,26 @@ class BatchPreAggregatorTest {
     }
     return false;
   }
+
+  @Test
+  void gaugeBucketsOfSeveralGeneratorsMergeToEachGeneratorsLatestValueAndSum() {
+    List<SeriesBucket> parts = new java.util.ArrayList<>();
+    for (int g = 0; g < 3; g++) {
+      for (int half = 0; half < 2; half++) { // each generator's second split over two batches
+        SampleBatchBuilder b = new SampleBatchBuilder("run-g", "gen-" + g, "z", half, 5_000_000);
+        int vus = b.metric("vus", MetricType.GAUGE);
+        b.addPoint(vus, 5_000_000 + half * 500_000 + 100, b.tagSet(), half == 0 ? 7 : 2 + g);
+        parts.addAll(new BatchPreAggregator().aggregate(b.build()));
+      }
+    }
+    java.util.Collections.reverse(parts); // arrival order must not matter: time decides
+    SeriesBucket merged = parts.get(0).copy();
+    parts.subList(1, parts.size()).forEach(merged::merge);
+    merged.sumGauges();
+    assertEquals(2 + 3 + 4, merged.last, "each generator's latest value, summed");
+    assertEquals(9, merged.min);
+    assertEquals(9, merged.max);
+    assertEquals(null, merged.gaugeWriters, "summed: the per-generator values are dropped");
+    assertEquals(9, merged.copy().sumGauges().last, "summing again changes nothing");
+  }
 }
