@@ -60,6 +60,7 @@ public final class ApiServer implements AutoCloseable {
   private final QueryService queries;
   private final RunCommands commands;
   private final LiveHub live;
+  private final dev.loadtest.api.live.DeadLetters deadLetters;
   private final SampleExport export;
   private final ClickHouseHttp clickHouse;
   private final Map<String, ApiConfig.Scope> tokens;
@@ -85,6 +86,7 @@ public final class ApiServer implements AutoCloseable {
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS,
         Duration.ofMillis(700));
     this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
+    this.deadLetters = new dev.loadtest.api.live.DeadLetters(config.bootstrapServers(), Topics.DLQ, Duration.ofSeconds(3));
     this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
     this.router = router();
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
@@ -146,6 +148,8 @@ public final class ApiServer implements AutoCloseable {
       m.put("status", "ok");
       m.put("clickhouse", clickHouse.version());
       m.put("liveListeners", live.listenerCount());
+      // Records rejected by any component (kept 7 days); -1: the broker did not answer.
+      m.put("deadLetters", deadLetters.records());
       return m;
     }, 200));
 
@@ -618,6 +622,7 @@ public final class ApiServer implements AutoCloseable {
       LOG.debug("closing the HTTP server", e);
     }
     live.close();
+    deadLetters.close();
     commands.close();
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -140,6 +140,23 @@ class ApiIT {
   }
 
   @Test
+  void healthCountsTheRecordsRejectedToTheDlq() throws Exception {
+    long before = ok("/health").path("deadLetters").asLong();
+    assertTrue(before >= 0, "the broker answered: " + before);
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(Map.of(
+        org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, EmbeddedKafka.shared().bootstrapServers()),
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.StringSerializer())) {
+      for (int i = 0; i < 3; i++) {
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.DLQ, Topics.SAMPLES,
+            "{\"reason\":\"health test " + i + "\"}")).get();
+      }
+    }
+    long after = ok("/health").path("deadLetters").asLong();
+    assertTrue(after >= before + 3, "3 more rejections counted: " + before + " -> " + after);
+  }
+
+  @Test
   void summaryIsExactAndMergedOverGenerators() throws Exception {
     JsonNode s = ok("/runs/" + run.run + "/summary");
     assertEquals(run.requests.size(), metric(s, "http_reqs").path("stats").path("count").asLong());
