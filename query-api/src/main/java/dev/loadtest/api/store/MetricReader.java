@@ -131,7 +131,7 @@ public final class MetricReader {
         + " AS t" : ""));
     sql.append(')');
     if (!query.groupBy().isEmpty()) {
-      sql.append(" ANY INNER JOIN (").append(groupColumns(query)).append(") USING series_id");
+      sql.append(GROUP_JOIN_LEFT).append(groupColumns(query)).append(GROUP_JOIN_RIGHT);
     }
     if (!keys.isEmpty()) {
       sql.append(" GROUP BY ").append(String.join(", ", keys));
@@ -242,7 +242,7 @@ public final class MetricReader {
         + String.join(", ", perSecond) + ", series_id, argMax(last, ts) AS v, sum(count) AS n FROM ("
         + union(query, ", intDiv(toUInt32(ts), " + Math.max(1, query.step()) + ") * " + Math.max(1, query.step())
         + " AS t") + ")"
-        + (query.groupBy().isEmpty() ? "" : " ANY INNER JOIN (" + groupColumns(query) + ") USING series_id")
+        + (query.groupBy().isEmpty() ? "" : GROUP_JOIN_LEFT + groupColumns(query) + GROUP_JOIN_RIGHT)
         + " GROUP BY " + String.join(", ", perSecond) + ", series_id) GROUP BY " + String.join(", ", perSecond);
     List<String> keys = new ArrayList<>(outer);
     if (query.step() > 0) {
@@ -348,7 +348,9 @@ public final class MetricReader {
    * @param extraCondition appended to each table's WHERE (built from numbers only)
    */
   private String union(Query query, String extraColumns, boolean deduplicated, String extraCondition) {
-    String seriesCond = query.filters().isEmpty() ? "" : " AND series_id IN (SELECT series_id FROM series"
+    // With a group-by, only rows whose series is in the series table: the join below then finds each one's
+    // group, as an inner join would (ANY INNER JOIN answers differently across ClickHouse versions).
+    String seriesCond = query.filters().isEmpty() && query.groupBy().isEmpty() ? "" : " AND series_id IN (SELECT series_id FROM series"
         + seriesWhere(query.run(), query.analysis(), query.metrics(), query.filters()) + ")";
     List<String> parts = new ArrayList<>();
     for (Slices.Slice s : query.slices()) {
@@ -359,6 +361,15 @@ public final class MetricReader {
     }
     return String.join(" UNION ALL ", parts);
   }
+
+  /**
+   * Joins a read's rows to their series' group values. Written so that ClickHouse 18.16 and current
+   * releases answer alike: current ones need aliases on joined subqueries, and since 19.14 ANY INNER JOIN keeps
+   * one row per key on both sides, so it is a LEFT join of rows already limited to known series (see
+   * {@link #union}), which keeps every row on every version.
+   */
+  static final String GROUP_JOIN_LEFT = " AS m ANY LEFT JOIN (";
+  static final String GROUP_JOIN_RIGHT = ") AS g USING series_id";
 
   private String groupColumns(Query query) {
     StringBuilder b = new StringBuilder("SELECT series_id");

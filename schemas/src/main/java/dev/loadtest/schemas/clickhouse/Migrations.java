@@ -10,9 +10,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -23,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@code index.txt}), and a runner that applies each one once per database and records it with its
  * checksum in {@code schema_migrations}. An applied migration whose file has changed since is an
  * error: the fix is a new migration, never an edit. Every statement runs on ClickHouse 18.16 and on
- * current releases, and is idempotent ({@code IF NOT EXISTS}), so two runners racing do no harm.
+ * current releases, and is idempotent ({@code IF NOT EXISTS}; an {@code ADD COLUMN} of an existing column is
+ * left out), so two runners racing do no harm and a crash between applying and recording is repaired.
  */
 public final class Migrations {
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
@@ -84,7 +87,10 @@ public final class Migrations {
         continue;
       }
       for (String statement : m.statements()) {
-        ch.execute(db, statement);
+        String rest = withoutExistingColumns(statement, table -> existingColumns(ch, database, table));
+        if (rest != null) {
+          ch.execute(db, rest);
+        }
       }
       ch.execute(db, "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ("
           + m.version() + ", " + ClickHouseHttp.quote(m.name()) + ", " + ClickHouseHttp.quote(m.checksum()) + ", now())");
@@ -92,6 +98,52 @@ public final class Migrations {
       applied.add(m);
     }
     return new Result(db, applied, already);
+  }
+
+  private static final Pattern ADD_COLUMNS = Pattern.compile("(?is)\\s*ALTER\\s+TABLE\\s+(\\S+)\\s+(ADD\\s+COLUMN\\s.*)");
+  private static final Pattern ADD_CLAUSE = Pattern.compile("(?is)ADD\\s+COLUMN\\s+`?(\\w+)`?\\s.*");
+
+  /**
+   * {@code statement} without the {@code ADD COLUMN} clauses whose column exists already, or null when
+   * nothing is left to do; other statements as they are. So a migration that was applied but not recorded
+   * (a crash between the two) applies again cleanly: {@code ADD COLUMN IF NOT EXISTS} does not parse on
+   * 18.16, and a plain {@code ADD COLUMN} of an existing column fails on every version.
+   *
+   * @param columnsOf the existing columns of a table
+   */
+  static String withoutExistingColumns(String statement, java.util.function.Function<String, Set<String>> columnsOf) {
+    Matcher alter = ADD_COLUMNS.matcher(statement);
+    if (!alter.matches()) {
+      return statement;
+    }
+    String table = alter.group(1).replace("`", "");
+    Set<String> existing = columnsOf.apply(table);
+    List<String> missing = new ArrayList<>();
+    String[] clauses = alter.group(2).split("(?i),\\s*(?=ADD\\s+COLUMN\\b)");
+    for (String clause : clauses) {
+      Matcher c = ADD_CLAUSE.matcher(clause.strip());
+      if (!c.matches() || !existing.contains(c.group(1))) {
+        missing.add(clause.strip());
+      }
+    }
+    if (missing.isEmpty()) {
+      return null;
+    }
+    if (missing.size() == clauses.length) {
+      return statement;
+    }
+    return "ALTER TABLE " + alter.group(1) + " " + String.join(", ", missing);
+  }
+
+  private static Set<String> existingColumns(ClickHouseHttp ch, String database, String table) {
+    Set<String> out = new HashSet<>();
+    for (String line : ch.execute(null, "SELECT name FROM system.columns WHERE database = " + ClickHouseHttp.quote(database)
+        + " AND table = " + ClickHouseHttp.quote(table) + " FORMAT TabSeparated").split("\n")) {
+      if (!line.isBlank()) {
+        out.add(line.strip());
+      }
+    }
+    return out;
   }
 
   /** Splits a file into statements at semicolons that end a line, dropping comment-only lines. */

@@ -48,4 +48,18 @@ class MigrationsTest {
     assertThrows(IllegalArgumentException.class, () -> ClickHouseHttp.identifier("x; DROP TABLE runs"));
     assertThrows(IllegalArgumentException.class, () -> ClickHouseHttp.identifier("`x`"));
   }
+
+  @Test
+  void addColumnClausesOfExistingColumnsAreLeftOut() {
+    String alter = "ALTER TABLE metric_1s\n    ADD COLUMN bucket_p50 UInt16 MATERIALIZED f(a, b),\n"
+        + "    ADD COLUMN bucket_p90 UInt16 MATERIALIZED f(a, c)";
+    assertEquals(alter, Migrations.withoutExistingColumns(alter, t -> java.util.Set.of()));
+    assertEquals("ALTER TABLE metric_1s ADD COLUMN bucket_p90 UInt16 MATERIALIZED f(a, c)",
+        Migrations.withoutExistingColumns(alter, t -> java.util.Set.of("bucket_p50")));
+    assertEquals(null, Migrations.withoutExistingColumns(alter, t -> java.util.Set.of("bucket_p50", "bucket_p90")));
+    assertEquals(null, Migrations.withoutExistingColumns("ALTER TABLE runs ADD COLUMN state_json String",
+        t -> t.equals("runs") ? java.util.Set.of("state_json") : java.util.Set.of()));
+    String create = "CREATE TABLE IF NOT EXISTS x (a UInt8) ENGINE = Memory";
+    assertEquals(create, Migrations.withoutExistingColumns(create, t -> { throw new AssertionError("not an ALTER"); }));
+  }
 }
