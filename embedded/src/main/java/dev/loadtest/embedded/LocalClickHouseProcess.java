@@ -21,6 +21,11 @@ import java.util.Optional;
  * {@link #close()}.
  */
 final class LocalClickHouseProcess implements AutoCloseable {
+  /**
+   * System property: when true, the server logs every statement to {@code system.query_log} (the test suite
+   * sets it, so that what the code sent can be run again on another ClickHouse version).
+   */
+  static final String LOG_QUERIES = "loadtest.clickhouse.logQueries";
   private static final List<String> CANDIDATES = List.of("/usr/bin/clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/local/bin/clickhouse-server",
       "/usr/bin/clickhouse", "/usr/local/bin/clickhouse");
 
@@ -72,7 +77,8 @@ final class LocalClickHouseProcess implements AutoCloseable {
       String config = resource("/clickhouse/config.xml").replace("DATA_DIR", dir.toString())
           .replace("HTTP_PORT", Integer.toString(httpPort)).replace("TCP_PORT", Integer.toString(tcpPort));
       Files.writeString(dir.resolve("config.xml"), config);
-      Files.writeString(dir.resolve("users.xml"), resource("/clickhouse/users.xml"));
+      Files.writeString(dir.resolve("users.xml"), resource("/clickhouse/users.xml").replace("LOG_QUERIES",
+          Boolean.getBoolean(LOG_QUERIES) ? "1" : "0"));
       List<String> cmd = new ArrayList<>(command);
       cmd.add("--config-file=" + dir.resolve("config.xml"));
       URI uri = URI.create("http://127.0.0.1:" + httpPort + "/");
