@@ -255,6 +255,8 @@ public final class QueryService {
     out.put("pending", list.size() - passed - failed - noData);
     out.put("complete", analysis.isEmpty() ? state.verdict() != null && state.verdict().complete()
         : stored.values().stream().allMatch(RunReader.ThresholdRow::finalResult));
+    // Final, but judged without all of the run's data: the verdict will not become complete.
+    out.put("partial", analysis.isEmpty() && state.verdict() != null && state.verdict().partial());
     out.put("results", list);
     return out;
   }

@@ -264,13 +264,16 @@ final class ControlProcessor implements Processor<String, String, String, String
     }
     ObjectNode entry = entry(raw);
     ObjectNode results = (ObjectNode) entry.with("thresholds");
-    results.putObject(r.threshold()).put("state", r.state().name()).put("final", r.finalResult());
+    results.putObject(r.threshold()).put("state", r.state().name()).put("final", r.finalResult())
+        .put("partial", r.partial());
     List<String> passed = new ArrayList<>();
     List<String> failed = new ArrayList<>();
     List<String> noData = new ArrayList<>();
     boolean allFinal = true;
+    boolean partial = false;
     for (var it = results.properties().iterator(); it.hasNext(); ) {
       var e = it.next();
+      partial |= e.getValue().path("partial").asBoolean();
       switch (e.getValue().path("state").asText()) {
         case "PASSED" -> passed.add(e.getKey());
         case "FAILED" -> failed.add(e.getKey());
@@ -279,7 +282,8 @@ final class ControlProcessor implements Processor<String, String, String, String
       allFinal &= e.getValue().path("final").asBoolean();
     }
     int expected = entry.path("thresholdCount").asInt();
-    RunState.Verdict v = new RunState.Verdict(passed, failed, noData, allFinal && results.size() >= expected);
+    boolean allIn = allFinal && results.size() >= expected;
+    RunState.Verdict v = new RunState.Verdict(passed, failed, noData, allIn && !partial, allIn && partial);
     RunState state = state(entry);
     save(entry, v.equals(state.verdict()) ? state : state.withVerdict(v));
   }

@@ -200,7 +200,8 @@ public final class RunFollower {
     }
     while (ended && System.nanoTime() < deadline) {
       synchronized (lock) {
-        boolean verdictDone = !hasThresholds || verdict.path("complete").asBoolean(false);
+        boolean verdictDone = !hasThresholds || verdict.path("complete").asBoolean(false)
+            || verdict.path("partial").asBoolean(false);
         if (totals.isObject() && verdictDone) {
           break;
         }
@@ -235,6 +236,12 @@ public final class RunFollower {
         complete = stored == expected;
         why = complete ? "" : "the store holds " + stored + " of the " + expected + " " + metric
             + " the generators reported";
+      }
+      if (hasThresholds && ended && ver.path("partial").asBoolean(false)) {
+        why = (why.isEmpty() ? "" : why + "; ") + "the final verdict was judged without all of the run's data"
+            + " (the samples the generators reported did not all arrive, or a generator was lost)";
+        complete = false;
+        break;
       }
       boolean verdictDone = !hasThresholds || !ended || (ver.path("complete").asBoolean(false)
           && summary != null && allFinal(summary));

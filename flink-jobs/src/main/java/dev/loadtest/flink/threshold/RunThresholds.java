@@ -47,9 +47,15 @@ import org.apache.flink.util.OutputTag;
  *   <li>A failing threshold with {@code abortOnFail}, judged at least {@code delayAbortEval} after the
  *       run started, emits one abort command ({@link #ABORTS}, source {@code threshold}) with a command id
  *       derived from the run, so a repeat after a restore is dropped by the coordinator.</li>
- *   <li>When the run has ended and the watermark has passed its end, or {@code finalGrace} later by the
- *       clock, every threshold's final result is emitted once. NO_DATA stays NO_DATA (the coordinator's
- *       verdict counts it as failed; see {@link ThresholdEvaluator}). Buckets after that are counted in
+ *   <li><b>A final verdict is final.</b> Every threshold's final result is emitted once, when the run has
+ *       ended and this judge has counted every request (or, without requests, every iteration) that the
+ *       generators reported in the run's totals: only then is every sample of the run in what it judges,
+ *       whatever the watermark says (a run's last seconds may still be on their way through the aggregate
+ *       job when the watermark passes its end). When the counts are not reached within {@code finalGrace}
+ *       of the end (by the clock), or cannot be known (a lost generator, undelivered samples), the final
+ *       results are emitted with what has come, marked {@code partial}: a verdict that may be wrong says so,
+ *       and {@code loadtest run} exits 97 on it. NO_DATA stays NO_DATA (the coordinator's verdict counts it
+ *       as failed; see {@link ThresholdEvaluator}). Buckets after that are counted in
  *       {@code bucketsAfterVerdict} and ignored.</li>
  * </ul>
  * Buckets that arrive before the run's state are kept until it comes.
@@ -68,6 +74,14 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   private transient ValueState<Long> endedAtMs;
   private transient ValueState<Boolean> done;
   private transient ValueState<Boolean> abortSent;
+  /** Requests and iterations counted in the run's buckets. */
+  private transient ValueState<Long> seenRequests;
+  private transient ValueState<Long> seenIterations;
+  /**
+   * What the final verdict waits for: null before the run's totals come, {@code "R:I"} (requests and
+   * iterations the generators reported), or {@code "unknown: why"} when no count can be relied on.
+   */
+  private transient ValueState<String> target;
   private transient MapState<Integer, SeriesBucket> cumulative;
   private transient MapState<Long, SeriesBucket> windowed;
   private transient MapState<Integer, String> lastState;
@@ -104,6 +118,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     endedAtMs = rc.getState(new ValueStateDescriptor<>("endedAt", Types.LONG));
     done = rc.getState(new ValueStateDescriptor<>("done", Types.BOOLEAN));
     abortSent = rc.getState(new ValueStateDescriptor<>("abortSent", Types.BOOLEAN));
+    seenRequests = rc.getState(new ValueStateDescriptor<>("seenRequests", Types.LONG));
+    seenIterations = rc.getState(new ValueStateDescriptor<>("seenIterations", Types.LONG));
+    target = rc.getState(new ValueStateDescriptor<>("target", Types.STRING));
     TypeInformation<SeriesBucket> bucket = TypeInformation.of(SeriesBucket.class);
     cumulative = rc.getMapState(new MapStateDescriptor<>("cumulative", Types.INT, bucket));
     windowed = rc.getMapState(new MapStateDescriptor<>("windowed", Types.LONG, bucket));
@@ -140,6 +157,12 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         startedAtMs.update(t.atMs());
       }
     }
+    if (run.totals() != null && target.value() == null) {
+      RunState.Totals t = run.totals();
+      target.update(t.lost() > 0 ? "unknown: " + t.lost() + " generator(s) lost, their samples cannot be counted"
+          : t.undelivered() > 0 ? "unknown: " + t.undelivered() + " samples were not delivered by the generators"
+          : t.requests() + ":" + (t.requests() > 0 ? 0 : t.iterations()));
+    }
     if (run.status().terminal() && endedAtMs.value() == null) {
       long end = run.history().get(run.history().size() - 1).atMs();
       endedAtMs.update(end);
@@ -150,6 +173,24 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + finalGraceMs);
       }
     }
+    if (!verdictAtEndOfInput && plan.value() != null && countsReached()) {
+      finish(ctx.getCurrentKey(), false, out, ctx::output);
+    }
+  }
+
+  /** Whether the run has ended and every request (or iteration) its generators reported has been counted. */
+  private boolean countsReached() throws Exception {
+    String t = target.value();
+    if (endedAtMs.value() == null || Boolean.TRUE.equals(done.value()) || t == null || t.startsWith("unknown")) {
+      return false;
+    }
+    String[] parts = t.split(":");
+    return value(seenRequests) >= Long.parseLong(parts[0]) && value(seenIterations) >= Long.parseLong(parts[1]);
+  }
+
+  private static long value(ValueState<Long> s) throws Exception {
+    Long v = s.value();
+    return v == null ? 0 : v;
   }
 
   /** The event time at which a run that ended at {@code endMs} has all its seconds complete. */
@@ -171,6 +212,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       return;
     }
     accumulate(b, ctx.timerService(), ctx.getCurrentKey());
+    if (!verdictAtEndOfInput && countsReached()) {
+      finish(ctx.getCurrentKey(), false, out, ctx::output);
+    }
   }
 
   private void accumulate(SeriesBucket b, org.apache.flink.streaming.api.TimerService timers, String run)
@@ -179,6 +223,11 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     Long first = firstBucketMs.value();
     if (first == null || b.startMs < first) {
       firstBucketMs.update(b.startMs);
+    }
+    if ("http_reqs".equals(b.metric)) {
+      seenRequests.update(value(seenRequests) + b.count);
+    } else if ("iterations".equals(b.metric)) {
+      seenIterations.update(value(seenIterations) + b.count);
     }
     boolean any = false;
     for (int i = 0; i < p.thresholds().size(); i++) {
@@ -214,23 +263,50 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       return;
     }
     Long end = endedAtMs.value();
-    boolean last = end != null && (ctx.timeDomain() == TimeDomain.PROCESSING_TIME
-        || timestamp >= (verdictAtEndOfInput ? Long.MAX_VALUE : finalTimerMs(end)));
-    long evalMs = ctx.timeDomain() == TimeDomain.PROCESSING_TIME ? end + 1
-        : last ? Math.min(timestamp, finalTimerMs(end)) + 1 : timestamp + 1;
-    judge(evalMs, last, ctx, out);
-    if (last) {
-      done.update(true);
-      cumulative.clear();
-      windowed.clear();
-      lastState.clear();
-      pending.clear();
-      parsed.remove(ctx.getCurrentKey());
+    String run = ctx.getCurrentKey();
+    if (end != null && verdictAtEndOfInput) {
+      if (timestamp == Long.MAX_VALUE) {
+        finish(run, false, out, ctx::output); // a replay: the bounded input has been read whole
+      } else {
+        judge(run, timestamp + 1, false, false, out, ctx::output);
+      }
+      return;
     }
+    if (end != null && ctx.timeDomain() == TimeDomain.PROCESSING_TIME) {
+      finish(run, !countsReached(), out, ctx::output); // the wait is over: what has come, marked if partial
+      return;
+    }
+    if (end != null && timestamp >= finalTimerMs(end)) {
+      String t = target.value();
+      if (countsReached()) {
+        finish(run, false, out, ctx::output);
+      } else if (t != null && t.startsWith("unknown")) {
+        finish(run, true, out, ctx::output); // nothing more can be waited for: the watermark passed the end
+      } else {
+        judge(run, Math.min(timestamp, finalTimerMs(end)) + 1, false, false, out, ctx::output);
+      }
+      return;
+    }
+    judge(run, timestamp + 1, false, false, out, ctx::output);
   }
 
-  private void judge(long evalMs, boolean last, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
-    String run = ctx.getCurrentKey();
+  /** Emits every threshold's final result once, then forgets the run's data. */
+  private void finish(String run, boolean partial, Collector<Tuple2<String, String>> out,
+      java.util.function.BiConsumer<OutputTag<Tuple2<String, String>>, Tuple2<String, String>> side) throws Exception {
+    if (Boolean.TRUE.equals(done.value())) {
+      return;
+    }
+    judge(run, finalTimerMs(endedAtMs.value()) + 1, true, partial, out, side);
+    done.update(true);
+    cumulative.clear();
+    windowed.clear();
+    lastState.clear();
+    pending.clear();
+    parsed.remove(run);
+  }
+
+  private void judge(String run, long evalMs, boolean last, boolean partial, Collector<Tuple2<String, String>> out,
+      java.util.function.BiConsumer<OutputTag<Tuple2<String, String>>, Tuple2<String, String>> side) throws Exception {
     Parsed p = parsed(run);
     Long first = firstBucketMs.value();
     Long started = startedAtMs.value();
@@ -264,12 +340,12 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       if (last || !state.name().equals(lastState.get(i))) {
         lastState.put(i, state.name());
         out.collect(Tuple2.of(run,
-            new ThresholdResult(run, text, state, r.observed().orElse(Double.NaN), last, evalMs).toJson()));
+            new ThresholdResult(run, text, state, r.observed().orElse(Double.NaN), last, evalMs, last && partial).toJson()));
       }
       if (!last && t.abortOnFail() && r.failsNow() && evalMs - startMs >= t.delayAbortEval().toMillis()
           && abortSent.value() == null) {
         abortSent.update(true);
-        ctx.output(ABORTS, Tuple2.of(run, abortCommand(run, text, r.observed().orElse(Double.NaN))));
+        side.accept(ABORTS, Tuple2.of(run, abortCommand(run, text, r.observed().orElse(Double.NaN))));
       }
     }
     // Seconds no window reaches any more are dropped.

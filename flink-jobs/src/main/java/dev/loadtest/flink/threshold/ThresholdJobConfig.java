@@ -10,14 +10,17 @@ import java.time.Duration;
  *
  * @param outOfOrderness how late a 1 s bucket may come and still count before its second is judged
  * @param idleness quiet input after which event time moves on with the clock
- * @param finalGrace how long after a run has ended (by the wall clock) its final verdict waits for the
- *     watermark to pass the end, before it is given with what has arrived
+ * @param finalGrace how long after a run has ended (by the wall clock) its final verdict waits for every
+ *     sample the generators reported, before it is given with what has arrived, marked partial
  * @param clickHouse where run states and threshold results are also stored for the query API (null: not
  *     stored)
  */
 public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic, String runsTopic,
     String thresholdsTopic, String commandsTopic, String groupId, Duration outOfOrderness, Duration idleness,
     Duration finalGrace, ClickHouseTarget clickHouse) implements Serializable {
+  /** The live job's wait for a run's last samples (an aggregate job under load may be this far behind). */
+  public static final Duration DEFAULT_FINAL_GRACE = Duration.ofSeconds(60);
+
   public ThresholdJobConfig {
     for (String s : new String[] {bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
         groupId}) {
@@ -32,13 +35,19 @@ public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic
 
   public static ThresholdJobConfig live(String bootstrapServers) {
     return new ThresholdJobConfig(bootstrapServers, Topics.AGGREGATES, Topics.RUNS, Topics.THRESHOLDS,
-        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(15), null);
+        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), DEFAULT_FINAL_GRACE, null);
   }
 
   public ThresholdJobConfig withTopics(String aggregates, String runs, String thresholds, String commands,
       String group) {
     return new ThresholdJobConfig(bootstrapServers, aggregates, runs, thresholds, commands, group, outOfOrderness,
         idleness, finalGrace, clickHouse);
+  }
+
+  /** This configuration with another wait for a run's last samples. */
+  public ThresholdJobConfig withFinalGrace(Duration grace) {
+    return new ThresholdJobConfig(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
+        groupId, outOfOrderness, idleness, grace, clickHouse);
   }
 
   /** This configuration, also storing run states and threshold results in {@code target}. */

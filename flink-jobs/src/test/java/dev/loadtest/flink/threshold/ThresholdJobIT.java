@@ -1,6 +1,7 @@
 package dev.loadtest.flink.threshold;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -94,11 +95,11 @@ class ThresholdJobIT {
     long startMs = BASE_US / 1000;
     RunState running = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash", plan,
         null).to(RunStatus.RUNNING, startMs, "running");
-    RunState finished = running.to(RunStatus.FINISHED, startMs + 20_500, "finished");
+    RunState finished = running.to(RunStatus.FINISHED, startMs + 20_500, "finished")
+        .withTotals(new RunState.Totals(12_000, 36_000, 0, 12_000, 0, 2, 0));
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
       producer.send(new ProducerRecord<>(runs, run, running.toJson())).get();
-      producer.send(new ProducerRecord<>(runs, run, finished.toJson())).get();
     }
 
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(1);
@@ -109,7 +110,20 @@ class ThresholdJobIT {
     Map<String, ThresholdResult> finals = new HashMap<>();
     List<ThresholdResult> changes = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer = consumer(kafka, thresholds)) {
+      // While the run runs, state changes come as its seconds are judged; then it ends.
       long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      while (changes.stream().noneMatch(c -> c.threshold().equals("http_req_duration{name:checkout}: max<1"))
+          && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+          ThresholdResult t = ThresholdResult.fromJson(r.value());
+          assertFalse(t.finalResult(), "no final result while the run runs: " + t);
+          changes.add(t);
+        }
+      }
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+        producer.send(new ProducerRecord<>(runs, run, finished.toJson())).get();
+      }
       while (finals.size() < 10 && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
           ThresholdResult t = ThresholdResult.fromJson(r.value());
@@ -147,6 +161,7 @@ class ThresholdJobIT {
     assertState(finals, "http_reqs: rate>100", ThresholdResult.State.PASSED);
     assertState(finals, "errors: count<1", ThresholdResult.State.PASSED);
     assertEquals(12_000, finals.get("http_reqs: count==12000").value());
+    assertTrue(finals.values().stream().noneMatch(ThresholdResult::partial), "judged on every request the generators sent");
     assertTrue(Double.isNaN(finals.get("http_req_duration{name:nowhere}: p(95)<100").value()));
     assertTrue(changes.stream().anyMatch(c -> c.threshold().equals("http_req_duration{name:checkout}: max<1")
         && c.state() == ThresholdResult.State.FAILED), "state changes are published as they happen");

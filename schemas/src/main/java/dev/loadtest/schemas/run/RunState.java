@@ -99,13 +99,20 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
   /**
    * Which thresholds passed and failed, and which had no data (each as {@code metric: expression}).
    *
-   * @param complete whether every result is the final one (the run's data is all in)
+   * @param complete whether every result is the final one, judged on all of the run's data
+   * @param partial every result is final, but some were judged without all of the run's data (see
+   *     {@code ThresholdResult#partial}): the verdict will not become complete
    */
-  public record Verdict(List<String> passed, List<String> failed, List<String> noData, boolean complete) {
+  public record Verdict(List<String> passed, List<String> failed, List<String> noData, boolean complete,
+      boolean partial) {
     public Verdict {
       passed = List.copyOf(passed);
       failed = List.copyOf(failed);
       noData = List.copyOf(noData);
+    }
+
+    public Verdict(List<String> passed, List<String> failed, List<String> noData, boolean complete) {
+      this(passed, failed, noData, complete, false);
     }
 
     /** Passed when nothing failed and nothing lacked data (k6's rule, with NO_DATA counted as failed). */

@@ -13,9 +13,17 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  *     {@code http_req_duration{name:checkout}: p(95)<500}
  * @param state PASSED, FAILED or NO_DATA (no samples yet; see {@link ThresholdEvaluator})
  * @param value the aggregation's value the expression was judged on (NaN for NO_DATA)
+ * @param partial a final result judged without all of the run's data: the samples the generators reported
+ *     had not all arrived when the wait for them ended, or a generator was lost (its count is unknown). Such a
+ *     verdict is not a pass or a fail one can rely on: {@code loadtest run} exits 97.
  */
 public record ThresholdResult(String testRunId, String threshold, State state, double value, boolean finalResult,
-    long atMs) {
+    long atMs, boolean partial) {
+  /** A result judged on all the data that has come (every result that is not final, and complete final ones). */
+  public ThresholdResult(String testRunId, String threshold, State state, double value, boolean finalResult, long atMs) {
+    this(testRunId, threshold, state, value, finalResult, atMs, false);
+  }
+
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
