@@ -124,7 +124,7 @@ final class SubmitCommand implements Callable<Integer> {
               verdictDeadline = System.nanoTime() + verdictTimeout.toNanos();
             }
             boolean judged = !hasThresholds || s.status() != RunStatus.FINISHED
-                || (s.verdict() != null && s.verdict().complete());
+                || (s.verdict() != null && (s.verdict().complete() || s.verdict().partial()));
             if (!judged) {
               continue; // a FINISHED run is judged by its final verdict, which follows the end
             }
@@ -139,11 +139,14 @@ final class SubmitCommand implements Callable<Integer> {
     }
   }
 
-  /** As {@code loadtest run}: 0 passed, 99 a threshold failed or had no data, 104, 105, 108, 1. */
+  /**
+   * As {@code loadtest run}: 0 passed, 97 the verdict was judged without all of the run's data, 99 a
+   * threshold failed or had no data, 104, 105, 108, 1.
+   */
   static int exitCode(RunState s) {
     return switch (s.status()) {
-      case FINISHED -> s.verdict() != null && (!s.verdict().failed().isEmpty() || !s.verdict().noData().isEmpty())
-          ? 99 : 0;
+      case FINISHED -> s.verdict() != null && s.verdict().partial() ? RunFollower.INCOMPLETE
+          : s.verdict() != null && (!s.verdict().failed().isEmpty() || !s.verdict().noData().isEmpty()) ? 99 : 0;
       case REJECTED -> 104;
       case ABORTED -> "threshold".equalsIgnoreCase(s.abortSource()) ? 108 : 105;
       default -> 1;

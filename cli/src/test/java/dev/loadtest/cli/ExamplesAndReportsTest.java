@@ -88,6 +88,24 @@ class ExamplesAndReportsTest {
   }
 
   @Test
+  void incompleteResultsAreNeverAPassOrAFail() throws Exception {
+    for (List<String> failed : List.of(List.<String>of(), List.of("http_req_duration: p(95)<30"))) {
+      RunFollower.Outcome o = outcome("FINISHED", "", failed);
+      RunFollower.Outcome incomplete = new RunFollower.Outcome(o.status(), o.abortSource(), o.reason(), o.verdict(),
+          o.totals(), false, "the store holds 80 of the 100 http_reqs the generators reported", o.summary(), o.run());
+      assertEquals(97, incomplete.exitCode());
+    }
+    dev.loadtest.schemas.run.RunState finished = dev.loadtest.schemas.run.RunState.first("r", 
+        dev.loadtest.schemas.run.RunStatus.FINISHED, 0, "done", List.of(), "h", null, null);
+    assertEquals(97, SubmitCommand.exitCode(finished.withVerdict(new dev.loadtest.schemas.run.RunState.Verdict(
+        List.of("a"), List.of(), List.of(), false, true))), "a partial verdict");
+    assertEquals(0, SubmitCommand.exitCode(finished.withVerdict(new dev.loadtest.schemas.run.RunState.Verdict(
+        List.of("a"), List.of(), List.of(), true, false))));
+    assertEquals(99, SubmitCommand.exitCode(finished.withVerdict(new dev.loadtest.schemas.run.RunState.Verdict(
+        List.of(), List.of("a"), List.of(), true, false))));
+  }
+
+  @Test
   void theJUnitReportHasOneCasePerThresholdAndFailsTheFailedAndTheEmptyOnes(@org.junit.jupiter.api.io.TempDir Path dir)
       throws Exception {
     Path file = dir.resolve("junit.xml");

@@ -15,6 +15,7 @@ import dev.loadtest.schemas.run.RunStatus;
 import dev.loadtest.schemas.topics.Topics;
 import dev.loadtest.topology.allocation.ExecutionPlanner;
 import dev.loadtest.topology.allocation.GeneratorRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -336,9 +337,13 @@ final class ControlProcessor implements Processor<String, String, String, String
     }
   }
 
-  /** The longest a plan can run: each scenario's startTime, its longest time and its gracefulStop. */
+  /**
+   * The longest a plan can run: each scenario's startTime, its longest time and its gracefulStop; and, for a
+   * generator plug-in that runs its own timeline (the synthetic plug-in, another tool's script), its
+   * {@code duration} or {@code maxDuration} option plus 30 s, when it has one.
+   */
   static Duration longest(TestPlan plan) {
-    Duration max = Duration.ZERO;
+    Duration max = pluginDuration(plan);
     for (dev.loadtest.schemas.plan.Scenario s : plan.scenarios().values()) {
       Duration d = switch (s.executor()) {
         case dev.loadtest.schemas.plan.Scenario.ConstantVus c -> c.duration();
@@ -358,6 +363,27 @@ final class ControlProcessor implements Processor<String, String, String, String
       max = total.compareTo(max) > 0 ? total : max;
     }
     return max;
+  }
+
+  /** A plug-in's own {@code duration} or {@code maxDuration} option plus 30 s; zero without one. */
+  static Duration pluginDuration(TestPlan plan) {
+    if (plan.generator() == null || "http".equals(plan.generator().plugin())) {
+      return Duration.ZERO;
+    }
+    Duration longest = Duration.ZERO;
+    try {
+      JsonNode options = JSON.readTree(plan.generator().optionsJson());
+      for (String field : List.of("duration", "maxDuration")) {
+        JsonNode v = options.path(field);
+        if (v.isTextual()) {
+          Duration d = dev.loadtest.schemas.time.Durations.parse(v.asText()).plusSeconds(30);
+          longest = d.compareTo(longest) > 0 ? d : longest;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // a plug-in's options are checked by the plug-in; unreadable ones add nothing here
+    }
+    return longest;
   }
 
   private void lostGenerators(Set<String> lost) {

@@ -250,6 +250,20 @@ class ControlProcessorTest extends DriverTest {
   }
 
   @Test
+  void theDeadlineKnowsAPlugInsOwnDuration() {
+    dev.loadtest.schemas.plan.TestPlan synthetic = dev.loadtest.schemas.plan.PlanParser.parse("""
+        {"name": "syn", "generator": {"plugin": "synthetic", "options": {"rate": 1000, "duration": "10m"}},
+         "scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "f"}},
+         "flows": {"f": {"steps": [{"think": "1s"}]}}}""");
+    assertEquals(Duration.ofMinutes(10).plusSeconds(30), ControlProcessor.longest(synthetic),
+        "10 minutes of the plug-in's own timeline, not the scenario's 31 s");
+    dev.loadtest.schemas.plan.TestPlan http = dev.loadtest.schemas.plan.PlanParser.parse("""
+        {"name": "h", "scenarios": {"s": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "f"}},
+         "flows": {"f": {"steps": [{"think": "1s"}]}}}""");
+    assertEquals(Duration.ofSeconds(31), ControlProcessor.longest(http));
+  }
+
+  @Test
   void aMalformedHeartbeatGoesToTheDlqAndTheRegistryGoesOn() {
     c.generators.pipeInput("g-x", "{\"generatorId\": 7}");
     c.generators.pipeInput("g-y", "not json");

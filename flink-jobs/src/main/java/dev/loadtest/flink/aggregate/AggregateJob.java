@@ -129,7 +129,7 @@ public final class AggregateJob {
     public long sequence;
     /** Why the header could not be read, or null. */
     public String headerError;
-    /** What {@link BatchGate} is keyed by: run and generator, or "" for an unreadable header. */
+    /** What {@link BatchGate} is keyed by: the run, or "" for an unreadable header. */
     public String gateKey;
     public byte[] value;
 
@@ -163,7 +163,7 @@ public final class AggregateJob {
         r.testRunId = id.testRunId();
         r.generatorId = id.generatorId();
         r.sequence = id.sequence();
-        r.gateKey = id.testRunId() + '\u0000' + id.generatorId();
+        r.gateKey = id.testRunId();
       } catch (RuntimeException e) {
         if (!runFilter.isEmpty() && !runFilter.equals(r.key)) {
           return; // unreadable, and not even keyed as the run replayed: the live job reported it

@@ -2,8 +2,9 @@ package dev.loadtest.flink.aggregate;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -13,7 +14,9 @@ import java.time.Duration;
 
 /**
  * Lets each sample batch be counted at most once and only in its own run, before any batch is decoded.
- * Keyed by (run, generator) as read from the batch's header ({@link AggregateJob.RawRecord#gateKey}).
+ * Keyed by the run id read from the batch's header ({@link AggregateJob.RawRecord#gateKey}), not by
+ * generator: a run's batches share one partition and must leave here in the order they came, or the
+ * stages after would see one generator's seconds after another's later ones and count them late.
  *
  * <ul>
  *   <li>A record whose header cannot be read is rejected with the reader's reason.</li>
@@ -34,7 +37,8 @@ public final class BatchGate extends KeyedProcessFunction<String, AggregateJob.R
 
   private final String job;
   private final String topic;
-  private transient ValueState<long[]> seen;
+  /** Per generator of the run: the sequences counted. */
+  private transient MapState<String, long[]> seen;
   private transient Counter rejected;
 
   public BatchGate(String job, String topic) {
@@ -44,10 +48,10 @@ public final class BatchGate extends KeyedProcessFunction<String, AggregateJob.R
 
   @Override
   public void open(OpenContext ctx) {
-    ValueStateDescriptor<long[]> d = new ValueStateDescriptor<>("seenSequences",
+    MapStateDescriptor<String, long[]> d = new MapStateDescriptor<>("seenSequences", Types.STRING,
         PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
     d.enableTimeToLive(StateTtlConfig.newBuilder(SEEN_TTL).build());
-    seen = getRuntimeContext().getState(d);
+    seen = getRuntimeContext().getMapState(d);
     rejected = getRuntimeContext().getMetricGroup().counter("rejectedBatches");
   }
 
@@ -72,7 +76,7 @@ public final class BatchGate extends KeyedProcessFunction<String, AggregateJob.R
           + " is not the run id inside the batch, \"" + abbreviate(r.testRunId) + "\": samples records are keyed by"
           + " their run id";
     }
-    long[] s = seen.value();
+    long[] s = seen.get(r.generatorId);
     if (s == null) {
       s = SeenSequences.NONE;
     }
@@ -80,7 +84,7 @@ public final class BatchGate extends KeyedProcessFunction<String, AggregateJob.R
       return "duplicate: batch " + r.sequence + " of generator \"" + abbreviate(r.generatorId) + "\" in run \""
           + abbreviate(r.testRunId) + "\" was counted already";
     }
-    seen.update(SeenSequences.add(s, r.sequence));
+    seen.put(r.generatorId, SeenSequences.add(s, r.sequence));
     return null;
   }
 

@@ -8,9 +8,12 @@ import org.apache.flink.util.Collector;
 
 /**
  * Each 1 s bucket of a series (complete or a correction) as its part of every {@link Projection} of the
- * series: same time, counts and histogram, fewer tags. A correction's writer id gets the source series'
- * id appended, so that corrections of several series from one late batch stay distinct rows of the
- * projection instead of replacing each other. Stateless.
+ * series: same time, counts and histogram, fewer tags. Every part's writer id gets the source series' id
+ * appended: a part that reaches the projection's 1 s stage after that second was emitted becomes a
+ * correction row named after its writer id, and many series feed one projection (a complete bucket of a
+ * series first seen late, from a job that fell behind, is such a part), so without the source's id their
+ * corrections would share one key and replace each other under ReplacingMergeTree, and the projection would
+ * count less than its series. Parts in time merge into the projection's complete row as before. Stateless.
  */
 public final class Project implements FlatMapFunction<SeriesBucket, SeriesBucket> {
   private static final long serialVersionUID = 1L;
@@ -33,9 +36,7 @@ public final class Project implements FlatMapFunction<SeriesBucket, SeriesBucket
     c.tagValues = tags.values().toArray(String[]::new);
     c.analysisId = p.analysisId(b.analysisId);
     c.seriesId = p.seriesId(b.testRunId, b.metric, tags);
-    if (c.writerId != null && !c.writerId.isEmpty()) {
-      c.writerId = c.writerId + "#" + Long.toHexString(b.seriesId);
-    }
+    c.writerId = (c.writerId == null ? "" : c.writerId) + "#" + Long.toHexString(b.seriesId);
     return c;
   }
 }

@@ -62,6 +62,8 @@ import org.apache.flink.util.OutputTag;
  */
 public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<String, String>, SeriesBucket, Tuple2<String, String>> {
   public static final OutputTag<Tuple2<String, String>> ABORTS = new OutputTag<>("abort-commands") {};
+  /** Run states this judge cannot use (unreadable, keyed as another run, a plan that does not parse): DLQ JSON. */
+  public static final OutputTag<String> REJECTED_RUN_STATES = new OutputTag<>("rejected-run-states") {};
   private static final long serialVersionUID = 1L;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -136,14 +138,23 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     RunState run;
     try {
       run = RunState.fromJson(runRecord.f1);
-    } catch (IllegalArgumentException e) {
-      unreadableRuns.inc();
+      if (!ctx.getCurrentKey().equals(run.testRunId())) {
+        throw new IllegalArgumentException("the record's key is not the run id inside, \"" + run.testRunId() + "\"");
+      }
+    } catch (RuntimeException e) {
+      rejectRunState(ctx, runRecord, "not a run state the threshold job can read: " + e.getMessage());
       return;
     }
     if (Boolean.TRUE.equals(done.value()) || run.status() == RunStatus.REJECTED) {
       return;
     }
     if (plan.value() == null && run.plan() != null && !run.plan().isBlank()) {
+      try {
+        thresholdsOf(run.plan());
+      } catch (RuntimeException e) {
+        rejectRunState(ctx, runRecord, "the run state's plan cannot be judged: " + e.getMessage());
+        return;
+      }
       plan.update(run.plan());
       List<SeriesBucket> waiting = new ArrayList<>();
       pending.get().forEach(waiting::add);
@@ -371,20 +382,32 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     return c.toString();
   }
 
+  /** A run state this judge cannot use, to the DLQ with its reason (a run state is written by the coordinator only). */
+  private void rejectRunState(Context ctx, Tuple2<String, String> record, String reason) {
+    unreadableRuns.inc();
+    ctx.output(REJECTED_RUN_STATES, dev.loadtest.flink.aggregate.Rejections.json("thresholds", "loadtest.runs", -1, -1,
+        reason + " (key \"" + record.f0 + "\")", record.f1.getBytes(StandardCharsets.UTF_8)));
+  }
+
   private Parsed parsed(String key) throws Exception {
     Parsed p = parsed.get(key);
     if (p == null) {
-      TestPlan tp = PlanParser.parse(plan.value());
-      List<MetricType> types = new ArrayList<>();
-      for (Threshold t : tp.thresholds()) {
-        String m = t.selector().metric();
-        types.add(tp.metrics().containsKey(m) ? tp.metrics().get(m)
-            : BuiltinMetrics.typeOf(m).orElseThrow(() -> new IllegalStateException("a validated plan names"
-                + " an unknown metric " + m)));
-      }
-      p = new Parsed(tp.thresholds(), types);
+      p = thresholdsOf(plan.value());
       parsed.put(key, p);
     }
     return p;
+  }
+
+  /** The thresholds of a plan with their metrics' types; throws when the plan cannot be judged. */
+  private static Parsed thresholdsOf(String planJson) {
+    TestPlan tp = PlanParser.parse(planJson);
+    List<MetricType> types = new ArrayList<>();
+    for (Threshold t : tp.thresholds()) {
+      String m = t.selector().metric();
+      types.add(tp.metrics().containsKey(m) ? tp.metrics().get(m)
+          : BuiltinMetrics.typeOf(m).orElseThrow(() -> new IllegalArgumentException("the plan names an unknown"
+              + " metric " + m)));
+    }
+    return new Parsed(tp.thresholds(), types);
   }
 }

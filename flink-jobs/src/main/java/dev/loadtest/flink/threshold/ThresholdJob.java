@@ -82,6 +82,8 @@ public final class ThresholdJob {
     results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic());
     results.getSideOutput(RunThresholds.ABORTS).sinkTo(keyedStrings(c, c.commandsTopic()))
         .name("kafka " + c.commandsTopic());
+    results.getSideOutput(RunThresholds.REJECTED_RUN_STATES).sinkTo(Rejections.sink(c.bootstrapServers(), c.runsTopic()))
+        .name("kafka " + Topics.DLQ + " (run states)");
     if (c.clickHouse() != null) {
       runs.filter(r -> RunRowBinary.readable(r.f1)).name("readable run states")
           .sinkTo(c.clickHouse().sink(new RunRowBinary())).name("clickhouse runs");

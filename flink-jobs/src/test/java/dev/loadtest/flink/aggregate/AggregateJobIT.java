@@ -207,6 +207,15 @@ class AggregateJobIT {
       batches.add(Fixtures.batch(run, "gen-a", k, BASE_US + k * 2_000_000L, 1_000, 1.0, k));
     }
     batches.add(Fixtures.batch(run, "gen-b", 0, BASE_US, 800, 1.0, 99));
+    // and a lagging generator whose endpoints no other batch had: series first seen after their seconds
+    // closed, whose parts of the projections must not replace each other
+    dev.loadtest.schemas.sample.SampleBatchBuilder lagging = new dev.loadtest.schemas.sample.SampleBatchBuilder(run,
+        "gen-c", "zone", 0, BASE_US);
+    for (int i = 0; i < 300; i++) {
+      lagging.addRequest(BASE_US + i * 6_000L, lagging.tagSet("name", "late-" + (i % 3), "method", "GET", "status", "200"),
+          5_000 + i, 0, 0, 0, 10, 4_980, 10, 100, 1_000, false, 1);
+    }
+    batches.add(lagging.build());
     Fixtures.send(kafka, samples, batches.subList(0, 5));
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
@@ -225,6 +234,10 @@ class AggregateJobIT {
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "late samples counted in " + table);
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
           "analysis_id = '~name'")), "late samples counted in the by-name projection of " + table);
+    }
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
+          "analysis_id = '~total'")), "every late sample in the total projection of " + table);
     }
     assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q + " AND writer_id LIKE 'late:gen-b/0@%'") > 0,
         "the lagging batch arrived as correction rows");
