@@ -94,7 +94,11 @@ final class RunData {
     addWithRollups(oneSecond);
     if (!oneSecond.type.equals("GAUGE")) {
       for (Projection p : Projection.values()) {
-        addWithRollups(Project.project(oneSecond, p));
+        SeriesBucket part = Project.project(oneSecond, p);
+        if (oneSecond.writerId.isEmpty()) {
+          part.writerId = ""; // a complete bucket's part, in time: the projection's 1 s stage merges it into its row
+        }
+        addWithRollups(part);
       }
     }
   }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
@@ -75,15 +74,15 @@ class AggregateFailureIT {
 
   @Test
   void restartFromCheckpointAfterATaskManagerIsKilledCountsEverySampleOnce() throws Exception {
+    // The embedded cluster's own configuration (no restarts): the job restarts by the strategy it brings
+    // itself, as the live jobs do wherever they run.
     Configuration conf = FlinkMiniCluster.loopbackConfiguration();
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
     ClickHouseServer server = ClickHouseServer.shared();
     Setup t = setUp(server, "tm_kill");
 
     try (FlinkMiniCluster cluster = FlinkMiniCluster.start(conf, 4)) {
       StreamExecutionEnvironment env = cluster.environment(2);
+      env.configure(dev.loadtest.flink.FlinkJobs.restartStrategy());
       AggregateJob.build(env, config(server, t.db(), t.topic()));
       JobClient job = env.executeAsync("aggregate-failure-it");
       Fixtures.send(kafka, t.topic(), t.batches().subList(0, BATCHES / 2));

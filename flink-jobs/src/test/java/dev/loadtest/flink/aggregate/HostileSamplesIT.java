@@ -81,13 +81,25 @@ class HostileSamplesIT {
     long certain = hostile.stream().filter(h -> h.expectedReason() != null).count();
     assertTrue(hostile.size() >= 1_000 && certain >= 1_000, hostile.size() + " hostile records, " + certain + " certain");
 
+    String id = UUID.randomUUID().toString();
     StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
     env.configure(FlinkJobs.restartStrategy());
     AggregateJob.build(env, AggregateJobConfig.live(kafka.bootstrapServers(), server.httpUri(), server.user(),
             server.password(), db)
-        .withTopics(topic, "", "hostile-" + UUID.randomUUID())
+        .withTopics(topic, "aggregates." + id, "hostile-" + UUID.randomUUID())
         .withTimes(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(500)));
     JobClient job = env.executeAsync("hostile-samples-it");
+    // The threshold job judges the victim run on what the aggregate job publishes: copies must not inflate
+    // its count, nor rejected records blind it.
+    for (String t : List.of("aggregates." + id, "runs." + id, "thresholds." + id, "commands." + id)) {
+      kafka.createTopic(t, 2);
+    }
+    StreamExecutionEnvironment judgeEnv = FlinkMiniCluster.shared().environment(1);
+    judgeEnv.configure(FlinkJobs.restartStrategy());
+    dev.loadtest.flink.threshold.ThresholdJob.build(judgeEnv, dev.loadtest.flink.threshold.ThresholdJobConfig
+        .live(kafka.bootstrapServers()).withTopics("aggregates." + id, "runs." + id, "thresholds." + id, "commands." + id,
+            "thr-" + id));
+    JobClient judge = judgeEnv.executeAsync("hostile-samples-thresholds-it");
     Map<String, Hostile> sentAt = new HashMap<>(); // "partition/offset" -> the hostile record there
     List<String> validAt = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
@@ -132,11 +144,46 @@ class HostileSamplesIT {
       dlq.addAll(dlqRecords(topic));
       return dlq.size() >= certain;
     });
+    // The run ends: its state, with the requests its generators reported, goes to the judge.
+    String plan = """
+        {"name": "victim", "scenarios": {"s": {"executor": "constant-vus", "vus": 2, "duration": "20s", "exec": "f"}},
+         "thresholds": {"http_reqs": ["count==%d"]},
+         "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:1/"}}]}}}""".formatted(expected);
+    dev.loadtest.schemas.run.RunState running = dev.loadtest.schemas.run.RunState.first(victim,
+        dev.loadtest.schemas.run.RunStatus.CREATED, BASE_US / 1000 - 1_000, "created", List.of(), "h", plan, null)
+        .to(dev.loadtest.schemas.run.RunStatus.RUNNING, BASE_US / 1000, "running");
+    dev.loadtest.schemas.run.RunState finished = running.to(dev.loadtest.schemas.run.RunStatus.FINISHED,
+        BASE_US / 1000 + 20_500, "finished").withTotals(new dev.loadtest.schemas.run.RunState.Totals(expected,
+        expected * 3, 0, expected, 0, 2, 0));
+    try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        kafka.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.StringSerializer())) {
+      p.send(new ProducerRecord<>("runs." + id, victim, running.toJson())).get();
+      p.send(new ProducerRecord<>("runs." + id, victim, finished.toJson())).get();
+    }
+    dev.loadtest.schemas.threshold.ThresholdResult verdict = null;
+    try (KafkaConsumer<String, String> c = Fixtures.stringConsumer(kafka, "thresholds." + id)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      while (verdict == null && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> rec : c.poll(Duration.ofMillis(300))) {
+          var t = dev.loadtest.schemas.threshold.ThresholdResult.fromJson(rec.value());
+          if (t.finalResult()) {
+            verdict = t;
+          }
+        }
+      }
+    }
     try {
-      assertEquals(JobStatus.RUNNING, job.getJobStatus().get(), "no record failed the job");
+      assertEquals(JobStatus.RUNNING, job.getJobStatus().get(), "no record failed the aggregate job");
+      assertEquals(JobStatus.RUNNING, judge.getJobStatus().get(), "nor the threshold job");
     } finally {
       job.cancel().get();
+      judge.cancel().get();
     }
+    assertTrue(verdict != null, "the victim run's final verdict came");
+    assertEquals(dev.loadtest.schemas.threshold.ThresholdResult.State.PASSED, verdict.state(), verdict.toString());
+    assertEquals(expected, (long) verdict.value(), "judged on the valid requests exactly, copies not counted");
+    assertTrue(!verdict.partial(), "with all of its data");
 
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       assertEquals(expected, number(ch, db, counted.replace("metric_1s", table)), "the valid run, exactly, in " + table);

@@ -69,6 +69,19 @@ public final class Fixtures {
     }
   }
 
+  /** A consumer of {@code topic} from its beginning, with a group of its own, keys and values as strings. */
+  public static org.apache.kafka.clients.consumer.KafkaConsumer<String, String> stringConsumer(EmbeddedKafka kafka,
+      String topic) {
+    var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "check-" + java.util.UUID.randomUUID()),
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.StringDeserializer());
+    c.subscribe(List.of(topic));
+    return c;
+  }
+
   /** One number from a query. */
   public static long number(ClickHouseHttp ch, String db, String sql) {
     String s = ch.execute(db, sql + " FORMAT TabSeparated").strip();

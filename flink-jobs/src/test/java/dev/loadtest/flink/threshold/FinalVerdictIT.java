@@ -87,11 +87,15 @@ class FinalVerdictIT {
   }
 
   void sendStates(Pipeline p, String run, long requests, long requestsReported) throws Exception {
+    sendStates(p, run, requests, new RunState.Totals(requestsReported, requestsReported * 3, 0, requestsReported, 0, 2, 0));
+  }
+
+  void sendStates(Pipeline p, String run, long requests, RunState.Totals totals) throws Exception {
     long startMs = BASE_US / 1000;
     RunState running = RunState.first(run, RunStatus.CREATED, startMs - 1_000, "created", List.of(), "hash",
         PLAN.formatted(requests), null).to(RunStatus.RUNNING, startMs, "running");
     RunState finished = running.to(RunStatus.FINISHED, startMs + 11_500, "all 2 generator(s) finished")
-        .withTotals(new RunState.Totals(requestsReported, requestsReported * 3, 0, requestsReported, 0, 2, 0));
+        .withTotals(totals);
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
       producer.send(new ProducerRecord<>(p.runs(), run, running.toJson())).get();
@@ -156,6 +160,27 @@ class FinalVerdictIT {
       finals.values().forEach(r -> assertTrue(r.partial(), "marked partial: " + r));
       assertEquals(requests - 300, (long) finals.get("http_reqs: count>=" + (requests - 300)).value(),
           "what did arrive");
+    } finally {
+      for (JobClient j : p.jobs()) {
+        j.cancel().get();
+      }
+    }
+  }
+
+  @Test
+  void aRunThatLostAGeneratorGetsAPartialVerdictOnceEventTimeHasPassedItsEnd() throws Exception {
+    Pipeline p = start(Duration.ofSeconds(60));
+    String run = "lost-" + p.id();
+    List<SampleBatch> batches = batches(run).subList(0, 12); // the generators' first 6 s; one is then lost
+    long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
+    try (KafkaConsumer<String, String> consumer = ThresholdJobIT.consumer(kafka, p.thresholds())) {
+      Fixtures.send(kafka, p.samples(), batches);
+      sendStates(p, run, requests, new RunState.Totals(requests / 2, requests * 3 / 2, 0, requests / 2, 0, 1, 1));
+      // what the lost generator delivered cannot be counted: no waiting for a count, no false completeness
+      Map<String, ThresholdResult> finals = finals(consumer, 2, Duration.ofSeconds(50));
+      assertEquals(2, finals.size(), "final results before the 60 s grace: " + finals.keySet());
+      finals.values().forEach(r -> assertTrue(r.partial(), "marked partial: " + r));
+      assertEquals(requests, (long) finals.get("http_reqs: count>=" + requests).value(), "everything that arrived");
     } finally {
       for (JobClient j : p.jobs()) {
         j.cancel().get();

@@ -191,11 +191,6 @@ class ThresholdJobIT {
   }
 
   static KafkaConsumer<String, String> consumer(EmbeddedKafka kafka, String topic) {
-    KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.GROUP_ID_CONFIG, "check-" + UUID.randomUUID()), new StringDeserializer(), new StringDeserializer());
-    c.subscribe(List.of(topic));
-    return c;
+    return Fixtures.stringConsumer(kafka, topic);
   }
 }
