@@ -43,7 +43,13 @@ class FinalVerdictIT {
   final EmbeddedKafka kafka = EmbeddedKafka.shared();
   final ClickHouseServer server = ClickHouseServer.shared();
 
-  record Pipeline(String id, String samples, String runs, String thresholds, List<JobClient> jobs) {}
+  record Pipeline(String id, String samples, String runs, String thresholds, List<JobClient> jobs) {
+    void cancel() throws Exception {
+      for (JobClient j : jobs) {
+        j.cancel().get();
+      }
+    }
+  }
 
   Pipeline start(Duration finalGrace) throws Exception {
     String id = UUID.randomUUID().toString();
@@ -140,9 +146,7 @@ class FinalVerdictIT {
       assertFalse(count.partial());
       assertEquals(2, finals.size());
     } finally {
-      for (JobClient j : p.jobs()) {
-        j.cancel().get();
-      }
+      p.cancel();
     }
   }
 
@@ -161,9 +165,7 @@ class FinalVerdictIT {
       assertEquals(requests - 300, (long) finals.get("http_reqs: count>=" + (requests - 300)).value(),
           "what did arrive");
     } finally {
-      for (JobClient j : p.jobs()) {
-        j.cancel().get();
-      }
+      p.cancel();
     }
   }
 
@@ -182,9 +184,7 @@ class FinalVerdictIT {
       finals.values().forEach(r -> assertTrue(r.partial(), "marked partial: " + r));
       assertEquals(requests, (long) finals.get("http_reqs: count>=" + requests).value(), "everything that arrived");
     } finally {
-      for (JobClient j : p.jobs()) {
-        j.cancel().get();
-      }
+      p.cancel();
     }
   }
 }
