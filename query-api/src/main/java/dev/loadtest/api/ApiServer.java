@@ -61,6 +61,7 @@ public final class ApiServer implements AutoCloseable {
   private final RunCommands commands;
   private final LiveHub live;
   private final dev.loadtest.api.live.DeadLetters deadLetters;
+  private final dev.loadtest.api.live.IngestionLag lag;
   private final SampleExport export;
   private final ClickHouseHttp clickHouse;
   private final Map<String, ApiConfig.Scope> tokens;
@@ -87,6 +88,7 @@ public final class ApiServer implements AutoCloseable {
         Duration.ofMillis(700));
     this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
     this.deadLetters = new dev.loadtest.api.live.DeadLetters(config.bootstrapServers(), Topics.DLQ, Duration.ofSeconds(3));
+    this.lag = new dev.loadtest.api.live.IngestionLag(config.bootstrapServers(), Duration.ofSeconds(3));
     this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
     this.router = router();
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
@@ -150,6 +152,19 @@ public final class ApiServer implements AutoCloseable {
       m.put("liveListeners", live.listenerCount());
       // Records rejected by any component (kept 7 days); -1: the broker did not answer.
       m.put("deadLetters", deadLetters.records());
+      // How far the jobs are behind what has been produced: samples not yet aggregated, buckets not yet judged.
+      Map<String, Object> ingestion = new LinkedHashMap<>();
+      ingestion.put("samples", lag.of(Topics.AGGREGATE_JOB_GROUP, Topics.SAMPLES));
+      ingestion.put("aggregates", lag.of(Topics.THRESHOLD_JOB_GROUP, Topics.AGGREGATES));
+      m.put("ingestion", ingestion);
+      List<String> warnings = new java.util.ArrayList<>();
+      ingestion.forEach((what, v) -> {
+        if (v instanceof Map<?, ?> l && Boolean.TRUE.equals(l.get("warning"))) {
+          warnings.add("ingestion of " + what + " is " + l.get("secondsBehind") + " s (" + l.get("recordsBehind")
+              + " records) behind");
+        }
+      });
+      m.put("warnings", warnings);
       return m;
     }, 200));
 
@@ -623,6 +638,7 @@ public final class ApiServer implements AutoCloseable {
     }
     live.close();
     deadLetters.close();
+    lag.close();
     commands.close();
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

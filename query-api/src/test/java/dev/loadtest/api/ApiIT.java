@@ -157,6 +157,59 @@ class ApiIT {
   }
 
   @Test
+  void healthSaysHowFarIngestionIsBehindAndWarns() throws Exception {
+    String bootstrap = EmbeddedKafka.shared().bootstrapServers();
+    org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition(Topics.SAMPLES, 0);
+    long minuteAgo = System.currentTimeMillis() - 60_000;
+    long first;
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(Map.of(
+        org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      first = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.SAMPLES, 0, minuteAgo,
+          new byte[0], new byte[] {1})).get().offset();
+      for (int i = 0; i < 4; i++) {
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.SAMPLES, 0, minuteAgo, new byte[0],
+            new byte[] {1})).get();
+      }
+    }
+    // The aggregate job's group has committed up to the first of them: five records, a minute old, behind.
+    commit(bootstrap, p0, first);
+    JsonNode behind = awaitHealth(h -> h.path("ingestion").path("samples").path("recordsBehind").asLong() >= 5);
+    JsonNode samples = behind.path("ingestion").path("samples");
+    assertTrue(samples.path("secondsBehind").asDouble() >= 59, samples.toString());
+    assertTrue(samples.path("warning").asBoolean(), samples.toString());
+    assertTrue(behind.path("warnings").toString().contains("ingestion of samples is"), behind.toString());
+    commit(bootstrap, p0, first + 5);
+    JsonNode caughtUp = awaitHealth(h -> h.path("ingestion").path("samples").path("recordsBehind").asLong() == 0);
+    assertEquals(0, caughtUp.path("ingestion").path("samples").path("secondsBehind").asDouble());
+    assertEquals("[]", caughtUp.path("warnings").toString());
+  }
+
+  static void commit(String bootstrap, org.apache.kafka.common.TopicPartition tp, long offset) {
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(Map.of(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, Topics.AGGREGATE_JOB_GROUP),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      c.assign(List.of(tp));
+      c.commitSync(Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(offset)));
+    }
+  }
+
+  static JsonNode awaitHealth(java.util.function.Predicate<JsonNode> p) throws Exception {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (true) {
+      JsonNode h = ok("/health");
+      if (p.test(h)) {
+        return h;
+      }
+      assertTrue(System.nanoTime() < deadline, "health did not get there: " + h);
+      Thread.sleep(200); // polling interval: the answer is kept for a second
+    }
+  }
+
+  @Test
   void summaryIsExactAndMergedOverGenerators() throws Exception {
     JsonNode s = ok("/runs/" + run.run + "/summary");
     assertEquals(run.requests.size(), metric(s, "http_reqs").path("stats").path("count").asLong());

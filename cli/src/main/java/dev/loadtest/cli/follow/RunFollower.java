@@ -217,6 +217,7 @@ public final class RunFollower {
     JsonNode summary = null;
     String why = "";
     boolean complete = false;
+    long nextNote = System.nanoTime() + progressEvery.toNanos() * 5;
     while (true) {
       try {
         summary = api.get("/runs/" + ApiClient.enc(runId) + "/summary", Map.of());
@@ -252,6 +253,12 @@ public final class RunFollower {
       if ((complete && verdictDone && summary != null) || System.nanoTime() >= deadline) {
         complete &= verdictDone;
         break;
+      }
+      if (System.nanoTime() >= nextNote) { // say what is awaited, so that a slow end is not a silent one
+        out.println("  waiting for ingestion: " + (why.isEmpty() ? "the final verdict" : why) + " ("
+            + Math.max(0, (deadline - System.nanoTime()) / 1_000_000_000L) + " s left)");
+        out.flush();
+        nextNote = System.nanoTime() + progressEvery.toNanos() * 5;
       }
       Thread.sleep(500);
     }

@@ -59,7 +59,7 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
   /** The live job's defaults: every run, from the samples topic, published to the aggregates topic. */
   public static AggregateJobConfig live(String bootstrapServers, URI clickHouseUri, String user, String password,
       String database) {
-    return new AggregateJobConfig(bootstrapServers, Topics.SAMPLES, "loadtest-aggregate", clickHouseUri, user,
+    return new AggregateJobConfig(bootstrapServers, Topics.SAMPLES, Topics.AGGREGATE_JOB_GROUP, clickHouseUri, user,
         password, database, false, DEFAULT_OUT_OF_ORDERNESS, DEFAULT_IDLENESS, DEFAULT_CHECKPOINT_INTERVAL,
         Topics.AGGREGATES, "", "", Long.MIN_VALUE, Long.MAX_VALUE);
   }

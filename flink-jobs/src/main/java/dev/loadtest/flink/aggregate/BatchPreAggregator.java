@@ -28,9 +28,14 @@ import java.util.function.Consumer;
  * 1000 and rounded up, as the histogram layout prescribes.
  *
  * <p>{@link #add} carries the buckets of seconds the watermark has not passed, for {@link #drain} to hand
- * over when it does; samples of seconds it has passed become buckets of their batch alone at once (they
- * will be correction rows downstream, named after {@code origin}). Samples outside [fromMs, toMs) are
- * left out.
+ * over when it does (named after the first batch that added to them, {@code origin}). Samples of seconds it
+ * has passed by less than {@code holdAfterMs} (a little late: one task saw another generator's later
+ * batch first, and downstream, whose event time is the slowest task's, they are usually still in time) become
+ * buckets of their batch alone, handed to {@code late} at once. Samples later than that (the job fell behind,
+ * or event time ran on while input stalled: downstream they are correction rows) are carried, merged per
+ * (series, second) whatever batch they came in, until {@link #drainLate} hands them over under one writer id
+ * (the caller's: once per checkpoint), so a job that fell behind writes at most one correction row per series
+ * and second per checkpoint and task, not one per batch. Samples outside [fromMs, toMs) are left out.
  *
  * <p>Not thread-safe: one per task. It keeps its histograms between batches to spare allocation.
  */
@@ -45,6 +50,13 @@ public final class BatchPreAggregator {
   /** Carried buckets by second, then series id. */
   private final TreeMap<Long, Map<Long, Acc>> carried = new TreeMap<>();
   private int carriedCount;
+  /** Late samples' buckets by second, then series id. */
+  private final Map<Long, Map<Long, Acc>> late = new HashMap<>();
+  private int lateCount;
+
+  /** How far past a second the watermark must be for its late samples to be held and merged. */
+  public static final long DEFAULT_HOLD_AFTER_MS = 5_000;
+  private final long holdAfterMs;
 
   /** Every sample, for live runs. */
   public BatchPreAggregator() {
@@ -53,6 +65,12 @@ public final class BatchPreAggregator {
 
   /** Samples of seconds starting in [fromMs, toMs), as buckets of {@code analysisId}. */
   public BatchPreAggregator(String analysisId, long fromMs, long toMs) {
+    this(analysisId, fromMs, toMs, DEFAULT_HOLD_AFTER_MS);
+  }
+
+  /** As above; late samples are held and merged once the watermark is {@code holdAfterMs} past their second. */
+  public BatchPreAggregator(String analysisId, long fromMs, long toMs, long holdAfterMs) {
+    this.holdAfterMs = holdAfterMs;
     this.analysisId = analysisId == null ? "" : analysisId;
     this.fromSecond = fromMs == Long.MIN_VALUE ? Long.MIN_VALUE : Math.floorDiv(fromMs + 999, 1000);
     this.toSecond = toMs == Long.MAX_VALUE ? Long.MAX_VALUE : Math.floorDiv(toMs + 999, 1000);
@@ -71,9 +89,28 @@ public final class BatchPreAggregator {
     return out;
   }
 
-  /** How many buckets are carried. */
+  /** How many buckets are carried, late ones included. */
   public int carried() {
-    return carriedCount;
+    return carriedCount + lateCount;
+  }
+
+  /** How many buckets of late samples are carried. */
+  public int carriedLate() {
+    return lateCount;
+  }
+
+  /** Hands over, and forgets, every bucket of late samples, as rows of writer {@code writerId}. */
+  public void drainLate(String writerId, Consumer<SeriesBucket> out) {
+    for (Map<Long, Acc> atSecond : late.values()) {
+      for (Acc acc : atSecond.values()) {
+        SeriesBucket b = acc.toBucket(analysisId);
+        b.writerId = writerId;
+        out.accept(b);
+        recycle(acc);
+      }
+    }
+    late.clear();
+    lateCount = 0;
   }
 
   /**
@@ -96,8 +133,9 @@ public final class BatchPreAggregator {
   }
 
   /**
-   * Adds {@code batch}: samples of seconds ending after {@code watermarkMs} into the carried buckets, the
-   * others into buckets of this batch alone, handed to {@code late} (writer id {@code origin}).
+   * Adds {@code batch}: samples of seconds ending after {@code watermarkMs} into the carried buckets (a new
+   * one named {@code origin}); samples a little late into buckets of this batch alone, handed to {@code late}
+   * (writer id {@code origin}); samples later than that into the carried late buckets ({@link #drainLate}).
    *
    * @return the start (ms) of the latest second with samples of this batch, {@link Long#MIN_VALUE} if none
    * @throws IllegalArgumentException when a sample lies further than 68 years from the batch's base time
@@ -198,20 +236,27 @@ public final class BatchPreAggregator {
     }
   }
 
-  /** The bucket a (series, second) of {@code batch} adds to: carried, or the batch's own when late. */
+  /** The bucket a (series, second) of {@code batch} adds to: carried, the batch's own, or carried late. */
   private Acc acc(long seriesId, String metric, MetricType type, String testRunId, String[] tags, long second,
       long watermarkMs, String origin, List<Acc> own) {
-    if (second * 1000 + 999 <= watermarkMs) {
+    long endMs = second * 1000 + 999;
+    boolean isLate = endMs <= watermarkMs && endMs + holdAfterMs <= watermarkMs;
+    if (endMs <= watermarkMs && !isLate) {
       Acc a = new Acc(seriesId, metric, type, testRunId, tags, second, origin);
       own.add(a);
       return a;
     }
-    Map<Long, Acc> atSecond = carried.computeIfAbsent(second, k -> new HashMap<>());
+    Map<Long, Acc> atSecond = isLate ? late.computeIfAbsent(second, k -> new HashMap<>())
+        : carried.computeIfAbsent(second, k -> new HashMap<>());
     Acc a = atSecond.get(seriesId);
     if (a == null) {
       a = new Acc(seriesId, metric, type, testRunId, tags, second, origin);
       atSecond.put(seriesId, a);
-      carriedCount++;
+      if (isLate) {
+        lateCount++;
+      } else {
+        carriedCount++;
+      }
     }
     return a;
   }

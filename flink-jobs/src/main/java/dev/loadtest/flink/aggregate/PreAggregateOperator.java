@@ -24,9 +24,15 @@ import org.apache.flink.util.OutputTag;
  * {@code outOfOrderness}. When no batch has come for {@code idleness}, event time goes on at the wall
  * clock's pace from the latest second (so the last seconds of a run that has ended are closed without
  * waiting for other runs' samples); a task that never had a batch is marked idle, holding no one back.
- * Samples of seconds the watermark has passed become buckets of their own batch at once (correction rows
- * downstream, named after the batch). Upstream watermarks are ignored, except the final one of a bounded
- * input, which hands over everything.
+ * Samples of seconds the watermark has just passed become buckets of their own batch at once (downstream,
+ * whose event time is the slowest task's, they are mostly still in time; else correction rows named after the
+ * batch). Samples more than {@link BatchPreAggregator#DEFAULT_HOLD_AFTER_MS} late are merged per series and
+ * second and handed over at the next checkpoint barrier as one bucket each, named
+ * {@code merged:<subtask>/<checkpoint id>} (correction rows downstream): a job that has fallen behind writes
+ * at most one correction row per series and second per checkpoint and task, however many batches came late.
+ * The name is unique: a checkpoint's data is committed only with it, and after a restore from checkpoint C
+ * names start above C.
+ * Upstream watermarks are ignored, except the final one of a bounded input, which hands over everything.
  *
  * <p><b>Checkpoints.</b> Everything carried is handed over before each barrier, so the operator has no
  * state. More than {@code maxCarried} buckets (a stalled watermark) are handed over at once.
@@ -61,6 +67,10 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private transient long openedNanos;
   private transient boolean idle;
   private transient Counter malformed;
+  /** The last checkpoint barrier seen (or restored from): late buckets handed over now belong to the next. */
+  private transient long lastCheckpointId;
+  /** Late hand-overs since that barrier that were not at a barrier (too many buckets carried). */
+  private transient int earlyLateDrains;
   private transient LongCounter batches;
   private transient LongCounter buckets;
 
@@ -73,6 +83,12 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     this.delayMs = c.outOfOrderness().toMillis();
     this.idleNanos = c.idleness().toNanos();
     this.maxCarried = maxCarried;
+  }
+
+  @Override
+  public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    lastCheckpointId = context.getRestoredCheckpointId().orElse(0L);
   }
 
   @Override
@@ -132,6 +148,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     }
     if (aggregator.carried() > maxCarried) {
       aggregator.drain(Long.MAX_VALUE, this::emit);
+      aggregator.drainLate(lateWriter(lastCheckpointId + 1) + "." + (++earlyLateDrains), this::emit);
     }
   }
 
@@ -172,6 +189,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   public void processWatermark(Watermark mark) {
     if (mark.getTimestamp() == Long.MAX_VALUE) { // the end of a bounded input
       aggregator.drain(Long.MAX_VALUE, this::emit);
+      aggregator.drainLate(lateWriter(lastCheckpointId + 1) + ".end", this::emit);
       watermark = Long.MAX_VALUE;
       output.emitWatermark(mark);
     }
@@ -186,11 +204,20 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
     super.prepareSnapshotPreBarrier(checkpointId);
     aggregator.drain(Long.MAX_VALUE, this::emit);
+    aggregator.drainLate(lateWriter(checkpointId), this::emit);
+    lastCheckpointId = checkpointId;
+    earlyLateDrains = 0;
   }
 
   @Override
   public void endInput() {
     aggregator.drain(Long.MAX_VALUE, this::emit);
+    aggregator.drainLate(lateWriter(lastCheckpointId + 1) + ".end", this::emit);
+  }
+
+  /** The writer id of the late samples handed over for checkpoint {@code checkpointId} by this subtask. */
+  private String lateWriter(long checkpointId) {
+    return "merged:" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + "/" + checkpointId;
   }
 
   private void reject(AggregateJob.RawRecord record, String reason) {

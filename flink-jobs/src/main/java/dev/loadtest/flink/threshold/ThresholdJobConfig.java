@@ -35,7 +35,7 @@ public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic
 
   public static ThresholdJobConfig live(String bootstrapServers) {
     return new ThresholdJobConfig(bootstrapServers, Topics.AGGREGATES, Topics.RUNS, Topics.THRESHOLDS,
-        Topics.COMMANDS, "loadtest-thresholds", Duration.ofSeconds(1), Duration.ofSeconds(3), DEFAULT_FINAL_GRACE, null);
+        Topics.COMMANDS, Topics.THRESHOLD_JOB_GROUP, Duration.ofSeconds(1), Duration.ofSeconds(3), DEFAULT_FINAL_GRACE, null);
   }
 
   public ThresholdJobConfig withTopics(String aggregates, String runs, String thresholds, String commands,

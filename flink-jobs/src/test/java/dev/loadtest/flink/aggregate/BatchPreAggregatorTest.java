@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.loadtest.schemas.histogram.SingleWriterHistogram;
 import dev.loadtest.schemas.histogram.SparseHistogram;
@@ -129,12 +130,13 @@ class BatchPreAggregatorTest {
           b.strings(), b.tagSets(), b.metrics(), b.requests(), b.points()));
     }
     BatchPreAggregator agg = new BatchPreAggregator("a1", Long.MIN_VALUE, Long.MAX_VALUE);
-    List<SeriesBucket> late = new ArrayList<>();
     long latest = Long.MIN_VALUE;
     for (SampleBatch b : batches) {
-      latest = Math.max(latest, agg.add(b, Long.MIN_VALUE, "late:" + b.generatorId(), late::add));
+      latest = Math.max(latest, agg.add(b, Long.MIN_VALUE, "late:" + b.generatorId(), x -> {
+        throw new AssertionError("nothing is late before any watermark");
+      }));
     }
-    assertTrue(late.isEmpty(), "nothing is late before any watermark");
+    assertEquals(0, agg.carriedLate(), "nothing is late before any watermark");
     Map<Key, Naive> expected = naive(batches);
     long httpBuckets = expected.size();
     assertTrue(agg.carried() >= httpBuckets, "one carried bucket per series and second, whatever the batches: "
@@ -163,12 +165,33 @@ class BatchPreAggregatorTest {
     });
     assertEquals(latest, expected.keySet().stream().mapToLong(Key::startMs).max().orElseThrow());
 
-    // After the watermark has passed every second, a batch's samples are its own buckets, named after it.
-    List<SeriesBucket> again = new ArrayList<>();
-    agg.add(batches.get(0), Long.MAX_VALUE - 1, "late:gen-0/0", again::add);
+    // A batch a little late: its own buckets at once, named after it (downstream mostly still in time).
+    int perBatch = new BatchPreAggregator().aggregate(batches.get(0)).size();
+    long lastEnd = expected.keySet().stream().mapToLong(Key::startMs).max().orElseThrow() + 999;
+    long watermark = lastEnd + BatchPreAggregator.DEFAULT_HOLD_AFTER_MS - 1;
+    List<SeriesBucket> own = new ArrayList<>();
+    agg.add(batches.get(0), watermark, "late:gen-0/0", own::add);
+    assertTrue(!own.isEmpty() && own.stream().allMatch(b -> b.writerId.equals("late:gen-0/0")
+        && b.startMs + 999 + BatchPreAggregator.DEFAULT_HOLD_AFTER_MS > watermark), "the seconds just passed, at once");
+    assertEquals(perBatch, own.size() + agg.carriedLate(), "the seconds long passed are held");
+    agg.drainLate("merged:0/6", x -> {});
     assertEquals(0, agg.carried());
-    assertEquals(new BatchPreAggregator().aggregate(batches.get(0)).size(), again.size());
-    assertTrue(again.stream().allMatch(b -> b.writerId.equals("late:gen-0/0")), "correction rows keep their origin");
+    // Batches long past: late buckets, one per series and second whatever the batches, handed over together
+    // under the caller's writer id (once per checkpoint).
+    agg.add(batches.get(0), Long.MAX_VALUE - 1, "late:gen-0/1", x -> fail("held, not handed over"));
+    agg.add(batches.get(0), Long.MAX_VALUE - 1, "late:gen-0/2", x -> fail("held, not handed over"));
+    assertEquals(perBatch, agg.carriedLate(), "two late batches of the same series and seconds: one bucket each");
+    List<SeriesBucket> again = new ArrayList<>();
+    agg.drain(Long.MAX_VALUE, again::add);
+    assertTrue(again.isEmpty(), "late buckets wait for their own hand-over");
+    agg.drainLate("merged:0/7", again::add);
+    assertEquals(0, agg.carried());
+    assertEquals(perBatch, again.size());
+    assertTrue(again.stream().allMatch(b -> b.writerId.equals("merged:0/7")), "named by the hand-over");
+    Map<Key, SeriesBucket> once = mergeByKey(new BatchPreAggregator().aggregate(batches.get(0)));
+    for (SeriesBucket b : again) {
+      assertEquals(2 * once.get(new Key(b.seriesId, b.startMs)).count, b.count, "both batches' samples, merged");
+    }
   }
 
   @Test

@@ -16,6 +16,10 @@ public final class Topics {
   public static final String AGGREGATES = "loadtest.aggregates";
   public static final String THRESHOLDS = "loadtest.thresholds";
   public static final String DLQ = "loadtest.dlq";
+  /** The live aggregate job's consumer group on {@link #SAMPLES} (its committed offsets tell its lag). */
+  public static final String AGGREGATE_JOB_GROUP = "loadtest-aggregate";
+  /** The live threshold job's consumer group on {@link #AGGREGATES}. */
+  public static final String THRESHOLD_JOB_GROUP = "loadtest-thresholds";
 
   /** Raw samples are kept 7 days by default so that a run can be replayed and re-analysed. */
   public static final long SAMPLES_RETENTION_MS = 7L * 24 * 3600 * 1000;
