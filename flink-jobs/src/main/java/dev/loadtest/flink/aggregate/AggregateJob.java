@@ -65,7 +65,6 @@ public final class AggregateJob {
     }
     SingleOutputStreamOperator<AggregateJob.RawRecord> admitted = env.fromSource(builder.build(),
             WatermarkStrategy.noWatermarks(), "samples")
-        .keyBy(r -> r.gateKey)
         .process(new BatchGate(c.analysisId().isEmpty() ? "aggregate" : "replay", c.samplesTopic()))
         .name("one count per batch, in its own run");
     SingleOutputStreamOperator<SeriesBucket> partials = admitted
@@ -129,8 +128,6 @@ public final class AggregateJob {
     public long sequence;
     /** Why the header could not be read, or null. */
     public String headerError;
-    /** What {@link BatchGate} is keyed by: the run, or "" for an unreadable header. */
-    public String gateKey;
     public byte[] value;
 
     public RawRecord() {}
@@ -163,13 +160,11 @@ public final class AggregateJob {
         r.testRunId = id.testRunId();
         r.generatorId = id.generatorId();
         r.sequence = id.sequence();
-        r.gateKey = id.testRunId();
       } catch (RuntimeException e) {
         if (!runFilter.isEmpty() && !runFilter.equals(r.key)) {
           return; // unreadable, and not even keyed as the run replayed: the live job reported it
         }
         r.headerError = String.valueOf(e.getMessage());
-        r.gateKey = "";
       }
       out.collect(r);
     }

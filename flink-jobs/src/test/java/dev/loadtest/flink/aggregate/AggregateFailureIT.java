@@ -96,6 +96,11 @@ class AggregateFailureIT {
       long expected = requests(t.batches());
       Fixtures.await(Duration.ofSeconds(120), "all " + expected + " requests in ClickHouse (" + before
           + " before the kill)", () -> t.stored() >= expected && t.storedIn("metric_10s") >= expected);
+      // Copies of batches counted before the kill are still known for what they are after the restore.
+      kafka.createTopic(dev.loadtest.schemas.topics.Topics.DLQ, 1);
+      Fixtures.send(kafka, t.topic(), t.batches().subList(0, 4));
+      Fixtures.await(Duration.ofSeconds(60), "4 copies rejected as duplicates", () -> Fixtures.dlqRecords(kafka,
+          t.topic()).stream().filter(d -> d.path("reason").asText().startsWith("duplicate")).count() == 4);
       job.cancel().get();
       assertEquals(expected, t.stored(), "every request exactly once after the restart");
       assertEquals(expected, t.storedIn("metric_10s"), "and in the rollup");

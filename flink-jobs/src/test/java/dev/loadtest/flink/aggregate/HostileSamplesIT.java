@@ -141,7 +141,7 @@ class HostileSamplesIT {
     List<JsonNode> dlq = new ArrayList<>();
     Fixtures.await(Duration.ofSeconds(60), certain + " rejections of " + topic + " in the DLQ", () -> {
       dlq.clear();
-      dlq.addAll(dlqRecords(topic));
+      dlq.addAll(Fixtures.dlqRecords(kafka, topic));
       return dlq.size() >= certain;
     });
     // The run ends: its state, with the requests its generators reported, goes to the judge.
@@ -281,28 +281,5 @@ class HostileSamplesIT {
     return shuffled;
   }
 
-  List<JsonNode> dlqRecords(String sourceTopic) {
-    List<JsonNode> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new ByteArrayDeserializer(),
-        new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(Topics.DLQ).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts);
-      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
-        for (ConsumerRecord<byte[], byte[]> rec : c.poll(Duration.ofMillis(500))) {
-          if (rec.key() != null && new String(rec.key(), StandardCharsets.UTF_8).equals(sourceTopic)) {
-            try {
-              out.add(json.readTree(rec.value()));
-            } catch (java.io.IOException e) {
-              throw new AssertionError("a DLQ record that is not JSON: " + e);
-            }
-          }
-        }
-      }
-    }
-    return out;
-  }
+
 }

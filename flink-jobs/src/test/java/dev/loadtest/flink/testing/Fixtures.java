@@ -82,6 +82,34 @@ public final class Fixtures {
     return c;
   }
 
+  /** The DLQ records (JSON) whose key is {@code sourceTopic}, as they are now. */
+  public static List<com.fasterxml.jackson.databind.JsonNode> dlqRecords(EmbeddedKafka kafka, String sourceTopic) {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(Map.of(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(dev.loadtest.schemas.topics.Topics.DLQ).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+        for (var rec : c.poll(Duration.ofMillis(500))) {
+          if (rec.key() != null && new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8).equals(sourceTopic)) {
+            try {
+              out.add(json.readTree(rec.value()));
+            } catch (java.io.IOException e) {
+              throw new AssertionError("a DLQ record that is not JSON: " + e);
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /** One number from a query. */
   public static long number(ClickHouseHttp ch, String db, String sql) {
     String s = ch.execute(db, sql + " FORMAT TabSeparated").strip();
