@@ -60,8 +60,7 @@ public final class ApiServer implements AutoCloseable {
   private final QueryService queries;
   private final RunCommands commands;
   private final LiveHub live;
-  private final dev.loadtest.api.live.DeadLetters deadLetters;
-  private final dev.loadtest.api.live.IngestionLag lag;
+  private final dev.loadtest.api.live.HealthReport health;
   private final SampleExport export;
   private final ClickHouseHttp clickHouse;
   private final Map<String, ApiConfig.Scope> tokens;
@@ -87,8 +86,7 @@ public final class ApiServer implements AutoCloseable {
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS,
         Duration.ofMillis(700));
     this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
-    this.deadLetters = new dev.loadtest.api.live.DeadLetters(config.bootstrapServers(), Topics.DLQ, Duration.ofSeconds(3));
-    this.lag = new dev.loadtest.api.live.IngestionLag(config.bootstrapServers(), Duration.ofSeconds(3));
+    this.health = new dev.loadtest.api.live.HealthReport(config.bootstrapServers(), clickHouse::version, live);
     this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
     this.router = router();
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
@@ -145,28 +143,7 @@ public final class ApiServer implements AutoCloseable {
     String openapi = openapi();
     r.get(BASE + "/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(openapi));
-    r.get(BASE + "/health").handler(ctx -> blocking(ctx, () -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("status", "ok");
-      m.put("clickhouse", clickHouse.version());
-      m.put("liveListeners", live.listenerCount());
-      // Records rejected by any component (kept 7 days); -1: the broker did not answer.
-      m.put("deadLetters", deadLetters.records());
-      // How far the jobs are behind what has been produced: samples not yet aggregated, buckets not yet judged.
-      Map<String, Object> ingestion = new LinkedHashMap<>();
-      ingestion.put("samples", lag.of(Topics.AGGREGATE_JOB_GROUP, Topics.SAMPLES));
-      ingestion.put("aggregates", lag.of(Topics.THRESHOLD_JOB_GROUP, Topics.AGGREGATES));
-      m.put("ingestion", ingestion);
-      List<String> warnings = new java.util.ArrayList<>();
-      ingestion.forEach((what, v) -> {
-        if (v instanceof Map<?, ?> l && Boolean.TRUE.equals(l.get("warning"))) {
-          warnings.add("ingestion of " + what + " is " + l.get("secondsBehind") + " s (" + l.get("recordsBehind")
-              + " records) behind");
-        }
-      });
-      m.put("warnings", warnings);
-      return m;
-    }, 200));
+    r.get(BASE + "/health").handler(ctx -> blocking(ctx, health::now, 200));
 
     r.get(BASE + "/runs").handler(read(ctx -> {
       Params p = params(ctx, "status", "name", "project", "tag", "from", "to", "limit", "offset");
@@ -637,8 +614,7 @@ public final class ApiServer implements AutoCloseable {
       LOG.debug("closing the HTTP server", e);
     }
     live.close();
-    deadLetters.close();
-    lag.close();
+    health.close();
     commands.close();
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

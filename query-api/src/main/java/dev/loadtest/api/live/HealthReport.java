@@ -1,0 +1,56 @@
+package dev.loadtest.api.live;
+
+import dev.loadtest.schemas.topics.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * What {@code GET /health} answers: the ClickHouse version, live listeners, the records any component
+ * rejected to the DLQ ({@link DeadLetters}), how far the jobs are behind ({@link IngestionLag}: samples not yet
+ * aggregated, buckets not yet judged), and a warning for each job more than {@link IngestionLag#WARN_AFTER}
+ * behind. Thread-safe; owns its Kafka clients.
+ */
+public final class HealthReport implements AutoCloseable {
+  private final Supplier<String> clickHouseVersion;
+  private final LiveHub live;
+  private final DeadLetters deadLetters;
+  private final IngestionLag lag;
+
+  public HealthReport(String bootstrapServers, Supplier<String> clickHouseVersion, LiveHub live) {
+    this.clickHouseVersion = clickHouseVersion;
+    this.live = live;
+    this.deadLetters = new DeadLetters(bootstrapServers, Topics.DLQ, Duration.ofSeconds(3));
+    this.lag = new IngestionLag(bootstrapServers, Duration.ofSeconds(3));
+  }
+
+  public Map<String, Object> now() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", "ok");
+    m.put("clickhouse", clickHouseVersion.get());
+    m.put("liveListeners", live.listenerCount());
+    m.put("deadLetters", deadLetters.records()); // kept 7 days; -1: the broker did not answer
+    Map<String, Object> ingestion = new LinkedHashMap<>();
+    ingestion.put("samples", lag.of(Topics.AGGREGATE_JOB_GROUP, Topics.SAMPLES));
+    ingestion.put("aggregates", lag.of(Topics.THRESHOLD_JOB_GROUP, Topics.AGGREGATES));
+    m.put("ingestion", ingestion);
+    List<String> warnings = new ArrayList<>();
+    ingestion.forEach((what, v) -> {
+      if (v instanceof Map<?, ?> l && Boolean.TRUE.equals(l.get("warning"))) {
+        warnings.add("ingestion of " + what + " is " + l.get("secondsBehind") + " s (" + l.get("recordsBehind")
+            + " records) behind");
+      }
+    });
+    m.put("warnings", warnings);
+    return m;
+  }
+
+  @Override
+  public void close() {
+    deadLetters.close();
+    lag.close();
+  }
+}
