@@ -243,6 +243,18 @@ public final class EmbeddedStack implements AutoCloseable {
         }
       }
     }
+    for (JobClient job : jobs) {
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!job.getJobStatus().get(5, TimeUnit.SECONDS).isGloballyTerminalState() && System.nanoTime() < deadline) {
+          Thread.sleep(100); // polling the job's status until it has stopped, within the deadline
+        }
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     flink.close();
     clickHouse.close();
     kafka.close();

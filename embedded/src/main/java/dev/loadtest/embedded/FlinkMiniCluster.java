@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class FlinkMiniCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FlinkMiniCluster.class);
   private static FlinkMiniCluster shared;
+  /** How long {@link #close} waits for the cluster to stop. */
+  static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
   private final MiniCluster cluster;
   private final URI restAddress;
@@ -141,7 +143,14 @@ public final class FlinkMiniCluster implements AutoCloseable {
     }
     closed = true;
     try {
-      cluster.close();
+      // Bounded: a task that ignores its cancellation would otherwise hold the caller (a test's clean-up, a
+      // Ctrl-C) until Flink's own watchdog, minutes later.
+      cluster.closeAsync().get(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      LOG.warn("the Flink MiniCluster did not stop within {} s; leaving it to the JVM's exit", CLOSE_TIMEOUT.toSeconds());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("stopping the Flink MiniCluster was interrupted");
     } catch (Exception e) {
       LOG.warn("stopping the Flink MiniCluster failed: {}", e.toString());
     }
