@@ -65,7 +65,7 @@ public final class AggregateJob {
     }
     SingleOutputStreamOperator<AggregateJob.RawRecord> admitted = env.fromSource(builder.build(),
             WatermarkStrategy.noWatermarks(), "samples")
-        .process(new BatchGate(c.analysisId().isEmpty() ? "aggregate" : "replay", c.samplesTopic()))
+        .process(new BatchGate(c.jobName(), c.samplesTopic()))
         .name("one count per batch, in its own run");
     SingleOutputStreamOperator<SeriesBucket> partials = admitted
         // A run's batches share one partition (keyed by run id); spread their decoding over every subtask.
@@ -131,6 +131,16 @@ public final class AggregateJob {
     public byte[] value;
 
     public RawRecord() {}
+
+    /** Where {@code record} was, its key and its value (an absent value as empty). */
+    public static RawRecord of(ConsumerRecord<byte[], byte[]> record) {
+      RawRecord r = new RawRecord();
+      r.partition = record.partition();
+      r.offset = record.offset();
+      r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+      r.value = record.value() == null ? new byte[0] : record.value();
+      return r;
+    }
   }
 
   /**
@@ -147,11 +157,7 @@ public final class AggregateJob {
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
-      RawRecord r = new RawRecord();
-      r.partition = record.partition();
-      r.offset = record.offset();
-      r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-      r.value = record.value() == null ? new byte[0] : record.value();
+      RawRecord r = RawRecord.of(record);
       try {
         SampleBatchCodec.Identity id = SampleBatchCodec.identity(r.value);
         if (!runFilter.isEmpty() && !runFilter.equals(id.testRunId())) {

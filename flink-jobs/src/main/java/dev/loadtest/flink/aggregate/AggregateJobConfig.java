@@ -56,6 +56,11 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
     }
   }
 
+  /** The job's name in what it reports (the DLQ): {@code aggregate}, or {@code replay} for a re-analysis. */
+  public String jobName() {
+    return analysisId.isEmpty() ? "aggregate" : "replay";
+  }
+
   /** The live job's defaults: every run, from the samples topic, published to the aggregates topic. */
   public static AggregateJobConfig live(String bootstrapServers, URI clickHouseUri, String user, String password,
       String database) {

@@ -29,7 +29,7 @@ import java.util.function.Consumer;
  *
  * <p>{@link #add} carries the buckets of seconds the watermark has not passed, for {@link #drain} to hand
  * over when it does (named after the first batch that added to them, {@code origin}). Samples of seconds it
- * has passed by less than {@code holdAfterMs} (a little late: one task saw another generator's later
+ * has passed by less than {@link #HOLD_AFTER_MS} (a little late: one task saw another generator's later
  * batch first, and downstream, whose event time is the slowest task's, they are usually still in time) become
  * buckets of their batch alone, handed to {@code late} at once. Samples later than that (the job fell behind,
  * or event time ran on while input stalled: downstream they are correction rows) are carried, merged per
@@ -55,8 +55,7 @@ public final class BatchPreAggregator {
   private int lateCount;
 
   /** How far past a second the watermark must be for its late samples to be held and merged. */
-  public static final long DEFAULT_HOLD_AFTER_MS = 5_000;
-  private final long holdAfterMs;
+  public static final long HOLD_AFTER_MS = 5_000;
 
   /** Every sample, for live runs. */
   public BatchPreAggregator() {
@@ -65,12 +64,6 @@ public final class BatchPreAggregator {
 
   /** Samples of seconds starting in [fromMs, toMs), as buckets of {@code analysisId}. */
   public BatchPreAggregator(String analysisId, long fromMs, long toMs) {
-    this(analysisId, fromMs, toMs, DEFAULT_HOLD_AFTER_MS);
-  }
-
-  /** As above; late samples are held and merged once the watermark is {@code holdAfterMs} past their second. */
-  public BatchPreAggregator(String analysisId, long fromMs, long toMs, long holdAfterMs) {
-    this.holdAfterMs = holdAfterMs;
     this.analysisId = analysisId == null ? "" : analysisId;
     this.fromSecond = fromMs == Long.MIN_VALUE ? Long.MIN_VALUE : Math.floorDiv(fromMs + 999, 1000);
     this.toSecond = toMs == Long.MAX_VALUE ? Long.MAX_VALUE : Math.floorDiv(toMs + 999, 1000);
@@ -240,7 +233,7 @@ public final class BatchPreAggregator {
   private Acc acc(long seriesId, String metric, MetricType type, String testRunId, String[] tags, long second,
       long watermarkMs, String origin, List<Acc> own) {
     long endMs = second * 1000 + 999;
-    boolean isLate = endMs <= watermarkMs && endMs + holdAfterMs <= watermarkMs;
+    boolean isLate = endMs + HOLD_AFTER_MS <= watermarkMs;
     if (endMs <= watermarkMs && !isLate) {
       Acc a = new Acc(seriesId, metric, type, testRunId, tags, second, origin);
       own.add(a);

@@ -40,18 +40,22 @@ public final class BatchTimes {
     }
     long minUs = addSaturated(base, minOffset);
     long maxUs = addSaturated(base, maxOffset);
-    long latestMs = nowMs + MAX_AHEAD_MS;
     if (Math.floorDiv(minUs, 1000) < MIN_MS) {
       return "sample time " + describe(minUs) + " is before " + Instant.ofEpochMilli(MIN_MS)
           + ": batch " + batch.sequence() + " of generator " + BatchGate.abbreviate(batch.generatorId())
           + " is rejected whole";
     }
-    if (Math.floorDiv(maxUs, 1000) > latestMs) {
+    if (!accepts(Math.floorDiv(maxUs, 1000), nowMs)) {
       return "sample time " + describe(maxUs) + " is more than " + MAX_AHEAD_MS / 1000 + " s ahead of the job's clock ("
           + Instant.ofEpochMilli(nowMs) + "): the generator's clock is wrong; batch " + batch.sequence()
           + " of generator " + BatchGate.abbreviate(batch.generatorId()) + " is rejected whole";
     }
     return null;
+  }
+
+  /** Whether a time of {@code ms} is one the jobs accept at {@code nowMs}. */
+  public static boolean accepts(long ms, long nowMs) {
+    return ms >= MIN_MS && ms <= nowMs + MAX_AHEAD_MS;
   }
 
   private static long addSaturated(long a, long b) {

@@ -26,7 +26,7 @@ import org.apache.flink.util.OutputTag;
  * waiting for other runs' samples); a task that never had a batch is marked idle, holding no one back.
  * Samples of seconds the watermark has just passed become buckets of their own batch at once (downstream,
  * whose event time is the slowest task's, they are mostly still in time; else correction rows named after the
- * batch). Samples more than {@link BatchPreAggregator#DEFAULT_HOLD_AFTER_MS} late are merged per series and
+ * batch). Samples more than {@link BatchPreAggregator#HOLD_AFTER_MS} late are merged per series and
  * second and handed over at the next checkpoint barrier as one bucket each, named
  * {@code merged:<subtask>/<checkpoint id>} (correction rows downstream): a job that has fallen behind writes
  * at most one correction row per series and second per checkpoint and task, however many batches came late.
@@ -50,6 +50,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private static final long serialVersionUID = 1L;
   private static final long TICK_MS = 200;
 
+  private final String job;
   private final String topic;
   private final String runFilter;
   private final String analysisId;
@@ -75,6 +76,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private transient LongCounter buckets;
 
   public PreAggregateOperator(AggregateJobConfig c, int maxCarried) {
+    this.job = c.jobName();
     this.topic = c.samplesTopic();
     this.runFilter = c.runFilter();
     this.analysisId = c.analysisId();
@@ -134,8 +136,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       long latest = aggregator.add(batch, watermark, "late:" + batch.generatorId() + "/" + batch.sequence(), this::emit);
       latestSecondMs = Math.max(latestSecondMs, latest);
     } catch (RuntimeException e) {
-      reject(record, "not a sample batch the " + (analysisId.isEmpty() ? "aggregate" : "replay") + " job can read: "
-          + e.getMessage());
+      reject(record, "not a sample batch the " + job + " job can read: " + e.getMessage());
       return;
     }
     lastBatchNanos = System.nanoTime();
@@ -222,7 +223,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
 
   private void reject(AggregateJob.RawRecord record, String reason) {
     malformed.inc();
-    output.collect(REJECTED, new StreamRecord<>(Rejections.json(analysisId.isEmpty() ? "aggregate" : "replay", topic,
+    output.collect(REJECTED, new StreamRecord<>(Rejections.json(job, topic,
         record.partition, record.offset, reason, record.value)));
   }
 }

@@ -12,6 +12,7 @@ import dev.loadtest.schemas.run.RunStatus;
 import dev.loadtest.schemas.threshold.Threshold;
 import dev.loadtest.schemas.threshold.ThresholdEvaluator;
 import dev.loadtest.schemas.threshold.ThresholdResult;
+import dev.loadtest.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,11 +80,11 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   /** Requests and iterations counted in the run's buckets. */
   private transient ValueState<Long> seenRequests;
   private transient ValueState<Long> seenIterations;
-  /**
-   * What the final verdict waits for: null before the run's totals come, {@code "R:I"} (requests and
-   * iterations the generators reported), or {@code "unknown: why"} when no count can be relied on.
-   */
-  private transient ValueState<String> target;
+  /** What the final verdict waits for, once the run's totals came: requests and iterations to count. */
+  private transient ValueState<Long> expectedRequests;
+  private transient ValueState<Long> expectedIterations;
+  /** Why no count can be waited for (a generator lost, samples undelivered), or null. */
+  private transient ValueState<String> uncountable;
   private transient MapState<Integer, SeriesBucket> cumulative;
   private transient MapState<Long, SeriesBucket> windowed;
   private transient MapState<Integer, String> lastState;
@@ -122,7 +123,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     abortSent = rc.getState(new ValueStateDescriptor<>("abortSent", Types.BOOLEAN));
     seenRequests = rc.getState(new ValueStateDescriptor<>("seenRequests", Types.LONG));
     seenIterations = rc.getState(new ValueStateDescriptor<>("seenIterations", Types.LONG));
-    target = rc.getState(new ValueStateDescriptor<>("target", Types.STRING));
+    expectedRequests = rc.getState(new ValueStateDescriptor<>("expectedRequests", Types.LONG));
+    expectedIterations = rc.getState(new ValueStateDescriptor<>("expectedIterations", Types.LONG));
+    uncountable = rc.getState(new ValueStateDescriptor<>("uncountable", Types.STRING));
     TypeInformation<SeriesBucket> bucket = TypeInformation.of(SeriesBucket.class);
     cumulative = rc.getMapState(new MapStateDescriptor<>("cumulative", Types.INT, bucket));
     windowed = rc.getMapState(new MapStateDescriptor<>("windowed", Types.LONG, bucket));
@@ -168,11 +171,14 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         startedAtMs.update(t.atMs());
       }
     }
-    if (run.totals() != null && target.value() == null) {
+    if (run.totals() != null && expectedRequests.value() == null) {
       RunState.Totals t = run.totals();
-      target.update(t.lost() > 0 ? "unknown: " + t.lost() + " generator(s) lost, their samples cannot be counted"
-          : t.undelivered() > 0 ? "unknown: " + t.undelivered() + " samples were not delivered by the generators"
-          : t.requests() + ":" + (t.requests() > 0 ? 0 : t.iterations()));
+      expectedRequests.update(t.requests());
+      expectedIterations.update(t.requests() > 0 ? 0 : t.iterations()); // without requests, iterations
+      if (t.lost() > 0 || t.undelivered() > 0) {
+        uncountable.update(t.lost() > 0 ? t.lost() + " generator(s) lost, their samples cannot be counted"
+            : t.undelivered() + " samples were not delivered by the generators");
+      }
     }
     if (run.status().terminal() && endedAtMs.value() == null) {
       long end = run.history().get(run.history().size() - 1).atMs();
@@ -184,19 +190,21 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         ctx.timerService().registerProcessingTimeTimer(ctx.timerService().currentProcessingTime() + finalGraceMs);
       }
     }
-    if (!verdictAtEndOfInput && plan.value() != null && countsReached()) {
+    if (plan.value() != null && countsReached()) {
       finish(ctx.getCurrentKey(), false, out, ctx::output);
     }
   }
 
-  /** Whether the run has ended and every request (or iteration) its generators reported has been counted. */
+  /**
+   * Whether a live run has ended and every request (or iteration) its generators reported has been counted
+   * (a replay's verdict waits for the end of its input instead).
+   */
   private boolean countsReached() throws Exception {
-    String t = target.value();
-    if (endedAtMs.value() == null || Boolean.TRUE.equals(done.value()) || t == null || t.startsWith("unknown")) {
+    if (verdictAtEndOfInput || endedAtMs.value() == null || Boolean.TRUE.equals(done.value())
+        || expectedRequests.value() == null || uncountable.value() != null) {
       return false;
     }
-    String[] parts = t.split(":");
-    return value(seenRequests) >= Long.parseLong(parts[0]) && value(seenIterations) >= Long.parseLong(parts[1]);
+    return value(seenRequests) >= expectedRequests.value() && value(seenIterations) >= expectedIterations.value();
   }
 
   private static long value(ValueState<Long> s) throws Exception {
@@ -223,7 +231,7 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       return;
     }
     accumulate(b, ctx.timerService(), ctx.getCurrentKey());
-    if (!verdictAtEndOfInput && countsReached()) {
+    if (countsReached()) {
       finish(ctx.getCurrentKey(), false, out, ctx::output);
     }
   }
@@ -288,10 +296,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
       return;
     }
     if (end != null && timestamp >= finalTimerMs(end)) {
-      String t = target.value();
       if (countsReached()) {
         finish(run, false, out, ctx::output);
-      } else if (t != null && t.startsWith("unknown")) {
+      } else if (uncountable.value() != null) {
         finish(run, true, out, ctx::output); // nothing more can be waited for: the watermark passed the end
       } else {
         judge(run, Math.min(timestamp, finalTimerMs(end)) + 1, false, false, out, ctx::output);
@@ -385,7 +392,7 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   /** A run state this judge cannot use, to the DLQ with its reason (a run state is written by the coordinator only). */
   private void rejectRunState(Context ctx, Tuple2<String, String> record, String reason) {
     unreadableRuns.inc();
-    ctx.output(REJECTED_RUN_STATES, dev.loadtest.flink.aggregate.Rejections.json("thresholds", "loadtest.runs", -1, -1,
+    ctx.output(REJECTED_RUN_STATES, dev.loadtest.flink.aggregate.Rejections.json("thresholds", Topics.RUNS, -1, -1,
         reason + " (key \"" + record.f0 + "\")", record.f1.getBytes(StandardCharsets.UTF_8)));
   }
 

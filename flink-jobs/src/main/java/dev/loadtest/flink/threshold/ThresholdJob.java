@@ -10,9 +10,9 @@ import dev.loadtest.flink.sink.RunRowBinary;
 import dev.loadtest.flink.sink.ThresholdRowBinary;
 import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.topics.Topics;
-import java.util.List;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -126,12 +126,7 @@ public final class ThresholdJob {
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<AggregateJob.RawRecord> out) {
-      AggregateJob.RawRecord r = new AggregateJob.RawRecord();
-      r.partition = record.partition();
-      r.offset = record.offset();
-      r.key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-      r.value = record.value() == null ? new byte[0] : record.value();
-      out.collect(r);
+      out.collect(AggregateJob.RawRecord.of(record));
     }
 
     @Override
@@ -184,7 +179,7 @@ public final class ThresholdJob {
           return "the record's key " + (key == null ? "(none)" : "\"" + key + "\"") + " is not the run id of its"
               + " buckets, \"" + b.testRunId + "\"";
         }
-        if (b.startMs < BatchTimes.MIN_MS || b.startMs > nowMs + BatchTimes.MAX_AHEAD_MS || b.widthMs <= 0) {
+        if (!BatchTimes.accepts(b.startMs, nowMs) || b.widthMs <= 0) {
           return "bucket time " + b.startMs + " ms (width " + b.widthMs + ") is out of range";
         }
         try {

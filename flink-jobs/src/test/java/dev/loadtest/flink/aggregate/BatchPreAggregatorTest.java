@@ -168,11 +168,11 @@ class BatchPreAggregatorTest {
     // A batch a little late: its own buckets at once, named after it (downstream mostly still in time).
     int perBatch = new BatchPreAggregator().aggregate(batches.get(0)).size();
     long lastEnd = expected.keySet().stream().mapToLong(Key::startMs).max().orElseThrow() + 999;
-    long watermark = lastEnd + BatchPreAggregator.DEFAULT_HOLD_AFTER_MS - 1;
+    long watermark = lastEnd + BatchPreAggregator.HOLD_AFTER_MS - 1;
     List<SeriesBucket> own = new ArrayList<>();
     agg.add(batches.get(0), watermark, "late:gen-0/0", own::add);
     assertTrue(!own.isEmpty() && own.stream().allMatch(b -> b.writerId.equals("late:gen-0/0")
-        && b.startMs + 999 + BatchPreAggregator.DEFAULT_HOLD_AFTER_MS > watermark), "the seconds just passed, at once");
+        && b.startMs + 999 + BatchPreAggregator.HOLD_AFTER_MS > watermark), "the seconds just passed, at once");
     assertEquals(perBatch, own.size() + agg.carriedLate(), "the seconds long passed are held");
     agg.drainLate("merged:0/6", x -> {});
     assertEquals(0, agg.carried());

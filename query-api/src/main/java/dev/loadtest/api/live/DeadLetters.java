@@ -4,25 +4,22 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * How many records the components rejected to {@code loadtest.dlq} (what is still retained there), for
  * {@code /health}: a number operators watch, since a rejected record never stops anything and would go
- * unnoticed otherwise. Reads offsets only (the earliest and latest of each partition), never the records.
- * Thread-safe.
+ * unnoticed otherwise. Reads offsets only (the earliest and latest of each partition), never the records,
+ * through the caller's admin client. Thread-safe.
  */
-public final class DeadLetters implements AutoCloseable {
+public final class DeadLetters {
   private final Admin admin;
   private final String topic;
   private final Duration timeout;
 
-  public DeadLetters(String bootstrapServers, String topic, Duration timeout) {
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+  public DeadLetters(Admin admin, String topic, Duration timeout) {
+    this.admin = admin;
     this.topic = topic;
     this.timeout = timeout;
   }
@@ -54,10 +51,5 @@ public final class DeadLetters implements AutoCloseable {
     } catch (Exception e) {
       return -1;
     }
-  }
-
-  @Override
-  public void close() {
-    admin.close(Duration.ofSeconds(5));
   }
 }

@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * What {@code GET /health} answers: the ClickHouse version, live listeners, the records any component
@@ -17,14 +19,19 @@ import java.util.function.Supplier;
 public final class HealthReport implements AutoCloseable {
   private final Supplier<String> clickHouseVersion;
   private final LiveHub live;
+  private final Admin admin;
   private final DeadLetters deadLetters;
   private final IngestionLag lag;
 
   public HealthReport(String bootstrapServers, Supplier<String> clickHouseVersion, LiveHub live) {
+    Duration timeout = Duration.ofSeconds(3);
     this.clickHouseVersion = clickHouseVersion;
     this.live = live;
-    this.deadLetters = new DeadLetters(bootstrapServers, Topics.DLQ, Duration.ofSeconds(3));
-    this.lag = new IngestionLag(bootstrapServers, Duration.ofSeconds(3));
+    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+    this.deadLetters = new DeadLetters(admin, Topics.DLQ, timeout);
+    this.lag = new IngestionLag(admin, bootstrapServers, timeout);
   }
 
   public Map<String, Object> now() {
@@ -50,7 +57,7 @@ public final class HealthReport implements AutoCloseable {
 
   @Override
   public void close() {
-    deadLetters.close();
     lag.close();
+    admin.close(Duration.ofSeconds(5));
   }
 }

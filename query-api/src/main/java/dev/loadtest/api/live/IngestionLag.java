@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -19,8 +18,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * How far a job's consumer group is behind its topic, for {@code /health}: the records not yet committed
  * (the Flink jobs commit their offsets with each checkpoint) and, when there are any, the age of the oldest
- * of them by its Kafka timestamp. Reads offsets and at most one record per lagging partition. Answers are
- * kept for a second, so that a busy health check costs the broker nothing more. Thread-safe.
+ * of them by its Kafka timestamp. Reads offsets (through the caller's admin client) and at most one record per
+ * lagging partition. Answers are kept for a second, so that a busy health check costs the broker nothing
+ * more. Thread-safe; closes its own consumer.
  */
 public final class IngestionLag implements AutoCloseable {
   /** Behind more than this, the lag is a warning. */
@@ -33,10 +33,8 @@ public final class IngestionLag implements AutoCloseable {
 
   private record Cached(long atMs, Map<String, Object> value) {}
 
-  public IngestionLag(String bootstrapServers, Duration timeout) {
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+  public IngestionLag(Admin admin, String bootstrapServers, Duration timeout) {
+    this.admin = admin;
     this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.CLIENT_ID_CONFIG, "query-api-lag"),
@@ -116,6 +114,5 @@ public final class IngestionLag implements AutoCloseable {
   @Override
   public synchronized void close() {
     consumer.close(Duration.ofSeconds(5));
-    admin.close(Duration.ofSeconds(5));
   }
 }
