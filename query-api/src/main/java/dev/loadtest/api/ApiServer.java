@@ -89,6 +89,16 @@ public final class ApiServer implements AutoCloseable {
     this.health = new dev.loadtest.api.live.HealthReport(config.bootstrapServers(), clickHouse::version, live);
     this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
     this.router = router();
+    // Every 2 s, while anyone watches a run live: how far ingestion is behind (the same figures as /health),
+    // so that a live view can tell stale numbers from a quiet system.
+    vertx.setPeriodic(2_000, t -> {
+      if (live.listenerCount() > 0) {
+        vertx.executeBlocking(() -> {
+          live.broadcast("ingestion", write(health.ingestion()));
+          return null;
+        }, false);
+      }
+    });
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
         .setCompressionSupported(true)).requestHandler(router).listen().toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
@@ -192,7 +202,14 @@ public final class ApiServer implements AutoCloseable {
     r.get(BASE + "/runs/:id").handler(read(ctx -> {
       Params p = params(ctx);
       String id = p.runId("id");
-      blocking(ctx, () -> runBody(queries.run(id)), 200);
+      blocking(ctx, () -> {
+        RunState s = queries.run(id);
+        Map<String, Object> body = runBody(s);
+        if (ingestionMatters(s, System.currentTimeMillis())) {
+          body.put("ingestion", health.ingestion());
+        }
+        return body;
+      }, 200);
     }));
     r.post(BASE + "/runs/:id/stop").handler(write(ctx -> {
       Params p = params(ctx, "reason");
@@ -246,7 +263,8 @@ public final class ApiServer implements AutoCloseable {
       blocking(ctx, () -> queries.top(id, analysis, metric, by, tags, minCount, k, from, to), 200);
     }));
     r.get(BASE + "/runs/:id/timeseries").handler(read(ctx -> {
-      Params p = params(ctx, "analysis", "metric", "stat", "tag", "groupBy", "from", "to", "maxPoints");
+      Params p = params(ctx, "analysis", "metric", "stat", "tag", "groupBy", "from", "to", "maxPoints", "top", "rankBy",
+          "order", "page");
       QueryService.SeriesRequest req = seriesRequest(p, p.stats("stat", List.of()));
       if (req.stats().isEmpty()) {
         throw ApiException.badRequest("stat", "stat is required (e.g. stat=p(95) or stat=count,rate)");
@@ -309,7 +327,18 @@ public final class ApiServer implements AutoCloseable {
     Long from = p.time("from");
     Long to = p.time("to");
     int maxPoints = (int) p.integer("maxPoints", config.limits().maxPoints(), 1, config.limits().maxPoints());
-    return new QueryService.SeriesRequest(id, analysis, metric, stats, tags, groupBy, from, to, maxPoints);
+    int top = (int) p.integer("top", config.limits().maxGroups(), 1, config.limits().maxGroups());
+    List<String> rankBy = p.stats("rankBy", List.of());
+    if (rankBy.size() > 1) {
+      throw ApiException.badRequest("rankBy", "one stat ranks the groups, e.g. rankBy=p(95)");
+    }
+    String order = p.one("order") == null ? "desc" : p.one("order");
+    if (!order.equals("desc") && !order.equals("asc")) {
+      throw ApiException.badRequest("order", "order is desc (highest first, the default) or asc");
+    }
+    int page = (int) p.integer("page", 0, 0, 1_000_000);
+    return new QueryService.SeriesRequest(id, analysis, metric, stats, tags, groupBy, from, to, maxPoints, top,
+        rankBy.isEmpty() ? null : rankBy.get(0), order.equals("asc"), page);
   }
 
   // ---------------------------------------------------------------- live and export
@@ -577,6 +606,17 @@ public final class ApiServer implements AutoCloseable {
     m.put("endedAt", r.endedAtSec() == 0 ? null : r.endedAtSec() * 1000);
     m.put("verdict", r.verdict().isEmpty() ? null : r.verdict());
     return m;
+  }
+
+  /**
+   * Whether a run's state should say how far ingestion is behind: while it runs, and for ten minutes after
+   * its end (while its results may still be arriving).
+   */
+  static boolean ingestionMatters(RunState s, long nowMs) {
+    if (!s.status().terminal()) {
+      return true;
+    }
+    return !s.history().isEmpty() && nowMs - s.history().get(s.history().size() - 1).atMs() < 600_000;
   }
 
   static Map<String, Object> runBody(RunState s) throws IOException {

@@ -310,8 +310,26 @@ public final class QueryService {
   // ---------------------------------------------------------------- time series
 
   /** A time-series request, checked by the HTTP layer. */
+  /**
+   * @param top groups per page of a grouped answer; with more groups than that they are ranked by
+   *     {@code rankBy} over the range and the rest is one "other" series
+   * @param rankBy the stat that ranks groups (null: the first of {@code stats})
+   * @param ascending rank from the lowest value (default: highest first)
+   * @param page which page of {@code top} ranked groups (0: the first)
+   */
   public record SeriesRequest(String run, String analysis, String metric, List<String> stats, List<TagFilter> filters,
-      List<String> groupBy, Long fromMs, Long toMs, int maxPoints) {}
+      List<String> groupBy, Long fromMs, Long toMs, int maxPoints, int top, String rankBy, boolean ascending,
+      int page) {
+    public SeriesRequest(String run, String analysis, String metric, List<String> stats, List<TagFilter> filters,
+        List<String> groupBy, Long fromMs, Long toMs, int maxPoints) {
+      this(run, analysis, metric, stats, filters, groupBy, fromMs, toMs, maxPoints, Integer.MAX_VALUE, null, false, 0);
+    }
+
+    SeriesRequest ungrouped() {
+      return new SeriesRequest(run, analysis, metric, stats, filters, List.of(), fromMs, toMs, maxPoints, top, rankBy,
+          ascending, page);
+    }
+  }
 
   /** Points per group and step; the step is chosen from the range, the points and the rows it reads. */
   public Map<String, Object> timeseries(SeriesRequest req) {
@@ -325,6 +343,12 @@ public final class QueryService {
       }
     }
     String source = prepared.source();
+    if (!req.groupBy().isEmpty() && type != MetricType.GAUGE) {
+      long groups = metrics.countGroups(req.run(), source, req.metric(), req.filters(), req.groupBy());
+      if (groups > Math.min(req.top(), limits.maxGroups()) || req.page() > 0) {
+        return ranked(req, prepared, groups, t0);
+      }
+    }
     Plan p = prepared.plan();
     Query q = new Query(req.run(), source, Set.of(req.metric()), req.filters(), req.groupBy(), false, false,
         p.step, p.slices);
@@ -355,6 +379,135 @@ public final class QueryService {
         "points", (System.nanoTime() - t2) / 1_000_000));
     out.put("series", series);
     return out;
+  }
+
+  /**
+   * A grouped answer with more groups than one page shows: every group ranked by {@code rankBy} over the
+   * range (one merged aggregate per group, from the coarsest rows that cover it), the page's groups as
+   * series at a step chosen for them alone, and everything else as one "other" series (the ungrouped read
+   * minus the page's groups, histograms subtracted bucket by bucket), so that a panel of 20,000 names
+   * answers with the top few at full resolution instead of one point per name.
+   */
+  private Map<String, Object> ranked(SeriesRequest req, Prepared prepared, long groupCount, long t0) {
+    MetricType type = prepared.type();
+    String source = prepared.source();
+    String rankBy = req.rankBy() != null ? req.rankBy() : req.stats().get(0);
+    if (!Agg.appliesTo(type, rankBy)) {
+      throw ApiException.badRequest("rankBy", "\"" + rankBy + "\" is not a stat of " + type.name().toLowerCase(
+          java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
+    }
+    int top = Math.min(req.top(), limits.maxGroups());
+    Range asked = range(prepared.state(), req.fromMs(), req.toMs());
+    List<MetricReader.Row> whole = metrics.aggregateHere(new Query(req.run(), source, Set.of(req.metric()),
+        req.filters(), req.groupBy(), false, false, 0, slices(req.run(), source, asked, 0)),
+        Agg.percentiles(List.of(rankBy)), Agg.Needs.of(type, List.of(rankBy)), prepared.plan().series());
+    List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
+    for (MetricReader.Row r : whole) {
+      ranking.add(Map.entry(r.groups(), java.util.Objects.requireNonNullElse(r.agg().stat(type, rankBy,
+          asked.seconds()), Double.NaN)));
+    }
+    Comparator<Map.Entry<List<String>, Double>> byValue = Comparator.comparingDouble(e -> e.getValue());
+    ranking.sort((a, b) -> {
+      boolean na = a.getValue().isNaN();
+      boolean nb = b.getValue().isNaN();
+      if (na || nb) {
+        return na == nb ? String.valueOf(a.getKey()).compareTo(String.valueOf(b.getKey())) : na ? 1 : -1;
+      }
+      int c = req.ascending() ? byValue.compare(a, b) : byValue.compare(b, a);
+      return c != 0 ? c : String.valueOf(a.getKey()).compareTo(String.valueOf(b.getKey()));
+    });
+    int pages = Math.max(1, (ranking.size() + top - 1) / top);
+    if (req.page() >= pages) {
+      throw ApiException.badRequest("page", "page " + req.page() + " is past the last one (" + (pages - 1) + "): "
+          + ranking.size() + " groups, " + top + " per page");
+    }
+    List<Map.Entry<List<String>, Double>> shown = ranking.subList(req.page() * top,
+        Math.min(ranking.size(), (req.page() + 1) * top));
+    List<TagFilter> pageFilters = new ArrayList<>(req.filters());
+    for (int i = 0; i < req.groupBy().size(); i++) {
+      int k = i;
+      pageFilters.add(new TagFilter(req.groupBy().get(i), shown.stream().map(e -> e.getKey().get(k)).distinct()
+          .toList()));
+    }
+    long pageSeries = metrics.countSeries(req.run(), source, Set.of(req.metric()), pageFilters);
+    Plan pagePlan = plan(prepared.state(), req, pageSeries, prepared.coverage());
+    boolean withOther = ranking.size() > shown.size();
+    Prepared all = withOther ? prepare(req.ungrouped()) : null;
+    int step = Math.max(pagePlan.step, all == null ? 0 : all.plan().step);
+    pagePlan = planAt(asked, step, prepared.coverage(), pageSeries);
+    long t1 = System.nanoTime();
+    List<MetricReader.Row> rows = metrics.aggregateHere(new Query(req.run(), source, Set.of(req.metric()), pageFilters,
+        req.groupBy(), false, false, step, pagePlan.slices), Agg.percentiles(req.stats()), Agg.Needs.ALL, pageSeries,
+        withOther);
+    Map<List<String>, List<MetricReader.Row>> groups = group(rows);
+    List<Map<String, Object>> series = new ArrayList<>();
+    Map<Long, Agg> pageTotal = new java.util.HashMap<>();
+    int rank = req.page() * top;
+    for (Map.Entry<List<String>, Double> g : shown) {
+      List<MetricReader.Row> points = groups.getOrDefault(g.getKey(), List.of());
+      points.forEach(r -> pageTotal.merge(r.tsSec(), r.agg(), Agg::plus));
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("tags", tags(req.groupBy(), g.getKey()));
+      entry.put("rank", ++rank);
+      entry.put("rankValue", g.getValue().isNaN() ? null : g.getValue());
+      entry.put("points", points(type, req.stats(), step, points));
+      series.add(entry);
+    }
+    if (withOther) {
+      Plan allPlan = planAt(asked, step, all.coverage(), all.plan().series());
+      List<MetricReader.Row> everything = metrics.aggregateHere(new Query(req.run(), all.source(), Set.of(req.metric()),
+          req.filters(), List.of(), false, false, step, allPlan.slices), List.of(), Agg.Needs.ALL, all.plan().series(),
+          true);
+      List<MetricReader.Row> rest = new ArrayList<>();
+      for (MetricReader.Row r : everything) {
+        Agg left = r.agg().minus(pageTotal.getOrDefault(r.tsSec(), Agg.EMPTY));
+        if (left.count() > 0) {
+          rest.add(new MetricReader.Row(null, List.of(), 0, r.tsSec(), left));
+        }
+      }
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("tags", Map.of());
+      entry.put("other", true);
+      entry.put("groups", ranking.size() - shown.size());
+      entry.put("points", points(type, req.stats(), step, rest));
+      series.add(entry);
+    }
+    Map<String, Object> out = header(req, type, pagePlan, source);
+    List<String> columns = new ArrayList<>();
+    columns.add("t");
+    columns.addAll(req.stats());
+    out.put("columns", columns);
+    out.put("truncated", withOther);
+    Map<String, Object> g = new LinkedHashMap<>();
+    g.put("total", ranking.size());
+    g.put("page", req.page());
+    g.put("pages", pages);
+    g.put("top", top);
+    g.put("rankedBy", rankBy);
+    g.put("order", req.ascending() ? "asc" : "desc");
+    out.put("groups", g);
+    out.put("timingsMs", Map.of("rank", (t1 - t0) / 1_000_000, "points", (System.nanoTime() - t1) / 1_000_000));
+    out.put("series", series);
+    return out;
+  }
+
+  private static Points points(MetricType type, List<String> stats, int step, List<MetricReader.Row> rows) {
+    Points points = new Points(rows.size(), stats.size());
+    for (MetricReader.Row r : rows) {
+      points.add(r.tsSec() * 1000);
+      for (int k = 0; k < stats.size(); k++) {
+        points.set(k, r.agg().stat(type, stats.get(k), step));
+      }
+    }
+    return points;
+  }
+
+  /** The plan of {@code asked} at {@code step}, its range aligned to the step. */
+  private static Plan planAt(Range asked, int step, Slices.Coverage coverage, long series) {
+    long from = Math.floorDiv(asked.fromSec(), step) * step;
+    long to = -Math.floorDiv(-asked.toSec(), step) * step;
+    return new Plan(new Range(from, to), step, Slices.plan(from, to, step, step == 1 ? Slices.Coverage.NONE : coverage),
+        series);
   }
 
   /** Per step, the merged histogram's buckets (lower and upper bound in the metric's unit, and count). */
@@ -402,7 +555,7 @@ public final class QueryService {
   record Plan(Range range, int step, List<Slices.Slice> slices, long series) {}
 
   /** What a read of one metric needs first: its run, type, source and plan. */
-  record Prepared(RunState state, MetricType type, String source, Plan plan) {}
+  record Prepared(RunState state, MetricType type, String source, Plan plan, Slices.Coverage coverage) {}
 
   /**
    * Asks ClickHouse what a read of {@code req}'s metric needs, side by side (these small queries cost a
@@ -427,7 +580,8 @@ public final class QueryService {
     Future<Long> series = useProjection ? projectedSeries
         : async(() -> metrics.countSeries(req.run(), source, Set.of(req.metric()), req.filters()));
     Future<Slices.Coverage> coverage = useProjection ? projectedCoverage : async(() -> metrics.coverage(req.run(), source));
-    return new Prepared(s, type, source, plan(s, req, join(series), join(coverage)));
+    Slices.Coverage cov = join(coverage);
+    return new Prepared(s, type, source, plan(s, req, join(series), cov), cov);
   }
 
   private static final java.util.concurrent.ExecutorService SIDE_BY_SIDE =

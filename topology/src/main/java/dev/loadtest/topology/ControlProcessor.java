@@ -160,7 +160,10 @@ final class ControlProcessor implements Processor<String, String, String, String
         state = state.to(RunStatus.FAILED, now(), "generator " + h.generatorId() + " failed: " + p.message());
         sendToAll(entry, id, g2 -> new Assignment.Abort(id, g2, "the run failed on another generator"));
       } else if (state.status() == RunStatus.ALLOCATED && p.phase() != Heartbeat.RunPhase.WAITING) {
-        state = state.to(RunStatus.RUNNING, now(), "generator " + h.generatorId() + " started");
+        // The generators began at the start time they were given, not when this heartbeat arrived (up to a
+        // heartbeat interval later): a run's time range must hold its first seconds.
+        long startAt = entry.path("startAtMs").asLong(Long.MAX_VALUE);
+        state = state.to(RunStatus.RUNNING, Math.min(now(), startAt), "generator " + h.generatorId() + " started");
       }
       if (!state.status().terminal() && allDone(entry)) {
         state = state.to(RunStatus.FINISHED, now(), "all " + allocated(entry).size() + " generator(s) finished");

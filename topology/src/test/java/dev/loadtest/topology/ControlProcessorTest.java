@@ -49,14 +49,18 @@ class ControlProcessorTest extends DriverTest {
     assertEquals(400, seq.scale(us.segmentIndex(), 1000));
     assertTrue(eu.planJson().contains("127.0.0.1:8080"), "generators get the env the stored plan hides");
 
+    c.driver.advanceWallClockTime(Duration.ofSeconds(4)); // past the start time, then the first heartbeat
     c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
     c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    assertEquals(eu.startAtMs(), last(c.runStates(), "run-1").history().get(3).atMs(),
+        "RUNNING since the generators began (their start time), not since their heartbeat came");
     c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
     c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
     List<RunState> states = c.runStates();
-    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.ALLOCATED, RunStatus.RUNNING,
-        RunStatus.FINISHED), states.stream().map(RunState::status).toList());
+    assertEquals(List.of(RunStatus.FINISHED), states.stream().map(RunState::status).toList());
     RunState done = last(states, "run-1");
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.ALLOCATED, RunStatus.RUNNING,
+        RunStatus.FINISHED), done.history().stream().map(RunState.Transition::status).toList());
     assertTrue(done.history().get(2).reason().contains("g-eu (local:eu, 0:3/5)"), done.history().get(2).reason());
     assertEquals("all 2 generator(s) finished", done.history().get(4).reason());
     assertEquals(new RunState.Totals(20, 60, 0, 20, 0, 2, 0), done.totals(), "both generators' final counts");
@@ -144,7 +148,10 @@ class ControlProcessorTest extends DriverTest {
     RunState degraded = last(c.runStates(), "run-1");
     assertEquals(RunStatus.RUNNING, degraded.status(), "the plan says onGeneratorLoss: continue");
     assertTrue(degraded.history().get(degraded.history().size() - 1).reason().contains("g-us lost"));
-    c.driver.advanceWallClockTime(Duration.ofSeconds(6)); // and now g-eu too
+    c.driver.advanceWallClockTime(Duration.ofSeconds(6));
+    assertTrue(c.runStates().isEmpty(), "the last generator silent for 6 s, and no heartbeat from anyone either (a"
+        + " starved coordinator looks the same): it is given its due, nothing changes");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(10)); // silent for 16 s, more than 3 x 5 s: lost
     RunState failed = last(c.runStates(), "run-1");
     assertEquals(RunStatus.FAILED, failed.status());
     assertTrue(failed.history().get(failed.history().size() - 1).reason().startsWith("all generators lost"));

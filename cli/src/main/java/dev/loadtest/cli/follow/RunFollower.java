@@ -40,6 +40,9 @@ public final class RunFollower {
   private double lastVus;
   private double maxVus;
   private Double lastP95;
+  private long lastDataMs; // the start of the latest second the live stream brought
+  private double samplesSecondsBehind;
+  private long samplesRecordsBehind;
   private final Map<String, String> thresholds = new TreeMap<>();
 
   /**
@@ -147,6 +150,7 @@ public final class RunFollower {
             lastVus = m.path("vus").path("value").asDouble();
             maxVus = Math.max(maxVus, lastVus);
           }
+          lastDataMs = Math.max(lastDataMs, e.path("t").asLong());
           JsonNode p95 = m.path("http_req_duration").path("p(95)");
           if (p95.isNumber()) {
             lastP95 = p95.asDouble();
@@ -156,6 +160,10 @@ public final class RunFollower {
           }
         }
         case "threshold" -> thresholds.put(e.path("threshold").asText(), e.path("state").asText());
+        case "ingestion" -> {
+          samplesSecondsBehind = e.path("samples").path("secondsBehind").asDouble();
+          samplesRecordsBehind = e.path("samples").path("recordsBehind").asLong();
+        }
         default -> { }
       }
       lock.notifyAll();
@@ -171,7 +179,8 @@ public final class RunFollower {
       line = String.format(Locale.ROOT, "%-8s %6s  %4.0f/%-4.0f VUs  %8d reqs  %7.1f req/s  p95 %s  errors %5.2f%%%s",
           status.toLowerCase(Locale.ROOT), clock(elapsed), lastVus, maxVus, requests, lastRps,
           lastP95 == null ? "   -  " : SummaryText.millis(lastP95), failedTotal == 0 ? 0 : 100.0 * failed / failedTotal,
-          thresholds.isEmpty() ? "" : "  thresholds " + passing + " ok" + (failing > 0 ? ", " + failing + " FAILING" : ""));
+          thresholds.isEmpty() ? "" : "  thresholds " + passing + " ok" + (failing > 0 ? ", " + failing + " FAILING" : ""))
+          + staleness(System.currentTimeMillis());
     }
     if (tty) {
       out.print("\r" + line + "\u001b[K" + (last ? "\n" : ""));
@@ -180,6 +189,27 @@ public final class RunFollower {
     }
     out.flush();
   }
+
+  /**
+   * Says so when the numbers of the line are old: the latest second the live stream brought is more than
+   * {@link #STALE_AFTER_MS} behind the clock (ingestion is behind, or the run has ended and the last
+   * seconds are still on their way), with how far the aggregate job is behind when it is.
+   */
+  private String staleness(long nowMs) {
+    if (lastDataMs == 0 || runningSinceNanos == 0) {
+      return "";
+    }
+    long behind = nowMs - (lastDataMs + 1_000);
+    if (behind <= STALE_AFTER_MS && samplesSecondsBehind <= STALE_AFTER_MS / 1000.0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "  (numbers %d s old%s)", Math.max(0, behind) / 1000,
+        samplesRecordsBehind > 0 ? String.format(Locale.ROOT, ": ingestion %.0f s, %d batches behind",
+            samplesSecondsBehind, samplesRecordsBehind) : "");
+  }
+
+  /** Live numbers older than this are marked as such on the progress line. */
+  static final long STALE_AFTER_MS = 3_000;
 
   static String clock(double seconds) {
     long s = (long) seconds;

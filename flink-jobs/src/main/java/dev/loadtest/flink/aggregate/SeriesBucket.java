@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * What one series did in one time bucket: the unit the aggregate job shuffles, merges, stores in
- * ClickHouse and publishes. A Flink POJO (public no-argument constructor, public fields of basic and
- * primitive-array types), so Flink serialises it without the Kryo fallback.
+ * ClickHouse and publishes. Flink serialises it with {@link SeriesBucketSerializer} (compact histograms), in
+ * checkpoints and between tasks.
  *
  * <p>Fields by metric type: every type counts its samples in {@code count}. Trends keep their values in
  * thousandths of their k6 unit (microseconds for time trends) in the sparse histogram, with
@@ -18,6 +18,7 @@ import java.util.Objects;
  *
  * <p>Not thread-safe; {@link #merge} mutates this bucket.
  */
+@org.apache.flink.api.common.typeinfo.TypeInfo(SeriesBucketSerializer.Factory.class)
 public class SeriesBucket {
   public String testRunId;
   public String analysisId = "";

@@ -40,16 +40,26 @@ public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket,
 
   private final int widthMs;
   private final boolean announceSeries;
+  private final boolean keepTags;
   private transient MapState<Long, SeriesBucket> open;
   private transient ValueState<Long> emittedEndMs;
   private transient ValueState<Boolean> announced;
 
   public TimeBucketer(int widthMs, boolean announceSeries) {
+    this(widthMs, announceSeries, true);
+  }
+
+  /**
+   * @param keepTags whether the emitted buckets keep their tags (the 1 s buckets of the series do, for the
+   *     projections and the aggregates topic; rollups do not need them)
+   */
+  public TimeBucketer(int widthMs, boolean announceSeries, boolean keepTags) {
     if (widthMs < 1) {
       throw new IllegalArgumentException("widthMs must be positive");
     }
     this.widthMs = widthMs;
     this.announceSeries = announceSeries;
+    this.keepTags = keepTags;
   }
 
   @Override
@@ -82,6 +92,10 @@ public final class TimeBucketer extends KeyedProcessFunction<Long, SeriesBucket,
     }
     in.startMs = start;
     in.widthMs = widthMs;
+    if (!keepTags) { // a rollup's rows need no tags (the series table has them): not in every checkpoint either
+      in.tagKeys = null;
+      in.tagValues = null;
+    }
     SeriesBucket acc = open.get(start);
     if (acc == null) {
       in.writerId = "";

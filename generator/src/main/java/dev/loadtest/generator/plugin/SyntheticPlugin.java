@@ -1,6 +1,7 @@
 package dev.loadtest.generator.plugin;
 
 import dev.loadtest.generator.engine.EpochClock;
+import dev.loadtest.generator.sink.BatchingSampleSink;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.schemas.plan.InvalidPlanException;
@@ -219,13 +220,19 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       long total = (long) Math.floor(ratePerNano * o.duration().toNanos());
       random = c.seed() | 1;
       long lastUs = EpochClock.nowMicros();
+      long lastBatchNanos = System.nanoTime();
       while (!stopping && emitted < total) {
-        long due = Math.min(total, (long) (ratePerNano * (System.nanoTime() - startNanos)));
+        long nowNanos = System.nanoTime();
+        long due = Math.min(total, (long) (ratePerNano * (nowNanos - startNanos)));
         long n = due - emitted;
-        if (n <= 0) {
+        // One batch per flush interval (or per batchSize samples), as the HTTP generator's sink sends them: a
+        // batch per millisecond would cost the pipeline a tag dictionary and a Kafka record per few samples.
+        if (n <= 0 || (n < o.batchSize() && due < total
+            && nowNanos - lastBatchNanos < BatchingSampleSink.DEFAULT_FLUSH_INTERVAL_MS * 1_000_000L)) {
           LockSupport.parkNanos(1_000_000L);
           continue;
         }
+        lastBatchNanos = nowNanos;
         long nowUs = EpochClock.nowMicros();
         int chunk = (int) Math.min(n, o.batchSize());
         long fromUs = lastUs;

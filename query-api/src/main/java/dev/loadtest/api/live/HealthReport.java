@@ -40,9 +40,7 @@ public final class HealthReport implements AutoCloseable {
     m.put("clickhouse", clickHouseVersion.get());
     m.put("liveListeners", live.listenerCount());
     m.put("deadLetters", deadLetters.records()); // kept 7 days; -1: the broker did not answer
-    Map<String, Object> ingestion = new LinkedHashMap<>();
-    ingestion.put("samples", lag.of(Topics.AGGREGATE_JOB_GROUP, Topics.SAMPLES));
-    ingestion.put("aggregates", lag.of(Topics.THRESHOLD_JOB_GROUP, Topics.AGGREGATES));
+    Map<String, Object> ingestion = ingestion();
     m.put("ingestion", ingestion);
     List<String> warnings = new ArrayList<>();
     ingestion.forEach((what, v) -> {
@@ -53,6 +51,18 @@ public final class HealthReport implements AutoCloseable {
     });
     m.put("warnings", warnings);
     return m;
+  }
+
+  /**
+   * How far the jobs are behind: {@code samples} (the aggregate job on the raw samples) and {@code aggregates}
+   * (the threshold job on the buckets), each with {@code recordsBehind}, {@code secondsBehind} and
+   * {@code warning}. Shared by {@code /health}, a running run's state and the live stream.
+   */
+  public Map<String, Object> ingestion() {
+    Map<String, Object> ingestion = new LinkedHashMap<>();
+    ingestion.put("samples", lag.of(Topics.AGGREGATE_JOB_GROUP, Topics.SAMPLES));
+    ingestion.put("aggregates", lag.of(Topics.THRESHOLD_JOB_GROUP, Topics.AGGREGATES));
+    return ingestion;
   }
 
   @Override

@@ -173,6 +173,13 @@ public final class LiveHub implements AutoCloseable {
     }
   }
 
+  /** Sends {@code event} to the listeners of every run (e.g. the ingestion lag, which is not per run). */
+  public void broadcast(String event, String json) {
+    for (String run : listeners.keySet()) {
+      send(run, event, json);
+    }
+  }
+
   private void send(String run, String event, String json) {
     for (Listener l : listeners.getOrDefault(run, List.of())) {
       try {

@@ -72,6 +72,69 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
 
   public static final Agg EMPTY = new Agg(0, 0, Double.NaN, Double.NaN, 0, Double.NaN, new int[0], new long[0]);
 
+  /** This and {@code o} added (histograms bucket by bucket); {@code last} is not kept. */
+  public Agg plus(Agg o) {
+    if (o.count == 0) {
+      return this;
+    }
+    if (count == 0) {
+      return o;
+    }
+    long[][] h = combine(o, 1);
+    return new Agg(count + o.count, sum + o.sum, Math.min(min, o.min), Math.max(max, o.max), nonZero + o.nonZero,
+        Double.NaN, toInts(h[0]), h[1]);
+  }
+
+  /**
+   * What is left of this aggregate without {@code part} (which it includes): counts, sums and histogram
+   * buckets subtracted exactly; min and max read from the histogram that is left (the bounds of its lowest
+   * and highest bucket, within this aggregate's own min and max), so within the histogram's error bound.
+   */
+  public Agg minus(Agg part) {
+    if (part.count == 0) {
+      return this;
+    }
+    long c = count - part.count;
+    if (c <= 0) {
+      return EMPTY;
+    }
+    long[][] h = combine(part, -1);
+    double lo = min;
+    double hi = max;
+    if (h[0].length > 0) {
+      lo = Math.max(min, HistogramLayout.lowerBound((int) h[0][0]));
+      hi = Math.min(max, HistogramLayout.upperBound((int) h[0][h[0].length - 1]));
+    }
+    return new Agg(c, sum - part.sum, lo, hi, Math.max(0, nonZero - part.nonZero), Double.NaN, toInts(h[0]), h[1]);
+  }
+
+  /** The histogram buckets of this and {@code sign} times {@code o}'s, without empty ones: {indexes, counts}. */
+  private long[][] combine(Agg o, int sign) {
+    java.util.TreeMap<Integer, Long> m = new java.util.TreeMap<>();
+    for (int i = 0; i < histIndexes.length; i++) {
+      m.merge(histIndexes[i], histCounts[i], Long::sum);
+    }
+    for (int i = 0; i < o.histIndexes.length; i++) {
+      m.merge(o.histIndexes[i], sign * o.histCounts[i], Long::sum);
+    }
+    m.values().removeIf(v -> v <= 0);
+    long[][] out = new long[2][m.size()];
+    int k = 0;
+    for (Map.Entry<Integer, Long> e : m.entrySet()) {
+      out[0][k] = e.getKey();
+      out[1][k++] = e.getValue();
+    }
+    return out;
+  }
+
+  private static int[] toInts(long[] v) {
+    int[] out = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (int) v[i];
+    }
+    return out;
+  }
+
   public SparseHistogram histogram() {
     if (histIndexes.length == 0) {
       return SparseHistogram.EMPTY;

@@ -84,6 +84,17 @@ public final class MetricReader {
     return Long.parseLong(ch.execute(database, sql).strip());
   }
 
+  /** How many distinct combinations of the {@code groupBy} tags the matching series have. */
+  public long countGroups(String run, String analysis, String metric, List<TagFilter> filters, List<String> groupBy) {
+    StringBuilder cols = new StringBuilder();
+    for (String k : groupBy) {
+      cols.append(cols.length() == 0 ? "" : ", ").append("tag_values[indexOf(tag_keys, ").append(q(k)).append(")]");
+    }
+    String sql = "SELECT count() FROM (SELECT DISTINCT " + cols + " FROM series" + seriesWhere(run, analysis,
+        Set.of(metric), filters) + ") FORMAT TabSeparated";
+    return Long.parseLong(ch.execute(database, sql).strip());
+  }
+
   /** Merged aggregates, one row per metric/group/series/step as the query asks, with histograms. */
   public List<Row> aggregate(Query query) {
     return aggregate(query, List.of(), true);
@@ -176,6 +187,15 @@ public final class MetricReader {
    *     answer, all of them make one point per step)
    */
   public List<Row> aggregateHere(Query query, List<Double> percentiles, Agg.Needs needs, long matchedSeries) {
+    return aggregateHere(query, percentiles, needs, matchedSeries, false);
+  }
+
+  /**
+   * As {@link #aggregateHere(Query, List, Agg.Needs, long)}; {@code withHistograms}: every row brings its
+   * whole histogram and every column (for callers that add or subtract rows).
+   */
+  public List<Row> aggregateHere(Query query, List<Double> percentiles, Agg.Needs needs, long matchedSeries,
+      boolean withHistograms) {
     if (query.slices().isEmpty()) {
       return List.of();
     }
@@ -199,7 +219,7 @@ public final class MetricReader {
         : ", toUInt32(0) AS t";
     RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
         percentiles);
-    boolean onePerPoint = query.step() > 0 && query.slices().stream().allMatch(s -> s.width() == query.step())
+    boolean onePerPoint = !withHistograms && query.step() > 0 && query.slices().stream().allMatch(s -> s.width() == query.step())
         && (query.bySeries() || (groups == null ? matchedSeries <= 1 : merge.oneSeriesPerGroup()));
     if (!onePerPoint) {
       merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false, "")

@@ -10,11 +10,17 @@ import java.util.TreeMap;
 
 /**
  * The generators the coordinator knows, from their heartbeats: live while heartbeats keep coming, lost
- * once none came for {@code lostAfter}. A pure value kept in the coordinator's state; time is passed in,
- * never read, so that the rules are tested without waiting. Not thread-safe (one stream thread owns it).
+ * once none came for {@code lostAfter} while others' did come, or none for {@link #STARVED_FACTOR} times
+ * {@code lostAfter} at all. When the coordinator (or the broker between) is starved of CPU, no heartbeat
+ * arrives from anyone, and a generator is not blamed for that silence until the longer limit; a generator
+ * that stops while the others' heartbeats still arrive is lost after {@code lostAfter}. A pure value kept in
+ * the coordinator's state; time is passed in, never read, so that the rules are tested without waiting.
+ * Not thread-safe (one stream thread owns it).
  */
 public final class GeneratorRegistry {
   public static final Duration DEFAULT_LOST_AFTER = Duration.ofSeconds(5);
+  /** Silent this many times {@code lostAfter}, a generator is lost whether or not others' heartbeats arrive. */
+  public static final int STARVED_FACTOR = 3;
 
   /** What the registry keeps of a generator. */
   public record Entry(String generatorId, String loadZone, long capacityVus, long activeVus, double cpu,
@@ -34,15 +40,21 @@ public final class GeneratorRegistry {
   }
 
   /**
-   * Marks generators whose last heartbeat is older than {@code lostAfter} as lost.
+   * Marks as lost the generators silent for {@code lostAfter} while some heartbeat arrived within the last
+   * {@code lostAfter} (heartbeats do get through), and those silent for {@link #STARVED_FACTOR} times
+   * {@code lostAfter}.
    *
    * @return the ids that became lost now
    */
   public List<String> expire(long nowMs) {
+    long latest = generators.values().stream().mapToLong(Entry::lastSeenMs).max().orElse(Long.MIN_VALUE);
+    long limit = lostAfter.toMillis();
+    boolean heartbeatsArrive = nowMs - latest <= limit;
     List<String> lost = new ArrayList<>();
     for (Map.Entry<String, Entry> e : generators.entrySet()) {
       Entry g = e.getValue();
-      if (!g.lost() && nowMs - g.lastSeenMs() > lostAfter.toMillis()) {
+      long silent = nowMs - g.lastSeenMs();
+      if (!g.lost() && silent > limit && (heartbeatsArrive || silent > limit * STARVED_FACTOR)) {
         e.setValue(new Entry(g.generatorId(), g.loadZone(), g.capacityVus(), g.activeVus(), g.cpu(), g.lastSeenMs(),
             true));
         lost.add(g.generatorId());

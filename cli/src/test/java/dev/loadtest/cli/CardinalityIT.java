@@ -1,0 +1,149 @@
+package dev.loadtest.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.loadtest.cli.follow.ApiClient;
+import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cardinality benchmark's exactness checks at a size CI affords, through the real pipeline (two
+ * generators, broker, coordinator, Flink jobs, ClickHouse, query API, `loadtest run`): a synthetic run of
+ * 1,000 names and two statuses (22,000 series) counts every request in every table of every projection and in
+ * its whole-run time series, and a by-name panel answers with the top names and one "other" series that
+ * together add up to the run, page by page.
+ */
+@Timeout(600)
+class CardinalityIT {
+  static EmbeddedStack stack;
+  static ApiClient api;
+  static ClickHouseHttp ch;
+  static final String DB = "cardinality_it";
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack = EmbeddedStack.start(DB, new PrintStream(System.out, true));
+    stack.addGenerators(2, Path.of("."));
+    api = new ApiClient(stack.apiUrl(), stack.apiToken());
+    ch = new ClickHouseHttp(stack.clickHouseUri(), stack.clickHouseUser(), stack.clickHousePassword(),
+        Duration.ofSeconds(60));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @Test
+  void twentyTwoThousandSeriesAreCountedExactlyEverywhereAndTheByNamePanelPages(@TempDir Path dir) throws Exception {
+    Path plan = dir.resolve("cardinality.json");
+    Files.writeString(plan, """
+        {"name": "cardinality it",
+         "generator": {"plugin": "synthetic", "options": {"rate": 4000, "duration": "15s", "names": 1000,
+           "statusMix": {"200": 0.9, "503": 0.1}, "latency": {"median": "20ms", "p99": "250ms"}}},
+         "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+         "flows": {"none": {"steps": [{"think": "1s"}]}}}""");
+    String id = "cardinality-it-1";
+    CliRun run = CliRun.of("run", plan.toString(), "--api", stack.apiUrl(), "--token", stack.apiToken(), "--run-id",
+        id);
+    assertEquals(0, run.code(), "exit 0 only once every request is stored and judged:\n" + run.out() + run.err());
+
+    long requests = api.get("/runs/" + id, Map.of()).path("totals").path("requests").asLong();
+    assertEquals(60_000, requests, "4,000/s for 15 s");
+    assertEquals(requests, RunFollower.samples(api.get("/runs/" + id + "/summary", Map.of()), "http_reqs"));
+    long series = Long.parseLong(ch.execute(DB, "SELECT uniqExact(series_id) FROM series WHERE test_run_id = '" + id
+        + "' AND analysis_id = '' FORMAT TabSeparated").strip());
+    assertTrue(series > 20_000, series + " series");
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      for (String projection : List.of("", "~name", "~total")) {
+        long stored = Long.parseLong(ch.execute(DB, "SELECT sum(count) FROM " + table + " FINAL WHERE test_run_id = '"
+            + id + "' AND analysis_id = '" + projection + "' AND metric = 'http_reqs' FORMAT TabSeparated").strip());
+        if (table.equals("metric_1s")) {
+          assertEquals(requests, stored, table + " of projection '" + projection + "'");
+        } else {
+          // a rollup is written when event time passes its end (the next run's samples); readers take the
+          // seconds it does not cover yet from the 1 s rows
+          assertTrue(stored <= requests, table + " of projection '" + projection + "': " + stored);
+        }
+      }
+    }
+    JsonNode whole = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count"));
+    assertEquals(requests, sum(whole.path("series").path(0)), "the whole-run series holds the run's tail too");
+
+    JsonNode first = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
+        "groupBy", "name", "top", "10"));
+    assertEquals(1000, first.path("groups").path("total").asInt());
+    assertEquals(100, first.path("groups").path("pages").asInt());
+    assertEquals(11, first.path("series").size(), "10 names and the other 990 as one series");
+    assertTrue(first.path("stepSeconds").asInt() <= 2, "the step is chosen for 10 names, not 1,000: "
+        + first.path("stepSeconds"));
+    long total = 0;
+    double previous = Double.MAX_VALUE;
+    for (int i = 0; i < 10; i++) {
+      JsonNode s = first.path("series").path(i);
+      assertEquals(i + 1, s.path("rank").asInt());
+      assertTrue(s.path("rankValue").asDouble() <= previous, "ranked by count, highest first");
+      previous = s.path("rankValue").asDouble();
+      assertEquals((long) s.path("rankValue").asDouble(), sum(s), "a name's points add up to its rank value");
+      total += sum(s);
+    }
+    JsonNode other = first.path("series").path(10);
+    assertTrue(other.path("other").asBoolean());
+    assertEquals(990, other.path("groups").asInt());
+    assertEquals(requests, total + sum(other), "the top names and the other series add up to the run");
+
+    JsonNode second = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
+        "groupBy", "name", "top", "10", "page", "1"));
+    assertEquals(11, second.path("series").path(0).path("rank").asInt());
+    assertTrue(second.path("series").path(0).path("rankValue").asDouble() <= previous);
+    long total2 = 0;
+    for (JsonNode s : second.path("series")) {
+      total2 += sum(s);
+    }
+    assertEquals(requests, total2, "page 2 and its other series add up to the run too");
+
+    JsonNode slowest = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_req_duration", "stat",
+        "p(95),count", "groupBy", "name", "top", "5", "rankBy", "p(95)", "order", "asc"));
+    assertEquals("p(95)", slowest.path("groups").path("rankedBy").asText());
+    JsonNode s0 = slowest.path("series").path(0);
+    JsonNode s4 = slowest.path("series").path(4);
+    assertTrue(s0.path("rankValue").asDouble() <= s4.path("rankValue").asDouble(), "ascending");
+    long durations = 0;
+    for (JsonNode s : slowest.path("series")) {
+      for (JsonNode p : s.path("points")) {
+        durations += p.path(2).asLong();
+      }
+    }
+    assertEquals(requests, durations, "counts of a trend add up with the other series as well");
+
+    ApiClient.ApiError past = org.junit.jupiter.api.Assertions.assertThrows(ApiClient.ApiError.class, () -> api.get(
+        "/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count", "groupBy", "name", "top", "10",
+            "page", "100")));
+    assertEquals(400, past.status());
+    assertTrue(past.body().toString().contains("past the last one (99)"), past.body().toString());
+  }
+
+  /** The sum of the first stat over a series' points ({@code [t, value, ...]}). */
+  static long sum(JsonNode series) {
+    long s = 0;
+    for (JsonNode p : series.path("points")) {
+      s += p.path(1).asLong();
+    }
+    return s;
+  }
+}

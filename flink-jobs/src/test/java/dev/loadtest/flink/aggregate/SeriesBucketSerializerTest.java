@@ -1,0 +1,101 @@
+package dev.loadtest.flink.aggregate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
+
+/** The compact serializer of buckets: every field survives, and a histogram takes a fraction of the POJO's bytes. */
+class SeriesBucketSerializerTest {
+  static SeriesBucket trend(int buckets) {
+    SeriesBucket b = new SeriesBucket();
+    b.testRunId = "run-1";
+    b.seriesId = -42L;
+    b.metric = "http_req_duration";
+    b.type = "TREND";
+    b.tagKeys = new String[] {"name", "status"};
+    b.tagValues = new String[] {"GET /products/{id}", "200"};
+    b.startMs = 1_796_000_000_000L;
+    b.widthMs = 10_000;
+    b.count = 12_345;
+    b.sum = 1.5e9;
+    b.min = 812;
+    b.max = 2_500_000;
+    b.last = Double.NaN;
+    b.lastTimeUs = -1;
+    b.nonZero = 3;
+    SplittableRandom r = new SplittableRandom(7);
+    b.histIndexes = new int[buckets];
+    b.histCounts = new long[buckets];
+    int idx = 600;
+    for (int i = 0; i < buckets; i++) {
+      idx += 1 + r.nextInt(3);
+      b.histIndexes[i] = idx;
+      b.histCounts[i] = 1 + r.nextInt(200);
+    }
+    b.writerId = "late:gen-1/17@1796000001000";
+    return b;
+  }
+
+  static byte[] bytes(TypeSerializer<SeriesBucket> s, SeriesBucket b) throws Exception {
+    DataOutputSerializer out = new DataOutputSerializer(256);
+    s.serialize(b, out);
+    return out.getCopyOfBuffer();
+  }
+
+  static SeriesBucket roundTrip(SeriesBucket b) throws Exception {
+    return SeriesBucketSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes(SeriesBucketSerializer.INSTANCE, b)));
+  }
+
+  @Test
+  void everyFieldSurvives() throws Exception {
+    SeriesBucket b = trend(150);
+    SeriesBucket c = roundTrip(b);
+    assertEquals(b.toString(), c.toString());
+    assertArrayEquals(b.histIndexes, c.histIndexes);
+    assertArrayEquals(b.histCounts, c.histCounts);
+    assertArrayEquals(b.tagValues, c.tagValues);
+    assertEquals(b.lastTimeUs, c.lastTimeUs);
+    assertEquals(b.writerId, c.writerId);
+    assertTrue(Double.isNaN(c.last));
+
+    SeriesBucket g = new SeriesBucket();
+    g.type = "GAUGE";
+    g.gauge("gen-1", 10, 5);
+    g.gauge("gen-2", -3.5, Long.MAX_VALUE);
+    SeriesBucket h = roundTrip(g);
+    assertArrayEquals(g.gaugeWriters, h.gaugeWriters);
+    assertArrayEquals(g.gaugeLasts, h.gaugeLasts);
+    assertArrayEquals(g.gaugeTimesUs, h.gaugeTimesUs);
+    assertNull(h.testRunId);
+    assertNull(h.tagKeys);
+    assertNull(h.histIndexes);
+  }
+
+  @Test
+  void flinkUsesItForTheBucketsAndItIsAFractionOfThePojoSize() throws Exception {
+    TypeSerializer<SeriesBucket> chosen = TypeInformation.of(SeriesBucket.class).createSerializer(new SerializerConfigImpl());
+    assertInstanceOf(SeriesBucketSerializer.class, chosen);
+    @SuppressWarnings("unchecked")
+    TypeSerializer<SeriesBucket> pojo = (TypeSerializer<SeriesBucket>) new org.apache.flink.api.java.typeutils.PojoTypeInfo<>(
+        SeriesBucket.class, java.util.Arrays.stream(SeriesBucket.class.getFields()).filter(f -> !java.lang.reflect.Modifier
+            .isStatic(f.getModifiers())).map(f -> new org.apache.flink.api.java.typeutils.PojoField(f,
+                org.apache.flink.api.java.typeutils.TypeExtractor.createTypeInfo(f.getGenericType()))).toList())
+        .createSerializer(new SerializerConfigImpl());
+    assertInstanceOf(PojoSerializer.class, pojo);
+    SeriesBucket b = trend(200);
+    int ours = bytes(chosen, b).length;
+    int theirs = bytes(pojo, b).length;
+    assertTrue(ours * 3 < theirs, "ours " + ours + " bytes, the POJO serializer's " + theirs);
+  }
+}
