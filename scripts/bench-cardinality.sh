@@ -8,6 +8,6 @@
 set -euo pipefail
 case "${1:-targets}" in
   targets) set -- 100:50000:60 5000:50000:300:55k-series 20000:20000:300:220k-series ;;
-  soak) set -- 1000:50000:60:1-minute 1000:50000:600:10-minute-soak ;;
+  soak) set -- 100:50000:60:1-minute 100:50000:600:10-minute-soak ;;
 esac
 exec "$(dirname "${BASH_SOURCE[0]}")/run-benchmark.sh" CardinalityBenchmark 10g "$@"

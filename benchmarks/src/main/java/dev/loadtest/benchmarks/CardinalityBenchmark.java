@@ -161,7 +161,7 @@ public final class CardinalityBenchmark {
     JsonNode totals = null;
     long stored = 0;
     long completeAt = 0;
-    long deadline = System.currentTimeMillis() + (spec.seconds() + 600) * 1000L;
+    long deadline = System.currentTimeMillis() + (spec.seconds() * 6L + 600) * 1000L; // a backlog may take a while
     long lastPrint = 0;
     String readable = "SELECT toUInt32(max(ts)) FROM metric_1s WHERE test_run_id = " + ClickHouseHttp.quote(id)
         + " AND analysis_id = '~total' AND metric = 'http_reqs' FORMAT TabSeparated";
@@ -300,8 +300,8 @@ public final class CardinalityBenchmark {
           }
           if (i == -5 && k == 1) {
             JsonNode n = JSON.readTree(res.body());
-            out.printf("  panel of %s: step %d s, %d series, groups %s%n", runs.get(r), n.path("stepSeconds").asInt(),
-                n.path("series").size(), n.path("groups"));
+            out.printf("  panel of %s: step %d s, %d series, groups %s, timings %s ms%n", runs.get(r),
+                n.path("stepSeconds").asInt(), n.path("series").size(), n.path("groups"), n.path("timingsMs"));
           }
           if (i >= 0) {
             ms[r][k][i] = took;
@@ -358,16 +358,27 @@ public final class CardinalityBenchmark {
     /** Which component a thread of this JVM belongs to, by its name. */
     static String component(String thread) {
       String t = thread.toLowerCase(Locale.ROOT);
+      if (t.contains("threshold") || t.contains("judge") || t.contains("decode buckets")) {
+        return "flink: thresholds job";
+      }
       if (t.contains("pre-aggregate") || t.contains("preaggregate") || t.contains("source:") || t.contains("batch")
           && t.contains("gate")) {
         return "flink: source, gate, pre-aggregate";
       }
-      if (t.contains("bucket") || t.contains("project") || t.contains("sink") || t.contains("writer")
-          || t.contains("committer") || t.contains("rollup") || t.contains("clickhouse")) {
-        return "flink: buckets, rollups, ClickHouse sink";
+      if (t.contains("bucket") || t.contains("project") || t.contains("rollup")) {
+        return "flink: 1 s buckets, projections, rollups";
       }
-      if (t.contains("threshold") || t.contains("judge") || t.contains("verdict")) {
-        return "flink: thresholds";
+      if (t.contains("asyncoperations")) {
+        return "flink: checkpoints (async snapshots)";
+      }
+      if (t.contains("clickhouse metric tables") || t.contains("clickhouse series")) {
+        return "flink: ClickHouse sink (encode, commit)";
+      }
+      if (t.contains("gc thread") || t.contains("g1 ")) {
+        return "jvm: garbage collection";
+      }
+      if (t.contains("compilerthread")) {
+        return "jvm: JIT";
       }
       if (t.contains("checkpoint") || t.contains("flink-") || t.contains("jobmanager") || t.contains("pekko")
           || t.contains("flink")) {
@@ -383,10 +394,11 @@ public final class CardinalityBenchmark {
       if (t.contains("vert.x") || t.contains("live-hub") || t.contains("query-api")) {
         return "query api";
       }
-      if (t.contains("producer") || t.contains("synthetic") || t.contains("generator") || t.contains("heartbeat")) {
+      if (t.contains("producer") || t.contains("synthetic") || t.contains("generator") || t.contains("heartbeat")
+          || t.contains("self-monitor") || t.contains("run-")) {
         return "generators";
       }
-      return "other (" + (thread.length() > 24 ? thread.substring(0, 24) : thread) + ")";
+      return "other";
     }
 
     static long clickHouseTicks() {

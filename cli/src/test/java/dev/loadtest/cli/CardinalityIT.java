@@ -63,7 +63,11 @@ class CardinalityIT {
         id);
     assertEquals(0, run.code(), "exit 0 only once every request is stored and judged:\n" + run.out() + run.err());
 
-    long requests = api.get("/runs/" + id, Map.of()).path("totals").path("requests").asLong();
+    JsonNode state = api.get("/runs/" + id, Map.of());
+    long requests = state.path("totals").path("requests").asLong();
+    assertTrue(state.path("ingestion").path("samples").has("recordsBehind"), "a run that ended minutes ago says how"
+        + " far ingestion is behind: " + state.path("ingestion"));
+    assertTrue(run.out().contains("Waiting for the results to be complete"), run.out());
     assertEquals(60_000, requests, "4,000/s for 15 s");
     assertEquals(requests, RunFollower.samples(api.get("/runs/" + id + "/summary", Map.of()), "http_reqs"));
     long series = Long.parseLong(ch.execute(DB, "SELECT uniqExact(series_id) FROM series WHERE test_run_id = '" + id

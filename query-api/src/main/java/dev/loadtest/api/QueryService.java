@@ -399,7 +399,8 @@ public final class QueryService {
     int top = Math.min(req.top(), limits.maxGroups());
     Range asked = range(prepared.state(), req.fromMs(), req.toMs());
     List<MetricReader.Row> whole = metrics.aggregateHere(new Query(req.run(), source, Set.of(req.metric()),
-        req.filters(), req.groupBy(), false, false, 0, slices(req.run(), source, asked, 0)),
+        req.filters(), req.groupBy(), false, false, 0, Slices.plan(asked.fromSec(), asked.toSec(), 0,
+            prepared.coverage())),
         Agg.percentiles(List.of(rankBy)), Agg.Needs.of(type, List.of(rankBy)), prepared.plan().series());
     List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
     for (MetricReader.Row r : whole) {
@@ -429,10 +430,11 @@ public final class QueryService {
       pageFilters.add(new TagFilter(req.groupBy().get(i), shown.stream().map(e -> e.getKey().get(k)).distinct()
           .toList()));
     }
+    boolean withOther = ranking.size() > shown.size();
+    Future<Prepared> everything = withOther ? async(() -> ungrouped(req, prepared)) : null;
     long pageSeries = metrics.countSeries(req.run(), source, Set.of(req.metric()), pageFilters);
     Plan pagePlan = plan(prepared.state(), req, pageSeries, prepared.coverage());
-    boolean withOther = ranking.size() > shown.size();
-    Prepared all = withOther ? prepare(req.ungrouped()) : null;
+    Prepared all = withOther ? join(everything) : null;
     int step = Math.max(pagePlan.step, all == null ? 0 : all.plan().step);
     pagePlan = planAt(asked, step, prepared.coverage(), pageSeries);
     long t1 = System.nanoTime();
@@ -455,11 +457,11 @@ public final class QueryService {
     }
     if (withOther) {
       Plan allPlan = planAt(asked, step, all.coverage(), all.plan().series());
-      List<MetricReader.Row> everything = metrics.aggregateHere(new Query(req.run(), all.source(), Set.of(req.metric()),
+      List<MetricReader.Row> allRows = metrics.aggregateHere(new Query(req.run(), all.source(), Set.of(req.metric()),
           req.filters(), List.of(), false, false, step, allPlan.slices), List.of(), Agg.Needs.ALL, all.plan().series(),
           true);
       List<MetricReader.Row> rest = new ArrayList<>();
-      for (MetricReader.Row r : everything) {
+      for (MetricReader.Row r : allRows) {
         Agg left = r.agg().minus(pageTotal.getOrDefault(r.tsSec(), Agg.EMPTY));
         if (left.count() > 0) {
           rest.add(new MetricReader.Row(null, List.of(), 0, r.tsSec(), left));
@@ -489,6 +491,29 @@ public final class QueryService {
     out.put("timingsMs", Map.of("rank", (t1 - t0) / 1_000_000, "points", (System.nanoTime() - t1) / 1_000_000));
     out.put("series", series);
     return out;
+  }
+
+  /**
+   * What the ungrouped read of {@code req} needs (its source, series and coverage), knowing the run and the
+   * metric's type from the grouped one already: the "other" series of a ranked answer.
+   */
+  private Prepared ungrouped(SeriesRequest req, Prepared grouped) {
+    SeriesRequest u = req.ungrouped();
+    Projection candidate = projectionFor(keys(u));
+    String projected = candidate == null ? null : candidate.analysisId(req.analysis());
+    String source = req.analysis();
+    if (projected != null && (u.filters().isEmpty() || metrics.countSeries(req.run(), projected, Set.of(req.metric()),
+        List.of()) > 0)) {
+      source = projected;
+    }
+    String chosen = source;
+    Future<Long> series = async(() -> metrics.countSeries(req.run(), chosen, Set.of(req.metric()), u.filters()));
+    Slices.Coverage coverage = metrics.coverage(req.run(), chosen);
+    long n = join(series);
+    if (n == 0 && !chosen.equals(req.analysis())) { // a run stored before projections existed
+      return prepare(u);
+    }
+    return new Prepared(grouped.state(), grouped.type(), chosen, plan(grouped.state(), u, n, coverage), coverage);
   }
 
   private static Points points(MetricType type, List<String> stats, int step, List<MetricReader.Row> rows) {

@@ -274,6 +274,41 @@ class ApiIT {
   }
 
   @Test
+  void aRankedByNamePanelShowsTheTopNamesAndTheRestAsOneOtherSeries() throws Exception {
+    JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=count,p(95)&groupBy=name&top=1"
+        + "&rankBy=p(95)");
+    assertEquals(3, ts.path("groups").path("total").asInt());
+    assertEquals(3, ts.path("groups").path("pages").asInt());
+    assertEquals(2, ts.path("series").size(), "the slowest name and the other two as one series");
+    JsonNode top = ts.path("series").get(0);
+    String slowest = top.path("tags").path("name").asText();
+    for (String other : List.of("home", "cart", "checkout")) {
+      if (!other.equals(slowest) && run.count(r -> r.name().equals(other)) > 0) {
+        assertTrue(run.percentileMs(r -> r.name().equals(other), 95) <= top.path("rankValue").asDouble() * 1.01,
+            other + " is not slower than " + slowest);
+      }
+    }
+    JsonNode rest = ts.path("series").get(1);
+    assertTrue(rest.path("other").asBoolean());
+    assertEquals(2, rest.path("groups").asInt());
+    long counted = 0;
+    for (JsonNode p : rest.path("points")) {
+      counted += p.get(1).asLong();
+      long t = p.get(0).asLong();
+      long step = ts.path("stepSeconds").asLong() * 1000;
+      // the other series' p(95): the whole minus the top name, histograms subtracted, against the raw requests
+      within1Percent(run.percentileMs(r -> !r.name().equals(slowest) && r.timeMs() >= t && r.timeMs() < t + step, 95),
+          p.get(2).asDouble(), "p(95) of the others at " + t);
+    }
+    assertEquals(run.count(r -> !r.name().equals(slowest)), counted);
+    JsonNode last = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=count&groupBy=name&top=1"
+        + "&order=asc&page=2");
+    assertEquals(3, last.path("series").get(0).path("rank").asInt());
+    assertEquals(400, get("/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&groupBy=name&top=1&page=3",
+        READ).statusCode());
+  }
+
+  @Test
   void timeSeriesByNameWithTheStepFromTheRange() throws Exception {
     JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&groupBy=name");
     assertEquals(1, ts.path("stepSeconds").asInt(), "150 s fit in 1,000 points at 1 s");

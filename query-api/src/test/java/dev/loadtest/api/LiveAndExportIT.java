@@ -112,8 +112,10 @@ class LiveAndExportIT {
               .toJson().getBytes(StandardCharsets.UTF_8))).get();
       JsonNode metrics = null;
       JsonNode threshold = null;
+      JsonNode ingestion = null;
       String event = null;
-      while ((metrics == null || threshold == null) && System.nanoTime() < deadline + Duration.ofSeconds(20).toNanos()) {
+      while ((metrics == null || threshold == null || ingestion == null)
+          && System.nanoTime() < deadline + Duration.ofSeconds(20).toNanos()) {
         String line = lines.poll(500, TimeUnit.MILLISECONDS);
         if (line == null) {
           continue;
@@ -124,8 +126,12 @@ class LiveAndExportIT {
           metrics = JSON.readTree(line.substring(6));
         } else if (line.startsWith("data: ") && "threshold".equals(event)) {
           threshold = JSON.readTree(line.substring(6));
+        } else if (line.startsWith("data: ") && "ingestion".equals(event)) {
+          ingestion = JSON.readTree(line.substring(6));
         }
       }
+      assertTrue(ingestion != null, "an ingestion event every 2 s while someone watches");
+      assertTrue(ingestion.path("samples").isObject() && ingestion.path("aggregates").isObject(), ingestion.toString());
       assertTrue(metrics != null, "a metrics event");
       assertEquals(second, metrics.path("t").asLong());
       assertEquals(4, metrics.path("metrics").path("http_req_duration").path("count").asLong(), "both generators merged");
