@@ -102,8 +102,10 @@ public final class QueryService {
     String totals = source(runId, analysis, null, MetricType.TREND, List.of());
     List<Slices.Slice> totalSlices = totals.equals(analysis) ? slices
         : slices(runId, totals, whole ? new Range(0, 4_294_967_295L) : range, 0);
-    for (MetricReader.Row r : metrics.aggregate(new Query(runId, totals, nonGauges(types), List.of(), List.of(),
-        true, false, 0, totalSlices), Agg.percentiles(trendStats), false)) {
+    // Merged here from RowBinary rows: ClickHouse 18.16's sumMap over wide histograms (a long-tailed latency
+    // spreads a second over hundreds of buckets) took most of a summary's time.
+    for (MetricReader.Row r : metrics.aggregateHere(new Query(runId, totals, nonGauges(types), List.of(), List.of(),
+        true, false, 0, totalSlices), Agg.percentiles(trendStats), Agg.Needs.ALL, Long.MAX_VALUE, true)) {
       byMetric.put(r.metric(), r.agg());
     }
     Set<String> gauges = gauges(types);
@@ -179,7 +181,8 @@ public final class QueryService {
     }
     List<MetricReader.Row> rows = type == MetricType.GAUGE ? metrics.gauges(new Query(runId, analysis,
         Set.of(sel.metric()), filters, List.of(), false, false, 0, List.of(new Slices.Slice(1, slices.get(0).fromSec(),
-        slices.get(slices.size() - 1).toSec())))) : metrics.aggregate(q);
+        slices.get(slices.size() - 1).toSec())))) : metrics.aggregateHere(q, List.of(), Agg.Needs.ALL, Long.MAX_VALUE,
+        true);
     return rows.isEmpty() ? Agg.EMPTY : rows.get(0).agg();
   }
 
