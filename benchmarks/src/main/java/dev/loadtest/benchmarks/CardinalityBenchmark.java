@@ -52,6 +52,9 @@ import java.util.TreeMap;
 public final class CardinalityBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int READS = 30;
+  /** How long a run may take to be complete after its end before the benchmark reports how far it got. */
+  private static final long WAIT_AFTER_END_MS =
+      Long.parseLong(System.getenv().getOrDefault("CARDINALITY_WAIT_AFTER_END_S", "1500")) * 1000L;
 
   record Spec(int names, int rate, int seconds, String label) {
     static Spec parse(String s) {
@@ -180,6 +183,10 @@ public final class CardinalityBenchmark {
       status = run.path("status").asText();
       if (endedAt == 0 && Arrays.asList("FINISHED", "ABORTED", "FAILED").contains(status)) {
         endedAt = now;
+        if (!status.equals("FINISHED")) {
+          out.printf("  %s after %d s: %s%n", status, firstSecond < 0 ? 0 : now / 1000 - firstSecond,
+              run.path("history").path(run.path("history").size() - 1).path("reason").asText("no reason given"));
+        }
       }
       if (run.path("totals").isObject()) {
         totals = run.path("totals");
@@ -200,13 +207,23 @@ public final class CardinalityBenchmark {
       maxCkpt = Math.max(maxCkpt, ck[0]);
       lastCkpt = ck[0] > 0 ? ck[0] : lastCkpt;
       maxCkptMs = Math.max(maxCkptMs, ck[1]);
+      if (endedAt > 0 && now - endedAt > WAIT_AFTER_END_MS) {
+        out.printf("  giving up %d s after the end: %,d stored so far%n", WAIT_AFTER_END_MS / 1000, stored);
+        break;
+      }
       if (endedAt > 0) {
         if (totals == null) {
           if (now - endedAt > 120_000) {
             break;
           }
         } else {
-          JsonNode summary = api.get("/runs/" + id + "/summary", Map.of());
+          JsonNode summary;
+          try {
+            summary = api.get("/runs/" + id + "/summary", Map.of());
+          } catch (java.io.IOException e) { // a stack past its memory answers late or not at all: say so, go on
+            out.printf("  the summary did not answer: %s%n", e);
+            continue;
+          }
           stored = RunFollower.samples(summary, "http_reqs");
           if (stored == totals.path("requests").asLong()) {
             completeAt = now;

@@ -81,7 +81,7 @@ final class DemoCommand implements Callable<Integer> {
       ObjectNode json = (ObjectNode) RunCommand.JSON.readTree(text);
       scaleTo(json, total);
       RunCommand.Loaded loaded = RunCommand.load(json.toString(), "examples/checkout.json (scaled to " + duration + ")",
-          Map.of("BASE_URL", shop.url()), err);
+          Map.of("BASE_URL", shop.url()), Path.of("."), err);
       if (loaded == null) {
         return 1; // our own plan: a bug
       }
@@ -91,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
       o.flush();
       ApiClient client = new ApiClient(stack.apiUrl(), stack.apiToken());
       RunCommand.Result r = RunCommand.follow(client, loaded, new RunCommand.Options(null, "demo: checkout journey", out,
-          Duration.ofSeconds(120)), o, err);
+          Duration.ofSeconds(120), dev.loadtest.schemas.histogram.PercentileMethod.NEAREST_RANK), o, err);
       int code = r.exitCode();
       if (r.outcome() != null && r.outcome().summary() != null) {
         long stored = RunFollower.samples(r.outcome().summary(), "http_reqs");

@@ -109,8 +109,23 @@ final class GeneratorCommand implements Callable<Integer> {
     boolean httpPlan = true; // an agent may be given HTTP plans
     if (plan != null) {
       try {
-        planJson = Files.readString(plan);
-        httpPlan = "http".equals(PlanParser.parse(planJson).generator().plugin());
+        planJson = dev.loadtest.schemas.plan.PlanText.decode(Files.readAllBytes(plan));
+        // Checked with the -e values applied, as the run will see them.
+        com.fasterxml.jackson.databind.JsonNode tree;
+        try {
+          tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(planJson);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+          tree = null; // the parser says where
+        }
+        if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+          env.forEach((k, v) -> o.with("env").put(k, v));
+        }
+        dev.loadtest.schemas.plan.TestPlan parsed = PlanParser.parse(tree == null ? planJson : tree.toString());
+        var errors = dev.loadtest.generator.plugin.GeneratorPlugin.checkPlan(parsed, plan.toAbsolutePath().getParent());
+        if (!errors.isEmpty()) {
+          throw new InvalidPlanException(errors);
+        }
+        httpPlan = "http".equals(parsed.generator().plugin());
       } catch (IOException e) {
         err.println("loadtest generator: cannot read " + plan + ": " + e.getMessage());
         return 1;

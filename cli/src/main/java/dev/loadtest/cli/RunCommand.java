@@ -7,9 +7,12 @@ import dev.loadtest.cli.follow.ApiClient;
 import dev.loadtest.cli.follow.RunFollower;
 import dev.loadtest.cli.follow.SummaryText;
 import dev.loadtest.cli.report.Reports;
+import dev.loadtest.generator.plugin.GeneratorPlugin;
+import dev.loadtest.schemas.histogram.PercentileMethod;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.plan.PlanText;
 import dev.loadtest.schemas.plan.TestPlan;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -79,6 +82,11 @@ public final class RunCommand implements Callable<Integer> {
       + " after the end for complete results (default: ${DEFAULT-VALUE}).")
   String settleTimeout;
 
+  @Option(names = "--percentiles", defaultValue = "nearest-rank", paramLabel = "METHOD", description = "How the"
+      + " summary reads trend percentiles: nearest-rank (the sample at rank ceil(p*n), what thresholds judge) or k6"
+      + " (k6's interpolation between samples); both within 1/128 (default: ${DEFAULT-VALUE}).")
+  String percentiles;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
@@ -90,7 +98,14 @@ public final class RunCommand implements Callable<Integer> {
     for (Path p : out) {
       Reports.checkName(p);
     }
-    Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout));
+    PercentileMethod method;
+    try {
+      method = PercentileMethod.parse(percentiles);
+    } catch (IllegalArgumentException e) {
+      err.println("loadtest: --percentiles: " + e.getMessage());
+      return 2;
+    }
+    Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout), method);
     if (api == null && System.getenv("LOADTEST_API") != null && !System.getenv("LOADTEST_API").isBlank()) {
       api = System.getenv("LOADTEST_API");
     }
@@ -116,22 +131,30 @@ public final class RunCommand implements Callable<Integer> {
   record Loaded(ObjectNode json, TestPlan parsed, String source) {}
 
   /** What a run is submitted with. */
-  record Options(String runId, String name, List<Path> reports, Duration settleTimeout) {}
+  record Options(String runId, String name, List<Path> reports, Duration settleTimeout, PercentileMethod percentiles) {}
 
   /** Reads and checks {@code file}; null (after printing every error) when it is not a valid plan. */
   static Loaded load(Path file, Map<String, String> env, PrintWriter err) {
     String text;
     try {
-      text = Files.readString(file);
+      text = PlanText.decode(Files.readAllBytes(file));
     } catch (IOException e) {
       err.println("loadtest: cannot read the plan " + file + ": " + e.getMessage());
       err.flush();
       return null;
+    } catch (InvalidPlanException e) {
+      printErrors(err, file.toString(), e.errors());
+      return null;
     }
-    return load(text, file.toString(), env, err);
+    return load(text, file.toString(), env, file.toAbsolutePath().getParent(), err);
   }
 
-  static Loaded load(String text, String source, Map<String, String> env, PrintWriter err) {
+  /**
+   * Parses {@code text} with {@code env} over the plan's, then checks what the generators would refuse (the
+   * plug-in's name and options, feeder files under {@code baseDir}), so that every plan error is found here,
+   * before any generator starts; null (after printing every error) when the plan cannot run.
+   */
+  static Loaded load(String text, String source, Map<String, String> env, Path baseDir, PrintWriter err) {
     ObjectNode json;
     try {
       JsonNode n = JSON.readTree(text);
@@ -145,7 +168,12 @@ public final class RunCommand implements Callable<Integer> {
     }
     env.forEach((k, v) -> json.with("env").put(k, v));
     try {
-      return new Loaded(json, PlanParser.parse(json.toString()), source);
+      TestPlan parsed = PlanParser.parse(json.toString());
+      List<PlanError> errors = GeneratorPlugin.checkPlan(parsed, baseDir);
+      if (!errors.isEmpty()) {
+        throw new InvalidPlanException(errors);
+      }
+      return new Loaded(json, parsed, source);
     } catch (InvalidPlanException e) {
       printErrors(err, source, e.errors());
       return null;
@@ -190,7 +218,7 @@ public final class RunCommand implements Callable<Integer> {
         : loaded.json().path("name").asText(loaded.source())).put("who", System.getProperty("user.name", "cli"));
     boolean tty = System.console() != null && System.getenv("CI") == null;
     RunFollower follower = new RunFollower(client, o, tty, tty ? Duration.ofSeconds(1) : Duration.ofSeconds(5),
-        opts.settleTimeout());
+        opts.settleTimeout()).percentiles(opts.percentiles());
     RunFollower.Outcome outcome;
     try {
       outcome = follower.follow(id, !loaded.parsed().thresholds().isEmpty(), () -> {

@@ -68,14 +68,20 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Duration verdictTimeout = dev.loadtest.schemas.time.Durations.parse(verdictTimeoutText);
-    ObjectNode planNode;
+    // Checked here as `run` checks it (env applied, plug-in and its options), so that a plan that cannot run is
+    // refused with its JSON paths before it reaches the cluster. Feeder files are the generators' to read.
+    String text;
     try {
-      planNode = (ObjectNode) JSON.readTree(Files.readString(plan));
-    } catch (Exception e) {
-      spec.commandLine().getErr().println("loadtest submit: " + plan + " is not a JSON object: " + e.getMessage());
+      text = dev.loadtest.schemas.plan.PlanText.decode(Files.readAllBytes(plan));
+    } catch (dev.loadtest.schemas.plan.InvalidPlanException e) {
+      RunCommand.printErrors(spec.commandLine().getErr(), plan.toString(), e.errors());
       return 104;
     }
-    env.forEach((k, v) -> planNode.with("env").put(k, v));
+    RunCommand.Loaded loaded = RunCommand.load(text, plan.toString(), env, null, spec.commandLine().getErr());
+    if (loaded == null) {
+      return 104;
+    }
+    ObjectNode planNode = loaded.json();
     String run = runId != null ? runId : "run-" + UUID.randomUUID().toString().substring(0, 8);
     ObjectNode command = JSON.createObjectNode().put("type", "start").put("commandId", UUID.randomUUID().toString())
         .put("testRunId", run);

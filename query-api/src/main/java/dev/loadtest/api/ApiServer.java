@@ -224,14 +224,15 @@ public final class ApiServer implements AutoCloseable {
       blocking(ctx, () -> sentBody(commands.abort(id, reason)), 202);
     }));
     r.get(BASE + "/runs/:id/summary").handler(read(ctx -> {
-      Params p = params(ctx, "analysis", "from", "to", "trendStats", "submetric");
+      Params p = params(ctx, "analysis", "from", "to", "trendStats", "submetric", "percentiles");
       String id = p.runId("id");
       String analysis = p.analysis();
       Long from = p.time("from");
       Long to = p.time("to");
       List<String> trendStats = p.stats("trendStats", Agg.DEFAULT_TREND_STATS);
       var subs = p.submetrics();
-      blocking(ctx, () -> queries.summary(id, analysis, from, to, trendStats, subs), 200);
+      var method = p.percentileMethod("percentiles");
+      blocking(ctx, () -> queries.summary(id, analysis, from, to, trendStats, subs, method), 200);
     }));
     r.get(BASE + "/runs/:id/thresholds").handler(read(ctx -> {
       Params p = params(ctx, "analysis");

@@ -3,6 +3,7 @@ package dev.loadtest.api;
 import dev.loadtest.api.store.Agg;
 import dev.loadtest.api.store.MetricReader.TagFilter;
 import dev.loadtest.schemas.command.CommandParser;
+import dev.loadtest.schemas.histogram.PercentileMethod;
 import dev.loadtest.schemas.metrics.BuiltinMetrics;
 import dev.loadtest.schemas.threshold.MetricSelector;
 import io.vertx.core.MultiMap;
@@ -173,6 +174,20 @@ final class Params {
       throw ApiException.badRequest("groupBy", "a tag appears twice in groupBy");
     }
     return keys;
+  }
+
+  /** The percentile method {@code name} asks for (nearest-rank when absent). */
+  PercentileMethod percentileMethod(String name) {
+    String v = one(name);
+    if (v == null || v.isEmpty()) {
+      return PercentileMethod.NEAREST_RANK;
+    }
+    try {
+      return PercentileMethod.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(name, "unknown percentile method \"" + abbreviate(v)
+          + "\": use k6 (k6's interpolation between samples) or nearest-rank");
+    }
   }
 
   List<String> stats(String name, List<String> dflt) {

@@ -7,6 +7,7 @@ import dev.loadtest.api.store.MetricReader.TagFilter;
 import dev.loadtest.api.store.RunReader;
 import dev.loadtest.api.store.Slices;
 import dev.loadtest.schemas.histogram.HistogramLayout;
+import dev.loadtest.schemas.histogram.PercentileMethod;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
@@ -93,6 +94,15 @@ public final class QueryService {
    */
   public Map<String, Object> summary(String runId, String analysis, Long fromMs, Long toMs, List<String> trendStats,
       List<MetricSelector> submetrics) {
+    return summary(runId, analysis, fromMs, toMs, trendStats, submetrics, PercentileMethod.NEAREST_RANK);
+  }
+
+  /**
+   * As {@link #summary(String, String, Long, Long, List, List)}, with trend percentiles read by {@code method}
+   * (k6's interpolation or nearest-rank, see {@link PercentileMethod}).
+   */
+  public Map<String, Object> summary(String runId, String analysis, Long fromMs, Long toMs, List<String> trendStats,
+      List<MetricSelector> submetrics, PercentileMethod method) {
     RunState state = run(runId);
     boolean whole = fromMs == null && toMs == null;
     Range range = range(state, fromMs, toMs);
@@ -131,14 +141,14 @@ public final class QueryService {
     List<Map<String, Object>> out = new ArrayList<>();
     for (Map.Entry<String, MetricType> e : types.entrySet()) {
       Agg agg = byMetric.getOrDefault(e.getKey(), Agg.EMPTY);
-      Map<String, Object> m = metricEntry(e.getKey(), e.getValue(), agg, trendStats, range.seconds());
+      Map<String, Object> m = metricEntry(e.getKey(), e.getValue(), agg, trendStats, range.seconds(), method);
       List<Map<String, Object>> subOut = new ArrayList<>();
       for (MetricSelector sel : subs) {
         if (!sel.metric().equals(e.getKey())) {
           continue;
         }
         Agg subAgg = subAggregate(runId, analysis, e.getValue(), sel, slices);
-        Map<String, Object> s = metricEntry(sel.toString(), e.getValue(), subAgg, trendStats, range.seconds());
+        Map<String, Object> s = metricEntry(sel.toString(), e.getValue(), subAgg, trendStats, range.seconds(), method);
         s.put("tags", sel.tags());
         subOut.add(s);
       }
@@ -162,6 +172,7 @@ public final class QueryService {
     result.put("from", range.fromSec() * 1000);
     result.put("to", range.toSec() * 1000);
     result.put("durationSeconds", range.seconds());
+    result.put("percentileMethod", method.id());
     result.put("metrics", out);
     result.put("checks", checks(runId, analysis, types, slices));
     result.put("thresholds", thresholds(runId, analysis));
@@ -211,12 +222,12 @@ public final class QueryService {
   }
 
   private static Map<String, Object> metricEntry(String name, MetricType type, Agg agg, List<String> trendStats,
-      double seconds) {
+      double seconds, PercentileMethod method) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("metric", name);
     m.put("type", type.name().toLowerCase(java.util.Locale.ROOT));
     m.put("samples", agg.count());
-    m.put("stats", agg.summaryStats(type, trendStats, seconds));
+    m.put("stats", agg.summaryStats(type, trendStats, seconds, method));
     return m;
   }
 

@@ -75,6 +75,16 @@ public final class RunFollower {
     }
   }
 
+  /** How the summary's trend percentiles are read. */
+  private dev.loadtest.schemas.histogram.PercentileMethod percentiles =
+      dev.loadtest.schemas.histogram.PercentileMethod.NEAREST_RANK;
+
+  /** Reads the final summary's percentiles by {@code method} (nearest-rank unless told). */
+  public RunFollower percentiles(dev.loadtest.schemas.histogram.PercentileMethod method) {
+    this.percentiles = method;
+    return this;
+  }
+
   public RunFollower(ApiClient api, PrintWriter out, boolean tty, Duration progressEvery, Duration settleTimeout) {
     this.api = api;
     this.out = out;
@@ -250,7 +260,7 @@ public final class RunFollower {
     long nextNote = System.nanoTime() + progressEvery.toNanos() * 5;
     while (true) {
       try {
-        summary = api.get("/runs/" + ApiClient.enc(runId) + "/summary", Map.of());
+        summary = api.get("/runs/" + ApiClient.enc(runId) + "/summary", Map.of("percentiles", percentiles.id()));
       } catch (ApiClient.ApiError e) {
         if (e.status() != 404) {
           throw e;

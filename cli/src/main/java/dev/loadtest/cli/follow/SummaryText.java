@@ -51,6 +51,9 @@ public final class SummaryText {
       });
     }
     b.append("\n  █ TOTAL RESULTS\n");
+    if (summary.path("percentileMethod").asText("").equals("k6")) {
+      b.append("\n    percentiles: k6's interpolation between samples (within 1/128 of k6's own)\n");
+    }
     JsonNode checks = summary.path("checks");
     long passes = checks.path("passed").asLong();
     long fails = checks.path("failed").asLong();

@@ -360,7 +360,7 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         out.collect(Tuple2.of(run,
             new ThresholdResult(run, text, state, r.observed().orElse(Double.NaN), last, evalMs, last && partial).toJson()));
       }
-      if (!last && t.abortOnFail() && r.failsNow() && evalMs - startMs >= t.delayAbortEval().toMillis()
+      if (!last && r.failsNow() && t.abortsAt(evalMs - startMs)
           && abortSent.value() == null) {
         abortSent.update(true);
         side.accept(ABORTS, Tuple2.of(run, abortCommand(run, text, r.observed().orElse(Double.NaN))));

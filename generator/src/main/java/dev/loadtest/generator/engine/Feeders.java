@@ -87,6 +87,11 @@ public final class Feeders {
         }
       }
       return rows;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException("feeder " + f.name() + ": there is no file " + file
+          + " (a relative path is read from the plan's directory)", e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException("feeder " + f.name() + ": " + file + " is not UTF-8 text", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("feeder " + f.name() + ": cannot read " + file + ": " + e.getMessage(), e);
     }

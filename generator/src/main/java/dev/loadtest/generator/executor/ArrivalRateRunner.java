@@ -10,7 +10,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 /**
  * constant-arrival-rate and ramping-arrival-rate (open model): iteration i of the whole test is due at
  * {@link ArrivalSchedule#startNanos(long)}, and this generator starts the iterations its segment owns,
- * on time, whatever the latency of earlier ones. A due iteration takes an idle VU; if none is idle, a
+ * on time, whatever the latency of earlier ones. As in k6, iterations are dealt by the sequence
+ * re-divided by each segment's share of maxVUs ({@link ExecutionSegmentSequence#redivide}), so a
+ * segment runs iterations in proportion to the VUs it may have, and a segment with no share of maxVUs
+ * runs none. A due iteration takes an idle VU; if none is idle, a
  * new VU is allocated up to the segment's share of maxVUs; beyond that the iteration is dropped and
  * counted in {@code dropped_iterations} (k6's semantics). Iterations are timed from when they were due
  * (see {@link dev.loadtest.generator.engine.IterationRunner}).
@@ -20,6 +23,8 @@ final class ArrivalRateRunner extends ScenarioRunner {
   private final int preAllocated;
   private final int max;
   private final ConcurrentLinkedDeque<VirtualUser> idle = new ConcurrentLinkedDeque<>();
+  /** The sequence and segment that deal the iterations: re-divided by maxVUs; null when none are this segment's. */
+  private final ExecutionSegmentSequence.Share iterationShare;
 
   ArrivalRateRunner(ScenarioContext context, Scenario scenario, ExecutionSegmentSequence sequence, int segment,
       int vuOffset) {
@@ -40,8 +45,8 @@ final class ArrivalRateRunner extends ScenarioRunner {
       default -> throw new IllegalArgumentException(scenario.executor().type() + " is not an arrival-rate executor");
     }
     this.preAllocated = (int) sequence.scale(segment, pre);
-    // A segment that owns iterations needs at least one VU even when its share of maxVUs rounds to 0.
-    this.max = (int) Math.max(sequence.scale(segment, Math.max(pre, mx)), 1);
+    this.max = (int) sequence.scale(segment, Math.max(pre, mx));
+    this.iterationShare = sequence.redivide(segment, Math.max(pre, mx)).orElse(null);
   }
 
   @Override
@@ -49,10 +54,10 @@ final class ArrivalRateRunner extends ScenarioRunner {
     for (int j = 0; j < preAllocated; j++) {
       idle.add(newVu(j));
     }
-    long total = schedule.totalIterations();
+    long total = iterationShare == null ? 0 : schedule.totalIterations();
     int allocated = preAllocated;
     for (long i = 0; i < total && !stopping; i++) {
-      if (sequence.ownerOf(i) != segment) {
+      if (iterationShare.sequence().ownerOf(i) != iterationShare.segment()) {
         continue;
       }
       long due = startNanos + schedule.startNanos(i);

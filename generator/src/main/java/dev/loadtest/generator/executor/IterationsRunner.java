@@ -10,9 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * per-vu-iterations (each of the segment's VUs runs {@code iterations}) and shared-iterations (the
  * segment's VUs share the segment's part of {@code iterations}), both bounded by maxDuration, then
- * gracefulStop. The shares of any segment partition add up exactly: VUs and iterations are split by
- * {@link ExecutionSegmentSequence#scale}; a segment with iterations but no VU of its own gets one, so
- * that no iteration is lost.
+ * gracefulStop. The shares of any segment partition add up exactly, as k6 splits them: VUs by
+ * {@link ExecutionSegmentSequence#scale}; shared iterations by the sequence re-divided by each segment's
+ * share of the VUs ({@link ExecutionSegmentSequence#redivide}), so a segment's iterations follow its
+ * VUs and a segment without VUs runs none.
  */
 final class IterationsRunner extends ScenarioRunner {
   /** k6's default maxDuration. */
@@ -34,14 +35,28 @@ final class IterationsRunner extends ScenarioRunner {
         maxDuration = p.maxDuration();
       }
       case Scenario.SharedIterations s -> {
-        long mine = sequence.scale(segment, s.iterations());
-        vus = (int) Math.min(Math.max(sequence.scale(segment, s.vus()), mine > 0 ? 1 : 0), mine);
+        Split mine = sharedSplit(s.vus(), s.iterations(), sequence, segment);
+        vus = (int) mine.vus();
         perVu = Long.MAX_VALUE;
-        shared = new AtomicLong(mine);
+        shared = new AtomicLong(mine.iterations());
         maxDuration = s.maxDuration();
       }
       default -> throw new IllegalArgumentException(scenario.executor().type() + " is not an iterations executor");
     }
+  }
+
+  /** A segment's part of a shared-iterations scenario. */
+  record Split(long vus, long iterations) {}
+
+  /**
+   * k6's split of shared-iterations: the segment's VUs are its share of {@code vus}; its iterations are its
+   * share of {@code iterations} by the sequence re-divided by each segment's share of the VUs, so that a
+   * segment without VUs runs no iteration (13 equal segments of 12 VUs: one segment gets nothing).
+   */
+  static Split sharedSplit(long vus, long iterations, ExecutionSegmentSequence sequence, int segment) {
+    long mine = sequence.redivide(segment, vus)
+        .map(share -> share.sequence().scale(share.segment(), iterations)).orElse(0L);
+    return new Split(Math.min(sequence.scale(segment, vus), mine), mine);
   }
 
   @Override

@@ -1,5 +1,13 @@
 package dev.loadtest.generator.plugin;
 
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.TestPlan;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
 /**
  * A way of generating load, found with {@link java.util.ServiceLoader}: a plan names its plug-in in
  * {@code "generator": {"plugin": "...", "options": {...}}} (default {@code http}). Built in: {@code http}
@@ -20,4 +28,31 @@ public interface GeneratorPlugin {
    * @throws dev.loadtest.schemas.plan.InvalidPlanException with every error and its JSON path
    */
   PluginRun prepare(PluginContext context);
+
+  /**
+   * Checks what {@link #prepare} would find wrong with {@code plan} (options, files relative to
+   * {@code baseDir}) without running anything, so that a plan is refused before any generator starts.
+   *
+   * @return every error with its JSON path; empty when the plan can run
+   */
+  default List<PlanError> check(TestPlan plan, Path baseDir) {
+    return List.of();
+  }
+
+  /**
+   * The plug-in {@code plan} names, found with {@link ServiceLoader} as generators find it, and its
+   * {@link #check}: an unknown plug-in is an error at {@code $.generator.plugin} naming the ones there are.
+   */
+  static List<PlanError> checkPlan(TestPlan plan, Path baseDir) {
+    Map<String, GeneratorPlugin> plugins = new TreeMap<>();
+    for (GeneratorPlugin p : ServiceLoader.load(GeneratorPlugin.class)) {
+      plugins.put(p.name(), p);
+    }
+    GeneratorPlugin plugin = plugins.get(plan.generator().plugin());
+    if (plugin == null) {
+      return List.of(new PlanError("$.generator.plugin", "unknown plug-in \"" + plan.generator().plugin()
+          + "\": the generators have " + String.join(", ", plugins.keySet())));
+    }
+    return plugin.check(plan, baseDir);
+  }
 }

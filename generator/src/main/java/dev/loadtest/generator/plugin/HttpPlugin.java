@@ -5,13 +5,35 @@ import dev.loadtest.generator.engine.RunContext;
 import dev.loadtest.generator.executor.RunExecution;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.TestPlan;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The {@code http} plug-in: VUs on virtual threads run the plan's flows with k6's executors. */
 public final class HttpPlugin implements GeneratorPlugin {
   @Override
   public String name() {
     return "http";
+  }
+
+  @Override
+  public List<PlanError> check(TestPlan plan, Path baseDir) {
+    List<PlanError> errors = new ArrayList<>();
+    if (!plan.generator().optionsJson().equals("{}")) {
+      errors.add(new PlanError("$.generator.options", "the http plug-in takes no options"));
+    }
+    // Each feeder on its own, so that every broken one is named at its path.
+    plan.feeders().forEach((name, f) -> {
+      try {
+        Feeders.load(Map.of(name, f), baseDir != null ? baseDir : Path.of(""));
+      } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        String at = "$.feeders." + name + (f.file().isPresent() ? ".file" : "");
+        errors.add(new PlanError(at, e.getMessage()));
+      }
+    });
+    return errors;
   }
 
   @Override

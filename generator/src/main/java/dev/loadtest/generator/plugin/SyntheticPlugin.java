@@ -48,6 +48,16 @@ public final class SyntheticPlugin implements GeneratorPlugin {
   }
 
   @Override
+  public List<PlanError> check(dev.loadtest.schemas.plan.TestPlan plan, java.nio.file.Path baseDir) {
+    try {
+      parse(plan.generator().optionsJson());
+      return List.of();
+    } catch (InvalidPlanException e) {
+      return e.errors();
+    }
+  }
+
+  @Override
   public PluginRun prepare(PluginContext c) {
     Options o = parse(c.plan().generator().optionsJson());
     double rate = c.sequence().scaleRate(c.segment(), o.rate());

@@ -10,9 +10,14 @@ import java.util.List;
  * When each iteration of an open-model scenario (constant- or ramping-arrival-rate) is meant to start,
  * as a pure function of the scenario: no clock, no threads. The rate is piecewise linear in time (a
  * constant rate is one flat piece), A(t) is the number of arrivals it makes by time t, and iteration i
- * (counting from 0 over the whole test, all generators together) is due at the time A(t) = i: the first
- * at the start, as k6 starts its first arrival at once. The scenario has every iteration due strictly
- * before its end.
+ * (counting from 0 over the whole test, all generators together) is due as k6 starts it:
+ * <ul>
+ *   <li>constant-arrival-rate: at A(t) = i, every {@code timeUnit / rate} from the start on (the first at
+ *       once), every iteration due strictly before the scenario's end;</li>
+ *   <li>ramping-arrival-rate: when i + 1 arrivals have accumulated, A(t) = i + 1 (k6 counts arrivals as
+ *       the area under the rate), up to and including one due exactly at the end: floor(A(end))
+ *       iterations.</li>
+ * </ul>
  *
  * <p>A generator runs the iterations its execution segment owns and measures latency from
  * {@link #startNanos(long)}, the intended time, not from when a VU became free: a stalled system shows
@@ -31,21 +36,25 @@ public final class ArrivalSchedule {
     }
   }
 
-  private ArrivalSchedule(List<Piece> pieces, long totalIterations, long durationNanos) {
+  /** 0 when iteration i is due at A(t) = i, 1 when at A(t) = i + 1. */
+  private final int lead;
+
+  private ArrivalSchedule(List<Piece> pieces, long totalIterations, long durationNanos, int lead) {
     this.pieces = List.copyOf(pieces);
+    this.lead = lead;
     this.totalIterations = totalIterations;
     this.durationNanos = durationNanos;
   }
 
   public static ArrivalSchedule of(Scenario.ConstantArrivalRate s) {
-    return build(s.rate(), s.timeUnit(), List.of(new Scenario.Stage(s.duration(), s.rate())));
+    return build(s.rate(), s.timeUnit(), List.of(new Scenario.Stage(s.duration(), s.rate())), 0);
   }
 
   public static ArrivalSchedule of(Scenario.RampingArrivalRate s) {
-    return build(s.startRate(), s.timeUnit(), s.stages());
+    return build(s.startRate(), s.timeUnit(), s.stages(), 1);
   }
 
-  private static ArrivalSchedule build(long startRate, Duration timeUnit, List<Scenario.Stage> stages) {
+  private static ArrivalSchedule build(long startRate, Duration timeUnit, List<Scenario.Stage> stages, int lead) {
     long unitNanos = timeUnit.toNanos();
     List<Piece> pieces = new ArrayList<>();
     long at = 0;
@@ -65,10 +74,11 @@ public final class ArrivalSchedule {
       at += length;
       previousRate = stage.target();
     }
-    // Iterations due strictly before the end: i < A(end), so ceil(A(end)).
+    // Constant: iterations due strictly before the end, i < A(end), so ceil(A(end)). Ramping: i + 1 <= A(end),
+    // so floor(A(end)).
     BigInteger[] qr = num.divideAndRemainder(den);
-    long total = qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
-    return new ArrivalSchedule(pieces, total, at);
+    long total = qr[0].longValueExact() + (lead == 0 && qr[1].signum() > 0 ? 1 : 0);
+    return new ArrivalSchedule(pieces, total, at, lead);
   }
 
   /** Every iteration of the scenario, on all generators together. */
@@ -89,8 +99,9 @@ public final class ArrivalSchedule {
     if (i < 0 || i >= totalIterations) {
       throw new IllegalArgumentException("iteration " + i + " is not in 0.." + (totalIterations - 1));
     }
-    Piece p = pieces.get(pieceOf(i));
-    double need = i - p.arrivalsBefore();
+    long arrivals = i + lead;
+    Piece p = pieces.get(pieceOf(arrivals));
+    double need = arrivals - p.arrivalsBefore();
     if (need <= 0) {
       return p.startNanos();
     }
@@ -99,21 +110,26 @@ public final class ArrivalSchedule {
     double b = p.r0PerNano();
     double t = 2 * need / (b + Math.sqrt(Math.max(0, b * b + 4 * a * need)));
     long offset = (long) Math.ceil(t - 1e-6);
-    return p.startNanos() + Math.min(Math.max(0, offset), p.lengthNanos() - 1);
+    return p.startNanos() + Math.min(Math.max(0, offset), p.lengthNanos() - 1 + lead);
   }
 
-  private int pieceOf(long i) {
+  /** The first piece by whose end A(t) reaches {@code arrivals} (the end counts never decrease). */
+  private int pieceOf(long arrivals) {
     int lo = 0;
     int hi = pieces.size() - 1;
     while (lo < hi) {
-      int mid = (lo + hi + 1) >>> 1;
-      if (pieces.get(mid).arrivalsBefore() <= i + 1e-9) {
-        lo = mid;
+      int mid = (lo + hi) >>> 1;
+      Piece p = pieces.get(mid);
+      if (p.arrivalsBefore() + p.arrivals() >= arrivals - 1e-9) {
+        hi = mid;
       } else {
-        hi = mid - 1;
+        lo = mid + 1;
       }
     }
-    // A piece with no arrivals at all (rate 0 -> 0) cannot hold an iteration: move to the next one.
+    // A piece with no arrivals at all (rate 0 -> 0) cannot hold an iteration: step back to the one that made it.
+    while (lo > 0 && pieces.get(lo).arrivals() == 0) {
+      lo--;
+    }
     while (lo < pieces.size() - 1 && pieces.get(lo).arrivals() == 0) {
       lo++;
     }

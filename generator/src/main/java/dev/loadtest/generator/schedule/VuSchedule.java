@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * How many VUs a closed-model scenario (constant-vus, ramping-vus) has at each moment, as a pure function
- * of the scenario, with k6's steps: a stage from v0 to v1 VUs over T changes the level by one every
- * T/|v1 - v0|, so the last change falls on the stage's end; a stage of length 0 jumps at once. A
+ * of the scenario, with k6's steps: a stage from v0 to v1 VUs over T makes its k-th change of one VU at
+ * ceil(k T / |v1 - v0|), so the last change falls on the stage's end; a stage of length 0 jumps at once. A
  * generator runs its execution segment's share of the level, which never decreases while the level
  * rises (see {@link ExecutionSegmentSequence}). Immutable and thread-safe.
  */
@@ -42,8 +42,10 @@ public final class VuSchedule {
       } else {
         long n = Math.abs(diff);
         for (long k = 1; k <= n; k++) {
-          // k x length / n, exact unless the product overflows (days of nanoseconds times many VUs).
-          long offset = k <= Long.MAX_VALUE / length ? k * length / n : (long) ((double) k / n * length);
+          // ceil(k x length / n), as k6 places the k-th change (its end minus floor((n - k) x length / n)),
+          // exact unless the product overflows (days of nanoseconds times many VUs).
+          long offset = k <= (Long.MAX_VALUE - n) / length ? (k * length + n - 1) / n
+              : (long) Math.ceil((double) k / n * length);
           add(steps, at + offset, level + Long.signum(diff) * k);
         }
       }

@@ -53,9 +53,10 @@ class ArrivalScheduleTest {
       previous = t;
       double seconds = t / 1e9;
       double arrivals = seconds <= 10 ? 5 * seconds * seconds : 500 + 100 * (seconds - 10);
-      assertEquals(i, arrivals, 1e-3, "A(start(" + i + ")) = " + i);
+      assertEquals(i + 1, arrivals, 1e-3, "iteration " + i + " waits for arrival " + (i + 1) + ", as in k6");
     }
-    assertEquals(Math.round(Math.sqrt(100.0 / 5) * 1e9), s.startNanos(100), 2, "the 100th arrival at sqrt(20) s");
+    assertEquals(Math.round(Math.sqrt(100.0 / 5) * 1e9), s.startNanos(99), 2, "the 100th arrival at sqrt(20) s");
+    assertEquals(20_000_000_000L, s.startNanos(1499), "the last arrival exactly at the end still runs");
   }
 
   @Test
@@ -69,7 +70,7 @@ class ArrivalScheduleTest {
         firstHalf++;
       }
     }
-    assertEquals(375, firstHalf, "A(5 s) = 100*5 - 5*25 = 375");
+    assertEquals(374, firstHalf, "A(5 s) = 100*5 - 5*25 = 375: the 375th arrival is due at 5 s exactly, not before");
   }
 
   @Test
@@ -78,7 +79,8 @@ class ArrivalScheduleTest {
         List.of(new Stage(Duration.ofSeconds(5), 0), new Stage(Duration.ofSeconds(1), 10),
             new Stage(Duration.ofSeconds(2), 10)), 10, 100));
     assertEquals(25, s.totalIterations());
-    assertEquals(5_000_000_000L, s.startNanos(0), "nothing is due while the rate is 0");
+    // 0 -> 10/s over 1 s after the pause: A = 5 t^2 reaches the first arrival at sqrt(0.2) s.
+    assertEquals(5_000_000_000L + Math.round(Math.sqrt(0.2) * 1e9), s.startNanos(0), 2, "nothing is due while the rate is 0");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.loadtest.api.store;
 
 import dev.loadtest.schemas.histogram.HistogramLayout;
+import dev.loadtest.schemas.histogram.PercentileMethod;
 import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.schemas.metrics.MetricType;
 import java.util.LinkedHashMap;
@@ -154,6 +155,11 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
    * @throws IllegalArgumentException for a stat outside {@link #STAT}
    */
   public Double stat(MetricType type, String stat, double seconds) {
+    return stat(type, stat, seconds, PercentileMethod.NEAREST_RANK);
+  }
+
+  /** As {@link #stat(MetricType, String, double)}, with trend percentiles read by {@code method}. */
+  public Double stat(MetricType type, String stat, double seconds, PercentileMethod method) {
     double pct = percentileOf(stat);
     if (count == 0) {
       return switch (stat) {
@@ -171,8 +177,8 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
           case "avg" -> sum / count / 1000;
           case "min" -> min / 1000;
           case "max" -> max / 1000;
-          case "med" -> percentile(50) / 1000;
-          default -> pct >= 0 ? percentile(pct) / 1000 : null;
+          case "med" -> percentile(50, method) / 1000;
+          default -> pct >= 0 ? percentile(pct, method) / 1000 : null;
         };
       }
       case COUNTER -> {
@@ -229,8 +235,14 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
     return p;
   }
 
-  /** Percentile {@code p} in histogram units, as {@link SparseHistogram#percentile} computes it. */
-  double percentile(double p) {
+  /**
+   * Percentile {@code p} in histogram units, as {@link SparseHistogram#percentile(double, PercentileMethod)}
+   * computes it; k6's method reads the histogram (the ranked buckets are nearest-rank's).
+   */
+  double percentile(double p, PercentileMethod method) {
+    if (method == PercentileMethod.K6) {
+      return histogram().percentileK6(p);
+    }
     Integer idx = rankedBuckets.get(p);
     if (idx == null || idx == 0 && histIndexes.length > 0) {
       return histogram().percentile(p);
@@ -241,6 +253,12 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
 
   /** The stats of the k6 end-of-test summary for a metric of {@code type}. */
   public Map<String, Double> summaryStats(MetricType type, List<String> trendStats, double seconds) {
+    return summaryStats(type, trendStats, seconds, PercentileMethod.NEAREST_RANK);
+  }
+
+  /** As {@link #summaryStats(MetricType, List, double)}, with trend percentiles read by {@code method}. */
+  public Map<String, Double> summaryStats(MetricType type, List<String> trendStats, double seconds,
+      PercentileMethod method) {
     List<String> names = switch (type) {
       case TREND -> trendStats;
       case COUNTER -> List.of("count", "rate");
@@ -249,7 +267,7 @@ public record Agg(long count, double sum, double min, double max, long nonZero, 
     };
     Map<String, Double> out = new LinkedHashMap<>();
     for (String n : names) {
-      out.put(n, stat(type, n, seconds));
+      out.put(n, stat(type, n, seconds, method));
     }
     return out;
   }

@@ -141,6 +141,56 @@ public final class SparseHistogram {
     return max;
   }
 
+  /** The value at percentile {@code p} (0..100) by {@code method}; NaN when empty. */
+  public double percentile(double p, PercentileMethod method) {
+    return method == PercentileMethod.K6 ? percentileK6(p) : percentile(p);
+  }
+
+  /**
+   * k6's interpolated percentile (see {@link PercentileMethod#K6}): the samples at ranks
+   * {@code floor(p/100 * (n - 1))} and the next, weighted by the fraction of the rank. Each sample is read
+   * as exactly as the histogram knows it: the smallest is min, the largest max, one in a bucket of width 1
+   * exact, and one in a wider bucket placed by its position among the bucket's count, so the answer is
+   * within 1/128 of k6's on the raw samples. NaN when empty.
+   */
+  public double percentileK6(double p) {
+    if (!(p >= 0 && p <= 100)) {
+      throw new IllegalArgumentException("percentile must be within 0..100: " + p);
+    }
+    if (count == 0) {
+      return Double.NaN;
+    }
+    double rank = p / 100.0 * (count - 1);
+    long lo = (long) Math.floor(rank);
+    double frac = rank - lo;
+    double low = sampleAt(lo);
+    return frac == 0 ? low : low + (sampleAt(Math.min(lo + 1, count - 1)) - low) * frac;
+  }
+
+  /** An estimate of the {@code rank}-th smallest sample (from 0). */
+  private double sampleAt(long rank) {
+    if (rank <= 0) {
+      return min;
+    }
+    if (rank >= count - 1) {
+      return max;
+    }
+    long before = 0;
+    for (int i = 0; i < indexes.length; i++) {
+      if (rank < before + counts[i]) {
+        long lower = Math.max(min, HistogramLayout.lowerBound(indexes[i]));
+        long upper = Math.min(max, HistogramLayout.upperBound(indexes[i]));
+        if (upper <= lower) {
+          return lower;
+        }
+        // Spread the bucket's samples evenly over it: the j-th of c at lower + (j + 1/2) / c of its width.
+        return lower + (upper - lower) * ((rank - before) + 0.5) / counts[i];
+      }
+      before += counts[i];
+    }
+    return max;
+  }
+
   /** The sum of this and {@code other}: counts added bucket by bucket. */
   public SparseHistogram merge(SparseHistogram other) {
     if (other.count == 0) {

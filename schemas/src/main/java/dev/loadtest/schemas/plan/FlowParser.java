@@ -406,6 +406,34 @@ final class FlowParser {
   }
 
   /** Checks the ${...} references of a template: closed, non-empty, and naming a feeder that exists. */
+  /**
+   * Every {@code ${ENV.NAME}} in the strings under {@code node} names an env value the plan defines (in its
+   * {@code env} or a scenario's, after {@code -e} values are applied): an undefined one is an error at its
+   * JSON path before any generator starts, not an empty URL or header in every request.
+   */
+  static void envReferences(JsonNode node, String at, Set<String> defined, List<PlanError> errors) {
+    if (node == null) {
+      return;
+    }
+    if (node.isTextual()) {
+      Matcher m = TEMPLATE_REF.matcher(node.asText());
+      while (m.find()) {
+        String ref = m.group(1).strip();
+        if (ref.startsWith("ENV.") && !defined.contains(ref.substring(4)) && errors.size() < 1_000) {
+          errors.add(new PlanError(at, "\"${" + ref + "}\" names env value \"" + ref.substring(4) + "\", which the"
+              + " plan does not define: add it to \"env\" or give it with -e " + ref.substring(4) + "=..."));
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        envReferences(node.get(i), JsonObjectReader.index(at, i), defined, errors);
+      }
+    } else if (node.isObject()) {
+      node.properties().forEach(e -> envReferences(e.getValue(), JsonObjectReader.child(at, e.getKey()), defined,
+          errors));
+    }
+  }
+
   static void template(String text, String at, Set<String> feeders, List<PlanError> errors) {
     int open = text.indexOf("${");
     while (open >= 0) {

@@ -229,10 +229,12 @@ final class JsonObjectReader {
     }
     v.properties().forEach(e -> {
       JsonNode val = e.getValue();
-      if (val.isValueNode() && !val.isNull()) {
+      if (val.isTextual()) {
         out.put(e.getKey(), val.asText());
       } else {
-        errors.add(new PlanError(child(at(field), e.getKey()), "must be a string, got " + describe(val)));
+        // k6 sends env, header and tag values as strings; a number here would be sent as nothing at all.
+        errors.add(new PlanError(child(at(field), e.getKey()), "must be a string, got " + describe(val)
+            + (val.isNumber() || val.isBoolean() ? " (write it in quotes: \"" + val.asText() + "\")" : "")));
       }
     });
     return out;

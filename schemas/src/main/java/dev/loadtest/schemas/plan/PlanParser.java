@@ -3,6 +3,7 @@ package dev.loadtest.schemas.plan;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.loadtest.schemas.metrics.BuiltinMetrics;
@@ -45,7 +46,8 @@ public final class PlanParser {
       .build();
 
   private static final Set<String> PLAN_FIELDS = Set.of("name", "description", "env", "tags", "metrics",
-      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss", "generator");
+      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss", "generator",
+      "vus", "duration", "iterations", "stages");
   private static final Set<String> COMMON = Set.of("executor", "startTime", "gracefulStop", "exec", "env", "tags");
   private static final Map<String, Set<String>> EXECUTOR_FIELDS = Map.of(
       "constant-vus", Set.of("vus", "duration"),
@@ -141,7 +143,8 @@ public final class PlanParser {
     Map<String, Flow> flows = FlowParser.flows(p, feeders.keySet(), errors);
     List<Step> setup = p.has("setup") ? FlowParser.steps(p, "setup", feeders.keySet(), errors) : List.of();
     List<Step> teardown = p.has("teardown") ? FlowParser.steps(p, "teardown", feeders.keySet(), errors) : List.of();
-    Map<String, Scenario> scenarios = scenarios(p, flows.keySet(), errors);
+    Map<String, Scenario> scenarios = shortcuts(p, flows.keySet(), errors)
+        .orElseGet(() -> scenarios(p, flows.keySet(), errors));
     List<Threshold> thresholds = thresholds(p, metrics, errors);
     Map<String, ZoneShare> distribution = distribution(p, errors);
     GeneratorLossPolicy onLoss = GeneratorLossPolicy.CONTINUE;
@@ -156,6 +159,15 @@ public final class PlanParser {
     }
     TestPlan.GeneratorSpec generator = generator(p);
     declaredMetricSteps(root, path, metrics, errors);
+    // Names from the JSON itself, so that a scenario with errors of its own does not make its env undefined too.
+    Set<String> envNames = new java.util.HashSet<>();
+    root.path("env").fieldNames().forEachRemaining(envNames::add);
+    root.path("scenarios").forEach(sc -> sc.path("env").fieldNames().forEachRemaining(envNames::add));
+    for (String part : List.of("flows", "setup", "teardown")) {
+      if (root.has(part)) {
+        FlowParser.envReferences(root.get(part), JsonObjectReader.child(path, part), envNames, errors);
+      }
+    }
     if (!errors.isEmpty()) {
       return null;
     }
@@ -245,6 +257,83 @@ public final class PlanParser {
     return out;
   }
 
+  /**
+   * k6's execution shortcuts, for a plan without {@code scenarios}: {@code iterations} (shared-iterations,
+   * with {@code vus} and {@code duration} as its maxDuration), {@code duration} (constant-vus with
+   * {@code vus}), {@code stages} (ramping-vus from {@code vus}), or none of them (1 VU, 1 iteration). The
+   * scenario is named {@code default} and runs the flow {@code default} (or the plan's only flow). Used
+   * together with {@code scenarios} or with each other as k6 forbids, they are errors.
+   *
+   * @return empty when the plan has scenarios of its own (and no shortcut)
+   */
+  private static Optional<Map<String, Scenario>> shortcuts(JsonObjectReader p, Set<String> flows,
+      List<PlanError> errors) {
+    boolean iterations = p.has("iterations") && !p.get("iterations").isNull();
+    boolean duration = p.has("duration") && !p.get("duration").isNull();
+    boolean stages = p.has("stages") && p.get("stages").isArray() && !p.get("stages").isEmpty();
+    boolean scenarios = p.has("scenarios") && !p.get("scenarios").isNull();
+    String shortcut = iterations ? "iterations" : duration ? "duration" : stages ? "stages" : null;
+    if (shortcut == null) {
+      if (p.has("stages") && !p.get("stages").isArray() && !p.get("stages").isNull()) {
+        p.error("stages", "\"stages\" must be an array of {\"duration\", \"target\"}, got "
+            + JsonObjectReader.describe(p.get("stages")));
+      }
+      if (scenarios) {
+        return Optional.empty();
+      }
+    } else if (scenarios) {
+      p.error(shortcut, "using an execution shortcut (\"" + shortcut + "\") and \"scenarios\" together is not"
+          + " allowed: move it into a scenario");
+      return Optional.of(Map.of());
+    }
+    if ((iterations || duration) && stages) {
+      p.error("stages", "using \"" + (iterations ? "iterations" : "duration") + "\" and \"stages\" together is not"
+          + " allowed (as in k6)");
+      return Optional.of(Map.of());
+    }
+    ObjectNode sc = JSON.createObjectNode();
+    JsonNode vus = p.get("vus");
+    if (iterations) {
+      sc.put("executor", "shared-iterations");
+      sc.set("iterations", p.get("iterations"));
+      if (vus != null) {
+        sc.set("vus", vus);
+      }
+      if (duration) {
+        sc.set("maxDuration", p.get("duration"));
+      }
+    } else if (duration) {
+      sc.put("executor", "constant-vus");
+      sc.set("duration", p.get("duration"));
+      if (vus != null) {
+        sc.set("vus", vus);
+      }
+    } else if (stages) {
+      sc.put("executor", "ramping-vus");
+      sc.set("stages", p.get("stages"));
+      if (vus != null) {
+        sc.set("startVUs", vus);
+      }
+    } else {
+      sc.put("executor", "per-vu-iterations");
+      sc.put("vus", 1);
+      sc.put("iterations", 1);
+    }
+    if (!flows.contains("default") && flows.size() == 1) {
+      sc.put("exec", flows.iterator().next());
+    }
+    // Errors in the shortcut's values point at the plan's own fields ($.vus, $.duration, ...).
+    List<PlanError> found = new ArrayList<>();
+    Scenario scenario = JsonObjectReader.of(sc, p.path(), found, "a scenario")
+        .map(r -> scenario("default", r, flows, found)).orElse(null);
+    for (PlanError e : found) {
+      errors.add(new PlanError(e.path().replace(JsonObjectReader.child(p.path(), "maxDuration"),
+          JsonObjectReader.child(p.path(), "duration")).replace(JsonObjectReader.child(p.path(), "startVUs"),
+          JsonObjectReader.child(p.path(), "vus")), e.message()));
+    }
+    return Optional.of(scenario == null ? Map.of() : Map.of("default", scenario));
+  }
+
   private static Map<String, Scenario> scenarios(JsonObjectReader p, Set<String> flows, List<PlanError> errors) {
     Map<String, Scenario> out = new LinkedHashMap<>();
     JsonNode node = p.get("scenarios");
@@ -326,6 +415,11 @@ public final class PlanParser {
       }
       default -> throw new IllegalStateException(type.get());
     };
+    if (executor instanceof Scenario.RampingVus r && errors.size() == before && r.startVUs() == 0
+        && r.stages().stream().allMatch(st -> st.target() == 0)) {
+      s.error("stages", "either \"startVUs\" or one of the stages' targets must be greater than 0 (as in k6):"
+          + " this scenario would never run a VU");
+    }
     return errors.size() == before ? new Scenario(name, executor, startTime, gracefulStop, exec, env, tags) : null;
   }
 
@@ -428,9 +522,6 @@ public final class PlanParser {
         errors.add(new PlanError(at, "thresholds of a metric must be an array such as [\"p(95)<500\"], got "
             + JsonObjectReader.describe(list)));
         return;
-      }
-      if (list.isEmpty()) {
-        errors.add(new PlanError(at, "the threshold list is empty: give at least one expression"));
       }
       for (int i = 0; i < list.size(); i++) {
         Threshold t = threshold(selector, type, list.get(i), JsonObjectReader.index(at, i), errors);

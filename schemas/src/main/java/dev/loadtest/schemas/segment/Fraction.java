@@ -65,6 +65,16 @@ public record Fraction(long numerator, long denominator) implements Comparable<F
     return f;
   }
 
+  public double toDouble() {
+    return (double) numerator / denominator;
+  }
+
+  /** {@code this - o}, which must not be negative. */
+  public Fraction minus(Fraction o) {
+    long d = Math.multiplyExact(denominator / gcd(denominator, o.denominator), o.denominator);
+    return new Fraction(Math.subtractExact(numerator * (d / denominator), o.numerator * (d / o.denominator)), d);
+  }
+
   /** This fraction of {@code total}, which must be a multiple of the denominator. */
   long of(long total) {
     return Math.multiplyExact(numerator, total / denominator);

@@ -1,18 +1,28 @@
 package dev.loadtest.schemas.time;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Durations as k6 writes them: a sequence of number-unit pairs such as {@code 1m30s}, {@code 500ms},
- * {@code 1.5s}, {@code 2h}, {@code 1d}, with units d, h, m, s, ms, us (or µs) and ns; or a bare number,
- * which k6 reads as milliseconds. A leading minus sign makes a negative duration, which callers that
- * need a positive one reject with their own message.
+ * Durations as k6 writes them (its extended durations): Go's number-unit pairs such as {@code 1m30s},
+ * {@code 500ms}, {@code 1.5s}, {@code 2h}, with units h, m, s, ms, us (or µs) and ns, after an optional
+ * whole number of days ({@code 1d}, {@code 10d1.12s}; {@code 2.1d} is refused, as in k6); or a bare number,
+ * which k6 reads as milliseconds. A leading minus sign makes a negative duration (on days, it applies to
+ * the whole: {@code -1d2h} is -26h), which callers that need a positive one reject with their own
+ * message. Parsed exactly, in whole nanoseconds, over the whole range of a signed 64-bit count of
+ * nanoseconds (k6's {@code time.Duration}).
  */
 public final class Durations {
-  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ms|us|µs|ns|d|h|m|s)");
-  private static final Pattern NUMBER = Pattern.compile("-?(\\d+(?:\\.\\d*)?|\\.\\d+)");
+  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ms|us|µs|ns|h|m|s)");
+  private static final Pattern NUMBER = Pattern.compile("[-+]?(\\d+(?:\\.\\d*)?|\\.\\d+)");
+  private static final Pattern DAYS = Pattern.compile("([-+]?\\d+)d(.*)");
+  private static final BigInteger MIN = BigInteger.valueOf(Long.MIN_VALUE);
+  private static final BigInteger MAX = BigInteger.valueOf(Long.MAX_VALUE);
+  private static final BigDecimal NANOS_PER_MS = BigDecimal.valueOf(1_000_000);
 
   private Durations() {}
 
@@ -27,22 +37,49 @@ public final class Durations {
     }
     String s = text.strip();
     if (NUMBER.matcher(s).matches()) {
-      return ofNanos(s, Double.parseDouble(s) * 1_000_000d);
+      return ofNanos(text, new BigDecimal(s).multiply(NANOS_PER_MS).setScale(0, RoundingMode.HALF_EVEN).toBigInteger());
     }
+    Matcher days = DAYS.matcher(s);
+    if (days.matches()) {
+      BigInteger d = new BigInteger(days.group(1));
+      BigInteger rest = days.group(2).isEmpty() ? BigInteger.ZERO : goDuration(days.group(2), text);
+      if (rest.signum() < 0) {
+        throw notADuration(text);
+      }
+      BigInteger nanos = d.multiply(BigInteger.valueOf(86_400_000_000_000L));
+      return ofNanos(text, nanos.add(d.signum() < 0 ? rest.negate() : rest));
+    }
+    return ofNanos(text, goDuration(s, text));
+  }
+
+  /** Go's {@code time.ParseDuration}: a sign, then number-unit pairs; exact. */
+  private static BigInteger goDuration(String s, String text) {
     boolean negative = s.startsWith("-");
-    String body = negative ? s.substring(1) : s;
+    String body = negative || s.startsWith("+") ? s.substring(1) : s;
+    if (body.equals("0")) {
+      return BigInteger.ZERO;
+    }
     Matcher m = PART.matcher(body);
     int pos = 0;
-    double nanos = 0;
+    BigDecimal nanos = BigDecimal.ZERO;
+    if (body.isEmpty()) {
+      throw notADuration(text);
+    }
     while (pos < body.length()) {
       if (!m.find(pos) || m.start() != pos) {
-        throw new IllegalArgumentException("\"" + text + "\" is not a duration: expected number-unit pairs"
-            + " such as \"1m30s\" or \"500ms\" (units d, h, m, s, ms, us, ns)");
+        throw notADuration(text);
       }
-      nanos += Double.parseDouble(m.group(1)) * unitNanos(m.group(2));
+      nanos = nanos.add(new BigDecimal(m.group(1).endsWith(".") ? m.group(1) + "0" : m.group(1))
+          .multiply(BigDecimal.valueOf(unitNanos(m.group(2)))));
       pos = m.end();
     }
-    return ofNanos(text, negative ? -nanos : nanos);
+    BigInteger whole = nanos.setScale(0, RoundingMode.DOWN).toBigInteger();
+    return negative ? whole.negate() : whole;
+  }
+
+  private static IllegalArgumentException notADuration(String text) {
+    return new IllegalArgumentException("\"" + text + "\" is not a duration: expected number-unit pairs"
+        + " such as \"1m30s\" or \"500ms\" (units h, m, s, ms, us, ns), after whole days (\"1d12h\")");
   }
 
   /** Parses a duration and requires it to be at least zero (or above zero when {@code allowZero} is false). */
@@ -95,7 +132,6 @@ public final class Durations {
 
   private static long unitNanos(String unit) {
     return switch (unit) {
-      case "d" -> 86_400_000_000_000L;
       case "h" -> 3_600_000_000_000L;
       case "m" -> 60_000_000_000L;
       case "s" -> 1_000_000_000L;
@@ -106,10 +142,10 @@ public final class Durations {
     };
   }
 
-  private static Duration ofNanos(String text, double nanos) {
-    if (Math.abs(nanos) > 9.2e18) {
-      throw new IllegalArgumentException("\"" + text + "\" is too long a duration");
+  private static Duration ofNanos(String text, BigInteger nanos) {
+    if (nanos.compareTo(MIN) < 0 || nanos.compareTo(MAX) > 0) {
+      throw new IllegalArgumentException("\"" + text + "\" is too long a duration (at most 106751d23h47m16.854775807s)");
     }
-    return Duration.ofNanos(Math.round(nanos));
+    return Duration.ofNanos(nanos.longValue());
   }
 }

@@ -14,11 +14,7 @@ class SparseHistogramTest {
   @Test
   void percentilesFromBucketsAreWithinOneIn128OfExactValues() {
     long[] values = latencies(200_000, 7);
-    SingleWriterHistogram h = new SingleWriterHistogram();
-    for (long v : values) {
-      h.record(v);
-    }
-    SparseHistogram s = h.snapshot();
+    SparseHistogram s = histogramOf(values);
     long[] sorted = values.clone();
     Arrays.sort(sorted);
     for (double p : PERCENTILES) {
@@ -31,6 +27,31 @@ class SparseHistogramTest {
     assertEquals(sorted[sorted.length - 1], s.max());
     assertEquals(Arrays.stream(values).sum(), s.sum());
     assertEquals(values.length, s.count());
+  }
+
+  @Test
+  void k6PercentilesAreWithinOneIn128OfK6sInterpolationOverTheRawSamples() {
+    for (int n : new int[] {1, 2, 3, 10, 1_000, 200_000}) {
+      long[] values = latencies(n, 5 + n);
+      SparseHistogram s = histogramOf(values);
+      long[] sorted = values.clone();
+      Arrays.sort(sorted);
+      for (double p : new double[] {0, 1, 10, 50, 75, 90, 95, 99, 99.9, 100}) {
+        // k6: rank p * (n - 1), linear between the samples around it
+        double rank = p / 100 * (n - 1);
+        int lo = (int) Math.floor(rank);
+        double exact = sorted[lo] + (sorted[Math.min(lo + 1, n - 1)] - sorted[lo]) * (rank - lo);
+        double got = s.percentile(p, PercentileMethod.K6);
+        assertEquals(exact, got, exact / 128.0, "p(" + p + ") of " + n + " samples");
+      }
+      assertEquals(sorted[0], s.percentile(0, PercentileMethod.K6), "p(0) is the exact min");
+      assertEquals(sorted[n - 1], s.percentile(100, PercentileMethod.K6), "p(100) is the exact max");
+    }
+    assertTrue(Double.isNaN(SparseHistogram.EMPTY.percentile(50, PercentileMethod.K6)));
+    assertEquals(PercentileMethod.K6, PercentileMethod.parse(" K6 "));
+    assertEquals(PercentileMethod.NEAREST_RANK, PercentileMethod.parse("nearest-rank"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PercentileMethod.parse("p95"));
+    assertTrue(e.getMessage().contains("nearest-rank, k6"), e.getMessage());
   }
 
   @Test
@@ -106,6 +127,14 @@ class SparseHistogramTest {
   private static int exactRank(double p, int n) {
     return Math.max(1, new java.math.BigDecimal(Double.toString(p)).multiply(java.math.BigDecimal.valueOf(n))
         .divide(java.math.BigDecimal.valueOf(100)).setScale(0, java.math.RoundingMode.CEILING).intValueExact());
+  }
+
+  private static SparseHistogram histogramOf(long[] values) {
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    for (long v : values) {
+      h.record(v);
+    }
+    return h.snapshot();
   }
 
   private static long[] latencies(int n, long seed) {

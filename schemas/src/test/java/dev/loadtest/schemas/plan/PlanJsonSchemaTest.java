@@ -56,7 +56,7 @@ class PlanJsonSchemaTest {
         "{\"type\":\"abort\",\"commandId\":\"c-2\",\"testRunId\":\"run-1\",\"reason\":\"p95\",\"source\":\"threshold\"}")));
     assertTrue(!COMMAND.validate(JSON.readTree("{\"type\":\"pause\",\"commandId\":\"c\",\"testRunId\":\"r\"}")).isEmpty());
     var broken = start.deepCopy();
-    ((com.fasterxml.jackson.databind.node.ObjectNode) broken.get("plan")).remove("scenarios");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) broken.get("plan")).remove("flows");
     assertTrue(!COMMAND.validate(broken).isEmpty(), "the plan inside a command is checked");
   }
 }
