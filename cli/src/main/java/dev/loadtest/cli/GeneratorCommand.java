@@ -117,7 +117,7 @@ final class GeneratorCommand implements Callable<Integer> {
         } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
           tree = null; // the parser says where
         }
-        if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+        if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode o && (!o.has("env") || o.get("env").isObject())) {
           env.forEach((k, v) -> o.with("env").put(k, v));
         }
         dev.loadtest.schemas.plan.TestPlan parsed = PlanParser.parse(tree == null ? planJson : tree.toString());

@@ -166,6 +166,11 @@ public final class RunCommand implements Callable<Integer> {
       printErrors(err, source, List.of(new PlanError("$", "not JSON: " + e.getMessage().lines().findFirst().orElse(""))));
       return null;
     }
+    if (!env.isEmpty() && json.has("env") && !json.get("env").isObject()) {
+      printErrors(err, source, List.of(new PlanError("$.env", "\"env\" must be an object of names to strings, got "
+          + json.get("env").getNodeType().name().toLowerCase(java.util.Locale.ROOT))));
+      return null;
+    }
     env.forEach((k, v) -> json.with("env").put(k, v));
     try {
       TestPlan parsed = PlanParser.parse(json.toString());

@@ -113,7 +113,8 @@ public final class Generator implements AutoCloseable {
   private ActiveRun launch(String testRunId, String planJson, ExecutionSegmentSequence sequence, int segment,
       long startAtMs, Map<String, String> env, Path baseDir, dev.loadtest.generator.sink.LocalStats stats,
       Publisher to, boolean listed, Consumer<RunReport> onEnd) {
-    TestPlan plan = PlanParser.parse(planJson);
+    // Env values given at launch count as the plan's own, so that a ${ENV.X} they define is not undefined.
+    TestPlan plan = PlanParser.parse(withEnv(planJson, env));
     GeneratorPlugin plugin = plugins.get(plan.generator().plugin());
     if (plugin == null) {
       throw new InvalidPlanException(List.of(new PlanError("$.generator.plugin", "no generator plug-in \""
@@ -150,6 +151,23 @@ public final class Generator implements AutoCloseable {
       onEnd.accept(report);
     });
     return active;
+  }
+
+  /** {@code planJson} with {@code env} over its {@code env}; unchanged when there is none or it is not an object. */
+  static String withEnv(String planJson, Map<String, String> env) {
+    if (env.isEmpty()) {
+      return planJson;
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(planJson);
+      if (n instanceof com.fasterxml.jackson.databind.node.ObjectNode o && (!o.has("env") || o.get("env").isObject())) {
+        env.forEach((k, v) -> o.with("env").put(k, v));
+        return o.toString();
+      }
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // the parser says what is wrong with it
+    }
+    return planJson;
   }
 
   /** Runs a whole plan here (segment 0:1) from now, and returns when it is over. */

@@ -107,6 +107,36 @@ class ScenarioEngineTest extends LocalServerTest {
   }
 
   @Test
+  void anIterationBrokenByAnErrorOfOursIsCountedAndLoggedAndTheVuGoesOn() throws Exception {
+    // A sink that fails on every request stands for a bug of the generator's own (not the system under test).
+    CollectingSink points = new CollectingSink();
+    dev.loadtest.generator.sink.SampleSink broken = new dev.loadtest.generator.sink.SampleSink() {
+      @Override
+      public void request(long startUs, dev.loadtest.schemas.sample.TagSet tags,
+          dev.loadtest.generator.sink.SampleSink.RequestTimings timings, boolean failed, int vu) {
+        throw new IllegalStateException("sink broken");
+      }
+
+      @Override
+      public void point(String metric, dev.loadtest.schemas.metrics.MetricType type, long timeUs,
+          dev.loadtest.schemas.sample.TagSet tags, double value) throws InterruptedException {
+        points.point(metric, type, timeUs, tags, value);
+      }
+    };
+    String logs;
+    dev.loadtest.generator.executor.RunExecution ex;
+    try (var log = new dev.loadtest.generator.testing.CapturedLog()) {
+      ex = Runs.runWhole(plan(1, 3, """
+          [{"request": {"url": "${ENV.BASE}/products/1", "name": "p"}}]""", ""), Map.of(), http, broken);
+      logs = log.text();
+    }
+    assertEquals(3L, ex.iterationsByScenario().get("s"), "every iteration ran and was counted, none silently lost");
+    assertEquals(3, points.points("iterations").size(), "each one is in the iterations metric");
+    assertTrue(logs.contains("an iteration failed on an error of the generator, not of the system under test")
+        && logs.contains("sink broken"), "the log says what broke: " + logs);
+  }
+
+  @Test
   void redirectsAreFollowedWithOneSamplePerHop() throws Exception {
     CollectingSink sink = new CollectingSink();
     Runs.runWhole(plan(1, 1, """
