@@ -243,6 +243,25 @@ class ApiIT {
     assertEquals(1, t.path("pending").asInt(), "http_req_failed has no result yet");
     assertEquals(230, t.path("results").get(0).path("value").asDouble(), "the final result wins over the earlier one");
 
+    // k6's percentile method: within 1/128 of k6's interpolation over the raw durations, min and max exact.
+    JsonNode k6 = ok("/runs/" + run.run + "/summary?percentiles=k6&trendStats=min,med,p(90),p(95),p(99),max");
+    assertEquals("k6", k6.path("percentileMethod").asText());
+    assertEquals("nearest-rank", s.path("percentileMethod").asText());
+    double[] sorted = run.requests.stream().mapToDouble(r -> r.durationUs() / 1000.0).sorted().toArray();
+    JsonNode k6d = metric(k6, "http_req_duration").path("stats");
+    for (String stat : List.of("min", "med", "p(90)", "p(95)", "p(99)", "max")) {
+      double p = switch (stat) {
+        case "min" -> 0;
+        case "max" -> 100;
+        case "med" -> 50;
+        default -> Double.parseDouble(stat.substring(2, stat.length() - 1));
+      };
+      double rank = p / 100 * (sorted.length - 1);
+      int lo = (int) Math.floor(rank);
+      double exact = sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (rank - lo);
+      assertEquals(exact, k6d.path(stat).asDouble(), exact / 128 + 1e-9, "k6 " + stat);
+    }
+
     // A range that cuts minutes and ten-second rollups at both ends is still exact (1 s rows at the edges).
     long from = (START + 47) * 1000 + 300;
     long to = (START + 133) * 1000;
@@ -472,6 +491,10 @@ class ApiIT {
     }
     HttpResponse<String> range = get("/runs/" + run.run + "/summary?from=0&to=" + (400L * 24 * 3600 * 1000), READ);
     assertEquals(400, range.statusCode(), "a range over the limit");
+    HttpResponse<String> method = get("/runs/" + run.run + "/summary?percentiles=linear", READ);
+    assertEquals(400, method.statusCode(), method.body());
+    assertEquals("percentiles", JSON.readTree(method.body()).path("parameter").asText(), method.body());
+    assertTrue(JSON.readTree(method.body()).path("error").asText().contains("use k6"), method.body());
   }
 
   @Test
