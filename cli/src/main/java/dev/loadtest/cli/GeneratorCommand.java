@@ -12,6 +12,7 @@ import dev.loadtest.generator.sink.LocalStats;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
 import dev.loadtest.schemas.time.Durations;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -57,6 +58,16 @@ final class GeneratorCommand implements Callable<Integer> {
   @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Env values over the plan's (repeatable).")
   Map<String, String> env = new LinkedHashMap<>();
 
+  @Option(names = "--execution-segment", paramLabel = "SEGMENT", description = {"With --plan: run only this part of it,"
+      + " as k6's option (\"1/3:2/3\", \"25%\", \"0:0.5\"); the rest is other generators' (default: all of it).",
+      "VUs and iterations are dealt as k6 deals them, so k6 instances and generators given the same segments and"
+      + " sequence do the same work."})
+  String executionSegment;
+
+  @Option(names = "--execution-segment-sequence", paramLabel = "SEQUENCE", description = "With --execution-segment:"
+      + " the whole partition it belongs to, as k6's option (\"0,1/3,2/3,1\"; default: the segment and the rest).")
+  String executionSegmentSequence;
+
   @Option(names = "--trust-ca", paramLabel = "CA.pem", description = "Also trust the CA certificates of this PEM file.")
   Path trustCa;
 
@@ -90,6 +101,14 @@ final class GeneratorCommand implements Callable<Integer> {
       err.println("loadtest generator: --warm-up: " + e.getMessage());
       return 2;
     }
+    ExecutionSegmentSequence.Share share;
+    try {
+      share = ExecutionSegmentSequence.share(executionSegment, executionSegmentSequence);
+    } catch (IllegalArgumentException e) {
+      err.println("loadtest generator: --execution-segment / --execution-segment-sequence: " + e.getMessage());
+      return 2;
+    }
+    this.share = share;
     String generatorId = id != null ? id : hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     HttpOptions http = HttpOptions.defaults();
     if (trustCa != null) {
@@ -169,6 +188,9 @@ final class GeneratorCommand implements Callable<Integer> {
     err.flush();
   }
 
+  /** This generator's part of a --plan run. */
+  private ExecutionSegmentSequence.Share share;
+
   private int runPlan(Generator generator, String json, PrintWriter out, PrintWriter err) throws InterruptedException {
     String run = runId != null ? runId : "local-" + UUID.randomUUID().toString().substring(0, 8);
     LocalStats stats = new LocalStats();
@@ -186,10 +208,11 @@ final class GeneratorCommand implements Callable<Integer> {
       }
     });
     try {
-      out.printf("Run %s of %s on generator %s (%s)%n", run, plan, generator.config().generatorId(),
-          generator.config().loadZone());
+      out.printf("Run %s of %s on generator %s (%s)%s%n", run, plan, generator.config().generatorId(),
+          generator.config().loadZone(), executionSegment == null ? "" : ", segment "
+              + share.sequence().segmentAt(share.segment()) + " of " + share.sequence());
       out.flush();
-      report = generator.runLocal(run, json, env, plan.toAbsolutePath().getParent(), stats);
+      report = generator.runLocal(run, json, env, plan.toAbsolutePath().getParent(), stats, share);
     } catch (InvalidPlanException e) {
       printPlanErrors(err, e); // the plug-in's own options, checked when the run is prepared
       return 104;

@@ -27,6 +27,18 @@ class GeneratorCommandTest {
   }
 
   @Test
+  void aSegmentOutsideItsSequenceIsRefusedBeforeAnythingStarts(@TempDir Path dir) throws Exception {
+    Path plan = dir.resolve("plan.json");
+    Files.writeString(plan, "{}");
+    CliRun o = CliRun.of("generator", "--plan", plan.toString(), "--execution-segment", "1/3:1/2",
+        "--execution-segment-sequence", "0,1/3,2/3,1");
+    assertEquals(2, o.code(), o.out() + o.err());
+    assertTrue(o.err().contains("--execution-segment") && o.err().contains("is not a segment of the sequence"), o.err());
+    CliRun bad = CliRun.of("generator", "--plan", plan.toString(), "--execution-segment", "2/3:1/3");
+    assertEquals(2, bad.code(), bad.out() + bad.err());
+  }
+
+  @Test
   void notJsonAtAllIsAPlanErrorToo(@TempDir Path dir) throws Exception {
     Path plan = dir.resolve("plan.json");
     Files.writeString(plan, "scenarios: yes");

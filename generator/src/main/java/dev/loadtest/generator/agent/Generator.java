@@ -179,8 +179,15 @@ public final class Generator implements AutoCloseable {
   /** As {@link #runLocal(String, String, Map, Path)}, tallying requests into {@code stats} as they happen. */
   public RunReport runLocal(String testRunId, String planJson, Map<String, String> env, Path baseDir,
       dev.loadtest.generator.sink.LocalStats stats) throws InterruptedException {
+    return runLocal(testRunId, planJson, env, baseDir, stats, new ExecutionSegmentSequence.Share(
+        ExecutionSegmentSequence.whole(), 0));
+  }
+
+  /** As {@link #runLocal(String, String, Map, Path)} with {@code stats}, running only {@code part} of the plan. */
+  public RunReport runLocal(String testRunId, String planJson, Map<String, String> env, Path baseDir,
+      dev.loadtest.generator.sink.LocalStats stats, ExecutionSegmentSequence.Share part) throws InterruptedException {
     CompletableFuture<RunReport> done = new CompletableFuture<>();
-    ActiveRun r = start(testRunId, planJson, ExecutionSegmentSequence.whole(), 0, System.currentTimeMillis(), env,
+    ActiveRun r = start(testRunId, planJson, part.sequence(), part.segment(), System.currentTimeMillis(), env,
         baseDir, stats, done::complete);
     try {
       return done.get();

@@ -88,6 +88,26 @@ class GeneratorKafkaIT {
     assertEquals(3000, iterations);
   }
 
+  @Test
+  void aRunOfOneExecutionSegmentDoesItsShareAsK6Would() throws Exception {
+    // k6: 5 VUs over 0,1/4,3/4,1 are 1/3/1, so segment 1/4:3/4 runs 30 of the 50 shared iterations.
+    String plan = """
+        {"name": "part", "env": {"BASE": "%s"},
+         "scenarios": {"s": {"executor": "shared-iterations", "vus": 5, "iterations": 50, "exec": "f"}},
+         "flows": {"f": {"steps": [{"request": {"url": "${ENV.BASE}/segment", "name": "segment"}}]}}}
+        """.formatted(server.baseUrl());
+    long before = server.count("GET", "/segment");
+    RunReport report;
+    try (KafkaPublisher publisher = new KafkaPublisher(kafka.bootstrapServers(), "it", Map.of());
+         Generator g = new Generator(GeneratorConfig.of("g-part", "local:test", kafka.bootstrapServers()), publisher)) {
+      report = g.runLocal("it-" + UUID.randomUUID(), plan, Map.of(), Path.of("."), null,
+          dev.loadtest.schemas.segment.ExecutionSegmentSequence.share("1/4:3/4", "0,1/4,3/4,1"));
+    }
+    assertEquals(Heartbeat.RunPhase.FINISHED, report.phase(), report.message());
+    assertEquals(30, report.iterations());
+    assertEquals(30, server.count("GET", "/segment") - before);
+  }
+
   static String tagValue(String[] kv, String key) {
     for (int i = 0; i < kv.length; i += 2) {
       if (kv[i].equals(key)) {
