@@ -3,7 +3,6 @@ package dev.loadtest.api.live;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -76,14 +75,19 @@ public final class IngestionLag implements AutoCloseable {
       }
       var ends = admin.listOffsets(latest).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       long behind = 0;
-      long oldestMs = Long.MAX_VALUE;
+      Map<TopicPartition, Long> lagging = new HashMap<>();
       for (var e : ends.entrySet()) {
         long at = committed.get(e.getKey()).offset();
         long lag = Math.max(0, e.getValue().offset() - at);
         behind += lag;
         if (lag > 0) {
-          oldestMs = Math.min(oldestMs, timestampAt(e.getKey(), at));
+          lagging.put(e.getKey(), at);
         }
+      }
+      java.util.Set<TopicPartition> markersOnly = new java.util.HashSet<>();
+      long oldestMs = oldestTimestamp(lagging, markersOnly);
+      for (TopicPartition tp : markersOnly) {
+        behind -= ends.get(tp).offset() - lagging.get(tp); // transaction markers are not records behind
       }
       double seconds = behind == 0 || oldestMs == Long.MAX_VALUE ? 0 : Math.max(0, now - oldestMs) / 1000.0;
       out.put("recordsBehind", behind);
@@ -98,17 +102,38 @@ public final class IngestionLag implements AutoCloseable {
     return out;
   }
 
-  /** The Kafka timestamp of the record at {@code offset}, or Long.MAX_VALUE when it cannot be read in time. */
-  private long timestampAt(TopicPartition tp, long offset) {
-    consumer.assign(List.of(tp));
-    consumer.seek(tp, offset);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-        return r.timestamp();
-      }
+  /**
+   * The oldest Kafka timestamp of the records at the given offsets, read from all partitions together within
+   * one {@code timeout}; Long.MAX_VALUE when none can be read in time. A partition whose only lag is a
+   * transaction marker (transactional writers leave one after each commit) has no record to read: it must
+   * not cost a timeout of its own, or a topic of many partitions holds every caller for minutes.
+   */
+  private long oldestTimestamp(Map<TopicPartition, Long> offsets, java.util.Set<TopicPartition> markersOnly) {
+    if (offsets.isEmpty()) {
+      return Long.MAX_VALUE;
     }
-    return Long.MAX_VALUE;
+    consumer.assign(offsets.keySet());
+    offsets.forEach(consumer::seek);
+    java.util.Set<TopicPartition> pending = new java.util.HashSet<>(offsets.keySet());
+    long oldest = Long.MAX_VALUE;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!pending.isEmpty() && System.nanoTime() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        if (pending.remove(new TopicPartition(r.topic(), r.partition()))) {
+          oldest = Math.min(oldest, r.timestamp());
+        }
+      }
+      // A partition read past its committed offset without giving a record held only markers (or aborted
+      // records) there: nothing of it is waiting.
+      pending.removeIf(tp -> {
+        boolean skipped = consumer.position(tp, Duration.ofMillis(100)) > offsets.get(tp);
+        if (skipped) {
+          markersOnly.add(tp);
+        }
+        return skipped;
+      });
+    }
+    return oldest;
   }
 
   @Override
