@@ -44,6 +44,10 @@ class PlanChecksUpFrontTest {
     assertNotNull(err, "a missing feeder file is refused");
     assertTrue(err.contains("$.feeders.users.file: feeder users: there is no file " + dir.resolve("users.csv")), err);
 
+    // Submitted to a cluster (no plan directory here), feeder files are the generators' to read.
+    assertNotNull(RunCommand.load(Files.readString(p), "plan.json", Map.of(), null, new PrintWriter(new StringWriter())),
+        "submit leaves feeder files to the generators");
+
     Files.writeString(dir.resolve("users.csv"), "email\na@example.com\n");
     assertNull(errorsOf(p, Map.of()), "the same plan runs once the file is there");
 

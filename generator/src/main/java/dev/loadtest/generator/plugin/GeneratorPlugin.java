@@ -31,7 +31,8 @@ public interface GeneratorPlugin {
 
   /**
    * Checks what {@link #prepare} would find wrong with {@code plan} (options, files relative to
-   * {@code baseDir}) without running anything, so that a plan is refused before any generator starts.
+   * {@code baseDir}; null when the files are the generators' to read, e.g. a plan submitted to a cluster) without
+   * running anything, so that a plan is refused before any generator starts.
    *
    * @return every error with its JSON path; empty when the plan can run
    */

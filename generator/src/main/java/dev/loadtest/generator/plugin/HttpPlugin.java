@@ -26,6 +26,9 @@ public final class HttpPlugin implements GeneratorPlugin {
     }
     // Each feeder on its own, so that every broken one is named at its path.
     plan.feeders().forEach((name, f) -> {
+      if (baseDir == null && f.file().isPresent()) {
+        return; // no directory to read it from here: the generators read it (submit, the API)
+      }
       try {
         Feeders.load(Map.of(name, f), baseDir != null ? baseDir : Path.of(""));
       } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
