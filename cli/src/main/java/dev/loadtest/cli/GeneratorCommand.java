@@ -130,16 +130,7 @@ final class GeneratorCommand implements Callable<Integer> {
       try {
         planJson = dev.loadtest.schemas.plan.PlanText.decode(Files.readAllBytes(plan));
         // Checked with the -e values applied, as the run will see them.
-        com.fasterxml.jackson.databind.JsonNode tree;
-        try {
-          tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(planJson);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
-          tree = null; // the parser says where
-        }
-        if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode o && (!o.has("env") || o.get("env").isObject())) {
-          env.forEach((k, v) -> o.with("env").put(k, v));
-        }
-        dev.loadtest.schemas.plan.TestPlan parsed = PlanParser.parse(tree == null ? planJson : tree.toString());
+        dev.loadtest.schemas.plan.TestPlan parsed = PlanParser.parse(Generator.withEnv(planJson, env));
         var errors = dev.loadtest.generator.plugin.GeneratorPlugin.checkPlan(parsed, plan.toAbsolutePath().getParent());
         if (!errors.isEmpty()) {
           throw new InvalidPlanException(errors);

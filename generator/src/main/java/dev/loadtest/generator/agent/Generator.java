@@ -154,7 +154,7 @@ public final class Generator implements AutoCloseable {
   }
 
   /** {@code planJson} with {@code env} over its {@code env}; unchanged when there is none or it is not an object. */
-  static String withEnv(String planJson, Map<String, String> env) {
+  public static String withEnv(String planJson, Map<String, String> env) {
     if (env.isEmpty()) {
       return planJson;
     }

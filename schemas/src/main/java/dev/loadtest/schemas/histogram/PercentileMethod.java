@@ -42,7 +42,8 @@ public enum PercentileMethod {
         return m;
       }
     }
-    throw new IllegalArgumentException("unknown percentile method \"" + text + "\": use one of "
+    throw new IllegalArgumentException("unknown percentile method \""
+        + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "\": use one of "
         + Arrays.stream(values()).map(PercentileMethod::id).collect(Collectors.joining(", ")));
   }
 }

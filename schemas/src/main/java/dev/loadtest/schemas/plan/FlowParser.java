@@ -27,7 +27,7 @@ final class FlowParser {
 
   private FlowParser() {}
 
-  static Map<String, Flow> flows(JsonObjectReader p, Set<String> feeders, List<PlanError> errors) {
+  static Map<String, Flow> flows(JsonObjectReader p, Refs refs, List<PlanError> errors) {
     Map<String, Flow> out = new LinkedHashMap<>();
     JsonNode node = p.get("flows");
     if (node == null || node.isNull()) {
@@ -53,7 +53,7 @@ final class FlowParser {
         if (!f.has("steps")) {
           f.error("steps", "\"steps\" is required: a flow needs at least one step");
         } else {
-          steps.addAll(steps(f, "steps", feeders, errors));
+          steps.addAll(steps(f, "steps", refs, errors));
         }
       });
       out.put(e.getKey(), new Flow(e.getKey(), steps));
@@ -61,16 +61,16 @@ final class FlowParser {
     return out;
   }
 
-  static List<Step> steps(JsonObjectReader parent, String field, Set<String> feeders, List<PlanError> errors) {
-    return steps(parent, field, feeders, errors, 0);
+  static List<Step> steps(JsonObjectReader parent, String field, Refs refs, List<PlanError> errors) {
+    return steps(parent, field, refs, errors, 0);
   }
 
-  private static List<Step> steps(JsonObjectReader parent, String field, Set<String> feeders, List<PlanError> errors,
+  private static List<Step> steps(JsonObjectReader parent, String field, Refs refs, List<PlanError> errors,
       int depth) {
     List<Step> out = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : parent.array(field, true, true)) {
       JsonObjectReader.of(e.getValue(), e.getKey(), errors, "a step").ifPresent(s -> {
-        Step step = step(s, feeders, errors, depth);
+        Step step = step(s, refs, errors, depth);
         if (step != null) {
           out.add(step);
         }
@@ -79,7 +79,7 @@ final class FlowParser {
     return out;
   }
 
-  private static Step step(JsonObjectReader s, Set<String> feeders, List<PlanError> errors, int depth) {
+  private static Step step(JsonObjectReader s, Refs refs, List<PlanError> errors, int depth) {
     List<String> kinds = new ArrayList<>();
     s.node().fieldNames().forEachRemaining(f -> {
       if (STEP_KINDS.contains(f)) {
@@ -99,10 +99,10 @@ final class FlowParser {
     int before = errors.size();
     Step step = switch (kinds.get(0)) {
       case "request" -> JsonObjectReader.of(s.get("request"), s.at("request"), errors, "\"request\"")
-          .map(r -> request(r, feeders, probability, errors)).orElse(null);
+          .map(r -> request(r, refs, probability, errors)).orElse(null);
       case "think" -> think(s.get("think"), s.at("think"), errors).map(t -> new Step.Think(t, probability)).orElse(null);
       case "metric" -> JsonObjectReader.of(s.get("metric"), s.at("metric"), errors, "\"metric\"")
-          .map(m -> metric(m, feeders, probability)).orElse(null);
+          .map(m -> metric(m, refs, probability)).orElse(null);
       default -> JsonObjectReader.of(s.get("group"), s.at("group"), errors, "\"group\"").map(g -> {
         g.allowOnly(Set.of("name", "steps"), "a group");
         Optional<String> name = g.string("name", true);
@@ -113,14 +113,14 @@ final class FlowParser {
           g.error(null, "groups are nested more than " + MAX_GROUP_DEPTH + " deep");
           return null;
         }
-        List<Step> inner = steps(g, "steps", feeders, errors, depth + 1);
+        List<Step> inner = steps(g, "steps", refs, errors, depth + 1);
         return (Step) new Step.Group(name.orElse(""), inner, probability);
       }).orElse(null);
     };
     return errors.size() == before ? step : null;
   }
 
-  private static Step metric(JsonObjectReader m, Set<String> feeders, double probability) {
+  private static Step metric(JsonObjectReader m, Refs refs, double probability) {
     m.allowOnly(Set.of("name", "value", "tags"), "a metric step");
     Optional<String> name = m.string("name", true);
     name.ifPresent(n -> {
@@ -135,7 +135,7 @@ final class FlowParser {
         value = v.asText();
       } else if (v.isTextual()) {
         value = v.asText();
-        template(value, m.at("value"), feeders, m.errors());
+        template(value, m.at("value"), refs, m.errors());
       } else {
         m.error("value", "a metric value is a number, true/false or a template, got " + JsonObjectReader.describe(v));
       }
@@ -145,7 +145,7 @@ final class FlowParser {
     return name.map(n -> (Step) new Step.Metric(n, v, tags, probability)).orElse(null);
   }
 
-  private static Step.Request request(JsonObjectReader r, Set<String> feeders, double probability, List<PlanError> errors) {
+  private static Step.Request request(JsonObjectReader r, Refs refs, double probability, List<PlanError> errors) {
     r.allowOnly(Set.of("method", "url", "name", "headers", "body", "timeout", "checks", "extract", "tags"), "a request");
     String method = r.string("method", false).orElse("GET").toUpperCase(Locale.ROOT);
     if (!METHODS.contains(method)) {
@@ -153,7 +153,7 @@ final class FlowParser {
     }
     Optional<String> url = r.string("url", true);
     url.ifPresent(u -> {
-      template(u, r.at("url"), feeders, errors);
+      template(u, r.at("url"), refs, errors);
       String literal = u.startsWith("${") ? null : u.toLowerCase(Locale.ROOT);
       if (literal != null && !literal.startsWith("http://") && !literal.startsWith("https://")) {
         r.error("url", "the URL must start with http:// or https:// (or a ${...} template), got \"" + u + "\"");
@@ -161,7 +161,7 @@ final class FlowParser {
     });
     Optional<String> name = r.string("name", false);
     Map<String, String> headers = r.stringMap("headers");
-    headers.forEach((k, v) -> template(v, JsonObjectReader.child(r.at("headers"), k), feeders, errors));
+    headers.forEach((k, v) -> template(v, JsonObjectReader.child(r.at("headers"), k), refs, errors));
     Optional<String> body = Optional.empty();
     JsonNode b = r.get("body");
     if (b != null && !b.isNull()) {
@@ -176,7 +176,7 @@ final class FlowParser {
       } else {
         r.error("body", "\"body\" must be a string or a JSON object or array, got " + JsonObjectReader.describe(b));
       }
-      body.ifPresent(t -> template(t, r.at("body"), feeders, errors));
+      body.ifPresent(t -> template(t, r.at("body"), refs, errors));
     }
     Optional<Duration> timeout = r.has("timeout") ? r.duration("timeout", false, null) : Optional.empty();
     List<Check> checks = new ArrayList<>();
@@ -407,34 +407,12 @@ final class FlowParser {
 
   /** Checks the ${...} references of a template: closed, non-empty, and naming a feeder that exists. */
   /**
-   * Every {@code ${ENV.NAME}} in the strings under {@code node} names an env value the plan defines (in its
-   * {@code env} or a scenario's, after {@code -e} values are applied): an undefined one is an error at its
-   * JSON path before any generator starts, not an empty URL or header in every request.
+   * The names a template may refer to besides its flow's variables: the plan's feeders, and its env values
+   * (the plan's {@code env} and every scenario's, after {@code -e} values are applied).
    */
-  static void envReferences(JsonNode node, String at, Set<String> defined, List<PlanError> errors) {
-    if (node == null) {
-      return;
-    }
-    if (node.isTextual()) {
-      Matcher m = TEMPLATE_REF.matcher(node.asText());
-      while (m.find()) {
-        String ref = m.group(1).strip();
-        if (ref.startsWith("ENV.") && !defined.contains(ref.substring(4)) && errors.size() < 1_000) {
-          errors.add(new PlanError(at, "\"${" + ref + "}\" names env value \"" + ref.substring(4) + "\", which the"
-              + " plan does not define: add it to \"env\" or give it with -e " + ref.substring(4) + "=..."));
-        }
-      }
-    } else if (node.isArray()) {
-      for (int i = 0; i < node.size(); i++) {
-        envReferences(node.get(i), JsonObjectReader.index(at, i), defined, errors);
-      }
-    } else if (node.isObject()) {
-      node.properties().forEach(e -> envReferences(e.getValue(), JsonObjectReader.child(at, e.getKey()), defined,
-          errors));
-    }
-  }
+  record Refs(Set<String> feeders, Set<String> env) {}
 
-  static void template(String text, String at, Set<String> feeders, List<PlanError> errors) {
+  static void template(String text, String at, Refs refs, List<PlanError> errors) {
     int open = text.indexOf("${");
     while (open >= 0) {
       int close = text.indexOf('}', open);
@@ -452,7 +430,11 @@ final class FlowParser {
           : parts.length == 2 && VAR.matcher(parts[0]).matches() && !parts[1].isEmpty();
       if (!ok) {
         errors.add(new PlanError(at, "\"${" + m.group(1) + "}\" is not a reference: write ${var}, ${ENV.NAME} or ${feeder.field}"));
-      } else if (parts.length == 2 && !parts[0].equals("ENV") && !feeders.contains(parts[0])) {
+      } else if (parts.length == 2 && parts[0].equals("ENV") && !refs.env().contains(parts[1])) {
+        // Found here, before any generator starts, not as an empty URL or header in every request.
+        errors.add(new PlanError(at, "\"${" + ref + "}\" names env value \"" + parts[1] + "\", which the plan does"
+            + " not define: add it to \"env\" or give it with -e " + parts[1] + "=..."));
+      } else if (parts.length == 2 && !parts[0].equals("ENV") && !refs.feeders().contains(parts[0])) {
         errors.add(new PlanError(at, "\"${" + ref + "}\" names feeder \"" + parts[0] + "\", which the plan does not define"));
       }
     }

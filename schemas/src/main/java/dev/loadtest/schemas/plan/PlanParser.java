@@ -140,9 +140,14 @@ public final class PlanParser {
     Map<String, String> tags = p.stringMap("tags");
     Map<String, MetricType> metrics = metrics(p);
     Map<String, Feeder> feeders = FlowParser.feeders(p, errors);
-    Map<String, Flow> flows = FlowParser.flows(p, feeders.keySet(), errors);
-    List<Step> setup = p.has("setup") ? FlowParser.steps(p, "setup", feeders.keySet(), errors) : List.of();
-    List<Step> teardown = p.has("teardown") ? FlowParser.steps(p, "teardown", feeders.keySet(), errors) : List.of();
+    // Env names from the JSON itself, so that a scenario with errors of its own does not make its env undefined too.
+    Set<String> envNames = new java.util.HashSet<>();
+    root.path("env").fieldNames().forEachRemaining(envNames::add);
+    root.path("scenarios").forEach(sc -> sc.path("env").fieldNames().forEachRemaining(envNames::add));
+    FlowParser.Refs refs = new FlowParser.Refs(feeders.keySet(), envNames);
+    Map<String, Flow> flows = FlowParser.flows(p, refs, errors);
+    List<Step> setup = p.has("setup") ? FlowParser.steps(p, "setup", refs, errors) : List.of();
+    List<Step> teardown = p.has("teardown") ? FlowParser.steps(p, "teardown", refs, errors) : List.of();
     Map<String, Scenario> scenarios = shortcuts(p, flows.keySet(), errors)
         .orElseGet(() -> scenarios(p, flows.keySet(), errors));
     List<Threshold> thresholds = thresholds(p, metrics, errors);
@@ -159,15 +164,6 @@ public final class PlanParser {
     }
     TestPlan.GeneratorSpec generator = generator(p);
     declaredMetricSteps(root, path, metrics, errors);
-    // Names from the JSON itself, so that a scenario with errors of its own does not make its env undefined too.
-    Set<String> envNames = new java.util.HashSet<>();
-    root.path("env").fieldNames().forEachRemaining(envNames::add);
-    root.path("scenarios").forEach(sc -> sc.path("env").fieldNames().forEachRemaining(envNames::add));
-    for (String part : List.of("flows", "setup", "teardown")) {
-      if (root.has(part)) {
-        FlowParser.envReferences(root.get(part), JsonObjectReader.child(path, part), envNames, errors);
-      }
-    }
     if (!errors.isEmpty()) {
       return null;
     }

@@ -77,8 +77,13 @@ public final class Durations {
     return negative ? whole.negate() : whole;
   }
 
+  /** {@code text} in quotes for a message, cut at 40 characters: an error never echoes a whole hostile input. */
+  private static String quote(String text) {
+    return "\"" + (text.length() > 40 ? text.substring(0, 40) + "...\" (" + text.length() + " characters)" : text + "\"");
+  }
+
   private static IllegalArgumentException notADuration(String text) {
-    return new IllegalArgumentException("\"" + text + "\" is not a duration: expected number-unit pairs"
+    return new IllegalArgumentException(quote(text) + " is not a duration: expected number-unit pairs"
         + " such as \"1m30s\" or \"500ms\" (units h, m, s, ms, us, ns), after whole days (\"1d12h\")");
   }
 
@@ -86,10 +91,10 @@ public final class Durations {
   public static Duration parseNonNegative(String text, boolean allowZero) {
     Duration d = parse(text);
     if (d.isNegative()) {
-      throw new IllegalArgumentException("must not be negative, got \"" + text + "\"");
+      throw new IllegalArgumentException("must not be negative, got " + quote(text));
     }
     if (!allowZero && d.isZero()) {
-      throw new IllegalArgumentException("must be greater than zero, got \"" + text + "\"");
+      throw new IllegalArgumentException("must be greater than zero, got " + quote(text));
     }
     return d;
   }
@@ -144,7 +149,7 @@ public final class Durations {
 
   private static Duration ofNanos(String text, BigInteger nanos) {
     if (nanos.compareTo(MIN) < 0 || nanos.compareTo(MAX) > 0) {
-      throw new IllegalArgumentException("\"" + text + "\" is too long a duration (at most 106751d23h47m16.854775807s)");
+      throw new IllegalArgumentException(quote(text) + " is too long a duration (at most 106751d23h47m16.854775807s)");
     }
     return Duration.ofNanos(nanos.longValue());
   }

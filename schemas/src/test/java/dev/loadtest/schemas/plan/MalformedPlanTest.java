@@ -95,7 +95,7 @@ class MalformedPlanTest {
         edit("an env value that is a number", "/env/RETRIES", "3", "$.env.RETRIES", "must be a string, got the number 3", true),
         edit("a scenario env value that is a boolean", "/scenarios/buy/env/FAST", "true", "$.scenarios.buy.env.FAST", "must be a string, got true (write it in quotes: \"true\")", true),
         edit("an undefined env value", "/flows/browse/steps/2/request/url", "\"${ENV.BASE}/products\"", "$.flows.browse.steps[2].request.url", "names env value \"BASE\", which the plan does not define", false),
-        edit("an undefined env value in a body", "/flows/checkout/steps/3/request/body", "{\"who\": \"${ENV.WHO}\"}", "$.flows.checkout.steps[3].request.body.who", "give it with -e WHO=...", false),
+        edit("an undefined env value in a body", "/flows/checkout/steps/3/request/body", "{\"who\": \"${ENV.WHO}\"}", "$.flows.checkout.steps[3].request.body", "give it with -e WHO=...", false),
         edit("template names no feeder", "/flows/checkout/steps/3/request/headers/X-User", "\"${people.email}\"", "$.flows.checkout.steps[3].request.headers['X-User']", "names feeder \"people\"", false),
         edit("check of no kind", "/flows/browse/steps/0/request/checks/0", "{\"name\": \"ok\"}", "$.flows.browse.steps[0].request.checks[0]", "exactly one of \"status\", \"header\"", true),
         edit("impossible status code", "/flows/browse/steps/0/request/checks/0/status", "999", "$.flows.browse.steps[0].request.checks[0].status", "HTTP status code (100-599)", true),
