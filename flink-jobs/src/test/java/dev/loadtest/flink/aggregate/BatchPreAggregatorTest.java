@@ -245,6 +245,33 @@ class BatchPreAggregatorTest {
   }
 
   @Test
+  void bucketsKeepExactHistogramsBelowAtAndAboveTheValuesTheyKeepBeforeGoingDense() {
+    int d = BatchPreAggregator.DENSE_AFTER;
+    for (int requests : new int[] {1, 7, d - 1, d, d + 1, 3 * d + 5}) {
+      java.util.SplittableRandom r = new java.util.SplittableRandom(requests);
+      SampleBatchBuilder b = new SampleBatchBuilder("run-d", "g", "z", 1, 1_760_000_000_000_000L);
+      int ts = b.tagSet("name", "one");
+      for (int i = 0; i < requests; i++) {
+        long waiting = r.nextLong(1, 5_000_000); // up to 5 s: indexes well past the linear range
+        b.addRequest(1_760_000_000_000_000L + i, ts, waiting + 10, 0, 0, 0, 5, waiting, 5, 10, 10, false, 1);
+      }
+      SampleBatch batch = b.build();
+      BatchPreAggregator agg = new BatchPreAggregator();
+      // Twice through one aggregator: buckets that went dense leave nothing behind for the next.
+      for (int round = 0; round < 2; round++) {
+        Map<Key, SeriesBucket> actual = mergeByKey(agg.aggregate(batch));
+        naive(List.of(batch)).forEach((k, n) -> {
+          SeriesBucket got = actual.get(k);
+          assertEquals(n.count, got.count, requests + " requests: " + got);
+          if (got.metricType() == MetricType.TREND) {
+            assertEquals(n.histogram.snapshot(), got.histogram(), requests + " requests: " + got);
+          }
+        });
+      }
+    }
+  }
+
+  @Test
   void reusedHistogramsCarryNothingFromOneBatchToTheNext() {
     BatchPreAggregator agg = new BatchPreAggregator();
     SampleBatch batch = SampleBatches.checkout(2_000, 77);

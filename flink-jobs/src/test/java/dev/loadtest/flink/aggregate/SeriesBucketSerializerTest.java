@@ -58,6 +58,22 @@ class SeriesBucketSerializerTest {
   }
 
   @Test
+  void stringsKeepFlinksStringValueFormatSoThatCheckpointsOfEarlierVersionsStillRead() throws Exception {
+    SeriesBucket b = trend(3);
+    b.testRunId = "run-\u00fc\u20ac\ud83d\ude00-" + "x".repeat(300); // 2-, 3- and 4-byte chars, a long length
+    b.tagValues = new String[] {"GET /\u00e9t\u00e9", null};
+    byte[] ours = bytes(SeriesBucketSerializer.INSTANCE, b);
+    DataOutputSerializer flinks = new DataOutputSerializer(512);
+    org.apache.flink.types.StringValue.writeString(b.testRunId, flinks);
+    byte[] prefix = flinks.getCopyOfBuffer();
+    assertArrayEquals(prefix, java.util.Arrays.copyOf(ours, prefix.length), "the run id is written first, as Flink writes it");
+    assertEquals(b.testRunId, org.apache.flink.types.StringValue.readString(new DataInputDeserializer(ours)));
+    SeriesBucket c = roundTrip(b);
+    assertEquals(b.testRunId, c.testRunId);
+    assertArrayEquals(b.tagValues, c.tagValues);
+  }
+
+  @Test
   void everyFieldSurvives() throws Exception {
     SeriesBucket b = trend(150);
     SeriesBucket c = roundTrip(b);

@@ -54,7 +54,20 @@ public final class SeriesId {
   }
 
   private static long mix(long h, String s) {
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    int n = s.length();
+    int i = 0;
+    for (; i < n; i++) { // ASCII, the common case, without encoding the string first
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        break;
+      }
+      h ^= c;
+      h *= FNV_PRIME;
+    }
+    if (i == n) {
+      return h;
+    }
+    byte[] bytes = s.substring(i).getBytes(StandardCharsets.UTF_8);
     for (byte b : bytes) {
       h ^= b & 0xFF;
       h *= FNV_PRIME;
