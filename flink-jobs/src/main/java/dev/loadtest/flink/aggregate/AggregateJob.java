@@ -24,11 +24,12 @@ import org.apache.flink.util.Collector;
 /**
  * The aggregate job: sample batches from Kafka, spread over the tasks, pre-aggregated per series and
  * second across batches before the shuffle ({@link PreAggregateOperator}: cost grows with series, not
- * samples, and a series' second crosses the network once per task, not once per batch), merged per series into 1 s buckets across all generators in event time, rolled
- * up to 10 s and 1 min, and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
+ * samples, and a series' second crosses the network once per task, not once per batch), merged per series
+ * into 1 s buckets across all generators in event time and rolled up to 10 s and 1 min
+ * ({@link BucketLadder}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
- * live readers. Samples later than the watermark are counted as correction rows ({@link TimeBucketer}).
+ * live readers. Samples later than the watermark are counted as correction rows ({@link BucketLadder}).
  *
  * <p><b>Hostile input.</b> Every batch passes {@link BatchGate} first (its header readable, its key its run
  * id, its (generator, sequence) not counted before), then {@link BatchTimes} (sample times in range); a
@@ -43,15 +44,6 @@ public final class AggregateJob {
   static final int MAX_CARRIED_BUCKETS = 200_000;
 
   private AggregateJob() {}
-
-  /**
-   * {@code keyed}'s buckets, known to be partitioned by series already (they come out of a stage keyed by
-   * series and keep their series id), as a keyed stream without a shuffle.
-   */
-  static org.apache.flink.streaming.api.datastream.KeyedStream<SeriesBucket, Long> sameKey(DataStream<SeriesBucket> keyed) {
-    return org.apache.flink.streaming.api.datastream.DataStreamUtils.reinterpretAsKeyedStream(keyed,
-        (org.apache.flink.api.java.functions.KeySelector<SeriesBucket, Long>) b -> b.seriesId, Types.LONG);
-  }
 
   /**
    * Adds the job to {@code env}, enabling checkpoints at the configured interval (the sink needs them).
@@ -93,27 +85,20 @@ public final class AggregateJob {
         .sinkTo(Rejections.sink(c.bootstrapServers(), c.samplesTopic()))
         .name("kafka " + Topics.DLQ);
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
-        .process(new TimeBucketer(1_000, true)).name("1 s buckets per series");
-    // The rollups keep the series' key, so they run chained in the same task as the stage before them (no
-    // shuffle, no serialisation between them): at 50,000 series that is 50,000 buckets a second per stage.
-    SingleOutputStreamOperator<SeriesBucket> tens = sameKey(seconds)
-        .process(new TimeBucketer(10_000, false, false)).name("10 s rollup");
-    SingleOutputStreamOperator<SeriesBucket> minutes = sameKey(tens)
-        .process(new TimeBucketer(60_000, false, false)).name("1 min rollup");
-
+        .transform("1 s buckets per series, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
+            new BucketLadder(true, true));
     // The same buckets with fewer tags (the metric as a whole, and by name), for cheap dashboard reads.
     SingleOutputStreamOperator<SeriesBucket> projectedSeconds = seconds.flatMap(new Project()).name("projections")
-        .keyBy(b -> b.seriesId).process(new TimeBucketer(1_000, true, false)).name("1 s buckets per projection");
-    SingleOutputStreamOperator<SeriesBucket> projectedTens = sameKey(projectedSeconds)
-        .process(new TimeBucketer(10_000, false, false)).name("10 s projection rollup");
-    SingleOutputStreamOperator<SeriesBucket> projectedMinutes = sameKey(projectedTens)
-        .process(new TimeBucketer(60_000, false, false)).name("1 min projection rollup");
+        .keyBy(b -> b.seriesId)
+        .transform("1 s buckets per projection, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
+            new BucketLadder(true, false));
 
-    seconds.union(tens, minutes, projectedSeconds, projectedTens, projectedMinutes)
+    seconds.union(seconds.getSideOutput(BucketLadder.ROLLUPS), projectedSeconds,
+            projectedSeconds.getSideOutput(BucketLadder.ROLLUPS))
         .sinkTo(ClickHouseSink.builder(new MetricRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse metric tables");
-    seconds.getSideOutput(TimeBucketer.NEW_SERIES).union(projectedSeconds.getSideOutput(TimeBucketer.NEW_SERIES))
+    seconds.getSideOutput(BucketLadder.NEW_SERIES).union(projectedSeconds.getSideOutput(BucketLadder.NEW_SERIES))
         .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse series");

@@ -18,7 +18,7 @@ import org.apache.flink.util.OutputTag;
  * (series, second) that successive batches add to ({@link BatchPreAggregator}), generates the event-time
  * watermark, and hands each second's buckets to the keyed shuffle just before the watermark passes it.
  * The shuffle then carries a series' second once per task rather than once per batch of every generator,
- * and no later than the downstream {@link TimeBucketer} would close it anyway.
+ * and no later than the downstream {@link BucketLadder} would close it anyway.
  *
  * <p><b>Watermark.</b> Bounded out-of-orderness, advanced after every batch: the latest second seen minus
  * {@code outOfOrderness}. When no batch has come for {@code idleness}, event time goes on at the wall
