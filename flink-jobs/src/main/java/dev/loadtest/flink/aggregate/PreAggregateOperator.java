@@ -21,7 +21,8 @@ import org.apache.flink.util.OutputTag;
  * and no later than the downstream {@link BucketLadder} would close it anyway.
  *
  * <p><b>Watermark.</b> Bounded out-of-orderness, advanced after every batch: the latest second seen minus
- * {@code outOfOrderness}. When no batch has come for {@code idleness}, event time goes on at the wall
+ * {@code outOfOrderness}. When no batch has come for {@code idleness} (counting only time the task was
+ * free to take one, not time it was held up by back-pressure or a checkpoint), event time goes on at the wall
  * clock's pace from the latest second (so the last seconds of a run that has ended are closed without
  * waiting for other runs' samples); a task that never had a batch is marked idle, holding no one back.
  * Samples of seconds the watermark has just passed become buckets of their own batch at once (downstream,
@@ -49,6 +50,8 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   public static final String BUCKETS = "preAggregatedBuckets";
   private static final long serialVersionUID = 1L;
   private static final long TICK_MS = 200;
+  /** The longest gap between two ticks counted as quiet input (a longer one: the task was held up). */
+  static final long MAX_TICK_GAP_MS = 2 * TICK_MS;
 
   private final String job;
   private final String topic;
@@ -64,7 +67,15 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private transient StreamRecord<SeriesBucket> reuse;
   private transient long latestSecondMs;
   private transient long watermark;
-  private transient long lastBatchNanos;
+  /**
+   * Input quiet time counted so far: the time between ticks with no batch, each gap counted at most
+   * {@link #MAX_TICK_GAP_MS}, so that a task held up (back-pressure, a long checkpoint, a collection) is
+   * not taken for quiet input.
+   */
+  private transient long quietMs;
+  /** When the last tick ran, in the processing-time service's milliseconds. */
+  private transient long lastTickMs;
+  private transient boolean batchSinceTick;
   private transient long openedNanos;
   private transient boolean idle;
   private transient Counter malformed;
@@ -101,6 +112,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     latestSecondMs = Long.MIN_VALUE;
     watermark = Long.MIN_VALUE;
     openedNanos = System.nanoTime();
+    lastTickMs = getProcessingTimeService().getCurrentProcessingTime();
     malformed = getMetricGroup().counter("malformedBatches");
     batches = new LongCounter();
     buckets = new LongCounter();
@@ -139,7 +151,8 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       reject(record, "not a sample batch the " + job + " job can read: " + e.getMessage());
       return;
     }
-    lastBatchNanos = System.nanoTime();
+    batchSinceTick = true;
+    quietMs = 0;
     if (idle) {
       idle = false;
       output.emitWatermarkStatus(WatermarkStatus.ACTIVE);
@@ -153,9 +166,17 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     }
   }
 
-  /** Quiet input: event time goes on with the clock; a task that never had a batch is idle. */
+  /**
+   * Quiet input: event time goes on with the clock; a task that never had a batch is idle. Quiet means no
+   * batch between ticks that came on time: when the task itself was held up (its output back-pressured, a
+   * long checkpoint), batches waiting for it are not quiet input, and moving event time on with the clock
+   * then would make the whole backlog late (a correction row per series and second instead of one complete row).
+   */
   private void tick() {
     long now = System.nanoTime();
+    long tickMs = getProcessingTimeService().getCurrentProcessingTime();
+    long gapMs = tickMs - lastTickMs;
+    lastTickMs = tickMs;
     if (latestSecondMs == Long.MIN_VALUE) {
       if (!idle && now - openedNanos >= idleNanos) {
         idle = true;
@@ -163,13 +184,17 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       }
       return;
     }
-    long quietNanos = now - lastBatchNanos;
-    if (quietNanos >= idleNanos) {
+    if (batchSinceTick) {
+      batchSinceTick = false;
+      return;
+    }
+    quietMs += Math.min(gapMs, MAX_TICK_GAP_MS);
+    if (quietMs * 1_000_000 >= idleNanos) {
       if (idle) {
         idle = false;
         output.emitWatermarkStatus(WatermarkStatus.ACTIVE);
       }
-      advance(latestSecondMs + quietNanos / 1_000_000 - delayMs - 1);
+      advance(latestSecondMs + quietMs - delayMs - 1);
     }
   }
 
