@@ -438,21 +438,17 @@ public final class BatchPreAggregator {
           sorted[i] = HistogramLayout.bucketIndex(values[i]);
         }
         java.util.Arrays.sort(sorted);
-        int distinct = 1;
-        for (int i = 1; i < sorted.length; i++) {
-          if (sorted[i] != sorted[i - 1]) {
-            distinct++;
-          }
-        }
-        b.histIndexes = new int[distinct];
-        b.histCounts = new long[distinct];
+        int[] indexes = new int[recorded];
+        long[] counts = new long[recorded];
         int k = -1;
-        for (int i = 0; i < sorted.length; i++) {
-          if (i == 0 || sorted[i] != sorted[i - 1]) {
-            b.histIndexes[++k] = sorted[i];
+        for (int index : sorted) {
+          if (k < 0 || indexes[k] != index) {
+            indexes[++k] = index;
           }
-          b.histCounts[k]++;
+          counts[k]++;
         }
+        b.histIndexes = java.util.Arrays.copyOf(indexes, k + 1);
+        b.histCounts = java.util.Arrays.copyOf(counts, k + 1);
       } else {
         b.histIndexes = new int[0];
         b.histCounts = new long[0];

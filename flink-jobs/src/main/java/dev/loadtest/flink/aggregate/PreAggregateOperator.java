@@ -60,7 +60,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private final long fromMs;
   private final long toMs;
   private final long delayMs;
-  private final long idleNanos;
+  private final long idleMs;
   private final int maxCarried;
 
   private transient BatchPreAggregator aggregator;
@@ -76,7 +76,8 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   /** When the last tick ran, in the processing-time service's milliseconds. */
   private transient long lastTickMs;
   private transient boolean batchSinceTick;
-  private transient long openedNanos;
+  /** When the task opened, in the processing-time service's milliseconds. */
+  private transient long openedMs;
   private transient boolean idle;
   private transient Counter malformed;
   /** The last checkpoint barrier seen (or restored from): late buckets handed over now belong to the next. */
@@ -94,7 +95,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     this.fromMs = c.fromMs();
     this.toMs = c.toMs();
     this.delayMs = c.outOfOrderness().toMillis();
-    this.idleNanos = c.idleness().toNanos();
+    this.idleMs = c.idleness().toMillis();
     this.maxCarried = maxCarried;
   }
 
@@ -111,8 +112,8 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     reuse = new StreamRecord<>(null);
     latestSecondMs = Long.MIN_VALUE;
     watermark = Long.MIN_VALUE;
-    openedNanos = System.nanoTime();
-    lastTickMs = getProcessingTimeService().getCurrentProcessingTime();
+    openedMs = getProcessingTimeService().getCurrentProcessingTime();
+    lastTickMs = openedMs;
     malformed = getMetricGroup().counter("malformedBatches");
     batches = new LongCounter();
     buckets = new LongCounter();
@@ -173,12 +174,11 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
    * then would make the whole backlog late (a correction row per series and second instead of one complete row).
    */
   private void tick() {
-    long now = System.nanoTime();
     long tickMs = getProcessingTimeService().getCurrentProcessingTime();
     long gapMs = tickMs - lastTickMs;
     lastTickMs = tickMs;
     if (latestSecondMs == Long.MIN_VALUE) {
-      if (!idle && now - openedNanos >= idleNanos) {
+      if (!idle && tickMs - openedMs >= idleMs) {
         idle = true;
         output.emitWatermarkStatus(WatermarkStatus.IDLE);
       }
@@ -189,7 +189,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
       return;
     }
     quietMs += Math.min(gapMs, MAX_TICK_GAP_MS);
-    if (quietMs * 1_000_000 >= idleNanos) {
+    if (quietMs >= idleMs) {
       if (idle) {
         idle = false;
         output.emitWatermarkStatus(WatermarkStatus.ACTIVE);
