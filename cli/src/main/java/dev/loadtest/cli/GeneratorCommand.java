@@ -220,6 +220,11 @@ final class GeneratorCommand implements Callable<Integer> {
     if (!report.message().isEmpty()) {
       out.println("note: " + report.message());
     }
+    if (report.failedIterations() > 0) {
+      out.printf("WARNING: %d of %d iterations failed for a reason of the plan or the generator, not of the system"
+          + " under test:%n", report.failedIterations(), report.iterations());
+      report.iterationErrors().forEach(e -> out.println("  " + e));
+    }
     out.flush();
     return switch (report.phase()) {
       case FINISHED -> report.samples().undelivered() > 0 ? 1 : 0;

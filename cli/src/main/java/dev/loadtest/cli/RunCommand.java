@@ -248,6 +248,12 @@ public final class RunCommand implements Callable<Integer> {
     if (!outcome.complete()) {
       o.println("  warning: the results are incomplete: " + outcome.incompleteWhy());
     }
+    long failedIterations = outcome.totals().path("failedIterations").asLong();
+    if (failedIterations > 0) {
+      o.printf("  warning: %d of %d iterations failed for a reason of the plan or a generator, not of the system"
+          + " under test (they made no request):%n", failedIterations, outcome.totals().path("iterations").asLong());
+      outcome.totals().path("iterationErrors").forEach(e -> o.println("    " + e.asText()));
+    }
     for (Path p : opts.reports()) {
       String what = Reports.write(p, outcome, code, client);
       o.printf("  report: %s (%s)%n", p, what);

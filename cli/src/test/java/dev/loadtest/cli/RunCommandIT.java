@@ -165,4 +165,58 @@ class RunCommandIT {
       shop.faults(new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
     }
   }
+
+  /**
+   * A user Trend that goes below zero, as k6 allows ({@code new Trend('balance_change')}), judged by
+   * thresholds on min, max, avg and both percentile methods, and shown as it is in the summary.
+   */
+  @Test
+  void aUserTrendBelowZeroIsJudgedAndShownAsK6Would(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("balance.json");
+    Files.writeString(p, """
+        {"name": "balance", "metrics": {"balance_change": "trend"},
+         "scenarios": {"pay": {"executor": "per-vu-iterations", "vus": 1, "iterations": 1, "exec": "pay"}},
+         "thresholds": {"balance_change": ["min==-20", "max==-10", "avg==-15", "p(95)<=-9.9", "p(95)>=-10.1"]},
+         "flows": {"pay": {"steps": [{"metric": {"name": "balance_change", "value": -10}},
+                                     {"metric": {"name": "balance_change", "value": -20}}]}}}
+        """);
+    CliRun r = run(p);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("✓ 'min==-20' min=-20") && r.out().contains("✓ 'max==-10' max=-10")
+        && r.out().contains("✓ 'avg==-15' avg=-15"), r.out());
+    assertTrue(r.out().matches("(?s).*balance_change\\.*?: avg=-15 .*min=-20 .*max=-10 .*"), r.out());
+    CliRun k6 = run(p, "--percentiles", "k6");
+    assertEquals(0, k6.code(), k6.out() + k6.err());
+    double p95 = Double.parseDouble(k6.out().replaceAll("(?s).*balance_change\\.*?: .*?p\\(95\\)=(-[0-9.]+).*", "$1"));
+    assertEquals(-10.5, p95, 10.5 / 128, "k6's p(95) of -10, -20, interpolated: " + k6.out());
+  }
+
+  /**
+   * Iterations that fail for a reason of the plan (a variable no extraction set) make no request: the run
+   * says so while it runs and at its end, never a quiet run that looks like an idle one.
+   */
+  @Test
+  void iterationsThatFailForAReasonOfThePlanAreReportedNotSilent(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("broken.json");
+    Files.writeString(p, """
+        {"name": "broken journey", "env": {"BASE_URL": "%s"},
+         "scenarios": {"journey": {"executor": "constant-vus", "vus": 2, "duration": "3s", "exec": "journey"}},
+         "flows": {"journey": {"steps": [
+           {"request": {"url": "${ENV.BASE_URL}/api/products", "name": "products",
+                        "extract": [{"var": "cart", "header": "X-No-Such-Header"}]}},
+           {"think": "100ms"},
+           {"request": {"url": "${ENV.BASE_URL}/api/cart/${cart}", "name": "cart"}}]}}}
+        """.formatted(shop.url()));
+    CliRun r = run(p, "--run-id", "broken-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    assertEquals(0, r.code(), "no thresholds: the run itself is not judged, as in k6: " + r.out() + r.err());
+    assertTrue(r.out().contains("WARNING: iterations fail on generator run-it-generator (the plan's or the"
+        + " generator's fault, not the system under test's): scenario journey: ${cart}: the VU has no variable"
+        + " cart"), "said while the run runs: " + r.out());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("warning: (\\d+) of (\\d+) iterations failed for a"
+        + " reason of the plan or a generator").matcher(r.out());
+    assertTrue(m.find(), "said at the end: " + r.out());
+    assertTrue(Long.parseLong(m.group(1)) > 0 && m.group(1).equals(m.group(2)), "every iteration failed: " + m.group());
+    long products = Long.parseLong(r.out().replaceAll("(?s).*http_reqs\\.*?: (\\d+) .*", "$1"));
+    assertEquals(Long.parseLong(m.group(2)), products, "each iteration made its first request, none its second");
+  }
 }

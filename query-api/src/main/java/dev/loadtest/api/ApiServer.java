@@ -354,15 +354,7 @@ public final class ApiServer implements AutoCloseable {
           .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
       resp.write("retry: 2000\n\n");
       if (state.isPresent()) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("testRunId", id);
-        m.put("status", state.get().status().name());
-        m.put("version", state.get().version());
-        m.put("verdict", state.get().verdict());
-        m.put("totals", state.get().totals());
-        m.put("abortSource", state.get().abortSource());
-        m.put("reason", state.get().lastReason());
-        resp.write(sse("status", write(m)));
+        resp.write(sse("status", write(LiveHub.statusEvent(state.get()))));
       }
       AutoCloseable sub = live.subscribe(id, (event, json) -> context.runOnContext(v -> {
         if (resp.closed() || resp.ended()) {
@@ -633,6 +625,7 @@ public final class ApiServer implements AutoCloseable {
     m.put("abortSource", s.abortSource());
     m.put("verdict", s.verdict());
     m.put("totals", s.totals());
+    m.put("warnings", s.warnings());
     return m;
   }
 

@@ -22,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -270,6 +271,44 @@ class ApiIT {
     assertEquals(run.count(r -> r.timeMs() >= fromSec * 1000 && r.timeMs() < to),
         metric(ranged, "http_reqs").path("stats").path("count").asLong());
     assertEquals(List.of("p(95)", "max"), iterableNames(metric(ranged, "http_req_duration").path("stats")));
+  }
+
+  /**
+   * User Trend metrics may go negative (k6 keeps them as they are): min, max, avg and sum stay exact, and
+   * the percentiles of either method fall within the layout's bound (1/128) on each side of zero.
+   */
+  @Test
+  void userTrendsBelowZeroReadExactlyAndTheirPercentilesWithinTheBound() throws Exception {
+    RunData neg = new RunData("api-neg-" + UUID.randomUUID().toString().substring(0, 8), START + 3000, 12, 1.0, 12);
+    long t0 = (START + 3000) * 1000;
+    neg.addUserTrend("balance_change", t0 + 100, -10);
+    neg.addUserTrend("balance_change", t0 + 1100, -20);
+    double[] across = {-50, -40, -30, -20, -10, 0, 10, 20, 30, 40, 50.5};
+    for (int i = 0; i < across.length; i++) {
+      neg.addUserTrend("temperature_delta", t0 + 1000L * i + 500, across[i]);
+    }
+    neg.write(ch, db, Long.MAX_VALUE);
+    String stats = "&trendStats=" + enc("min,max,avg,med,p(95)");
+
+    JsonNode balance = metric(ok("/runs/" + neg.run + "/summary?percentiles=k6" + stats), "balance_change");
+    assertEquals("trend", balance.path("type").asText());
+    assertEquals(2, balance.path("samples").asLong());
+    assertEquals(-20.0, balance.path("stats").path("min").asDouble(), "as k6: min of -10, -20");
+    assertEquals(-10.0, balance.path("stats").path("max").asDouble());
+    assertEquals(-15.0, balance.path("stats").path("avg").asDouble());
+    assertEquals(-15.0, balance.path("stats").path("med").asDouble(), 15.0 / 128, "k6's med of -10, -20");
+    assertEquals(-10.5, balance.path("stats").path("p(95)").asDouble(), 10.5 / 128, "k6's p(95) of -10, -20");
+
+    for (String method : List.of("k6", "nearest-rank")) {
+      JsonNode delta = metric(ok("/runs/" + neg.run + "/summary?percentiles=" + method + stats), "temperature_delta")
+          .path("stats");
+      assertEquals(-50.0, delta.path("min").asDouble(), method);
+      assertEquals(50.5, delta.path("max").asDouble(), method);
+      assertEquals(Arrays.stream(across).sum() / across.length, delta.path("avg").asDouble(), 1e-9, method);
+      double p95 = method.equals("k6") ? 40 + 0.5 * 10.5 : 50.5; // k6: rank 9.5; nearest rank: the 11th of 11
+      assertEquals(p95, delta.path("p(95)").asDouble(), p95 / 128, method + " p(95)");
+      assertEquals(0.0, delta.path("med").asDouble(), 1e-9, method + ": the median is the sample 0");
+    }
   }
 
   static List<String> iterableNames(JsonNode n) {

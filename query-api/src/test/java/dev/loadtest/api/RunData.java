@@ -130,6 +130,25 @@ final class RunData {
     }
   }
 
+  /**
+   * A value of a user Trend metric (k6's {@code new Trend(name)}, which may be negative), stored as the
+   * aggregate job stores it: in thousandths, through the signed histogram layout.
+   */
+  void addUserTrend(String metric, long timeMs, double value) {
+    SeriesBucket b = base(metric, "TREND", timeMs, "scenario", "default");
+    long units = dev.loadtest.schemas.histogram.HistogramLayout.toUnits(value * 1000);
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    h.record(units);
+    SparseHistogram s = h.snapshot();
+    b.histIndexes = s.indexes();
+    b.histCounts = s.counts();
+    b.count = 1;
+    b.sum = units;
+    b.min = units;
+    b.max = units;
+    add(b);
+  }
+
   private SeriesBucket base(String metric, String type, long timeMs, String... tags) {
     SeriesBucket b = new SeriesBucket();
     b.testRunId = run;

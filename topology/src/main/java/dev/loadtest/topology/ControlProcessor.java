@@ -149,6 +149,7 @@ final class ControlProcessor implements Processor<String, String, String, String
       if (!allocated(entry).contains(h.generatorId())) {
         continue;
       }
+      state = withIterationWarnings(state, h.generatorId(), p);
       if (state.status().terminal()) {
         // a generator's last report may come after the run ended (an abort ends it at once)
         save(entry, withTotals(entry, state, h.generatorId(), p));
@@ -173,6 +174,22 @@ final class ControlProcessor implements Processor<String, String, String, String
   }
 
   /**
+   * A warning on the run for each reason a generator gives for iterations that failed for a reason of the
+   * plan or of the generator (they make no request, so a VU failing every iteration would otherwise pass
+   * for a quiet one): said while the run goes on, once per generator and reason.
+   */
+  static RunState withIterationWarnings(RunState state, String generatorId, Heartbeat.RunProgress p) {
+    if (p.failedIterations() <= 0) {
+      return state;
+    }
+    for (String reason : p.iterationErrors()) {
+      state = state.withWarning("iterations fail on generator " + generatorId + " (the plan's or the generator's"
+          + " fault, not the system under test's): " + reason);
+    }
+    return state;
+  }
+
+  /**
    * Records a generator's final counts once it reports the end of its part, and gives the state its
    * {@link RunState.Totals} when every allocated generator has reported or is lost (else {@code state}).
    */
@@ -184,7 +201,17 @@ final class ControlProcessor implements Processor<String, String, String, String
       return state;
     }
     reported.putArray(generatorId).add(p.requests()).add(p.samples()).add(p.undeliveredSamples()).add(p.iterations())
-        .add(p.droppedIterations());
+        .add(p.droppedIterations()).add(p.failedIterations());
+    if (!p.iterationErrors().isEmpty()) {
+      ArrayNode reasons = (ArrayNode) entry.withArray("iterationErrors");
+      Set<String> have = new HashSet<>();
+      reasons.forEach(r -> have.add(r.asText()));
+      for (String reason : p.iterationErrors()) {
+        if (reasons.size() < RunState.Totals.MAX_ITERATION_ERRORS && have.add(reason)) {
+          reasons.add(reason);
+        }
+      }
+    }
     return withTotals(entry, state);
   }
 
@@ -194,7 +221,7 @@ final class ControlProcessor implements Processor<String, String, String, String
     if (state.totals() != null || reported.isMissingNode()) {
       return state;
     }
-    long[] sum = new long[5];
+    long[] sum = new long[6];
     int lost = 0;
     for (String g : allocated(entry)) {
       JsonNode t = reported.get(g);
@@ -206,10 +233,13 @@ final class ControlProcessor implements Processor<String, String, String, String
         continue;
       }
       for (int i = 0; i < sum.length; i++) {
-        sum[i] += t.get(i).asLong();
+        sum[i] += t.path(i).asLong(); // entries saved before failed iterations were counted have 5 numbers
       }
     }
-    return state.withTotals(new RunState.Totals(sum[0], sum[1], sum[2], sum[3], sum[4], reported.size(), lost));
+    List<String> reasons = new ArrayList<>();
+    entry.path("iterationErrors").forEach(r -> reasons.add(r.asText()));
+    return state.withTotals(new RunState.Totals(sum[0], sum[1], sum[2], sum[3], sum[4], reported.size(), lost, sum[5],
+        reasons));
   }
 
   /** The lifecycle entry of a run that has not ended, or null after sending the command to the DLQ. */

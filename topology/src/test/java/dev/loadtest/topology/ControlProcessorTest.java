@@ -67,6 +67,31 @@ class ControlProcessorTest extends DriverTest {
   }
 
   @Test
+  void iterationsFailingForAReasonOfOursBecomeWarningsWhileTheRunRunsAndCountsInItsTotals() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.assignments();
+    c.driver.advanceWallClockTime(Duration.ofSeconds(4));
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    String missing = "scenario browse: ${token}: the VU has no variable token";
+    c.heartbeatWithFailures("g-eu", "local:eu", "run-1", "RUNNING", 3, missing);
+    RunState warned = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.RUNNING, warned.status(), "a warning does not end the run");
+    assertEquals(List.of("iterations fail on generator g-eu (the plan's or the generator's fault, not the system"
+        + " under test's): " + missing), warned.warnings());
+    c.heartbeatWithFailures("g-eu", "local:eu", "run-1", "RUNNING", 7, missing);
+    assertTrue(c.runStates().isEmpty(), "the same reason again is no new state");
+    c.heartbeatWithFailures("g-eu", "local:eu", "run-1", "FINISHED", 10, missing,
+        "scenario browse: an error of the generator: java.lang.IllegalStateException: x");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "FINISHED");
+    RunState done = last(c.runStates(), "run-1");
+    assertEquals(2, done.warnings().size(), done.warnings().toString());
+    assertEquals(new RunState.Totals(20, 60, 0, 20, 0, 2, 0, 10, List.of(missing,
+        "scenario browse: an error of the generator: java.lang.IllegalStateException: x")), done.totals());
+    assertEquals(done, RunState.fromJson(done.toJson()), "warnings and failed iterations survive the topic");
+  }
+
+  @Test
   void withoutFreeGeneratorsARunIsQueuedAndStartsWhenTheyCome() {
     c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
     assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.QUEUED), statuses("run-1"));

@@ -55,6 +55,17 @@ final class CoordinatorDriver implements AutoCloseable {
             java.util.List.of(), 0)));
   }
 
+  /** A heartbeat of {@code generatorId} with one run whose iterations fail for {@code reasons}. */
+  void heartbeatWithFailures(String generatorId, String zone, String run, String phase, long failed,
+      String... reasons) {
+    var p = new dev.loadtest.schemas.generator.Heartbeat.RunProgress(run, "",
+        dev.loadtest.schemas.generator.Heartbeat.RunPhase.valueOf(phase), 10, 0, 10, 30, 0, 0, "", failed,
+        java.util.List.of(reasons));
+    generators.pipeInput(generatorId, dev.loadtest.schemas.generator.GeneratorJson.heartbeat(
+        new dev.loadtest.schemas.generator.Heartbeat(generatorId, zone, 2, 1000, "test", 0, 0.2, 1, 2, 0.1,
+            java.util.List.of(p), java.util.List.of(), 0)));
+  }
+
   java.util.List<dev.loadtest.schemas.generator.Assignment> assignments() {
     return assignments.readValuesToList().stream().map(dev.loadtest.schemas.generator.GeneratorJson::parseAssignment)
         .toList();

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -44,6 +46,8 @@ public final class RunFollower {
   private double samplesSecondsBehind;
   private long samplesRecordsBehind;
   private final Map<String, String> thresholds = new TreeMap<>();
+  private final Set<String> warningsSeen = new java.util.HashSet<>();
+  private final List<String> warningsToPrint = new ArrayList<>();
 
   /**
    * What the run came to.
@@ -109,6 +113,7 @@ public final class RunFollower {
           lock.wait(250);
           s = status;
         }
+        printWarnings();
         if (TERMINAL.contains(s)) {
           break;
         }
@@ -144,6 +149,11 @@ public final class RunFollower {
           totals = e.path("totals");
           abortSource = e.path("abortSource").asText("");
           reason = e.path("reason").asText("");
+          for (JsonNode w : e.path("warnings")) {
+            if (warningsSeen.add(w.asText())) {
+              warningsToPrint.add(w.asText());
+            }
+          }
           if ("RUNNING".equals(status) && runningSinceNanos == 0) {
             runningSinceNanos = System.nanoTime();
           }
@@ -178,6 +188,22 @@ public final class RunFollower {
       }
       lock.notifyAll();
     }
+  }
+
+  /** Prints the run's warnings that came since the last call, each once, on lines of their own. */
+  private void printWarnings() {
+    List<String> now;
+    synchronized (lock) {
+      if (warningsToPrint.isEmpty()) {
+        return;
+      }
+      now = List.copyOf(warningsToPrint);
+      warningsToPrint.clear();
+    }
+    for (String w : now) {
+      out.print((tty ? "\r\u001b[K" : "") + "WARNING: " + w + "\n");
+    }
+    out.flush();
   }
 
   private void printProgress(boolean last) {

@@ -329,7 +329,7 @@ public final class BatchPreAggregator {
     final String[] tags;
     final long second;
     final String origin;
-    /** Trend values (units, negative as 0), the first {@code recorded} used, until the bucket goes dense. */
+    /** Trend values (units, either side of zero), the first {@code recorded} used, until the bucket goes dense. */
     long[] values;
     int recorded;
     /** The dense histogram, once more than {@link #DENSE_AFTER} values came. */
@@ -364,7 +364,7 @@ public final class BatchPreAggregator {
           } else if (recorded == values.length) {
             values = java.util.Arrays.copyOf(values, Math.min(DENSE_AFTER, recorded * 2));
           }
-          values[recorded++] = Math.max(0, units);
+          values[recorded++] = units;
         } else {
           histogram = owner.histogram();
           for (int i = 0; i < recorded; i++) {
@@ -374,8 +374,7 @@ public final class BatchPreAggregator {
           histogram.record(units);
         }
       }
-      // The histogram counts negative values as 0; sum, min and max agree with it.
-      add((double) (type == MetricType.TREND ? Math.max(0, units) : units), timeUs, owner);
+      add((double) units, timeUs, owner);
     }
 
     void gauge(String generator, double v, long timeUs) {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Buckets as rows of {@code metric_1s}, {@code metric_10s} and {@code metric_1m} (migrations V003-V005,
- * one column order), chosen by the bucket's width. Each row carries its bucket's writer id ({@code main}
+ * one column order; {@code hist_idx} signed since V009), chosen by the bucket's width. Each row carries its bucket's writer id ({@code main}
  * for a complete bucket, the correction's origin for a late one): with ReplacingMergeTree keyed on it,
  * a row inserted again after a restart collapses to one, while corrections add. Stateless.
  */
@@ -56,10 +56,10 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     out.varint(n);
     for (int i = 0; i < n; i++) {
       int idx = b.histIndexes[i];
-      if (idx < 0 || idx > 0xFFFF) {
-        throw new IllegalArgumentException("bucket index " + idx + " does not fit hist_idx (UInt16)");
+      if (idx < Short.MIN_VALUE || idx > Short.MAX_VALUE) {
+        throw new IllegalArgumentException("bucket index " + idx + " does not fit hist_idx (Int16)");
       }
-      out.uint16(idx);
+      out.int16(idx);
     }
     out.varint(n);
     for (int i = 0; i < n; i++) {

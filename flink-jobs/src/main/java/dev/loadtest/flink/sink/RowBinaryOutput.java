@@ -54,6 +54,11 @@ public final class RowBinaryOutput extends ByteArrayOutputStream {
     write(b, 0, b.length);
   }
 
+  /** A signed 16-bit integer, two's complement, little-endian. */
+  public void int16(int v) {
+    uint16(v & 0xFFFF);
+  }
+
   public void uint16(int v) {
     write(v & 0xFF);
     write((v >>> 8) & 0xFF);

@@ -9,6 +9,7 @@ import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.run.RunState;
 import dev.loadtest.schemas.run.RunStatus;
+import dev.loadtest.schemas.sample.HttpMetric;
 import dev.loadtest.schemas.threshold.Threshold;
 import dev.loadtest.schemas.threshold.ThresholdEvaluator;
 import dev.loadtest.schemas.threshold.ThresholdResult;
@@ -49,10 +50,12 @@ import org.apache.flink.util.OutputTag;
  *       run started, emits one abort command ({@link #ABORTS}, source {@code threshold}) with a command id
  *       derived from the run, so a repeat after a restore is dropped by the coordinator.</li>
  *   <li><b>A final verdict is final.</b> Every threshold's final result is emitted once, when the run has
- *       ended and this judge has counted every request (or, without requests, every iteration) that the
- *       generators reported in the run's totals: only then is every sample of the run in what it judges,
- *       whatever the watermark says (a run's last seconds may still be on their way through the aggregate
- *       job when the watermark passes its end). When the counts are not reached within {@code finalGrace}
+ *       ended and this judge has counted every sample that the generators reported in the run's totals
+ *       (a request counts once, in {@code http_reqs}; every other sample in its own metric): only then is
+ *       every sample of the run in what it judges, whatever the watermark says (a run's last seconds may
+ *       still be on their way through the aggregate job when the watermark passes its end, and the buckets
+ *       of one second reach this judge in any order across series, so counting requests or iterations
+ *       alone let a verdict miss a custom metric's last bucket). When the counts are not reached within {@code finalGrace}
  *       of the end (by the clock), or cannot be known (a lost generator, undelivered samples), the final
  *       results are emitted with what has come, marked {@code partial}: a verdict that may be wrong says so,
  *       and {@code loadtest run} exits 97 on it. NO_DATA stays NO_DATA (the coordinator's verdict counts it
@@ -77,12 +80,10 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   private transient ValueState<Long> endedAtMs;
   private transient ValueState<Boolean> done;
   private transient ValueState<Boolean> abortSent;
-  /** Requests and iterations counted in the run's buckets. */
-  private transient ValueState<Long> seenRequests;
-  private transient ValueState<Long> seenIterations;
-  /** What the final verdict waits for, once the run's totals came: requests and iterations to count. */
-  private transient ValueState<Long> expectedRequests;
-  private transient ValueState<Long> expectedIterations;
+  /** Samples counted in the run's buckets (a request once, in {@code http_reqs}). */
+  private transient ValueState<Long> seenSamples;
+  /** What the final verdict waits for, once the run's totals came: the samples the generators sent. */
+  private transient ValueState<Long> expectedSamples;
   /** Why no count can be waited for (a generator lost, samples undelivered), or null. */
   private transient ValueState<String> uncountable;
   private transient MapState<Integer, SeriesBucket> cumulative;
@@ -121,10 +122,8 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     endedAtMs = rc.getState(new ValueStateDescriptor<>("endedAt", Types.LONG));
     done = rc.getState(new ValueStateDescriptor<>("done", Types.BOOLEAN));
     abortSent = rc.getState(new ValueStateDescriptor<>("abortSent", Types.BOOLEAN));
-    seenRequests = rc.getState(new ValueStateDescriptor<>("seenRequests", Types.LONG));
-    seenIterations = rc.getState(new ValueStateDescriptor<>("seenIterations", Types.LONG));
-    expectedRequests = rc.getState(new ValueStateDescriptor<>("expectedRequests", Types.LONG));
-    expectedIterations = rc.getState(new ValueStateDescriptor<>("expectedIterations", Types.LONG));
+    seenSamples = rc.getState(new ValueStateDescriptor<>("seenSamples", Types.LONG));
+    expectedSamples = rc.getState(new ValueStateDescriptor<>("expectedSamples", Types.LONG));
     uncountable = rc.getState(new ValueStateDescriptor<>("uncountable", Types.STRING));
     TypeInformation<SeriesBucket> bucket = TypeInformation.of(SeriesBucket.class);
     cumulative = rc.getMapState(new MapStateDescriptor<>("cumulative", Types.INT, bucket));
@@ -171,10 +170,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
         startedAtMs.update(t.atMs());
       }
     }
-    if (run.totals() != null && expectedRequests.value() == null) {
+    if (run.totals() != null && expectedSamples.value() == null) {
       RunState.Totals t = run.totals();
-      expectedRequests.update(t.requests());
-      expectedIterations.update(t.requests() > 0 ? 0 : t.iterations()); // without requests, iterations
+      expectedSamples.update(t.samples());
       if (t.lost() > 0 || t.undelivered() > 0) {
         uncountable.update(t.lost() > 0 ? t.lost() + " generator(s) lost, their samples cannot be counted"
             : t.undelivered() + " samples were not delivered by the generators");
@@ -196,16 +194,30 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   }
 
   /**
-   * Whether a live run has ended and every request (or iteration) its generators reported has been counted
-   * (a replay's verdict waits for the end of its input instead).
+   * Whether a live run has ended and every sample its generators reported has been counted (a replay's
+   * verdict waits for the end of its input instead).
    */
   private boolean countsReached() throws Exception {
     if (verdictAtEndOfInput || endedAtMs.value() == null || Boolean.TRUE.equals(done.value())
-        || expectedRequests.value() == null || uncountable.value() != null) {
+        || expectedSamples.value() == null || uncountable.value() != null) {
       return false;
     }
-    return value(seenRequests) >= expectedRequests.value() && value(seenIterations) >= expectedIterations.value();
+    return value(seenSamples) >= expectedSamples.value();
   }
+
+  /**
+   * The generators' samples a bucket holds: a request is one sample but fills a bucket of each of the 11
+   * HTTP metrics, so it is counted in {@code http_reqs} only; every other metric's bucket counts its points.
+   */
+  static long samplesIn(SeriesBucket b) {
+    if (REQUEST_METRICS.contains(b.metric)) {
+      return HttpMetric.HTTP_REQS.metric().equals(b.metric) ? b.count : 0;
+    }
+    return b.count;
+  }
+
+  private static final java.util.Set<String> REQUEST_METRICS = java.util.Arrays.stream(HttpMetric.values())
+      .map(HttpMetric::metric).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private static long value(ValueState<Long> s) throws Exception {
     Long v = s.value();
@@ -243,11 +255,7 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     if (first == null || b.startMs < first) {
       firstBucketMs.update(b.startMs);
     }
-    if ("http_reqs".equals(b.metric)) {
-      seenRequests.update(value(seenRequests) + b.count);
-    } else if ("iterations".equals(b.metric)) {
-      seenIterations.update(value(seenIterations) + b.count);
-    }
+    seenSamples.update(value(seenSamples) + samplesIn(b));
     boolean any = false;
     for (int i = 0; i < p.thresholds().size(); i++) {
       Threshold t = p.thresholds().get(i);

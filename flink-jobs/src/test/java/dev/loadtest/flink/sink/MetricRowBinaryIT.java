@@ -58,4 +58,42 @@ class MetricRowBinaryIT {
       assertEquals(expected.percentile(p), stored.percentile(p), "p(" + p + ")");
     }
   }
+
+  @Test
+  void aUserTrendBelowZeroIsStoredAndReadBackExactly() {
+    String db = ClickHouseServer.newDatabaseName("signed");
+    Migrations.apply(ch, db);
+    // Two seconds of a user Trend (ms): one with a few values (kept as they are), one with many (dense).
+    dev.loadtest.schemas.sample.SampleBatchBuilder b =
+        new dev.loadtest.schemas.sample.SampleBatchBuilder("signed-run", "gen", "zone", 0, 1_780_000_000_000_000L);
+    int metric = b.metric("balance_change", dev.loadtest.schemas.metrics.MetricType.TREND);
+    int ts = b.tagSet("name", "transfer");
+    java.util.Random rnd = new java.util.Random(5);
+    dev.loadtest.schemas.histogram.SingleWriterHistogram all = new dev.loadtest.schemas.histogram.SingleWriterHistogram();
+    double[] few = {-10, -20, 0, 3.5};
+    for (int i = 0; i < few.length; i++) {
+      b.addPoint(metric, 1_780_000_000_000_000L + i, ts, few[i]);
+      all.record(dev.loadtest.schemas.histogram.HistogramLayout.toUnits(few[i] * 1000));
+    }
+    for (int i = 0; i < 3_000; i++) {
+      double v = Math.round((rnd.nextGaussian() * 400 - 100) * 1000) / 1000.0; // whole microseconds
+      b.addPoint(metric, 1_780_000_001_000_000L + i, ts, v);
+      all.record(dev.loadtest.schemas.histogram.HistogramLayout.toUnits(v * 1000));
+    }
+    List<SeriesBucket> buckets = new BatchPreAggregator().aggregate(b.build());
+    ch.insert(db, MetricRowBinary.insert("metric_1s"), MetricRowBinary.encode(buckets));
+    SparseHistogram expected = all.snapshot();
+    String[] merged = ch.execute(db, "SELECT sumMap(hist_idx, hist_cnt), toInt64(sum(sum)), toInt64(min(min)),"
+        + " toInt64(max(max)), argMin(bucket_p50, ts) FROM metric_1s WHERE metric = 'balance_change' FORMAT TabSeparated")
+        .strip().split("\t");
+    String[] arrays = merged[0].substring(2, merged[0].length() - 2).split("\\],\\[");
+    int[] indexes = java.util.Arrays.stream(arrays[0].split(",")).mapToInt(Integer::parseInt).toArray();
+    long[] counts = java.util.Arrays.stream(arrays[1].split(",")).mapToLong(Long::parseLong).toArray();
+    SparseHistogram stored = SparseHistogram.of(indexes, counts, Long.parseLong(merged[1]), Long.parseLong(merged[2]),
+        Long.parseLong(merged[3]));
+    assertEquals(expected, stored, "buckets, count, sum, min and max as recorded");
+    assertTrue(indexes[0] < 0 && indexes[indexes.length - 1] > 0, "buckets either side of zero");
+    assertEquals(dev.loadtest.schemas.histogram.HistogramLayout.bucketIndex(-10_000L), Integer.parseInt(merged[4]),
+        "the first second's median is in the bucket of -10 ms (of -20, -10, 0 and 3.5 ms)");
+  }
 }

@@ -92,8 +92,14 @@ class FinalVerdictIT {
     return out;
   }
 
-  void sendStates(Pipeline p, String run, long requests, long requestsReported) throws Exception {
-    sendStates(p, run, requests, new RunState.Totals(requestsReported, requestsReported * 3, 0, requestsReported, 0, 2, 0));
+  /** The run's states, its totals those of {@code reported}: what the generators said they sent. */
+  void sendStates(Pipeline p, String run, long requests, List<SampleBatch> reported) throws Exception {
+    long requestsReported = reported.stream().mapToLong(b -> b.requests().size()).sum();
+    sendStates(p, run, requests, new RunState.Totals(requestsReported, samples(reported), 0, requestsReported, 0, 2, 0));
+  }
+
+  static long samples(List<SampleBatch> batches) {
+    return batches.stream().mapToLong(SampleBatch::size).sum();
   }
 
   void sendStates(Pipeline p, String run, long requests, RunState.Totals totals) throws Exception {
@@ -132,7 +138,7 @@ class FinalVerdictIT {
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     try (KafkaConsumer<String, String> consumer = ThresholdJobIT.consumer(kafka, p.thresholds())) {
       Fixtures.send(kafka, p.samples(), batches.subList(0, batches.size() - 2));
-      sendStates(p, run, requests, requests);
+      sendStates(p, run, requests, batches);
       // The run has ended and its on-time seconds are judged, but its tail has not come: no final verdict yet,
       // however long the watermark has been past the end (event time runs on with the clock when input is
       // quiet: this window is more than the jobs' idleness and out-of-orderness together).
@@ -158,7 +164,7 @@ class FinalVerdictIT {
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     try (KafkaConsumer<String, String> consumer = ThresholdJobIT.consumer(kafka, p.thresholds())) {
       Fixtures.send(kafka, p.samples(), batches.subList(0, batches.size() - 2)); // the tail never comes
-      sendStates(p, run, requests - 300, requests);
+      sendStates(p, run, requests - 300, batches);
       Map<String, ThresholdResult> finals = finals(consumer, 2, Duration.ofSeconds(60));
       assertEquals(2, finals.size(), finals.keySet().toString());
       finals.values().forEach(r -> assertTrue(r.partial(), "marked partial: " + r));
@@ -177,7 +183,7 @@ class FinalVerdictIT {
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     try (KafkaConsumer<String, String> consumer = ThresholdJobIT.consumer(kafka, p.thresholds())) {
       Fixtures.send(kafka, p.samples(), batches);
-      sendStates(p, run, requests, new RunState.Totals(requests / 2, requests * 3 / 2, 0, requests / 2, 0, 1, 1));
+      sendStates(p, run, requests, new RunState.Totals(requests / 2, samples(batches) / 2, 0, requests / 2, 0, 1, 1));
       // what the lost generator delivered cannot be counted: no waiting for a count, no false completeness
       Map<String, ThresholdResult> finals = finals(consumer, 2, Duration.ofSeconds(50));
       assertEquals(2, finals.size(), "final results before the 60 s grace: " + finals.keySet());

@@ -94,7 +94,8 @@ class ThresholdJobIT {
     RunState running = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash", plan,
         null).to(RunStatus.RUNNING, startMs, "running");
     RunState finished = running.to(RunStatus.FINISHED, startMs + 20_500, "finished")
-        .withTotals(new RunState.Totals(12_000, 36_000, 0, 12_000, 0, 2, 0));
+        .withTotals(new RunState.Totals(12_000, batches.stream().mapToLong(SampleBatch::size).sum(), 0, 12_000, 0, 2,
+            0));
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
       producer.send(new ProducerRecord<>(runs, run, running.toJson())).get();

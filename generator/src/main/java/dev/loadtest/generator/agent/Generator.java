@@ -281,7 +281,8 @@ public final class Generator implements AutoCloseable {
     Heartbeat.RunProgress progress() {
       BatchingSampleSink.Stats s = sink.stats();
       return new Heartbeat.RunProgress(testRunId, segment, phase, run.iterations(), run.droppedIterations(),
-          s.requests(), s.recorded(), s.undelivered(), s.backpressureNanos() / 1_000_000, "");
+          s.requests(), s.recorded(), s.undelivered(), s.backpressureNanos() / 1_000_000, "", run.failedIterations(),
+          run.iterationErrors());
     }
 
     RunReport execute(long startNanos) {
@@ -319,7 +320,8 @@ public final class Generator implements AutoCloseable {
       }
       phase = !message.isEmpty() && message.startsWith("failed") ? Heartbeat.RunPhase.FAILED
           : completed ? Heartbeat.RunPhase.FINISHED : Heartbeat.RunPhase.ABORTED;
-      return new RunReport(testRunId, segment, phase, run.iterations(), run.droppedIterations(), stats, message);
+      return new RunReport(testRunId, segment, phase, run.iterations(), run.droppedIterations(), stats, message,
+          run.failedIterations(), run.iterationErrors());
     }
 
     /** The generator's own CPU, heap and scheduling delay as metrics of the run, every second. */

@@ -69,13 +69,16 @@ public final class IterationRunner {
     } catch (Template.MissingValueException e) {
       ERRORS.warn("scenario " + sc.name() + ": " + e.getMessage(), "run {} scenario {}: iteration ended: {}",
           sc.run().testRunId(), sc.name(), e.getMessage());
+      sc.run().failures().record(sc.name(), e.getMessage());
       outcome = Outcome.FAILED;
     } catch (RuntimeException e) {
       // An error of ours, not of the system under test: the iteration fails and is counted, the VU goes on,
-      // and the log says so (once per 10 s per kind), so that a VU never goes quiet without a word.
+      // the log says so (once per 10 s per kind) and the run's failures carry it to the coordinator, so
+      // that a VU never goes quiet without a word.
       ERRORS.warn("scenario " + sc.name() + " internal " + e.getClass().getName(),
           "run {} scenario {}: an iteration failed on an error of the generator, not of the system under test: {}",
           sc.run().testRunId(), sc.name(), e.toString());
+      sc.run().failures().record(sc.name(), "an error of the generator: " + e);
       outcome = Outcome.FAILED;
     }
     long endNanos = System.nanoTime();

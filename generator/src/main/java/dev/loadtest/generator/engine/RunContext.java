@@ -13,12 +13,18 @@ import java.util.Map;
  *
  * @param envOverrides values given at launch (e.g. {@code --env K=V}) over the plan's env
  * @param seed makes probabilities, weights, think times and random feeders reproducible
+ * @param failures the iterations that failed for a reason of ours (reported, never silent)
  */
 public record RunContext(String testRunId, TestPlan plan, Map<String, String> envOverrides, Feeders feeders,
-    HttpEngine http, SampleSink sink, long seed, SetupData setup) {
+    HttpEngine http, SampleSink sink, long seed, SetupData setup, IterationFailures failures) {
 
   public RunContext {
     envOverrides = Map.copyOf(envOverrides);
+  }
+
+  public RunContext(String testRunId, TestPlan plan, Map<String, String> envOverrides, Feeders feeders,
+      HttpEngine http, SampleSink sink, long seed, SetupData setup) {
+    this(testRunId, plan, envOverrides, feeders, http, sink, seed, setup, new IterationFailures());
   }
 
   /** The plan's env with the overrides applied. */

@@ -84,6 +84,16 @@ public final class HttpPlugin implements GeneratorPlugin {
       public int activeVus() {
         return ex.activeVus();
       }
+
+      @Override
+      public long failedIterations() {
+        return run.failures().count();
+      }
+
+      @Override
+      public List<String> iterationErrors() {
+        return run.failures().reasons();
+      }
     };
   }
 }

@@ -24,4 +24,17 @@ public interface PluginRun {
   long droppedIterations();
 
   int activeVus();
+
+  /**
+   * Iterations that failed for a reason of ours (the plan's or the generator's, not the system under
+   * test's): they made no request, so they are reported rather than left to look like quiet VUs.
+   */
+  default long failedIterations() {
+    return 0;
+  }
+
+  /** The first distinct reasons of {@link #failedIterations()}, a few at most. */
+  default java.util.List<String> iterationErrors() {
+    return java.util.List.of();
+  }
 }

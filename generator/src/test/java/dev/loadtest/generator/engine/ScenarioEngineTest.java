@@ -63,6 +63,25 @@ class ScenarioEngineTest extends LocalServerTest {
   }
 
   @Test
+  void iterationsThatFailForAReasonOfThePlanAreCountedWithTheirReasonNeverSilent() throws Exception {
+    CollectingSink sink = new CollectingSink();
+    String steps = """
+        [{"request": {"url": "${ENV.BASE}/products", "name": "products",
+            "extract": [{"var": "cart", "header": "X-No-Such-Header"}]}},
+         {"request": {"url": "${ENV.BASE}/cart/${cart}", "name": "cart"}}]
+        """;
+    RunContext ctx = Runs.context(plan(2, 3, steps, ""), Map.of(), http, sink, 42);
+    new dev.loadtest.generator.executor.RunExecution(ctx,
+        dev.loadtest.schemas.segment.ExecutionSegmentSequence.whole(), 0).run(System.nanoTime());
+    assertEquals(6, sink.sum("iterations"), "failed iterations still count as iterations, as in k6");
+    assertEquals(6, ctx.failures().count(), "every iteration failed on the missing variable");
+    assertEquals(List.of("scenario s: ${cart}: the VU has no variable cart (set it with an extraction or in setup)"),
+        ctx.failures().reasons(), "one reason, said once, without any VU's data");
+    assertEquals(6, server.count("GET", "/products"), "each made its first request");
+    assertEquals(0, sink.requests.stream().filter(r -> r.tag("name").equals("cart")).count(), "and none its second");
+  }
+
+  @Test
   void samplesCarryK6TagsAndNeverTheEnvValues() throws Exception {
     CollectingSink sink = new CollectingSink();
     String steps = """

@@ -142,17 +142,22 @@ public final class LiveHub implements AutoCloseable {
     if (r.topic().equals(thresholds)) {
       send(run, "threshold", value);
     } else if (r.topic().equals(runs)) {
-      RunState s = RunState.fromJson(value);
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("testRunId", s.testRunId());
-      m.put("status", s.status().name());
-      m.put("version", s.version());
-      m.put("verdict", s.verdict());
-      m.put("totals", s.totals());
-      m.put("abortSource", s.abortSource());
-      m.put("reason", s.lastReason());
-      send(run, "status", write(m));
+      send(run, "status", write(statusEvent(RunState.fromJson(value))));
     }
+  }
+
+  /** The {@code status} event of a run's live stream: where the run stands, and what went wrong on the way. */
+  public static Map<String, Object> statusEvent(RunState s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("testRunId", s.testRunId());
+    m.put("status", s.status().name());
+    m.put("version", s.version());
+    m.put("verdict", s.verdict());
+    m.put("totals", s.totals());
+    m.put("abortSource", s.abortSource());
+    m.put("reason", s.lastReason());
+    m.put("warnings", s.warnings());
+    return m;
   }
 
   /** Sends the seconds that have been quiet for the settle time (all of them when {@code all}). */

@@ -13,7 +13,7 @@ import java.util.Map;
  * Adds up stored bucket rows per key in the API rather than in ClickHouse. The rows come as RowBinary
  * with the columns {@code metric String, series_id UInt64, ts UInt32, writer_id String, t UInt32,
  * count UInt64, sum Float64,
- * min Float64, max Float64, non_zero UInt64, hist_idx Array(UInt16), cnt32 Array(UInt32),
+ * min Float64, max Float64, non_zero UInt64, hist_idx Array(Int16), cnt32 Array(UInt32),
  * cnt64 Array(UInt64)}, the bucket counts in 4 bytes unless the row counts more than 2^32 samples
  * (then in 8: whichever array is not empty); counts and
  * sums are added, minima and maxima kept, histograms added bucket by bucket (sparse: most keys have one
@@ -31,7 +31,7 @@ final class RowBinaryMerge {
    * The columns of {@link #addRanked}: the metric if asked for, {@code series_id}, the row's own time
    * ({@code ts32}: one row per point), {@code count}, then only what {@code needs} says the stats read
    * ({@code sum}; {@code min, max}; {@code non_zero}), then per percentile the bucket holding its rank
-   * ({@code UInt16}): a stored column (migration V008) or, for another percentile, found from the row's
+   * ({@code Int16}): a stored column (migrations V008, V009) or, for another percentile, found from the row's
    * histogram as {@link dev.loadtest.schemas.histogram.SparseHistogram#percentile} does. No writer and no
    * order: a second row of a series and time is found here, whoever wrote it.
    */
@@ -48,7 +48,7 @@ final class RowBinaryMerge {
     }
     for (double p : percentiles) {
       String stored = storedBucket(p);
-      b.append(", ").append(stored != null ? stored : "toUInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
+      b.append(", ").append(stored != null ? stored : "toInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
           + " ceil(count * " + Agg.rankFraction(p) + ")), arrayCumSum(hist_cnt))])");
     }
     return b.toString();
@@ -205,7 +205,7 @@ final class RowBinaryMerge {
       long nonZero = needs.nonZero() ? in.getLong() : 0;
       int[] ranked = new int[k];
       for (int i = 0; i < k; i++) {
-        ranked[i] = Short.toUnsignedInt(in.getShort());
+        ranked[i] = in.getShort();
       }
       if (curGroup == null || seriesId != curSeries) { // rows of a series mostly come together
         curSeries = seriesId;
@@ -297,7 +297,7 @@ final class RowBinaryMerge {
       int n = (int) varint(in);
       int[] idx = new int[n];
       for (int i = 0; i < n; i++) {
-        idx[i] = Short.toUnsignedInt(in.getShort());
+        idx[i] = in.getShort();
       }
       int m32 = (int) varint(in);
       long[] cnt = new long[m32];

@@ -25,6 +25,10 @@ public final class GeneratorJson {
     }
   }
 
+  /** Bounds on what a heartbeat says about failed iterations (a generator sends 5 reasons of 300 characters). */
+  static final int MAX_ITERATION_ERRORS = 20;
+  static final int MAX_ITERATION_ERROR_CHARS = 1000;
+
   public static Heartbeat parseHeartbeat(String json) {
     Heartbeat h;
     try {
@@ -35,6 +39,18 @@ public final class GeneratorJson {
     if (h == null || h.generatorId() == null || h.generatorId().isBlank() || h.loadZone() == null
         || h.capacityVus() < 0) {
       throw new IllegalArgumentException("not a heartbeat: it needs generatorId, loadZone and capacityVus >= 0");
+    }
+    for (int i = 0; i < h.runs().size(); i++) {
+      Heartbeat.RunProgress p = h.runs().get(i);
+      if (p == null || p.testRunId() == null || p.phase() == null) {
+        throw new IllegalArgumentException("not a heartbeat: runs[" + i + "] needs testRunId and phase");
+      }
+      if (p.failedIterations() < 0 || p.iterationErrors().size() > MAX_ITERATION_ERRORS
+          || p.iterationErrors().stream().anyMatch(e -> e == null || e.length() > MAX_ITERATION_ERROR_CHARS)) {
+        throw new IllegalArgumentException("not a heartbeat: runs[" + i + "] (" + p.testRunId() + ") needs"
+            + " failedIterations >= 0 and at most " + MAX_ITERATION_ERRORS + " iterationErrors of at most "
+            + MAX_ITERATION_ERROR_CHARS + " characters");
+      }
     }
     return h;
   }

@@ -31,8 +31,23 @@ public record Heartbeat(String generatorId, String loadZone, int cores, long cap
    * @param undeliveredSamples samples that could not be delivered to Kafka (never silently dropped:
    *     counted here and in the run's summary)
    * @param backpressureMs how long VUs waited because Kafka fell behind
+   * @param failedIterations iterations that failed for a reason of ours (the plan's or the generator's,
+   *     not the system under test's), counted in {@code iterations}
+   * @param iterationErrors the first distinct reasons of those failures, a few at most
    */
   public record RunProgress(String testRunId, String segment, RunPhase phase, long iterations,
       long droppedIterations, long requests, long samples, long undeliveredSamples, long backpressureMs,
-      String message) {}
+      String message, long failedIterations, List<String> iterationErrors) {
+
+    public RunProgress {
+      iterationErrors = iterationErrors == null ? List.of() : List.copyOf(iterationErrors);
+    }
+
+    /** Progress without failed iterations (and as generators before they were reported send it). */
+    public RunProgress(String testRunId, String segment, RunPhase phase, long iterations, long droppedIterations,
+        long requests, long samples, long undeliveredSamples, long backpressureMs, String message) {
+      this(testRunId, segment, phase, iterations, droppedIterations, requests, samples, undeliveredSamples,
+          backpressureMs, message, 0, List.of());
+    }
+  }
 }

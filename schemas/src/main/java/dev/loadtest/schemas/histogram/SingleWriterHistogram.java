@@ -12,22 +12,32 @@ import java.util.Arrays;
  * cross threads or the network while recording goes on.
  */
 public final class SingleWriterHistogram {
+  private static final long[] NONE = new long[0];
   private long[] counts = new long[HistogramLayout.LINEAR_LIMIT * 2];
+  /** Counts of the negative indexes, at minus the index: allocated by the first value below zero. */
+  private long[] negCounts = NONE;
   private int lowestIndex = Integer.MAX_VALUE;
-  private int highestIndex = -1;
+  private int highestIndex = Integer.MIN_VALUE;
   private long count;
   private long sum;
   private long min = Long.MAX_VALUE;
   private long max = Long.MIN_VALUE;
 
-  /** Records one value in whole units (negative values count as 0). */
+  /** Records one value in whole units ({@link Long#MIN_VALUE} counts as {@code -Long.MAX_VALUE}). */
   public void record(long value) {
-    long v = Math.max(0, value);
+    long v = value == Long.MIN_VALUE ? -Long.MAX_VALUE : value;
     int index = HistogramLayout.bucketIndex(v);
-    if (index >= counts.length) {
-      counts = Arrays.copyOf(counts, Math.min(HistogramLayout.MAX_INDEX + 1, Math.max(index + 1, counts.length * 2)));
+    if (index >= 0) {
+      if (index >= counts.length) {
+        counts = grown(counts, index);
+      }
+      counts[index]++;
+    } else {
+      if (-index >= negCounts.length) {
+        negCounts = grown(negCounts, -index);
+      }
+      negCounts[-index]++;
     }
-    counts[index]++;
     if (index < lowestIndex) {
       lowestIndex = index;
     }
@@ -42,6 +52,15 @@ public final class SingleWriterHistogram {
     if (v > max) {
       max = v;
     }
+  }
+
+  private static long[] grown(long[] a, int index) {
+    return Arrays.copyOf(a, Math.min(HistogramLayout.MAX_INDEX + 1,
+        Math.max(index + 1, Math.max(HistogramLayout.LINEAR_LIMIT, a.length * 2))));
+  }
+
+  private long countAt(int index) {
+    return index >= 0 ? counts[index] : negCounts[-index];
   }
 
   /** Records a fractional value, rounded up to whole units as the layout prescribes. */
@@ -60,7 +79,7 @@ public final class SingleWriterHistogram {
     }
     int n = 0;
     for (int i = lowestIndex; i <= highestIndex; i++) {
-      if (counts[i] != 0) {
+      if (countAt(i) != 0) {
         n++;
       }
     }
@@ -68,9 +87,10 @@ public final class SingleWriterHistogram {
     long[] cnt = new long[n];
     int k = 0;
     for (int i = lowestIndex; i <= highestIndex; i++) {
-      if (counts[i] != 0) {
+      long c = countAt(i);
+      if (c != 0) {
         idx[k] = i;
-        cnt[k++] = counts[i];
+        cnt[k++] = c;
       }
     }
     return SparseHistogram.trusted(idx, cnt, count, sum, min, max);
@@ -79,10 +99,13 @@ public final class SingleWriterHistogram {
   /** Forgets everything recorded, keeping the grown array for reuse. */
   public void reset() {
     if (highestIndex >= 0) {
-      Arrays.fill(counts, lowestIndex, highestIndex + 1, 0L);
+      Arrays.fill(counts, Math.max(0, lowestIndex), highestIndex + 1, 0L);
+    }
+    if (lowestIndex < 0) {
+      Arrays.fill(negCounts, 1, Math.min(-lowestIndex, negCounts.length - 1) + 1, 0L);
     }
     lowestIndex = Integer.MAX_VALUE;
-    highestIndex = -1;
+    highestIndex = Integer.MIN_VALUE;
     count = 0;
     sum = 0;
     min = Long.MAX_VALUE;

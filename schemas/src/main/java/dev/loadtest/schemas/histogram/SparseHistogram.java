@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * An immutable trend histogram in the {@link HistogramLayout}: the non-empty buckets as ascending
- * indexes with their counts, plus count, sum, min and max of the recorded values (whole units).
+ * indexes (negative below zero) with their counts, plus count, sum, min and max of the recorded values (whole units).
  * This is the shape stored in ClickHouse and carried in aggregate records.
  *
  * <p>Percentiles are computed from the bucket counts (never by averaging percentiles of parts), so a
@@ -42,7 +42,7 @@ public final class SparseHistogram {
     }
     long total = 0;
     for (int i = 0; i < indexes.length; i++) {
-      if (indexes[i] < 0 || indexes[i] > HistogramLayout.MAX_INDEX) {
+      if (indexes[i] < HistogramLayout.MIN_INDEX || indexes[i] > HistogramLayout.MAX_INDEX) {
         throw new IllegalArgumentException("bucket index out of range at " + i + ": " + indexes[i]);
       }
       if (i > 0 && indexes[i] <= indexes[i - 1]) {

@@ -23,10 +23,16 @@ import java.util.Objects;
  * @param verdict the thresholds' results from {@code loadtest.thresholds}, once any has come (null before)
  * @param totals what the generators sent, once every one of them has reported its end (null before); may
  *     come after the run's terminal state, in a later version
+ * @param warnings what went wrong without ending the run and must not pass unseen (iterations failing for
+ *     a reason of the plan or a generator, not of the system under test), at most {@link #MAX_WARNINGS}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunState(String testRunId, RunStatus status, List<Transition> history, List<PlanError> errors,
-    String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict, Totals totals) {
+    String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict, Totals totals,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {
+
+  /** Warnings kept per run; later ones are dropped (the first say what to fix). */
+  public static final int MAX_WARNINGS = 10;
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -37,6 +43,13 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
     Objects.requireNonNull(status, "status");
     history = List.copyOf(history);
     errors = List.copyOf(errors);
+    warnings = warnings == null ? List.of() : List.copyOf(warnings);
+  }
+
+  public RunState(String testRunId, RunStatus status, List<Transition> history, List<PlanError> errors,
+      String planHash, String plan, Command.Metadata metadata, String abortSource, long version, Verdict verdict,
+      Totals totals) {
+    this(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version, verdict, totals, List.of());
   }
 
   /** One step of the lifecycle. */
@@ -53,19 +66,21 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
   public RunState to(RunStatus next, long atMs, String reason) {
     List<Transition> h = new ArrayList<>(history);
     h.add(new Transition(next, atMs, reason));
-    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1, verdict, totals);
+    return new RunState(testRunId, next, h, errors, planHash, plan, metadata, abortSource, version + 1, verdict, totals,
+        warnings);
   }
 
   /** This state moved to ABORTED by {@code source}. */
   public RunState aborted(long atMs, String reason, Command.Source source) {
     RunState r = to(RunStatus.ABORTED, atMs, reason);
     return new RunState(r.testRunId, r.status, r.history, r.errors, r.planHash, r.plan, r.metadata,
-        source.name().toLowerCase(java.util.Locale.ROOT), r.version, r.verdict, r.totals);
+        source.name().toLowerCase(java.util.Locale.ROOT), r.version, r.verdict, r.totals, r.warnings);
   }
 
   /** This state with a new verdict (a new version; the status stays). */
   public RunState withVerdict(Verdict v) {
-    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v, totals);
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1, v, totals,
+        warnings);
   }
 
   /** Why the run is in its state: the reason of its last transition ("" without history). */
@@ -76,13 +91,28 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
 
   /** This state as version {@code v} (when several changes are saved as one). */
   public RunState withVersion(long v) {
-    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, v, verdict, totals);
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, v, verdict, totals,
+        warnings);
   }
 
   /** This state with the generators' totals (a new version; the status stays). */
   public RunState withTotals(Totals t) {
     return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1,
-        verdict, t);
+        verdict, t, warnings);
+  }
+
+  /**
+   * This state with one more warning (a new version; the status stays), or this state when it has the
+   * warning already or has {@link #MAX_WARNINGS}.
+   */
+  public RunState withWarning(String warning) {
+    if (warnings.contains(warning) || warnings.size() >= MAX_WARNINGS) {
+      return this;
+    }
+    List<String> w = new ArrayList<>(warnings);
+    w.add(warning);
+    return new RunState(testRunId, status, history, errors, planHash, plan, metadata, abortSource, version + 1,
+        verdict, totals, w);
   }
 
   /**
@@ -92,9 +122,25 @@ public record RunState(String testRunId, RunStatus status, List<Transition> hist
    *
    * @param generators how many generators reported
    * @param lost how many allocated generators were lost before reporting (their samples are not counted)
+   * @param failedIterations of {@code iterations}, those that failed for a reason of the plan or a generator,
+   *     not of the system under test (they made no request)
+   * @param iterationErrors the first distinct reasons of those failures, a few at most
    */
   public record Totals(long requests, long samples, long undelivered, long iterations, long droppedIterations,
-      int generators, int lost) {}
+      int generators, int lost, long failedIterations, List<String> iterationErrors) {
+
+    /** Most distinct reasons of failed iterations kept in the totals. */
+    public static final int MAX_ITERATION_ERRORS = 10;
+
+    public Totals {
+      iterationErrors = iterationErrors == null ? List.of() : List.copyOf(iterationErrors);
+    }
+
+    public Totals(long requests, long samples, long undelivered, long iterations, long droppedIterations,
+        int generators, int lost) {
+      this(requests, samples, undelivered, iterations, droppedIterations, generators, lost, 0, List.of());
+    }
+  }
 
   /**
    * Which thresholds passed and failed, and which had no data (each as {@code metric: expression}).

@@ -424,6 +424,26 @@ public final class SampleBatchCodec {
     checkIndexes("requests.tagSet", b.requests().tagSet(), b.tagSets().size(), "tag sets");
     checkIndexes("points.tagSet", b.points().tagSet(), b.tagSets().size(), "tag sets");
     checkIndexes("points.metric", b.points().metric(), b.metrics().size(), "metrics");
+    SampleBatch.HttpRequests q = b.requests();
+    String[] names = {"durationUs", "blockedUs", "connectingUs", "tlsHandshakingUs", "sendingUs", "waitingUs",
+        "receivingUs", "bytesSent", "bytesReceived"};
+    long[][] columns = {q.durationUs(), q.blockedUs(), q.connectingUs(), q.tlsHandshakingUs(), q.sendingUs(),
+        q.waitingUs(), q.receivingUs(), q.bytesSent(), q.bytesReceived()};
+    for (int c = 0; c < columns.length; c++) {
+      for (int i = 0; i < columns[c].length; i++) {
+        if (columns[c][i] < 0) {
+          throw new MalformedSampleBatchException("requests." + names[c] + "[" + i + "] = " + columns[c][i]
+              + ": request timings and byte counts cannot be negative");
+        }
+      }
+    }
+    double[] values = b.points().value();
+    for (int i = 0; i < values.length; i++) {
+      if (!Double.isFinite(values[i])) {
+        throw new MalformedSampleBatchException("points.value[" + i + "] = " + values[i]
+            + ": a metric sample must be a finite number");
+      }
+    }
   }
 
   private static void checkIndexes(String column, int[] values, int limit, String what) {

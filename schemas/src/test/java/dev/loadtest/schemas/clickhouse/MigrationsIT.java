@@ -58,7 +58,9 @@ class MigrationsIT {
       SingleWriterHistogram h = new SingleWriterHistogram();
       int n = 1 + rnd.nextInt(i % 3 == 0 ? 3 : 2000); // few samples too: ranks at the edges
       for (int k = 0; k < n; k++) {
-        h.record((long) (20_000 * Math.exp(rnd.nextGaussian())));
+        // latencies, and (every 5th row below zero, every 7th either side) user Trend values (V009)
+        long sign = i % 5 == 0 || (i % 7 == 0 && rnd.nextBoolean()) ? -1 : 1;
+        h.record(sign * (long) (20_000 * Math.exp(rnd.nextGaussian())));
       }
       SparseHistogram s = h.snapshot();
       rows.add(s);
@@ -83,6 +85,35 @@ class MigrationsIT {
         }
       }
     }
+  }
+
+  @Test
+  void rowsStoredBeforeSignedBucketsReadTheSameAfterThem() {
+    String db = ClickHouseServer.newDatabaseName("signed");
+    Migrations.Result before = Migrations.apply(ch, db, 8);
+    assertEquals(8, before.applied().size());
+    String row = "('r', '', 'http_req_duration', 1, '2026-01-01 00:00:01', 'main', 5, 1500, 5, 7295, 0, 0,"
+        + " [5, 300, 7000, 7295], [1, 2, 1, 1])";
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      ch.execute(db, "INSERT INTO " + table + " (test_run_id, analysis_id, metric, series_id, ts, writer_id, count, sum,"
+          + " min, max, last, non_zero, hist_idx, hist_cnt) VALUES " + row);
+    }
+    String read = "SELECT hist_idx, bucket_p50, bucket_p99 FROM %s FORMAT TabSeparated";
+    String old = ch.execute(db, read.formatted("metric_1s")).strip();
+    assertEquals("[5,300,7000,7295]\t300\t7295", old);
+    Migrations.Result after = Migrations.apply(ch, db);
+    assertEquals(List.of(9), after.applied().stream().map(Migrations.Migration::version).toList());
+    for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
+      assertEquals(old, ch.execute(db, read.formatted(table)).strip(), table + " reads as before");
+      assertEquals("Array(Int16)\tInt16", ch.execute(db, "SELECT toTypeName(hist_idx), toTypeName(bucket_p95) FROM "
+          + table + " LIMIT 1 FORMAT TabSeparated").strip());
+    }
+    // Below zero after it: -20 and -10 merge with the old row in value order.
+    ch.execute(db, "INSERT INTO metric_1s (test_run_id, analysis_id, metric, series_id, ts, writer_id, count, sum, min,"
+        + " max, last, non_zero, hist_idx, hist_cnt) VALUES ('r', '', 'http_req_duration', 1, '2026-01-01 00:00:01',"
+        + " 'late', 2, -30, -20, -10, 0, 0, [-20, -10], [1, 1])");
+    assertEquals("([-20,-10,5,300,7000,7295],[1,1,1,2,1,1])\t-20\t7295", ch.execute(db,
+        "SELECT sumMap(hist_idx, hist_cnt), min(min), max(max) FROM metric_1s FORMAT TabSeparated").strip());
   }
 
   @Test

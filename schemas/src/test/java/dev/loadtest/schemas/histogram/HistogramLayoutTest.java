@@ -1,6 +1,7 @@
 package dev.loadtest.schemas.histogram;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -62,13 +63,38 @@ class HistogramLayoutTest {
   }
 
   @Test
-  void fractionsRoundUpAndNegativesClampToZero() {
+  void fractionsRoundUpOnBothSidesOfZero() {
     assertEquals(2, HistogramLayout.bucketIndex(1.0001));
     assertEquals(1, HistogramLayout.bucketIndex(1.0));
-    assertEquals(0, HistogramLayout.bucketIndex(-5L));
+    assertEquals(0, HistogramLayout.bucketIndex(-0.5), "rounded up, -0.5 is 0");
+    assertEquals(-1, HistogramLayout.bucketIndex(-1.5), "rounded up, -1.5 is -1");
+    assertEquals(-5, HistogramLayout.bucketIndex(-5L));
     assertEquals(0, HistogramLayout.bucketIndex(Double.NaN));
     assertEquals(HistogramLayout.MAX_INDEX, HistogramLayout.bucketIndex(1e30));
+    assertEquals(HistogramLayout.MIN_INDEX, HistogramLayout.bucketIndex(-1e30));
+    assertEquals(HistogramLayout.MIN_INDEX, HistogramLayout.bucketIndex(Long.MIN_VALUE));
     assertEquals(Long.MAX_VALUE, HistogramLayout.upperBound(HistogramLayout.MAX_INDEX));
+    assertEquals(-Long.MAX_VALUE, HistogramLayout.lowerBound(HistogramLayout.MIN_INDEX));
+  }
+
+  @Test
+  void negativeValuesTakeTheMirrorImageOfTheLayoutInValueOrder() {
+    java.util.Random rnd = new java.util.Random(3);
+    for (int i = 0; i < 200_000; i++) {
+      long v = i < 1000 ? i : (long) Math.exp(rnd.nextDouble() * 43);
+      assertEquals(-HistogramLayout.bucketIndex(v), HistogramLayout.bucketIndex(-v), "mirror of " + v);
+      int neg = HistogramLayout.bucketIndex(-v);
+      assertTrue(HistogramLayout.lowerBound(neg) <= -v && -v <= HistogramLayout.upperBound(neg), -v + " in its bucket");
+    }
+    // Every bucket below zero is as narrow as its twin, and the indexes ascend with the values.
+    for (int index = HistogramLayout.MIN_INDEX; index < HistogramLayout.MAX_INDEX; index++) {
+      assertEquals(HistogramLayout.upperBound(index) + 1, HistogramLayout.lowerBound(index + 1), "bucket " + index + " meets the next");
+      if (index <= -HistogramLayout.LINEAR_LIMIT) {
+        long width = HistogramLayout.upperBound(index) - HistogramLayout.lowerBound(index) + 1;
+        assertTrue(width * 128 <= -HistogramLayout.upperBound(index), "bucket " + index + " is " + width + " wide");
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> HistogramLayout.lowerBound(HistogramLayout.MIN_INDEX - 1));
   }
 
   /** DESIGN.md's formula, written out independently of the implementation. */

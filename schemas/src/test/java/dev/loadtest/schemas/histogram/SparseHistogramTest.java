@@ -120,7 +120,71 @@ class SparseHistogramTest {
     assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5, 3}, new long[] {1, 1}, 8, 3, 5));
     assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5}, new long[] {0}, 0, 5, 5));
     assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {5}, new long[] {1, 2}, 5, 5, 5));
-    assertThrows(IllegalArgumentException.class, () -> SparseHistogram.of(new int[] {-1}, new long[] {1}, 5, 5, 5));
+    assertThrows(IllegalArgumentException.class,
+        () -> SparseHistogram.of(new int[] {HistogramLayout.MIN_INDEX - 1}, new long[] {1}, 5, 5, 5));
+    assertEquals(-15, SparseHistogram.of(new int[] {-20, -10}, new long[] {1, 1}, -30, -20, -10).mean());
+  }
+
+  @Test
+  void negativeValuesKeepMinMaxSumAndAvgExactAndPercentilesWithinTheBoundOnBothSides() {
+    // the case: a k6 Trend of -10 and -20 reads min -20, max -10, avg -15.
+    SparseHistogram k6 = histogramOf(new long[] {-10, -20});
+    assertEquals(-20, k6.min());
+    assertEquals(-10, k6.max());
+    assertEquals(-15.0, k6.mean());
+    assertEquals(-30, k6.sum());
+    assertEquals(-15.0, k6.percentile(50, PercentileMethod.K6), "k6's med of -10 and -20");
+    java.util.Random rnd = new java.util.Random(17);
+    long[] values = new long[100_000];
+    for (int i = 0; i < values.length; i++) {
+      // a user Trend around zero: gains and losses over several decades, some exact zeros
+      values[i] = i % 50 == 0 ? 0 : (long) ((rnd.nextBoolean() ? 1 : -1) * Math.exp(rnd.nextDouble() * 20));
+    }
+    SparseHistogram s = histogramOf(values);
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    assertEquals(sorted[0], s.min());
+    assertEquals(sorted[sorted.length - 1], s.max());
+    assertEquals(Arrays.stream(values).sum(), s.sum());
+    for (double p : new double[] {0.1, 1, 10, 25, 40, 49, 50, 51, 60, 75, 90, 95, 99, 99.9}) {
+      long exact = sorted[exactRank(p, sorted.length) - 1];
+      double got = s.percentile(p);
+      assertTrue(got >= exact && got - exact <= Math.abs(exact) / 128.0, "p(" + p + ") " + got + " vs exact " + exact);
+      double rank = p / 100 * (sorted.length - 1);
+      int lo = (int) Math.floor(rank);
+      double k6Exact = sorted[lo] + (sorted[lo + 1] - sorted[lo]) * (rank - lo);
+      assertEquals(k6Exact, s.percentile(p, PercentileMethod.K6),
+          Math.max(Math.abs(sorted[lo]), Math.abs(sorted[lo + 1])) / 128.0 + 1e-9, "k6 p(" + p + ")");
+    }
+    // indexes ascend with the values, and parts merge into the whole
+    int[] idx = s.indexes();
+    for (int i = 1; i < idx.length; i++) {
+      assertTrue(HistogramLayout.upperBound(idx[i - 1]) < HistogramLayout.lowerBound(idx[i]));
+    }
+    SparseHistogram merged = histogramOf(Arrays.copyOfRange(values, 0, 40_000))
+        .merge(histogramOf(Arrays.copyOfRange(values, 40_000, values.length)));
+    assertEquals(s, merged);
+    assertEquals(s, SparseHistogram.of(s.indexes(), s.counts(), s.sum(), s.min(), s.max()), "stored parts rebuild");
+  }
+
+  @Test
+  void aRecorderReusedAcrossBothSidesOfZeroForgetsEverything() {
+    SingleWriterHistogram h = new SingleWriterHistogram();
+    h.record(-5_000_000);
+    h.record(-3);
+    h.record(12);
+    assertEquals(3, h.snapshot().count());
+    h.reset();
+    h.record(-7);
+    SparseHistogram only = h.snapshot();
+    assertEquals(1, only.count());
+    assertEquals(1, only.bucketCount());
+    assertEquals(-7, only.indexAt(0));
+    h.reset();
+    h.record(-1.5);
+    assertEquals(-1, h.snapshot().min(), "-1.5 rounds up to -1");
+    h.record(Long.MIN_VALUE);
+    assertEquals(-Long.MAX_VALUE, h.snapshot().min());
   }
 
   /** Nearest rank, ceil(p/100 * n), in decimal arithmetic (no binary rounding). */

@@ -38,8 +38,9 @@ class SampleBatchCodecTest {
     int ts = b.tagSet("name", "x");
     SplittableRandom r = new SplittableRandom(8);
     for (int i = 0; i < 3_000; i++) {
-      long big = r.nextBoolean() ? Long.MAX_VALUE - r.nextInt(1000) : Long.MIN_VALUE + r.nextInt(1000);
-      b.addRequest(r.nextLong(), ts, big, -big, 0, 1, big / 3, big / 7, -1, Long.MAX_VALUE, Long.MIN_VALUE,
+      // the widest varints: offsets and VU numbers either side of zero, timings up to Long.MAX_VALUE (never below 0)
+      long big = r.nextBoolean() ? Long.MAX_VALUE - r.nextInt(1000) : r.nextInt(1000);
+      b.addRequest(r.nextLong(), ts, big, big / 2, 0, 1, big / 3, big / 7, 1, Long.MAX_VALUE, 0,
           i % 2 == 0, Integer.MIN_VALUE + i);
     }
     SampleBatch extreme = b.build();
@@ -152,6 +153,23 @@ class SampleBatchCodecTest {
             ok.requests().waitingUs(), ok.requests().receivingUs(), ok.requests().bytesSent(),
             ok.requests().bytesReceived(), ok.requests().failed(), ok.requests().vu()), ok.points());
     assertMessage("requests.tagSet[0] = 7 but the batch has 1 tag sets", SampleBatchCodec.encode(broken));
+  }
+
+  @Test
+  void rejectsNegativeTimingsAndValuesThatAreNotNumbers() {
+    SampleBatchBuilder neg = new SampleBatchBuilder("r", "g", "z", 0, 0);
+    int ts = neg.tagSet("name", "x");
+    neg.addRequest(5, ts, 1, 0, 0, 0, 0, 1, 0, 1, 1, false, 1);
+    neg.addRequest(6, ts, 1, 0, 0, 0, 0, -40, 0, 1, 1, false, 1);
+    assertMessage("requests.waitingUs[1] = -40: request timings and byte counts cannot be negative",
+        SampleBatchCodec.encode(neg.build()));
+    for (double v : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+      SampleBatchBuilder b = new SampleBatchBuilder("r", "g", "z", 0, 0);
+      int m = b.metric("balance", MetricType.TREND);
+      b.addPoint(m, 10, b.tagSet(), -12.5); // below zero is a value like any other for a user Trend
+      b.addPoint(m, 11, b.tagSet(), v);
+      assertMessage("points.value[1] = " + v + ": a metric sample must be a finite number", SampleBatchCodec.encode(b.build()));
+    }
   }
 
   @Test

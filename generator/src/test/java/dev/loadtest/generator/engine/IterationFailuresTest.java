@@ -1,0 +1,35 @@
+package dev.loadtest.generator.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class IterationFailuresTest {
+
+  @Test
+  void countsEveryFailureAndKeepsTheFirstDistinctReasonsInOrder() {
+    IterationFailures f = new IterationFailures();
+    f.record("a", "x");
+    f.record("a", "x");
+    f.record("b", "y");
+    assertEquals(3, f.count());
+    assertEquals(List.of("scenario a: x", "scenario b: y"), f.reasons());
+  }
+
+  @Test
+  void reasonsAreBoundedInNumberAndLengthWhileTheCountStaysExact() {
+    IterationFailures f = new IterationFailures();
+    IntStream.range(0, 1000).parallel().forEach(i -> f.record("s", "value " + i + " is wrong"));
+    f.record("s", "z".repeat(10_000));
+    assertEquals(1001, f.count());
+    assertEquals(IterationFailures.MAX_REASONS, f.reasons().size());
+    IterationFailures longOne = new IterationFailures();
+    longOne.record("s", "z".repeat(10_000));
+    String reason = longOne.reasons().get(0);
+    assertEquals(IterationFailures.MAX_REASON_CHARS, reason.length());
+    assertTrue(reason.endsWith("…"), reason);
+  }
+}
