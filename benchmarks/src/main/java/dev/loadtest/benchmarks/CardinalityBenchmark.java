@@ -165,6 +165,8 @@ public final class CardinalityBenchmark {
     long stored = 0;
     long completeAt = 0;
     long lastSummary = 0;
+    long lastVertices = 0;
+    long t0 = System.currentTimeMillis();
     long deadline = System.currentTimeMillis() + (spec.seconds() * 6L + 600) * 1000L; // a backlog may take a while
     long lastPrint = 0;
     String readable = "SELECT toUInt32(max(ts)) FROM metric_1s WHERE test_run_id = " + ClickHouseHttp.quote(id)
@@ -205,6 +207,11 @@ public final class CardinalityBenchmark {
       JsonNode health = api.get("/health", Map.of());
       maxBehind = Math.max(maxBehind, health.path("ingestion").path("samples").path("recordsBehind").asLong());
       long[] ck = checkpoint(stack.flinkRest());
+      if (now - lastVertices >= 10_000) {
+        lastVertices = now;
+        out.printf("  t+%d s  checkpoint %d MB in %d ms  %s%n", (now - t0) / 1000, ck[0] >> 20, ck[1],
+            vertices(stack.flinkRest()));
+      }
       maxCkpt = Math.max(maxCkpt, ck[0]);
       lastCkpt = ck[0] > 0 ? ck[0] : lastCkpt;
       maxCkptMs = Math.max(maxCkptMs, ck[1]);
@@ -288,6 +295,48 @@ public final class CardinalityBenchmark {
       return -1;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * q) - 1)];
+  }
+
+  /**
+   * Where the aggregate job's time goes now: per vertex, the share of the last second its busiest subtask was
+   * busy and was held up by back-pressure ("busy/back-pressured" in ms per second). The bottleneck is the
+   * busy vertex whose upstream is back-pressured.
+   */
+  static String vertices(URI rest) {
+    StringBuilder b = new StringBuilder();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      JsonNode jobs = JSON.readTree(http.send(HttpRequest.newBuilder(rest.resolve("/jobs/overview")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      for (JsonNode j : jobs.path("jobs")) {
+        if (!j.path("name").asText().contains("aggregate") || !"RUNNING".equals(j.path("state").asText())) {
+          continue;
+        }
+        String jid = j.path("jid").asText();
+        JsonNode job = JSON.readTree(http.send(HttpRequest.newBuilder(rest.resolve("/jobs/" + jid)).build(),
+            HttpResponse.BodyHandlers.ofString()).body());
+        for (JsonNode v : job.path("vertices")) {
+          JsonNode m = JSON.readTree(http.send(HttpRequest.newBuilder(rest.resolve("/jobs/" + jid + "/vertices/"
+              + v.path("id").asText() + "/subtasks/metrics?get=busyTimeMsPerSecond,backPressuredTimeMsPerSecond"))
+              .build(), HttpResponse.BodyHandlers.ofString()).body());
+          double busy = 0;
+          double bp = 0;
+          for (JsonNode x : m) {
+            if (x.path("id").asText().equals("busyTimeMsPerSecond")) {
+              busy = x.path("max").asDouble();
+            } else {
+              bp = x.path("max").asDouble();
+            }
+          }
+          String name = v.path("name").asText();
+          b.append(String.format(Locale.ROOT, "[%s %.0f/%.0f] ", name.length() > 28 ? name.substring(0, 28) : name,
+              busy, bp));
+        }
+      }
+    } catch (Exception e) {
+      b.append("(vertices: ").append(e.getMessage()).append(')');
+    }
+    return b.toString();
   }
 
   /** The aggregate job's latest completed checkpoint: {size in bytes, end-to-end duration in ms}. */
