@@ -179,9 +179,6 @@ final class ControlProcessor implements Processor<String, String, String, String
    * for a quiet one): said while the run goes on, once per generator and reason.
    */
   static RunState withIterationWarnings(RunState state, String generatorId, Heartbeat.RunProgress p) {
-    if (p.failedIterations() <= 0) {
-      return state;
-    }
     for (String reason : p.iterationErrors()) {
       state = state.withWarning("iterations fail on generator " + generatorId + " (the plan's or the generator's"
           + " fault, not the system under test's): " + reason);

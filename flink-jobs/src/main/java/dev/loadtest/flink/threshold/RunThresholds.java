@@ -17,10 +17,13 @@ import dev.loadtest.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -216,8 +219,8 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     return b.count;
   }
 
-  private static final java.util.Set<String> REQUEST_METRICS = java.util.Arrays.stream(HttpMetric.values())
-      .map(HttpMetric::metric).collect(java.util.stream.Collectors.toUnmodifiableSet());
+  private static final Set<String> REQUEST_METRICS = Arrays.stream(HttpMetric.values()).map(HttpMetric::metric)
+      .collect(Collectors.toUnmodifiableSet());
 
   private static long value(ValueState<Long> s) throws Exception {
     Long v = s.value();

@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * @param envOverrides values given at launch (e.g. {@code --env K=V}) over the plan's env
  * @param seed makes probabilities, weights, think times and random feeders reproducible
- * @param failures the iterations that failed for a reason of ours (reported, never silent)
+ * @param failures why iterations failed for a reason of ours (reported, never silent)
  */
 public record RunContext(String testRunId, TestPlan plan, Map<String, String> envOverrides, Feeders feeders,
     HttpEngine http, SampleSink sink, long seed, SetupData setup, IterationFailures failures) {

@@ -168,6 +168,10 @@ public final class RunExecution {
     return runners.stream().mapToLong(ScenarioRunner::droppedIterations).sum();
   }
 
+  public long failedIterations() {
+    return runners.stream().mapToLong(ScenarioRunner::failedIterations).sum();
+  }
+
   /** Iterations per scenario, for tests and the end-of-run report. */
   public Map<String, Long> iterationsByScenario() {
     Map<String, Long> m = new java.util.LinkedHashMap<>();

@@ -97,6 +97,11 @@ public abstract class ScenarioRunner {
     return dropped.get();
   }
 
+  /** Iterations that failed for a reason of ours (counted in {@link #iterations()} too). */
+  public long failedIterations() {
+    return failedIterations.get();
+  }
+
   public long interruptedIterations() {
     return interruptedIterations.get();
   }

@@ -87,7 +87,7 @@ public final class HttpPlugin implements GeneratorPlugin {
 
       @Override
       public long failedIterations() {
-        return run.failures().count();
+        return ex.failedIterations();
       }
 
       @Override

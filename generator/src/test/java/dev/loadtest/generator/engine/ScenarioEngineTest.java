@@ -71,10 +71,12 @@ class ScenarioEngineTest extends LocalServerTest {
          {"request": {"url": "${ENV.BASE}/cart/${cart}", "name": "cart"}}]
         """;
     RunContext ctx = Runs.context(plan(2, 3, steps, ""), Map.of(), http, sink, 42);
-    new dev.loadtest.generator.executor.RunExecution(ctx,
-        dev.loadtest.schemas.segment.ExecutionSegmentSequence.whole(), 0).run(System.nanoTime());
+    var ex = new dev.loadtest.generator.executor.RunExecution(ctx,
+        dev.loadtest.schemas.segment.ExecutionSegmentSequence.whole(), 0);
+    ex.run(System.nanoTime());
     assertEquals(6, sink.sum("iterations"), "failed iterations still count as iterations, as in k6");
-    assertEquals(6, ctx.failures().count(), "every iteration failed on the missing variable");
+    assertEquals(6, ex.iterations());
+    assertEquals(6, ex.failedIterations(), "every iteration failed on the missing variable");
     assertEquals(List.of("scenario s: ${cart}: the VU has no variable cart (set it with an extraction or in setup)"),
         ctx.failures().reasons(), "one reason, said once, without any VU's data");
     assertEquals(6, server.count("GET", "/products"), "each made its first request");

@@ -398,7 +398,14 @@ public final class SampleBatchCodec {
     return out;
   }
 
-  /** Every index must point inside the batch: a consumer can then resolve tags without checks. */
+  /** The request columns that cannot be negative, in the order {@link #checkReferences} reads them. */
+  private static final String[] NON_NEGATIVE = {"durationUs", "blockedUs", "connectingUs", "tlsHandshakingUs",
+      "sendingUs", "waitingUs", "receivingUs", "bytesSent", "bytesReceived"};
+
+  /**
+   * Every index must point inside the batch (a consumer can then resolve tags without checks), request
+   * timings and byte counts must not be negative, and metric values must be finite numbers.
+   */
   private static void checkReferences(SampleBatch b) {
     int strings = b.strings().size();
     for (int t = 0; t < b.tagSets().size(); t++) {
@@ -425,14 +432,12 @@ public final class SampleBatchCodec {
     checkIndexes("points.tagSet", b.points().tagSet(), b.tagSets().size(), "tag sets");
     checkIndexes("points.metric", b.points().metric(), b.metrics().size(), "metrics");
     SampleBatch.HttpRequests q = b.requests();
-    String[] names = {"durationUs", "blockedUs", "connectingUs", "tlsHandshakingUs", "sendingUs", "waitingUs",
-        "receivingUs", "bytesSent", "bytesReceived"};
     long[][] columns = {q.durationUs(), q.blockedUs(), q.connectingUs(), q.tlsHandshakingUs(), q.sendingUs(),
         q.waitingUs(), q.receivingUs(), q.bytesSent(), q.bytesReceived()};
     for (int c = 0; c < columns.length; c++) {
       for (int i = 0; i < columns[c].length; i++) {
         if (columns[c][i] < 0) {
-          throw new MalformedSampleBatchException("requests." + names[c] + "[" + i + "] = " + columns[c][i]
+          throw new MalformedSampleBatchException("requests." + NON_NEGATIVE[c] + "[" + i + "] = " + columns[c][i]
               + ": request timings and byte counts cannot be negative");
         }
       }
