@@ -5,6 +5,7 @@
 #   scripts/bench-cardinality.sh            names 100 / 5,000 / 20,000 (~20 min)
 #   scripts/bench-cardinality.sh soak       a 10-minute dense soak next to a 1-minute run of the same shape (~15 min)
 #   scripts/bench-cardinality.sh NAMES:RATE:SECONDS[:LABEL] ...   runs of your own; the first is the read baseline
+# CARDINALITY_HOLD_S=N keeps the stack up N s after the reads, to read the runs by hand.
 # A run not complete CARDINALITY_WAIT_AFTER_END_S (default 1500) seconds after its end is reported as far as it got.
 set -euo pipefail
 case "${1:-targets}" in

@@ -106,6 +106,12 @@ public final class CardinalityBenchmark {
           reads.put(spec.label() + " / baseline alongside", pair[1]);
         }
       }
+      long holdS = Long.parseLong(System.getenv().getOrDefault("CARDINALITY_HOLD_S", "0"));
+      if (holdS > 0) { // to read the runs by hand: curl the API, or point another API or clickhouse-client at them
+        out.printf("%nholding the stack for %d s: API %s (token %s), ClickHouse %s, runs %s%n", holdS, stack.apiUrl(),
+            stack.apiToken(), stack.clickHouseUri(), results.stream().map(Result::runId).toList());
+        Thread.sleep(holdS * 1000);
+      }
     }
     out.printf("%n== cardinality benchmark, %d cores, %s ==%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"));

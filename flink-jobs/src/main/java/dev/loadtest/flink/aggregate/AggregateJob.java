@@ -25,8 +25,9 @@ import org.apache.flink.util.Collector;
  * The aggregate job: sample batches from Kafka, spread over the tasks, pre-aggregated per series and
  * second across batches before the shuffle ({@link PreAggregateOperator}: cost grows with series, not
  * samples, and a series' second crosses the network once per task, not once per batch), merged per series
- * into 1 s buckets across all generators in event time and rolled up to 10 s and 1 min
- * ({@link BucketLadder}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
+ * into 1 s buckets across all generators in event time, projected by name in the same pass and rolled up
+ * to 10 s and 1 min ({@link BucketLadder#seriesAndNames}), the metrics' totals merged from each task's part
+ * ({@link BucketLadder#projections}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
  * live readers. Samples later than the watermark are counted as correction rows ({@link BucketLadder}).
@@ -84,21 +85,20 @@ public final class AggregateJob {
     admitted.getSideOutput(BatchGate.REJECTED).union(partials.getSideOutput(PreAggregateOperator.REJECTED))
         .sinkTo(Rejections.sink(c.bootstrapServers(), c.samplesTopic()))
         .name("kafka " + Topics.DLQ);
-    SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(b -> b.seriesId)
-        .transform("1 s buckets per series, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
-            new BucketLadder(true, true));
-    // The same buckets with fewer tags (the metric as a whole, and by name), for cheap dashboard reads.
-    SingleOutputStreamOperator<SeriesBucket> projectedSeconds = seconds.flatMap(new Project()).name("projections")
-        .keyBy(b -> b.seriesId)
-        .transform("1 s buckets per projection, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
-            new BucketLadder(true, false));
+    SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(BucketLadder.BY_NAME)
+        .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min",
+            TypeInformation.of(SeriesBucket.class), BucketLadder.seriesAndNames());
+    // The metrics as a whole (for cheap dashboard reads): each task's part per metric and second, merged.
+    SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
+        .keyBy(BucketLadder.BY_SERIES)
+        .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
+            BucketLadder.projections());
 
-    seconds.union(seconds.getSideOutput(BucketLadder.ROLLUPS), projectedSeconds,
-            projectedSeconds.getSideOutput(BucketLadder.ROLLUPS))
+    seconds.union(seconds.getSideOutput(BucketLadder.ROLLUPS), totals, totals.getSideOutput(BucketLadder.ROLLUPS))
         .sinkTo(ClickHouseSink.builder(new MetricRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse metric tables");
-    seconds.getSideOutput(BucketLadder.NEW_SERIES).union(projectedSeconds.getSideOutput(BucketLadder.NEW_SERIES))
+    seconds.getSideOutput(BucketLadder.NEW_SERIES).union(totals.getSideOutput(BucketLadder.NEW_SERIES))
         .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse series");

@@ -1,5 +1,7 @@
 package dev.loadtest.flink.aggregate;
 
+import dev.loadtest.schemas.metrics.MetricType;
+import dev.loadtest.schemas.series.Projection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -8,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -34,40 +38,67 @@ import org.apache.flink.util.OutputTag;
  * A 1 s correction is also rolled up: into the 10 s bucket if that is still open, else as a 10 s
  * correction named the same way (and so on to 1 min).
  *
+ * <p><b>Projections in the same pass</b> ({@link #seriesAndNames()}). Keyed by {@link #BY_NAME} (run,
+ * analysis, metric and {@code name} tag), every series of a by-name projection is on one task, so each 1 s
+ * bucket of a series (complete or a correction) is also merged here into its {@link Projection#NAME} bucket,
+ * a ladder of its own whose 1 s and rollup rows leave on {@link #ROLLUPS}; and the complete by-name buckets
+ * a watermark closes are added up per metric on the task and leave on {@link #TOTAL_PARTS}, a few parts a
+ * second per task, for a small {@link Projection#TOTAL} ladder keyed by series ({@link #projections()}).
+ * This replaced a copy of every 1 s bucket per projection, shuffled to a second keyed ladder: at 55,000
+ * series with one tag set per name that was 110,000 records a second serialised, sent and merged again
+ * for as many rows as the series had. A part's writer id gets the id of the series it comes from appended
+ * ({@code #<hex id>}): a correction of a series is a correction of its projections too, and many series feed
+ * one projection, so without the source's id their corrections would share a key and replace each other
+ * under ReplacingMergeTree, and the projection would count less than its series.
+ *
  * <p><b>Why not keyed state and a timer per bucket.</b> Every bucket of a second closes at the same
  * watermark, so the open buckets are kept here by time, then series, in plain maps: a partial costs two
  * hash lookups, a watermark walks the seconds it closes, and nothing is kept per series once its buckets
  * are out. With keyed state and timers, at 55,000 series the state lookups, the timers and their copies
  * during snapshots were most of the job's time, and the per-series "emitted up to" value stayed for ever.
  * The open buckets are written to union list state at each checkpoint; on restore each subtask keeps
- * those of its key groups, so rescaling works as with keyed state. What has been emitted is the operator's
- * watermark (in the checkpoint; the largest of all subtasks' on restore): a bucket whose end it has passed
- * was either emitted complete before the checkpoint, or is restored open and emitted at the next watermark,
- * so no complete row is emitted twice, and the same input is classified the same way before and after a
- * restore.
+ * those of its key groups (by the same key the stream is keyed by), so rescaling works as with keyed
+ * state. What has been emitted is the operator's watermark (in the checkpoint; the largest of all
+ * subtasks' on restore): a bucket whose end it has passed was either emitted complete before the
+ * checkpoint, or is restored open and emitted at the next watermark, so no complete row is emitted twice,
+ * and the same input is classified the same way before and after a restore.
  *
  * <p>Gauges leave summed over generators ({@link SeriesBucket#sumGauges}): the 1 s level sees every
- * generator's last value of a second and adds them; rollups roll up sums.
+ * generator's last value of a second and adds them; rollups roll up sums. Gauges are not projected.
  *
- * <p>With {@code announceSeries}, the first bucket of each series this task sees also goes to
- * {@link #NEW_SERIES}, for the series table (a ReplacingMergeTree: a series announced again after a restore
- * collapses).
+ * <p>With {@code announceSeries}, the first bucket of each series (and projection) this task sees also goes
+ * to {@link #NEW_SERIES}, for the series table (a ReplacingMergeTree: a series announced again after a
+ * restore collapses).
  */
 public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     implements OneInputStreamOperator<SeriesBucket, SeriesBucket> {
   public static final OutputTag<SeriesBucket> NEW_SERIES = new OutputTag<>("new-series") {};
   public static final OutputTag<SeriesBucket> ROLLUPS = new OutputTag<>("rollups") {};
+  /** With {@link #seriesAndNames()}: this task's part of each metric's total per closed second. */
+  public static final OutputTag<SeriesBucket> TOTAL_PARTS = new OutputTag<>("total-parts") {};
+  /** The key of {@link #seriesAndNames()}: every series of a by-name projection has the same. */
+  public static final KeySelector<SeriesBucket, Long> BY_NAME = BucketLadder::nameKey;
+  /** The key of the other ladders. */
+  public static final KeySelector<SeriesBucket, Long> BY_SERIES = b -> b.seriesId;
   /** The widths of the levels: 1 s, rolled up to 10 s and 1 min. */
   static final int[] WIDTHS_MS = {1_000, 10_000, 60_000};
   /** Series remembered as announced at most (then forgotten: announcing again costs a row that collapses). */
   static final int ANNOUNCED_LIMIT = 1_000_000;
+  private static final String[] NO_TAGS = new String[0];
+  private static final String[] NAME_KEY = {Projection.NAME_TAG};
+  private static final String NAME_SUFFIX = Projection.NAME.analysisId("");
   private static final long serialVersionUID = 1L;
 
   private final boolean announceSeries;
   private final boolean keepTags;
+  private final boolean projectByName;
 
-  /** Per level: open buckets by start, then series id. */
-  private transient List<TreeMap<Long, Map<Long, SeriesBucket>>> open;
+  private transient Levels series;
+  private transient Levels names;
+  /** Per closed second, this task's part of each total (by total series id), while a watermark is processed. */
+  private transient TreeMap<Long, Map<Long, SeriesBucket>> totalParts;
+  /** Source series id -> its by-name projection's id, and by-name id -> total id. */
+  private transient Map<Long, Long> projectedIds;
   private transient long watermark;
   private transient Set<Long> announced;
   private transient ListState<SeriesBucket> openState;
@@ -75,22 +106,67 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient StreamRecord<SeriesBucket> reuse;
 
   /**
+   * A ladder keyed by {@link #BY_SERIES} without projections.
+   *
    * @param announceSeries whether first buckets go to {@link #NEW_SERIES}
-   * @param keepTags whether the 1 s buckets keep their tags (those of the series do, for the projections and
-   *     the aggregates topic; a projection's need not)
+   * @param keepTags whether the 1 s buckets keep their tags (those of the series do, for the aggregates topic;
+   *     a projection's need not)
    */
   public BucketLadder(boolean announceSeries, boolean keepTags) {
+    this(announceSeries, keepTags, false);
+  }
+
+  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName) {
     this.announceSeries = announceSeries;
     this.keepTags = keepTags;
+    this.projectByName = projectByName;
+  }
+
+  /** The series' ladder with their by-name projection and parts of their totals; keyed by {@link #BY_NAME}. */
+  public static BucketLadder seriesAndNames() {
+    return new BucketLadder(true, true, true);
+  }
+
+  /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
+  public static BucketLadder projections() {
+    return new BucketLadder(true, false, false);
+  }
+
+  /**
+   * The key of a series bucket or of its by-name projection's: run, analysis (without the projection's
+   * suffix), metric and the {@code name} tag, from strings whose hash codes are cached.
+   */
+  static long nameKey(SeriesBucket b) {
+    String analysis = b.analysisId == null ? "" : b.analysisId;
+    if (analysis.endsWith(NAME_SUFFIX)) {
+      analysis = analysis.substring(0, analysis.length() - NAME_SUFFIX.length());
+    }
+    String name = nameOf(b);
+    long h = b.testRunId == null ? 0 : b.testRunId.hashCode();
+    h = h * 31 + analysis.hashCode();
+    h = h * 31 + (b.metric == null ? 0 : b.metric.hashCode());
+    h = h * 31 + (name == null ? -1 : name.hashCode());
+    return h;
+  }
+
+  private static String nameOf(SeriesBucket b) {
+    if (b.tagKeys != null) {
+      for (int i = 0; i < b.tagKeys.length; i++) {
+        if (Projection.NAME_TAG.equals(b.tagKeys[i])) {
+          return b.tagValues[i];
+        }
+      }
+    }
+    return null;
   }
 
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    open = new ArrayList<>();
-    for (int i = 0; i < WIDTHS_MS.length; i++) {
-      open.add(new TreeMap<>());
-    }
+    series = new Levels();
+    names = new Levels();
+    totalParts = new TreeMap<>();
+    projectedIds = new HashMap<>();
     watermark = Long.MIN_VALUE;
     announced = new HashSet<>();
     reuse = new StreamRecord<>(null);
@@ -106,8 +182,225 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
       int me = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
       for (SeriesBucket b : openState.get()) {
-        if (KeyGroupRangeAssignment.assignKeyToParallelOperator(b.seriesId, maxParallelism, parallelism) == me) {
-          open.get(level(b.widthMs)).computeIfAbsent(b.startMs, k -> new HashMap<>()).put(b.seriesId, b);
+        long key = projectByName ? nameKey(b) : b.seriesId;
+        if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == me) {
+          boolean projected = projectByName && b.analysisId != null && b.analysisId.endsWith(NAME_SUFFIX);
+          (projected ? names : series).put(b);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    List<SeriesBucket> all = new ArrayList<>();
+    series.forEach(all::add);
+    names.forEach(all::add);
+    openState.update(all);
+    watermarkState.update(List.of(watermark));
+  }
+
+  /**
+   * {@code in} is this operator's own (Flink deserialises or copies each record for it, object reuse being
+   * off), so it is changed in place rather than copied.
+   */
+  @Override
+  public void processElement(StreamRecord<SeriesBucket> element) {
+    SeriesBucket in = element.getValue();
+    announce(in);
+    if (!keepTags) { // tags are not needed past this point: not in every checkpoint either
+      in.tagKeys = null;
+      in.tagValues = null;
+    }
+    series.add(0, in, watermark, this::seriesOut); // complete buckets only leave on a watermark: no total parts
+  }
+
+  private void announce(SeriesBucket b) {
+    if (announceSeries && announced.add(b.seriesId)) {
+      if (announced.size() > ANNOUNCED_LIMIT) {
+        announced.clear();
+        announced.add(b.seriesId);
+      }
+      output.collect(NEW_SERIES, new StreamRecord<>(b.copy()));
+    }
+  }
+
+  /** A bucket of the input's series out (complete or a correction); with projections, then into its name's. */
+  private void seriesOut(int level, SeriesBucket b) {
+    if (level == 0) {
+      output.collect(reuse.replace(b, b.startMs));
+      if (projectByName && b.metricType() != MetricType.GAUGE) {
+        names.add(0, toProjection(b, Projection.NAME), watermark, this::nameOut);
+      }
+    } else {
+      output.collect(ROLLUPS, new StreamRecord<>(b, b.startMs));
+    }
+  }
+
+  /** A by-name bucket out; a 1 s one then into this task's part of its total. */
+  private void nameOut(int level, SeriesBucket b) {
+    output.collect(ROLLUPS, new StreamRecord<>(b, b.startMs));
+    if (level > 0) {
+      return;
+    }
+    boolean correction = !b.writerId.isEmpty();
+    SeriesBucket part = toProjection(b, Projection.TOTAL);
+    if (correction) { // out at once, to become a correction of the total too
+      output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+      return;
+    }
+    part.writerId = ""; // merged into the total's complete bucket downstream
+    Map<Long, SeriesBucket> atStart = totalParts.computeIfAbsent(part.startMs, k -> new HashMap<>());
+    SeriesBucket acc = atStart.get(part.seriesId);
+    if (acc == null) {
+      atStart.put(part.seriesId, part);
+    } else {
+      acc.merge(part);
+    }
+  }
+
+  private void flushTotalParts() {
+    for (Map<Long, SeriesBucket> atStart : totalParts.values()) {
+      for (SeriesBucket part : atStart.values()) {
+        output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+      }
+    }
+    totalParts.clear();
+  }
+
+  /**
+   * {@code b} (out already, and not kept) made in place into its part of projection {@code p}: the
+   * projection's analysis and series id and tags, its writer id with {@code b}'s series id appended.
+   */
+  private SeriesBucket toProjection(SeriesBucket b, Projection p) {
+    long source = b.seriesId;
+    Long id = projectedIds.get(source);
+    String name = p == Projection.NAME ? nameOf(b) : null;
+    if (id == null) {
+      TreeMap<String, String> tags = new TreeMap<>();
+      if (name != null) {
+        tags.put(Projection.NAME_TAG, name);
+      }
+      id = p.seriesId(b.testRunId, b.metric, tags);
+      if (projectedIds.size() >= ANNOUNCED_LIMIT) {
+        projectedIds.clear();
+      }
+      projectedIds.put(source, id);
+    }
+    b.seriesId = id;
+    b.analysisId = p.analysisId(p == Projection.NAME ? b.analysisId : baseAnalysis(b.analysisId));
+    b.tagKeys = name == null ? NO_TAGS : NAME_KEY;
+    b.tagValues = name == null ? NO_TAGS : new String[] {name};
+    b.writerId = (b.writerId == null ? "" : b.writerId) + "#" + Long.toHexString(source);
+    if (p == Projection.NAME) {
+      announce(b);
+    }
+    return b;
+  }
+
+  private static String baseAnalysis(String analysisId) {
+    String a = analysisId == null ? "" : analysisId;
+    return a.endsWith(NAME_SUFFIX) ? a.substring(0, a.length() - NAME_SUFFIX.length()) : a;
+  }
+
+  /**
+   * Closes, level by level, the buckets whose end {@code mark} passes (the series' first, so that the
+   * by-name buckets they complete are still open, then the names'), and sends this task's parts of the
+   * totals of the seconds closed.
+   */
+  @Override
+  public void processWatermark(Watermark mark) throws Exception {
+    long w = mark.getTimestamp();
+    if (w > watermark) {
+      series.close(w, watermark, this::seriesOut);
+      names.close(w, watermark, this::nameOut);
+      flushTotalParts();
+      watermark = w;
+    }
+    super.processWatermark(mark);
+  }
+
+  /** Receives the buckets a {@link Levels} lets out: level 0 is 1 s. May change {@code b}: it is out. */
+  private interface Out {
+    void emit(int level, SeriesBucket b);
+  }
+
+  /** Open buckets of the three levels, by start, then series id. */
+  private final class Levels {
+    private final List<TreeMap<Long, Map<Long, SeriesBucket>>> open = new ArrayList<>();
+
+    Levels() {
+      for (int i = 0; i < WIDTHS_MS.length; i++) {
+        open.add(new TreeMap<>());
+      }
+    }
+
+    void put(SeriesBucket b) {
+      open.get(level(b.widthMs)).computeIfAbsent(b.startMs, k -> new HashMap<>()).put(b.seriesId, b);
+    }
+
+    void forEach(Consumer<SeriesBucket> each) {
+      for (TreeMap<Long, Map<Long, SeriesBucket>> level : open) {
+        for (Map<Long, SeriesBucket> atStart : level.values()) {
+          atStart.values().forEach(each);
+        }
+      }
+    }
+
+    /** Adds {@code in} to level {@code l}: into its open bucket, or out at once as a correction row. */
+    void add(int l, SeriesBucket in, long mark, Out out) {
+      int width = WIDTHS_MS[l];
+      long start = Math.floorDiv(in.startMs, width) * width;
+      if (start + width - 1 <= mark) {
+        String origin = in.writerId == null || in.writerId.isEmpty() ? "main" : in.writerId;
+        in.writerId = origin + "@" + in.startMs;
+        in.startMs = start;
+        in.widthMs = width;
+        in.sumGauges();
+        SeriesBucket up = l + 1 < WIDTHS_MS.length ? rollupCopy(in) : null;
+        out.emit(l, in);
+        if (up != null) {
+          add(l + 1, up, mark, out);
+        }
+        return;
+      }
+      in.startMs = start;
+      in.widthMs = width;
+      Map<Long, SeriesBucket> atStart = open.get(l).computeIfAbsent(start, k -> new HashMap<>());
+      SeriesBucket acc = atStart.get(in.seriesId);
+      if (acc == null) {
+        in.writerId = "";
+        atStart.put(in.seriesId, in);
+      } else {
+        acc.merge(in);
+      }
+    }
+
+    /**
+     * Closes the buckets whose end {@code w} passes. A closed bucket is rolled up into the level above
+     * while that level still classifies by {@code previous} (as a downstream operator would see it before
+     * the watermark): the wider bucket around it ends no earlier, so it merges into it, and that closes in
+     * the same pass if {@code w} passes its end too.
+     */
+    void close(long w, long previous, Out out) {
+      for (int l = 0; l < WIDTHS_MS.length; l++) {
+        int width = WIDTHS_MS[l];
+        Iterator<Map.Entry<Long, Map<Long, SeriesBucket>>> it = open.get(l).entrySet().iterator();
+        while (it.hasNext()) {
+          Map.Entry<Long, Map<Long, SeriesBucket>> e = it.next();
+          if (e.getKey() + width - 1 > w) {
+            break;
+          }
+          it.remove();
+          for (SeriesBucket complete : e.getValue().values()) {
+            complete.sumGauges();
+            SeriesBucket up = l + 1 < WIDTHS_MS.length ? rollupCopy(complete) : null;
+            out.emit(l, complete);
+            if (up != null) {
+              add(l + 1, up, previous, out);
+            }
+          }
         }
       }
     }
@@ -122,69 +415,11 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     throw new IllegalStateException("a restored bucket of width " + widthMs + " ms, not one of this operator's");
   }
 
-  @Override
-  public void snapshotState(StateSnapshotContext context) throws Exception {
-    super.snapshotState(context);
-    List<SeriesBucket> all = new ArrayList<>();
-    for (TreeMap<Long, Map<Long, SeriesBucket>> level : open) {
-      for (Map<Long, SeriesBucket> atStart : level.values()) {
-        all.addAll(atStart.values());
-      }
-    }
-    openState.update(all);
-    watermarkState.update(List.of(watermark));
-  }
-
   /**
-   * {@code in} is this operator's own (Flink deserialises or copies each record for it, object reuse being
-   * off), so it is changed in place rather than copied.
+   * A copy for the level above: without tags (rollup rows do not keep them), but with projections its
+   * {@code name} tag, which its key is made of on restore.
    */
-  @Override
-  public void processElement(StreamRecord<SeriesBucket> element) {
-    SeriesBucket in = element.getValue();
-    if (announceSeries && announced.add(in.seriesId)) {
-      if (announced.size() > ANNOUNCED_LIMIT) {
-        announced.clear();
-        announced.add(in.seriesId);
-      }
-      output.collect(NEW_SERIES, new StreamRecord<>(in.copy()));
-    }
-    if (!keepTags) { // tags are not needed past this point: not in every checkpoint either
-      in.tagKeys = null;
-      in.tagValues = null;
-    }
-    add(0, in);
-  }
-
-  /** Adds {@code in} to level {@code l}: into its open bucket, or out at once as a correction row. */
-  private void add(int l, SeriesBucket in) {
-    int width = WIDTHS_MS[l];
-    long start = Math.floorDiv(in.startMs, width) * width;
-    if (start + width - 1 <= watermark) {
-      String origin = in.writerId == null || in.writerId.isEmpty() ? "main" : in.writerId;
-      in.writerId = origin + "@" + in.startMs;
-      in.startMs = start;
-      in.widthMs = width;
-      in.sumGauges();
-      emit(l, in);
-      if (l + 1 < WIDTHS_MS.length) {
-        add(l + 1, rollupCopy(in));
-      }
-      return;
-    }
-    in.startMs = start;
-    in.widthMs = width;
-    Map<Long, SeriesBucket> atStart = open.get(l).computeIfAbsent(start, k -> new HashMap<>());
-    SeriesBucket acc = atStart.get(in.seriesId);
-    if (acc == null) {
-      in.writerId = "";
-      atStart.put(in.seriesId, in);
-    } else {
-      acc.merge(in);
-    }
-  }
-
-  private static SeriesBucket rollupCopy(SeriesBucket b) {
+  private SeriesBucket rollupCopy(SeriesBucket b) {
     String[] keys = b.tagKeys;
     String[] values = b.tagValues;
     b.tagKeys = null; // not copied: a rollup does not keep them
@@ -192,47 +427,11 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     SeriesBucket c = b.copy();
     b.tagKeys = keys;
     b.tagValues = values;
+    if (projectByName) {
+      String name = nameOf(b);
+      c.tagKeys = name == null ? NO_TAGS : NAME_KEY;
+      c.tagValues = name == null ? NO_TAGS : new String[] {name};
+    }
     return c;
-  }
-
-  private void emit(int l, SeriesBucket b) {
-    if (l == 0) {
-      output.collect(reuse.replace(b, b.startMs));
-    } else {
-      output.collect(ROLLUPS, new StreamRecord<>(b, b.startMs));
-    }
-  }
-
-  /**
-   * Closes, level by level, the buckets whose end {@code mark} passes. A closed bucket is rolled up into the
-   * level above while that level still classifies by the previous watermark (as a downstream operator would
-   * see it before the watermark): the wider bucket around it ends no earlier, so it merges into it, and that
-   * closes in the same pass if {@code mark} passes its end too.
-   */
-  @Override
-  public void processWatermark(Watermark mark) throws Exception {
-    long w = mark.getTimestamp();
-    if (w > watermark) {
-      for (int l = 0; l < WIDTHS_MS.length; l++) {
-        int width = WIDTHS_MS[l];
-        Iterator<Map.Entry<Long, Map<Long, SeriesBucket>>> it = open.get(l).entrySet().iterator();
-        while (it.hasNext()) {
-          Map.Entry<Long, Map<Long, SeriesBucket>> e = it.next();
-          if (e.getKey() + width - 1 > w) {
-            break;
-          }
-          it.remove();
-          for (SeriesBucket complete : e.getValue().values()) {
-            complete.sumGauges();
-            emit(l, complete);
-            if (l + 1 < WIDTHS_MS.length) {
-              add(l + 1, rollupCopy(complete));
-            }
-          }
-        }
-      }
-      watermark = w;
-    }
-    super.processWatermark(mark);
   }
 }

@@ -195,4 +195,261 @@ class BucketLadderTest {
     assertEquals(uninterrupted, new TreeMap<>(runWithRestore(1)));
     assertEquals(uninterrupted, new TreeMap<>(runWithRestore(3)));
   }
+
+  // ------------------------------------------------------------- series, by name and totals in one pass
+
+  /** A partial of series {@code n}-{@code status} of metric {@code metric}: several series per name. */
+  static SeriesBucket tagged(String metric, String type, String name, int status, long startMs, long count,
+      String writer) {
+    SeriesBucket b = counter(0, startMs, count, writer);
+    b.metric = metric;
+    b.type = type;
+    b.tagKeys = new String[] {"name", "status"};
+    b.tagValues = new String[] {name, String.valueOf(status)};
+    b.seriesId = dev.loadtest.schemas.series.SeriesId.of(b.testRunId, metric, Map.of("name", name, "status",
+        String.valueOf(status)));
+    if (type.equals("TREND")) {
+      b.histIndexes = new int[] {100 + status % 7};
+      b.histCounts = new long[] {count};
+      b.sum = count * 10.0;
+      b.min = 10;
+      b.max = 10;
+    } else if (type.equals("GAUGE")) {
+      b.histIndexes = null;
+      b.histCounts = null;
+      b.gauge("gen-" + writer, count, startMs * 1000);
+    }
+    return b;
+  }
+
+  /** Input in steps: each step's partials, then its watermark (late partials among them). */
+  static List<List<SeriesBucket>> steps() {
+    List<List<SeriesBucket>> steps = new ArrayList<>();
+    String[] names = {"home", "cart", "checkout"};
+    for (int sec = 1; sec <= 25; sec++) {
+      List<SeriesBucket> step = new ArrayList<>();
+      for (String name : names) {
+        for (int status : new int[] {200, 404, 500}) {
+          step.add(tagged("http_reqs", "COUNTER", name, status, sec * 1000L, sec + status % 3, "a" + sec));
+          step.add(tagged("http_req_duration", "TREND", name, status, sec * 1000L + 300, 2, "b" + sec));
+          if (sec % 4 == 0) { // a batch of a second long gone, and one of a second whose 10 s bucket is open
+            step.add(tagged("http_reqs", "COUNTER", name, status, (sec - 3) * 1000L, 5, "late" + sec));
+            step.add(tagged("http_req_duration", "TREND", name, status, (sec - 2) * 1000L, 1, "late" + sec));
+          }
+        }
+        step.add(tagged("vus", "GAUGE", name, 0, sec * 1000L, 3, "g" + sec));
+      }
+      steps.add(step);
+    }
+    return steps;
+  }
+
+  /** What reaches ClickHouse, as "series width start" -> {count, sum, complete rows, rows}. */
+  static Map<String, double[]> stored(List<SeriesBucket> rows) {
+    Map<String, double[]> out = new TreeMap<>();
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    for (SeriesBucket b : rows) {
+      assertTrue(keys.add(b.seriesId + " " + b.widthMs + " " + b.startMs + " " + b.writerId),
+          "one row per series, bucket and writer: " + b);
+      double[] v = out.computeIfAbsent(b.seriesId + " " + b.widthMs + " " + b.startMs, k -> new double[4]);
+      v[0] += b.count;
+      v[1] += b.sum;
+      v[2] += b.writerId.isEmpty() ? 1 : 0;
+      v[3] += 1;
+    }
+    return out;
+  }
+
+  /** Everything not taken yet from {@code queue}. */
+  static List<SeriesBucket> drain(java.util.Collection<StreamRecord<SeriesBucket>> queue, int[] taken) {
+    List<SeriesBucket> out = new ArrayList<>();
+    int i = 0;
+    if (queue != null) {
+      for (StreamRecord<SeriesBucket> r : queue) {
+        if (i++ >= taken[0]) {
+          out.add(r.getValue());
+        }
+      }
+      taken[0] = i;
+    }
+    return out;
+  }
+
+  /** Runs {@link #steps()} through {@code first}, and what {@code handOver} takes from it after each watermark through {@code second}. */
+  static void pipe(KeyedOneInputStreamOperatorTestHarness<Long, SeriesBucket, SeriesBucket> first,
+      KeyedOneInputStreamOperatorTestHarness<Long, SeriesBucket, SeriesBucket> second,
+      java.util.function.Function<KeyedOneInputStreamOperatorTestHarness<Long, SeriesBucket, SeriesBucket>,
+          List<SeriesBucket>> handOver) throws Exception {
+    List<List<SeriesBucket>> steps = steps();
+    for (int i = 0; i <= steps.size(); i++) {
+      long mark = i == steps.size() ? Long.MAX_VALUE - 1 : (i + 1) * 1000L + 999;
+      for (SeriesBucket b : i == steps.size() ? List.<SeriesBucket>of() : steps.get(i)) {
+        first.processElement(b.copy(), b.startMs);
+      }
+      first.processWatermark(mark);
+      for (SeriesBucket b : handOver.apply(first)) {
+        second.processElement(b, b.startMs);
+      }
+      second.processWatermark(mark);
+    }
+  }
+
+  @Test
+  void seriesByNameAndTotalsInOnePassStoreWhatASeparateProjectionStageStored() throws Exception {
+    List<SeriesBucket> before = new ArrayList<>();
+    List<SeriesBucket> after = new ArrayList<>();
+    // Before: series ladder, each 1 s bucket copied into both projections, a keyed ladder of the projections.
+    try (var series = harness(1, 0);
+        var projected = new KeyedOneInputStreamOperatorTestHarness<>(new BucketLadder(true, false), BY_SERIES,
+            Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      series.open();
+      projected.open();
+      int[] mainTaken = {0};
+      pipe(series, projected, h -> {
+        List<StreamRecord<SeriesBucket>> mains = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+          if (o instanceof StreamRecord<?> r) {
+            @SuppressWarnings("unchecked") StreamRecord<SeriesBucket> sr = (StreamRecord<SeriesBucket>) r;
+            mains.add(sr);
+          }
+        }
+        List<SeriesBucket> parts = new ArrayList<>();
+        for (SeriesBucket b : drain(mains, mainTaken)) {
+          if (!b.type.equals("GAUGE")) {
+            for (dev.loadtest.schemas.series.Projection p : dev.loadtest.schemas.series.Projection.values()) {
+              parts.add(Project.project(b, p));
+            }
+          }
+        }
+        return parts;
+      });
+      before.addAll(series.extractOutputValues());
+      before.addAll(drain(series.getSideOutput(ROLLUPS_TAG), new int[1]));
+      before.addAll(projected.extractOutputValues());
+      before.addAll(drain(projected.getSideOutput(ROLLUPS_TAG), new int[1]));
+    }
+    // Now: one pass for the series and their names, each task's parts of the totals to a small ladder.
+    try (var series = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+            Types.LONG, MAX_PARALLELISM, 1, 0);
+        var totals = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.projections(), BY_SERIES,
+            Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      series.open();
+      totals.open();
+      int[] partsTaken = {0};
+      pipe(series, totals, h -> drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), partsTaken));
+      assertTrue(partsTaken[0] < 25 * 2 * 30, "parts of the totals are added up per task and second: "
+          + partsTaken[0]);
+      after.addAll(series.extractOutputValues());
+      after.addAll(drain(series.getSideOutput(ROLLUPS_TAG), new int[1]));
+      after.addAll(totals.extractOutputValues());
+      after.addAll(drain(totals.getSideOutput(ROLLUPS_TAG), new int[1]));
+      Map<Long, String> announced = new HashMap<>();
+      for (StreamRecord<SeriesBucket> r : series.getSideOutput(BucketLadder.NEW_SERIES)) {
+        announced.put(r.getValue().seriesId, r.getValue().analysisId + " " + String.join(",", r.getValue().tagKeys));
+      }
+      for (StreamRecord<SeriesBucket> r : totals.getSideOutput(BucketLadder.NEW_SERIES)) {
+        announced.put(r.getValue().seriesId, r.getValue().analysisId + " " + String.join(",", r.getValue().tagKeys));
+      }
+      assertEquals(9 * 2 + 3 + 3 * 2 + 2, announced.size(), "every series, by-name and total series announced: "
+          + announced);
+    }
+    Map<String, double[]> was = stored(before);
+    Map<String, double[]> is = stored(after);
+    assertEquals(was.keySet(), is.keySet());
+    for (String k : was.keySet()) {
+      double[] w = was.get(k);
+      double[] n = is.get(k);
+      assertEquals(w[0], n[0], 0, "count of " + k);
+      assertEquals(w[1], n[1], 1e-9, "sum of " + k);
+      assertEquals(w[2], n[2], 0, "complete rows of " + k);
+    }
+    long corrections = after.stream().filter(b -> !b.writerId.isEmpty()).count();
+    assertTrue(corrections > 0, "the input had late partials");
+  }
+
+  private static final org.apache.flink.util.OutputTag<SeriesBucket> ROLLUPS_TAG = BucketLadder.ROLLUPS;
+
+  @Test
+  void seriesAndNamesRestoredOntoMoreTasksGiveTheRowsOfAnUninterruptedRun() throws Exception {
+    List<List<SeriesBucket>> steps = steps();
+    Map<String, double[]> uninterrupted;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+        Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      for (int i = 0; i < steps.size(); i++) {
+        for (SeriesBucket b : steps.get(i)) {
+          h.processElement(b.copy(), b.startMs);
+        }
+        h.processWatermark((i + 1) * 1000L + 999);
+      }
+      h.processWatermark(Long.MAX_VALUE - 1);
+      List<SeriesBucket> all = new ArrayList<>(h.extractOutputValues());
+      all.addAll(drain(h.getSideOutput(ROLLUPS_TAG), new int[1]));
+      all.addAll(drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), new int[1]));
+      uninterrupted = stored(all);
+    }
+    List<SeriesBucket> restored = new ArrayList<>();
+    OperatorSubtaskState snapshot;
+    int half = steps.size() / 2 + 3; // mid-way through a 10 s bucket
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+        Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      for (int i = 0; i < half; i++) {
+        for (SeriesBucket b : steps.get(i)) {
+          h.processElement(b.copy(), b.startMs);
+        }
+        h.processWatermark((i + 1) * 1000L + 999);
+      }
+      restored.addAll(h.extractOutputValues());
+      restored.addAll(drain(h.getSideOutput(ROLLUPS_TAG), new int[1]));
+      restored.addAll(drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), new int[1]));
+      snapshot = h.snapshot(1, 1);
+    }
+    int parallelism = 3;
+    for (int t = 0; t < parallelism; t++) {
+      try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+          Types.LONG, MAX_PARALLELISM, parallelism, t)) {
+        h.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, MAX_PARALLELISM, 1,
+            parallelism, t));
+        h.open();
+        for (int i = half; i < steps.size(); i++) {
+          for (SeriesBucket b : steps.get(i)) {
+            if (org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                BucketLadder.nameKey(b), MAX_PARALLELISM, parallelism) == t) {
+              h.processElement(b.copy(), b.startMs);
+            }
+          }
+          h.processWatermark((i + 1) * 1000L + 999);
+        }
+        h.processWatermark(Long.MAX_VALUE - 1);
+        restored.addAll(h.extractOutputValues());
+        restored.addAll(drain(h.getSideOutput(ROLLUPS_TAG), new int[1]));
+        restored.addAll(drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), new int[1]));
+      }
+    }
+    // Parts of the totals are per task (three tasks make up to three of a second): compare what they add up to.
+    Map<String, double[]> was = new TreeMap<>(uninterrupted);
+    Map<String, double[]> is = new TreeMap<>();
+    List<SeriesBucket> nonParts = new ArrayList<>();
+    java.util.Set<String> totals = new java.util.HashSet<>();
+    for (SeriesBucket b : restored) {
+      if (b.analysisId.endsWith("~total")) {
+        totals.add(b.seriesId + " " + b.widthMs + " " + b.startMs);
+        double[] v = is.computeIfAbsent(b.seriesId + " " + b.widthMs + " " + b.startMs, k -> new double[4]);
+        v[0] += b.count;
+        v[1] += b.sum;
+      } else {
+        nonParts.add(b);
+      }
+    }
+    is.putAll(stored(nonParts));
+    assertEquals(was.keySet(), is.keySet());
+    for (String k : was.keySet()) {
+      assertEquals(was.get(k)[0], is.get(k)[0], 0, "count of " + k);
+      assertEquals(was.get(k)[1], is.get(k)[1], 1e-9, "sum of " + k);
+      if (!totals.contains(k)) {
+        assertEquals(was.get(k)[2], is.get(k)[2], 0, "complete rows of " + k);
+      }
+    }
+  }
 }
