@@ -412,15 +412,13 @@ public final class QueryService {
     }
     int top = Math.min(req.top(), limits.maxGroups());
     Range asked = range(prepared.state(), req.fromMs(), req.toMs());
-    List<MetricReader.Row> whole = metrics.aggregateHere(new Query(req.run(), source, Set.of(req.metric()),
-        req.filters(), req.groupBy(), false, false, 0, Slices.plan(asked.fromSec(), asked.toSec(), 0,
-            prepared.coverage())),
-        Agg.percentiles(List.of(rankBy)), Agg.Needs.of(type, List.of(rankBy)), prepared.plan().series());
-    List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
-    for (MetricReader.Row r : whole) {
-      ranking.add(Map.entry(r.groups(), java.util.Objects.requireNonNullElse(r.agg().stat(type, rankBy,
-          asked.seconds()), Double.NaN)));
-    }
+    // Everything (for the "other" series) is read beside the ranking, at the step a page of one series per
+    // group would take (read again below in the rare case that the page's series need a coarser step).
+    Future<Prepared> everything = async(() -> ungrouped(req, prepared));
+    int guessedStep = plan(prepared.state(), req, Math.min(groupCount, top), prepared.coverage()).step;
+    Future<OtherRows> everythingRows = async(() -> otherRows(req, join(everything), asked, guessedStep));
+    Ranking ranked = rank(req, prepared, asked, rankBy, (req.page() + 1) * top);
+    List<Map.Entry<List<String>, Double>> ranking = ranked.order();
     Comparator<Map.Entry<List<String>, Double>> byValue = Comparator.comparingDouble(e -> e.getValue());
     ranking.sort((a, b) -> {
       boolean na = a.getValue().isNaN();
@@ -438,23 +436,25 @@ public final class QueryService {
     }
     List<Map.Entry<List<String>, Double>> shown = ranking.subList(req.page() * top,
         Math.min(ranking.size(), (req.page() + 1) * top));
-    List<TagFilter> pageFilters = new ArrayList<>(req.filters());
-    for (int i = 0; i < req.groupBy().size(); i++) {
-      int k = i;
-      pageFilters.add(new TagFilter(req.groupBy().get(i), shown.stream().map(e -> e.getKey().get(k)).distinct()
-          .toList()));
+    Map<Long, List<String>> pageGroupOf = new java.util.HashMap<>();
+    for (Map.Entry<List<String>, Double> e : shown) {
+      for (long id : ranked.seriesOf().get(e.getKey())) {
+        pageGroupOf.put(id, e.getKey());
+      }
     }
     boolean withOther = ranking.size() > shown.size();
-    Future<Prepared> everything = withOther ? async(() -> ungrouped(req, prepared)) : null;
-    long pageSeries = metrics.countSeries(req.run(), source, Set.of(req.metric()), pageFilters);
+    long pageSeries = pageGroupOf.size();
     Plan pagePlan = plan(prepared.state(), req, pageSeries, prepared.coverage());
-    Prepared all = withOther ? join(everything) : null;
-    int step = Math.max(pagePlan.step, all == null ? 0 : all.plan().step);
+    Prepared all = join(everything);
+    int step = Math.max(pagePlan.step, all.plan().step);
     pagePlan = planAt(asked, step, prepared.coverage(), pageSeries);
     long t1 = System.nanoTime();
-    List<MetricReader.Row> rows = metrics.aggregateHere(new Query(req.run(), source, Set.of(req.metric()), pageFilters,
-        req.groupBy(), false, false, step, pagePlan.slices), Agg.percentiles(req.stats()), Agg.Needs.ALL, pageSeries,
-        withOther);
+    Future<OtherRows> allRowsRead = everythingRows;
+    if (withOther && join(everythingRows).step() != step) {
+      allRowsRead = async(() -> otherRows(req, all, asked, step));
+    }
+    List<MetricReader.Row> rows = metrics.aggregateOfSeries(new Query(req.run(), source, Set.of(req.metric()),
+        req.filters(), req.groupBy(), false, false, step, pagePlan.slices), pageGroupOf, Agg.percentiles(req.stats()));
     Map<List<String>, List<MetricReader.Row>> groups = group(rows);
     List<Map<String, Object>> series = new ArrayList<>();
     Map<Long, Agg> pageTotal = new java.util.HashMap<>();
@@ -470,10 +470,7 @@ public final class QueryService {
       series.add(entry);
     }
     if (withOther) {
-      Plan allPlan = planAt(asked, step, all.coverage(), all.plan().series());
-      List<MetricReader.Row> allRows = metrics.aggregateHere(new Query(req.run(), all.source(), Set.of(req.metric()),
-          req.filters(), List.of(), false, false, step, allPlan.slices), List.of(), Agg.Needs.ALL, all.plan().series(),
-          true);
+      List<MetricReader.Row> allRows = join(allRowsRead).rows();
       List<MetricReader.Row> rest = new ArrayList<>();
       for (MetricReader.Row r : allRows) {
         Agg left = r.agg().minus(pageTotal.getOrDefault(r.tsSec(), Agg.EMPTY));
@@ -505,6 +502,86 @@ public final class QueryService {
     out.put("timingsMs", Map.of("rank", (t1 - t0) / 1_000_000, "points", (System.nanoTime() - t1) / 1_000_000));
     out.put("series", series);
     return out;
+  }
+
+  /**
+   * Every group with data in {@code asked} and its {@code rankBy} over it: exact for each group that can be
+   * among the first {@code needed} in the requested order, NaN for the others (which rank after them and are
+   * never shown). Counts, sums, min, max and rates come from one query without histograms. A percentile
+   * needs merged histograms, but that query also gives each group the range its percentile bucket can be in
+   * (see {@link MetricReader#groupTotals}), so only the groups whose range reaches the {@code needed}-th best
+   * bound (two buckets' margin, so that values are strictly apart) have their histograms merged: at 5,000
+   * names of one latency profile about a tenth of them, where every name's histogram over the whole run was
+   * read before.
+   */
+  /** Everything a ranked answer covers, per step of {@code step} seconds (with histograms, to subtract its page). */
+  private record OtherRows(int step, List<MetricReader.Row> rows) {}
+
+  private OtherRows otherRows(SeriesRequest req, Prepared all, Range asked, int pageStep) {
+    int step = Math.max(pageStep, all.plan().step);
+    Plan allPlan = planAt(asked, step, all.coverage(), all.plan().series());
+    return new OtherRows(step, metrics.aggregateHere(new Query(req.run(), all.source(), Set.of(req.metric()),
+        req.filters(), List.of(), false, false, step, allPlan.slices), List.of(), Agg.Needs.ALL, all.plan().series(),
+        true));
+  }
+
+  /** The groups in no particular order with their values ({@link #rank}), and each group's series. */
+  private record Ranking(List<Map.Entry<List<String>, Double>> order, Map<List<String>, long[]> seriesOf) {}
+
+  private Ranking rank(SeriesRequest req, Prepared prepared, Range asked, String rankBy, int needed) {
+    MetricType type = prepared.type();
+    // A whole run's ranking reads all of the run's rows, as its summary does: the coarsest rows, the rollups'
+    // (a run's first and last minute need no 1 s rows at its edges).
+    boolean whole = req.fromMs() == null && req.toMs() == null;
+    List<Slices.Slice> slices = Slices.plan(whole ? 0 : asked.fromSec(), whole ? 4_294_967_295L : asked.toSec(), 0,
+        prepared.coverage());
+    List<Double> percentiles = Agg.percentiles(List.of(rankBy));
+    Double percentile = type == MetricType.TREND && !percentiles.isEmpty() ? percentiles.get(0) : null;
+    List<MetricReader.GroupTotals> totals = metrics.groupTotals(new Query(req.run(), prepared.source(),
+        Set.of(req.metric()), req.filters(), req.groupBy(), false, false, 0, slices), percentile);
+    List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
+    Map<List<String>, long[]> seriesOf = new java.util.HashMap<>();
+    totals.forEach(t -> seriesOf.put(t.groups(), t.seriesIds()));
+    if (percentile == null) {
+      for (MetricReader.GroupTotals t : totals) {
+        ranking.add(Map.entry(t.groups(), java.util.Objects.requireNonNullElse(t.agg().stat(type, rankBy,
+            asked.seconds()), Double.NaN)));
+      }
+      return new Ranking(ranking, seriesOf);
+    }
+    java.util.Set<List<String>> candidates = new java.util.HashSet<>();
+    if (totals.size() <= needed) {
+      totals.forEach(t -> candidates.add(t.groups()));
+    } else if (!req.ascending()) {
+      int[] lows = totals.stream().mapToInt(MetricReader.GroupTotals::lowBucket).sorted().toArray();
+      int bar = lows[lows.length - needed];
+      totals.stream().filter(t -> t.highBucket() >= bar - 1).forEach(t -> candidates.add(t.groups()));
+    } else {
+      int[] highs = totals.stream().mapToInt(MetricReader.GroupTotals::highBucket).sorted().toArray();
+      int bar = highs[needed - 1];
+      totals.stream().filter(t -> t.lowBucket() <= bar + 1).forEach(t -> candidates.add(t.groups()));
+    }
+    Map<Long, List<String>> groupOfSeries = new java.util.HashMap<>();
+    for (MetricReader.GroupTotals t : totals) {
+      if (candidates.contains(t.groups())) {
+        for (long id : t.seriesIds()) {
+          groupOfSeries.put(id, t.groups());
+        }
+      }
+    }
+    java.util.Set<List<String>> valued = new java.util.HashSet<>();
+    for (MetricReader.Row r : metrics.aggregateOfSeries(new Query(req.run(), prepared.source(), Set.of(req.metric()),
+        req.filters(), req.groupBy(), false, false, 0, slices), groupOfSeries, percentiles)) {
+      valued.add(r.groups());
+      ranking.add(Map.entry(r.groups(), java.util.Objects.requireNonNullElse(r.agg().stat(type, rankBy,
+          asked.seconds()), Double.NaN)));
+    }
+    for (MetricReader.GroupTotals t : totals) {
+      if (!valued.contains(t.groups())) {
+        ranking.add(Map.entry(t.groups(), Double.NaN));
+      }
+    }
+    return new Ranking(ranking, seriesOf);
   }
 
   /**

@@ -366,6 +366,46 @@ class ApiIT {
         READ).statusCode());
   }
 
+  /**
+   * 40 names in 12 latency profiles (so that many rank close together): every page of a ranked panel, in
+   * both orders, by p(95) and by p(99), names the groups and values a full ranking of every name's merged
+   * histogram gives, although the API merges the histograms of only the names that can reach the page.
+   */
+  @Test
+  void aRankedPanelOfManyNamesGivesEveryPageOfAFullRankingInBothOrders() throws Exception {
+    List<String> names = java.util.stream.IntStream.range(0, 40).mapToObj(i -> String.format("n%02d", i)).toList();
+    RunData many = new RunData("api-many-" + UUID.randomUUID().toString().substring(0, 8), START + 7000, 130, 1.0, 13,
+        names);
+    many.write(ch, db, Long.MAX_VALUE);
+    for (double pct : new double[] {95, 99}) {
+      Map<String, Double> expected = many.storedPercentileByNameMs(pct);
+      assertEquals(40, expected.size());
+      for (boolean asc : new boolean[] {false, true}) {
+        List<String> order = new ArrayList<>(expected.keySet());
+        order.sort((a, b) -> {
+          int c = asc ? Double.compare(expected.get(a), expected.get(b)) : Double.compare(expected.get(b),
+              expected.get(a));
+          return c != 0 ? c : ("[" + a + "]").compareTo("[" + b + "]");
+        });
+        for (int page = 0; page < 8; page++) {
+          String stat = URLEncoder.encode("p(" + (int) pct + ")", StandardCharsets.UTF_8);
+          JsonNode ts = ok("/runs/" + many.run + "/timeseries?metric=http_req_duration&stat=" + stat
+              + "&groupBy=name&top=5&page=" + page + (asc ? "&order=asc" : ""));
+          assertEquals(40, ts.path("groups").path("total").asInt());
+          for (int i = 0; i < 5; i++) {
+            JsonNode entry = ts.path("series").get(i);
+            String name = order.get(page * 5 + i);
+            String where = "p(" + pct + ") " + (asc ? "asc" : "desc") + " page " + page + " rank " + (i + 1);
+            assertEquals(name, entry.path("tags").path("name").asText(), where + ": " + order);
+            assertEquals(page * 5 + i + 1, entry.path("rank").asInt(), where);
+            assertEquals(expected.get(name), entry.path("rankValue").asDouble(), 1e-9, where);
+          }
+          assertTrue(ts.path("series").get(5).path("other").asBoolean());
+        }
+      }
+    }
+  }
+
   @Test
   void timeSeriesByNameWithTheStepFromTheRange() throws Exception {
     JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&groupBy=name");

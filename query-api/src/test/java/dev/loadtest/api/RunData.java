@@ -51,18 +51,27 @@ final class RunData {
    * @param latencyFactor scales the latencies (a slower second run for comparisons)
    */
   RunData(String run, long startSec, int seconds, double latencyFactor, long seed) {
+    this(run, startSec, seconds, latencyFactor, seed, NAMES);
+  }
+
+  /**
+   * @param names the requests' names: {@link #NAMES} have latencies of their own, any other name one of
+   *     twelve profiles chosen by its hash (so that many names share a profile and rank close together)
+   */
+  RunData(String run, long startSec, int seconds, double latencyFactor, long seed, List<String> names) {
     this.run = run;
     this.startSec = startSec;
     this.seconds = seconds;
     Random rnd = new Random(seed);
     for (int s = 0; s < seconds; s++) {
       for (String gen : GENERATORS) {
-        for (String name : NAMES) {
+        for (String name : names) {
           int n = 3 + rnd.nextInt(6);
           for (int i = 0; i < n; i++) {
             long t = (startSec + s) * 1000 + rnd.nextInt(1000);
             boolean failed = rnd.nextDouble() < (name.equals("checkout") ? 0.2 : 0.02);
-            double base = name.equals("checkout") ? 120 : name.equals("cart") ? 40 : 15;
+            double base = name.equals("checkout") ? 120 : name.equals("cart") ? 40 : name.equals("home") ? 15
+                : 10 + Math.floorMod(name.hashCode(), 12) * 3;
             long us = Math.max(1, (long) (base * 1000 * latencyFactor * Math.exp(rnd.nextGaussian() * 0.5)));
             Request r = new Request(t, name, gen, failed ? "500" : "200", us, failed);
             requests.add(r);
@@ -258,6 +267,28 @@ final class RunData {
   }
 
   /** Nearest-rank percentile of the raw durations, in ms. */
+  /**
+   * Percentile {@code pct} (ms) of each name's stored by-name 1 s buckets of http_req_duration merged, as a
+   * reader that merges histograms must find it.
+   */
+  Map<String, Double> storedPercentileByNameMs(double pct) {
+    Map<String, SeriesBucket> merged = new TreeMap<>();
+    List<SeriesBucket> rows = new ArrayList<>(buckets.values());
+    rows.addAll(corrections.values());
+    for (SeriesBucket b : rows) {
+      if (b.widthMs == 1000 && b.metric.equals("http_req_duration") && Projection.NAME.analysisId("").equals(
+          b.analysisId)) {
+        SeriesBucket c = b.copy();
+        c.startMs = 0;
+        merged.merge(b.tagValues[0], c, SeriesBucket::merge);
+      }
+    }
+    Map<String, Double> out = new TreeMap<>();
+    merged.forEach((name, b) -> out.put(name, Math.min(b.max, Math.max(b.min, b.histogram().percentile(pct)))
+        / 1000.0));
+    return out;
+  }
+
   double percentileMs(Predicate<Request> p, double pct) {
     long[] v = requests.stream().filter(p).mapToLong(Request::durationUs).sorted().toArray();
     long[] sorted = Arrays.copyOf(v, v.length);

@@ -239,6 +239,87 @@ public final class MetricReader {
     return merge.rows();
   }
 
+  /** One group's rows over a range added up without histograms, and where one percentile falls among them. */
+  public record GroupTotals(List<String> groups, Agg agg, int lowBucket, int highBucket, long[] seriesIds) {}
+
+  /**
+   * Per group of {@code query} (grouped, its step ignored: the whole range) in one query: count, sum, min,
+   * max and non-zero added over its stored rows (each once, however often it was inserted), and with a
+   * {@code percentile} the lowest and highest bucket that percentile falls in among those rows. The
+   * percentile of all the rows together lies within that range (a mixture's quantile lies within its
+   * parts' quantiles, and nearest rank on buckets keeps it so), which is what lets a ranking by a
+   * percentile merge the histograms of only the groups that can reach its top. The aggregates carry no
+   * histogram.
+   */
+  public List<GroupTotals> groupTotals(Query query, Double percentile) {
+    if (query.groupBy().isEmpty()) {
+      throw new IllegalArgumentException("group totals need a group-by");
+    }
+    if (query.slices().isEmpty()) {
+      return List.of();
+    }
+    String bucket = percentile == null ? "toInt16(0)" : RowBinaryMerge.storedBucket(percentile) != null
+        ? RowBinaryMerge.storedBucket(percentile) : "toInt16(hist_idx[arrayFirstIndex(x -> x >= greatest(1,"
+            + " ceil(count * " + Agg.rankFraction(percentile) + ")), arrayCumSum(hist_cnt))])";
+    StringBuilder keys = new StringBuilder();
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      keys.append(i == 0 ? "" : ", ").append('g').append(i);
+    }
+    String sql = "SELECT " + keys + ", toInt64(sum(c2)), toFloat64(sum(s2)), toFloat64(min(lo2)),"
+        + " toFloat64(max(hi2)), toInt64(sum(nz2)), toInt16(min(lb)), toInt16(max(hb)), groupArray(series_id) FROM ("
+        + "SELECT series_id, sum(c1) AS c2, sum(s1) AS s2, min(lo1) AS lo2, max(hi1) AS hi2, sum(nz1) AS nz2,"
+        + " min(b1) AS lb, max(b1) AS hb FROM ("
+        + "SELECT series_id, any(count) AS c1, any(sum) AS s1, any(min) AS lo1, any(max) AS hi1,"
+        + " any(non_zero) AS nz1, any(bk) AS b1 FROM ("
+        + unionOf(query, "series_id, ts, writer_id, count, sum, min, max, non_zero, " + bucket + " AS bk", false,
+            " AND count > 0")
+        + ") GROUP BY series_id, ts, writer_id) GROUP BY series_id)"
+        + GROUP_JOIN_LEFT + groupColumns(query) + GROUP_JOIN_RIGHT + " GROUP BY " + keys + " FORMAT RowBinary";
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(ch.executeBinary(database, sql))
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    List<GroupTotals> out = new ArrayList<>();
+    while (in.hasRemaining()) {
+      List<String> groups = new ArrayList<>(query.groupBy().size());
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        groups.add(RowBinaryMerge.string(in));
+      }
+      long count = in.getLong();
+      double sum = in.getDouble();
+      double min = in.getDouble();
+      double max = in.getDouble();
+      long nonZero = in.getLong();
+      int low = in.getShort();
+      int high = in.getShort();
+      long[] ids = new long[(int) RowBinaryMerge.varint(in)];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = in.getLong();
+      }
+      out.add(new GroupTotals(List.copyOf(groups), new Agg(count, sum, min, max, nonZero, Double.NaN, new int[0],
+          new long[0]), low, high, ids));
+    }
+    return out;
+  }
+
+  /**
+   * {@code query}'s slices merged per group and step (its filters and group-by not used: the series are
+   * given), for the series of {@code groupOfSeries} only, each row with its group's values and histogram:
+   * for callers that know their series (a ranking's candidates, a ranked page) and need no series table.
+   */
+  public List<Row> aggregateOfSeries(Query query, Map<Long, List<String>> groupOfSeries, List<Double> percentiles) {
+    if (query.slices().isEmpty() || groupOfSeries.isEmpty()) {
+      return List.of();
+    }
+    Query plain = new Query(query.run(), query.analysis(), query.metrics(), List.of(), List.of(), false, false,
+        query.step(), query.slices());
+    RowBinaryMerge merge = new RowBinaryMerge(false, false, query.step() > 0, new java.util.HashMap<>(groupOfSeries),
+        percentiles);
+    String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
+        : ", toUInt32(0) AS t";
+    merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(plain, t, false, " AND series_id IN (" + groupOfSeries.keySet().stream().map(Long::toUnsignedString)
+            .collect(Collectors.joining(", ")) + ")") + ") FORMAT RowBinary"));
+    return merge.rows();
+  }
+
   /**
    * Gauges: per group and step, the sum over series of each series' latest value (e.g. the VUs of all
    * generators), with the smallest and largest such total per second within the step as min and max.
@@ -368,14 +449,19 @@ public final class MetricReader {
    * @param extraCondition appended to each table's WHERE (built from numbers only)
    */
   private String union(Query query, String extraColumns, boolean deduplicated, String extraCondition) {
+    return unionOf(query, "metric, series_id, ts, writer_id, count, sum, min, max, last, non_zero, hist_idx, hist_cnt"
+        + extraColumns, deduplicated, extraCondition);
+  }
+
+  /** Each slice's rows of {@code columns} (FINAL if {@code deduplicated}), with {@code extraCondition}, as one UNION ALL. */
+  private String unionOf(Query query, String columns, boolean deduplicated, String extraCondition) {
     // With a group-by, only rows whose series is in the series table: the join below then finds each one's
     // group, as an inner join would (ANY INNER JOIN answers differently across ClickHouse versions).
     String seriesCond = query.filters().isEmpty() && query.groupBy().isEmpty() ? "" : " AND series_id IN (SELECT series_id FROM series"
         + seriesWhere(query.run(), query.analysis(), query.metrics(), query.filters()) + ")";
     List<String> parts = new ArrayList<>();
     for (Slices.Slice s : query.slices()) {
-      parts.add("SELECT metric, series_id, ts, writer_id, count, sum, min, max, last, non_zero, hist_idx, hist_cnt"
-          + extraColumns + " FROM " + s.table() + (deduplicated ? " FINAL" : "") + " WHERE test_run_id = " + q(query.run()) + " AND analysis_id = "
+      parts.add("SELECT " + columns + " FROM " + s.table() + (deduplicated ? " FINAL" : "") + " WHERE test_run_id = " + q(query.run()) + " AND analysis_id = "
           + q(query.analysis()) + metricCond(query.metrics()) + " AND ts >= toDateTime(" + Math.max(0, s.fromSec())
           + ") AND ts < toDateTime(" + Math.min(4_294_967_295L, s.toSec()) + ")" + seriesCond + extraCondition);
     }

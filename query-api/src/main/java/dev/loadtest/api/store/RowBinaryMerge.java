@@ -389,7 +389,7 @@ final class RowBinaryMerge {
 
   private static final byte[] MAIN = "main".getBytes(StandardCharsets.UTF_8);
 
-  private static String string(ByteBuffer in) {
+  static String string(ByteBuffer in) {
     int len = (int) varint(in);
     if (len == MAIN.length && Arrays.equals(in.array(), in.position(), in.position() + len, MAIN, 0, len)) {
       in.position(in.position() + len);
@@ -406,7 +406,7 @@ final class RowBinaryMerge {
     return null;
   }
 
-  private static long varint(ByteBuffer in) {
+  static long varint(ByteBuffer in) {
     long v = 0;
     for (int shift = 0; ; shift += 7) {
       byte b = in.get();
