@@ -106,6 +106,7 @@ public final class CardinalityBenchmark {
           reads.put(spec.label() + " / baseline alongside", pair[1]);
         }
       }
+      printSummary(out, results, reads);
       long holdS = Long.parseLong(System.getenv().getOrDefault("CARDINALITY_HOLD_S", "0"));
       if (holdS > 0) { // to read the runs by hand: curl the API, or point another API or clickhouse-client at them
         out.printf("%nholding the stack for %d s: API %s (token %s), ClickHouse %s, runs %s%n", holdS, stack.apiUrl(),
@@ -113,6 +114,10 @@ public final class CardinalityBenchmark {
         Thread.sleep(holdS * 1000);
       }
     }
+    System.exit(results.stream().allMatch(Result::exact) ? 0 : 1);
+  }
+
+  private static void printSummary(PrintStream out, List<Result> results, Map<String, double[][]> reads) {
     out.printf("%n== cardinality benchmark, %d cores, %s ==%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"));
     out.printf("%-14s %9s %6s %13s %13s %6s %9s %9s %9s %11s %11s %9s %s%n", "run", "series", "rate/s", "generated",
@@ -134,7 +139,6 @@ public final class CardinalityBenchmark {
           + " checkpoint duration max %d ms%n", r.spec().label(), r.projections(), r.timeseriesSum(), r.cpuSeconds(),
           r.maxRecordsBehind(), r.maxCheckpointMs());
     }
-    System.exit(results.stream().allMatch(Result::exact) ? 0 : 1);
   }
 
   static String plan(Spec s) {

@@ -29,7 +29,8 @@ import org.apache.flink.util.Collector;
  * to 10 s and 1 min ({@link BucketLadder#seriesAndNames}), the metrics' totals merged from each task's part
  * ({@link BucketLadder#projections}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
- * also published to the aggregates topic (exactly once, Kafka transactions) for the threshold job and
+ * also published to the aggregates topic (exactly once, Kafka transactions; a few records per run and
+ * second) for the threshold job and
  * live readers. Samples later than the watermark are counted as correction rows ({@link BucketLadder}).
  *
  * <p><b>Hostile input.</b> Every batch passes {@link BatchGate} first (its header readable, its key its run
@@ -87,7 +88,7 @@ public final class AggregateJob {
         .name("kafka " + Topics.DLQ);
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(BucketLadder.BY_NAME)
         .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min",
-            TypeInformation.of(SeriesBucket.class), BucketLadder.seriesAndNames());
+            TypeInformation.of(SeriesBucket.class), BucketLadder.seriesAndNames(!c.aggregatesTopic().isEmpty()));
     // The metrics as a whole (for cheap dashboard reads): each task's part per metric and second, merged.
     SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
         .keyBy(BucketLadder.BY_SERIES)
@@ -106,7 +107,7 @@ public final class AggregateJob {
       Properties producer = new Properties();
       producer.setProperty("transaction.timeout.ms", "600000");
       producer.setProperty("compression.type", "lz4");
-      seconds.sinkTo(KafkaSink.<SeriesBucket>builder()
+      seconds.getSideOutput(BucketLadder.PUBLISHED).sinkTo(KafkaSink.<AggregateRecords.Published>builder()
               .setBootstrapServers(c.bootstrapServers())
               .setRecordSerializer(AggregateRecords.serializer(c.aggregatesTopic()))
               .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

@@ -15,14 +15,74 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Buckets as {@code loadtest.aggregates} records: key the test run id, value an {@link AggregateBatch}
- * (Avro single-object encoding) of one bucket. One record per bucket keeps the job free of a second
- * grouping stage; the producer batches records on the wire. A correction row is published like a
- * complete one: live readers add what they receive.
+ * (Avro single-object encoding) of the buckets of one run, analysis and second. The aggregate job publishes
+ * the complete 1 s buckets a watermark closes as a few such records per run and second ({@link #batches}),
+ * not one record per series: at 55,000 series a record per bucket was 55,000 Avro encodings and producer
+ * sends a second, and as many records for the threshold job to read. A correction row is published like a
+ * complete one, in a record of its own: live readers add what they receive.
  */
 public final class AggregateRecords {
   private AggregateRecords() {}
 
+  /** Buckets a published record holds at most (and fewer when its value would pass {@link #MAX_VALUE_BYTES}). */
+  static final int MAX_BUCKETS = 500;
+  /** A published value's size at most: below Kafka's default 1 MB message limit with room for the record's own. */
+  static final int MAX_VALUE_BYTES = 900_000;
+
+  /** A record ready for {@code loadtest.aggregates}: the run id as key, its time, its encoded value. */
+  public static final class Published {
+    public String key;
+    public long timestampMs;
+    public byte[] value;
+
+    public Published() {}
+
+    Published(String key, long timestampMs, byte[] value) {
+      this.key = key;
+      this.timestampMs = timestampMs;
+      this.value = value;
+    }
+  }
+
+  /** A batch of one bucket. */
   public static AggregateBatch toAvro(SeriesBucket b) {
+    return AggregateBatch.newBuilder().setTestRunId(b.testRunId)
+        .setAnalysisId(b.analysisId == null ? "" : b.analysisId).setBuckets(List.of(bucket(b))).build();
+  }
+
+  /**
+   * Buckets of one run, analysis and second as records of at most {@link #MAX_BUCKETS}
+   * buckets and {@link #MAX_VALUE_BYTES} bytes (a record over it is split in two, down to one bucket).
+   */
+  public static List<Published> batches(String run, String analysis, long startMs, List<AggregateBucket> buckets) {
+    List<Published> out = new ArrayList<>();
+    for (int from = 0; from < buckets.size(); from += MAX_BUCKETS) {
+      add(run, analysis, startMs, buckets.subList(from, Math.min(buckets.size(), from + MAX_BUCKETS)), out);
+    }
+    return out;
+  }
+
+  private static void add(String run, String analysis, long startMs, List<AggregateBucket> part,
+      List<Published> out) {
+    byte[] bytes;
+    try {
+      ByteBuffer value = AggregateBatch.newBuilder().setTestRunId(run).setAnalysisId(analysis == null ? "" : analysis)
+          .setBuckets(new ArrayList<>(part)).build().toByteBuffer();
+      bytes = new byte[value.remaining()];
+      value.get(bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode " + part.size() + " buckets of run " + run + " at " + startMs, e);
+    }
+    if (bytes.length > MAX_VALUE_BYTES && part.size() > 1) {
+      add(run, analysis, startMs, part.subList(0, part.size() / 2), out);
+      add(run, analysis, startMs, part.subList(part.size() / 2, part.size()), out);
+      return;
+    }
+    out.add(new Published(run, startMs, bytes));
+  }
+
+  /** The Avro form of one bucket. */
+  public static AggregateBucket bucket(SeriesBucket b) {
     List<Tag> tags = new ArrayList<>(b.tagKeys == null ? 0 : b.tagKeys.length);
     for (int i = 0; b.tagKeys != null && i < b.tagKeys.length; i++) {
       tags.add(new Tag(b.tagKeys[i], b.tagValues[i]));
@@ -38,8 +98,7 @@ public final class AggregateRecords {
         .setType(MetricKind.valueOf(b.type)).setTags(tags).setStartMs(b.startMs).setWidthMs(b.widthMs)
         .setCount(b.count).setSum(b.sum).setMin(b.min).setMax(b.max).setLast(b.last).setNonZero(b.nonZero)
         .setHistIndexes(idx).setHistCounts(cnt).build();
-    return AggregateBatch.newBuilder().setTestRunId(b.testRunId)
-        .setAnalysisId(b.analysisId == null ? "" : b.analysisId).setBuckets(List.of(bucket)).build();
+    return bucket;
   }
 
   /** The buckets of a record value. */
@@ -69,17 +128,9 @@ public final class AggregateRecords {
     return out;
   }
 
-  /** The serialization of buckets into {@code topic}. */
-  public static KafkaRecordSerializationSchema<SeriesBucket> serializer(String topic) {
-    return (b, context, timestamp) -> {
-      try {
-        ByteBuffer value = toAvro(b).toByteBuffer();
-        byte[] bytes = new byte[value.remaining()];
-        value.get(bytes);
-        return new ProducerRecord<>(topic, null, b.startMs, b.testRunId.getBytes(StandardCharsets.UTF_8), bytes);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot encode the bucket " + b, e);
-      }
-    };
+  /** The serialization of published records into {@code topic}. */
+  public static KafkaRecordSerializationSchema<Published> serializer(String topic) {
+    return (p, context, timestamp) -> new ProducerRecord<>(topic, null, p.timestampMs,
+        p.key.getBytes(StandardCharsets.UTF_8), p.value);
   }
 }

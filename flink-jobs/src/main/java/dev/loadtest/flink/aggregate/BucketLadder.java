@@ -76,6 +76,11 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   public static final OutputTag<SeriesBucket> ROLLUPS = new OutputTag<>("rollups") {};
   /** With {@link #seriesAndNames()}: this task's part of each metric's total per closed second. */
   public static final OutputTag<SeriesBucket> TOTAL_PARTS = new OutputTag<>("total-parts") {};
+  /**
+   * With {@link #seriesAndNames(boolean)} publishing: the 1 s buckets as {@code loadtest.aggregates} records,
+   * the complete ones a watermark closes batched per run, analysis and second.
+   */
+  public static final OutputTag<AggregateRecords.Published> PUBLISHED = new OutputTag<>("published") {};
   /** The key of {@link #seriesAndNames()}: every series of a by-name projection has the same. */
   public static final KeySelector<SeriesBucket, Long> BY_NAME = BucketLadder::nameKey;
   /** The key of the other ladders. */
@@ -92,6 +97,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private final boolean announceSeries;
   private final boolean keepTags;
   private final boolean projectByName;
+  private final boolean publish;
 
   private transient Levels series;
   private transient Levels names;
@@ -104,6 +110,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient ListState<SeriesBucket> openState;
   private transient ListState<Long> watermarkState;
   private transient StreamRecord<SeriesBucket> reuse;
+  /** Complete 1 s buckets to publish, per run, analysis and second, while a watermark is processed. */
+  private transient Map<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> toPublish;
 
   /**
    * A ladder keyed by {@link #BY_SERIES} without projections.
@@ -113,23 +121,29 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    *     a projection's need not)
    */
   public BucketLadder(boolean announceSeries, boolean keepTags) {
-    this(announceSeries, keepTags, false);
+    this(announceSeries, keepTags, false, false);
   }
 
-  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName) {
+  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish) {
     this.announceSeries = announceSeries;
     this.keepTags = keepTags;
     this.projectByName = projectByName;
+    this.publish = publish;
   }
 
   /** The series' ladder with their by-name projection and parts of their totals; keyed by {@link #BY_NAME}. */
   public static BucketLadder seriesAndNames() {
-    return new BucketLadder(true, true, true);
+    return seriesAndNames(false);
+  }
+
+  /** As {@link #seriesAndNames()}; with {@code publish}, the 1 s buckets also as records on {@link #PUBLISHED}. */
+  public static BucketLadder seriesAndNames(boolean publish) {
+    return new BucketLadder(true, true, true, publish);
   }
 
   /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
   public static BucketLadder projections() {
-    return new BucketLadder(true, false, false);
+    return new BucketLadder(true, false, false, false);
   }
 
   /**
@@ -166,6 +180,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     series = new Levels();
     names = new Levels();
     totalParts = new TreeMap<>();
+    toPublish = new java.util.LinkedHashMap<>();
     projectedIds = new HashMap<>();
     watermark = Long.MIN_VALUE;
     announced = new HashSet<>();
@@ -230,6 +245,14 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private void seriesOut(int level, SeriesBucket b) {
     if (level == 0) {
       output.collect(reuse.replace(b, b.startMs));
+      if (publish) {
+        if (b.writerId.isEmpty()) { // complete: out with the others of its run and second after this watermark
+          toPublish.computeIfAbsent(List.of(b.testRunId, b.analysisId == null ? "" : b.analysisId, b.startMs),
+              k -> new ArrayList<>()).add(AggregateRecords.bucket(b));
+        } else {
+          publish(b.testRunId, b.analysisId, b.startMs, List.of(AggregateRecords.bucket(b)));
+        }
+      }
       if (projectByName && b.metricType() != MetricType.GAUGE) {
         names.add(0, toProjection(b, Projection.NAME), watermark, this::nameOut);
       }
@@ -257,6 +280,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       atStart.put(part.seriesId, part);
     } else {
       acc.merge(part);
+    }
+  }
+
+  private void publish(String run, String analysis, long startMs, List<dev.loadtest.schemas.avro.AggregateBucket> b) {
+    for (AggregateRecords.Published p : AggregateRecords.batches(run, analysis, startMs, b)) {
+      output.collect(PUBLISHED, new StreamRecord<>(p, startMs));
     }
   }
 
@@ -316,6 +345,10 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       series.close(w, watermark, this::seriesOut);
       names.close(w, watermark, this::nameOut);
       flushTotalParts();
+      for (Map.Entry<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> e : toPublish.entrySet()) {
+        publish((String) e.getKey().get(0), (String) e.getKey().get(1), (Long) e.getKey().get(2), e.getValue());
+      }
+      toPublish.clear();
       watermark = w;
     }
     super.processWatermark(mark);

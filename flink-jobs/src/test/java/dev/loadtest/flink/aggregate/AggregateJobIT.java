@@ -331,11 +331,19 @@ class AggregateJobIT {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.GROUP_ID_CONFIG, "check-" + UUID.randomUUID()), new ByteArrayDeserializer(),
         new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      int emptyPolls = 0;
-      while (emptyPolls < 3) {
-        var records = consumer.poll(Duration.ofSeconds(1));
-        emptyPolls = records.isEmpty() ? emptyPolls + 1 : 0;
+      // Every partition from its start to its end now (committed records only): no group to join, no guess
+      // from empty polls.
+      List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+          .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("could not read " + topic + " to its end " + end + " within 60 s");
+        }
+        var records = consumer.poll(Duration.ofMillis(500));
         for (ConsumerRecord<byte[], byte[]> r : records) {
           try {
             AggregateBatch batch = AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value()));

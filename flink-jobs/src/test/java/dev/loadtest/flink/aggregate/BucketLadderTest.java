@@ -452,4 +452,43 @@ class BucketLadderTest {
       }
     }
   }
+
+  @Test
+  void publishedBucketsLeaveBatchedPerRunAndSecondAndCorrectionsOnTheirOwn() throws Exception {
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(true), BucketLadder.BY_NAME,
+        Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      List<List<SeriesBucket>> steps = steps();
+      for (int i = 0; i < steps.size(); i++) {
+        for (SeriesBucket b : steps.get(i)) {
+          h.processElement(b.copy(), b.startMs);
+        }
+        h.processWatermark((i + 1) * 1000L + 999);
+      }
+      Map<Long, Long> published = new TreeMap<>(); // second -> count in its complete records
+      long corrections = 0;
+      int records = 0;
+      for (StreamRecord<AggregateRecords.Published> r : h.getSideOutput(BucketLadder.PUBLISHED)) {
+        records++;
+        AggregateRecords.Published p = r.getValue();
+        List<SeriesBucket> buckets = AggregateRecords.fromAvro(dev.loadtest.schemas.avro.AggregateBatch.fromByteBuffer(
+            java.nio.ByteBuffer.wrap(p.value)));
+        assertEquals("run-l", p.key);
+        for (SeriesBucket b : buckets) {
+          assertEquals(p.timestampMs, b.startMs, "one second per record");
+          assertNotNull(b.tagKeys);
+        }
+        published.merge(p.timestampMs, buckets.stream().mapToLong(b -> b.count).sum(), Long::sum);
+      }
+      Map<Long, Long> emitted = new TreeMap<>();
+      for (SeriesBucket b : h.extractOutputValues()) {
+        emitted.merge(b.startMs, b.count, Long::sum);
+        corrections += b.writerId.isEmpty() ? 0 : 1;
+      }
+      assertEquals(emitted, published, "every 1 s bucket out is published, complete or a correction");
+      assertTrue(corrections > 0);
+      // 25 seconds of 21 series each, plus each correction on its own
+      assertEquals(25 + corrections, records, "one record per second and one per correction");
+    }
+  }
 }
