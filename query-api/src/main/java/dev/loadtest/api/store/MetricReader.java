@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
  */
 public final class MetricReader {
   static final ObjectMapper JSON = new ObjectMapper();
+  /** Series ids a query names at most (20 digits and a separator each: 2,000 of them are 44 KB of SQL). */
+  static final int MAX_LISTED_SERIES = 2_000;
   private final ClickHouseHttp ch;
   private final String database;
 
@@ -230,6 +232,13 @@ public final class MetricReader {
         needs) + " FROM (" + union(query, RowBinaryMerge.rankedSourceColumns(percentiles), false, "")
         + ") FORMAT RowBinary"), needs);
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
+    if (several.size() > MAX_LISTED_SERIES) { // too many to name in a query: every row again, whole
+      RowBinaryMerge whole = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
+          percentiles);
+      whole.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false, "")
+          + ") FORMAT RowBinary"));
+      return whole.rows();
+    }
     if (!several.isEmpty()) {
       merge.dropSeries(several);
       merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false,
@@ -315,8 +324,12 @@ public final class MetricReader {
         percentiles);
     String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
         : ", toUInt32(0) AS t";
-    merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(plain, t, false, " AND series_id IN (" + groupOfSeries.keySet().stream().map(Long::toUnsignedString)
-            .collect(Collectors.joining(", ")) + ")") + ") FORMAT RowBinary"));
+    // Up to MAX_LISTED_SERIES series are named in the query; more would pass ClickHouse's query size limit
+    // (256 KiB), so then every row is read and those of other series are left out here.
+    String only = groupOfSeries.size() > MAX_LISTED_SERIES ? "" : " AND series_id IN (" + groupOfSeries.keySet()
+        .stream().map(Long::toUnsignedString).collect(Collectors.joining(", ")) + ")";
+    merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(plain, t, false, only)
+        + ") FORMAT RowBinary"));
     return merge.rows();
   }
 
