@@ -254,11 +254,10 @@ public final class MetricReader {
   /**
    * Per group of {@code query} (grouped, its step ignored: the whole range) in one query: count, sum, min,
    * max and non-zero added over its stored rows (each once, however often it was inserted), and with a
-   * {@code percentile} the lowest and highest bucket that percentile falls in among those rows. The
-   * percentile of all the rows together lies within that range (a mixture's quantile lies within its
-   * parts' quantiles, and nearest rank on buckets keeps it so), which is what lets a ranking by a
-   * percentile merge the histograms of only the groups that can reach its top. The aggregates carry no
-   * histogram.
+   * {@code percentile} the range of buckets the percentile of all its rows together lies in, from each
+   * row's count and stored percentile bucket ({@link #percentileBucketRange}), which is what lets a ranking
+   * by a percentile merge the histograms of only the groups that can reach its top. The aggregates carry
+   * no histogram.
    */
   public List<GroupTotals> groupTotals(Query query, Double percentile) {
     if (query.groupBy().isEmpty()) {
@@ -274,10 +273,14 @@ public final class MetricReader {
     for (int i = 0; i < query.groupBy().size(); i++) {
       keys.append(i == 0 ? "" : ", ").append('g').append(i);
     }
+    // Each row as one number, (bucket + 32768) << 40 | count, so that sorting gives every version the same answer.
+    String rowsOf = percentile == null ? ", emptyArrayUInt64() AS rs"
+        : ", groupArray(bitOr(bitShiftLeft(toUInt64(toInt32(b1) + 32768), 40), least(toUInt64(c1), 1099511627775)))"
+            + " AS rs";
     String sql = "SELECT " + keys + ", toInt64(sum(c2)), toFloat64(sum(s2)), toFloat64(min(lo2)),"
-        + " toFloat64(max(hi2)), toInt64(sum(nz2)), toInt16(min(lb)), toInt16(max(hb)), groupArray(series_id) FROM ("
-        + "SELECT series_id, sum(c1) AS c2, sum(s1) AS s2, min(lo1) AS lo2, max(hi1) AS hi2, sum(nz1) AS nz2,"
-        + " min(b1) AS lb, max(b1) AS hb FROM ("
+        + " toFloat64(max(hi2)), toInt64(sum(nz2)), arraySort(groupArray(series_id)), arraySort(groupArrayArray(rs))"
+        + " FROM (SELECT series_id, sum(c1) AS c2, sum(s1) AS s2, min(lo1) AS lo2, max(hi1) AS hi2, sum(nz1) AS nz2"
+        + rowsOf + " FROM ("
         + "SELECT series_id, any(count) AS c1, any(sum) AS s1, any(min) AS lo1, any(max) AS hi1,"
         + " any(non_zero) AS nz1, any(bk) AS b1 FROM ("
         + unionOf(query, "series_id, ts, writer_id, count, sum, min, max, non_zero, " + bucket + " AS bk", false,
@@ -297,16 +300,69 @@ public final class MetricReader {
       double min = in.getDouble();
       double max = in.getDouble();
       long nonZero = in.getLong();
-      int low = in.getShort();
-      int high = in.getShort();
       long[] ids = new long[(int) RowBinaryMerge.varint(in)];
       for (int i = 0; i < ids.length; i++) {
         ids[i] = in.getLong();
       }
+      long[] rowCounts = new long[(int) RowBinaryMerge.varint(in)];
+      int[] rowBuckets = new int[rowCounts.length];
+      for (int i = 0; i < rowCounts.length; i++) {
+        long packed = in.getLong();
+        rowCounts[i] = packed & ((1L << 40) - 1);
+        rowBuckets[i] = (int) (packed >>> 40) - 32768;
+      }
+      int[] range = percentile == null ? new int[2] : percentileBucketRange(rowCounts, rowBuckets, percentile);
       out.add(new GroupTotals(List.copyOf(groups), new Agg(count, sum, min, max, nonZero, Double.NaN, new int[0],
-          new long[0]), low, high, ids));
+          new long[0]), range[0], range[1], ids));
     }
     return out;
+  }
+
+  /**
+   * The lowest and highest bucket percentile {@code p} of rows merged together can be in, knowing each row's
+   * count and the bucket its own percentile {@code p} is in (nearest rank, as stored): {low, high}. Row i
+   * has at least r_i = max(1, ceil(n_i p/100)) of its samples at or below its bucket b_i and at most r_i - 1
+   * below it. So the merged percentile (rank R of N) is at or below the lowest bucket b where the rows with
+   * b_i at most b hold R such ranks together, and it is at or above the bucket of the row where, walking the
+   * rows from the highest b_i down, the samples they must have above (n_i - r_i + 1 each) first pass N - R.
+   * Weighted so, a run's few-sample tail rows (its last seconds, whose percentile scatters) hardly widen
+   * the range, where the plain lowest and highest b_i would.
+   */
+  static int[] percentileBucketRange(long[] counts, int[] buckets, double p) {
+    int n = counts.length;
+    if (n == 0) {
+      return new int[] {Integer.MIN_VALUE, Integer.MAX_VALUE};
+    }
+    double f = Agg.rankFraction(p);
+    long total = 0;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      total += counts[i];
+      order[i] = i;
+    }
+    long rank = Math.max(1, (long) Math.ceil(f * total));
+    java.util.Arrays.sort(order, (a, b) -> Integer.compare(buckets[a], buckets[b]));
+    int high = buckets[order[n - 1]];
+    long atOrBelow = 0;
+    for (int k = 0; k < n; k++) {
+      int i = order[k];
+      atOrBelow += Math.max(1, (long) Math.ceil(f * counts[i]));
+      if (atOrBelow >= rank) {
+        high = buckets[i];
+        break;
+      }
+    }
+    int low = buckets[order[0]];
+    long above = 0;
+    for (int k = n - 1; k >= 0; k--) {
+      int i = order[k];
+      above += counts[i] - Math.max(1, (long) Math.ceil(f * counts[i])) + 1;
+      if (above > total - rank) {
+        low = buckets[i];
+        break;
+      }
+    }
+    return new int[] {low, high};
   }
 
   /**
