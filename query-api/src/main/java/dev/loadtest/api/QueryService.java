@@ -411,6 +411,9 @@ public final class QueryService {
           java.util.Locale.ROOT) + " metric " + req.metric() + " (" + statsOf(type) + ")");
     }
     int top = Math.min(req.top(), limits.maxGroups());
+    if ((long) req.page() * top >= Math.max(1, groupCount)) { // before any ranking: no page past the groups
+      throw pastTheLastPage(req.page(), groupCount, top);
+    }
     Range asked = range(prepared.state(), req.fromMs(), req.toMs());
     // Everything (for the "other" series) is read beside the ranking, at the step a page of one series per
     // group would take (read again below in the rare case that the page's series need a coarser step).
@@ -431,8 +434,7 @@ public final class QueryService {
     });
     int pages = Math.max(1, (ranking.size() + top - 1) / top);
     if (req.page() >= pages) {
-      throw ApiException.badRequest("page", "page " + req.page() + " is past the last one (" + (pages - 1) + "): "
-          + ranking.size() + " groups, " + top + " per page");
+      throw pastTheLastPage(req.page(), ranking.size(), top);
     }
     List<Map.Entry<List<String>, Double>> shown = ranking.subList(req.page() * top,
         Math.min(ranking.size(), (req.page() + 1) * top));
@@ -514,6 +516,12 @@ public final class QueryService {
    * names of one latency profile about a tenth of them, where every name's histogram over the whole run was
    * read before.
    */
+  private static ApiException pastTheLastPage(int page, long groups, int top) {
+    long pages = Math.max(1, (groups + top - 1) / top);
+    return ApiException.badRequest("page", "page " + page + " is past the last one (" + (pages - 1) + "): " + groups
+        + " groups, " + top + " per page");
+  }
+
   /** Everything a ranked answer covers, per step of {@code step} seconds (with histograms, to subtract its page). */
   private record OtherRows(int step, List<MetricReader.Row> rows) {}
 

@@ -406,6 +406,58 @@ class ApiIT {
     }
   }
 
+  /** Rows as comparable text: groups, series, step, count, sum, min, max and p(95) (what answers read). */
+  static List<String> rowsText(List<dev.loadtest.api.store.MetricReader.Row> rows) {
+    return rows.stream().map(r -> r.groups() + " " + r.seriesId() + " " + r.tsSec() + " " + r.agg().count() + " "
+        + r.agg().sum() + " " + r.agg().min() + " " + r.agg().max() + " " + r.agg().stat(
+            dev.loadtest.schemas.metrics.MetricType.TREND, "p(95)", 1)).sorted().toList();
+  }
+
+  /**
+   * Reads that would name more series than a query may list read every row and leave the others out
+   * here: a reader allowed to name one series answers as one that names them all, for a ranking's
+   * candidates and for the series with late corrections read again whole.
+   */
+  @Test
+  void readsOfMoreSeriesThanAQueryMayNameAnswerAlike() {
+    var listing = new dev.loadtest.api.store.MetricReader(ch, db);
+    var notListing = new dev.loadtest.api.store.MetricReader(ch, db, 1);
+    Map<Long, List<String>> byName = new java.util.HashMap<>();
+    for (String line : ch.execute(db, "SELECT series_id, tag_values[indexOf(tag_keys, 'name')] FROM series"
+        + " WHERE test_run_id = " + ClickHouseHttp.quote(run.run) + " AND analysis_id = '~name'"
+        + " AND metric = 'http_req_duration' FORMAT TabSeparated").strip().split("\n")) {
+      String[] f = line.split("\t");
+      byName.put(Long.parseUnsignedLong(f[0]), List.of(f[1]));
+    }
+    assertEquals(3, byName.size());
+    List<dev.loadtest.api.store.Slices.Slice> seconds = dev.loadtest.api.store.Slices.plan(run.startSec,
+        run.startSec + run.seconds + 1, 10, dev.loadtest.api.store.Slices.Coverage.NONE);
+    var byNameQuery = new dev.loadtest.api.store.MetricReader.Query(run.run, "~name", java.util.Set.of(
+        "http_req_duration"), List.of(), List.of("name"), false, false, 10, seconds);
+    List<String> listed = rowsText(listing.aggregateOfSeries(byNameQuery, byName, List.of(95.0)));
+    assertEquals(run.requests.stream().map(r -> r.name() + "@" + Math.floorDiv(r.timeMs(), 10_000)).distinct().count(),
+        listed.size(), "a point per name and 10 s with requests");
+    assertEquals(listed, rowsText(notListing.aggregateOfSeries(byNameQuery, byName, List.of(95.0))));
+    // Raw series, one point per row: those with late corrections (home and cart, two generators) are read again.
+    List<dev.loadtest.api.store.Slices.Slice> oneSecond = dev.loadtest.api.store.Slices.plan(run.startSec,
+        run.startSec + run.seconds + 1, 1, dev.loadtest.api.store.Slices.Coverage.NONE);
+    var perSeries = new dev.loadtest.api.store.MetricReader.Query(run.run, "", java.util.Set.of("http_req_duration"),
+        List.of(), List.of(), false, true, 1, oneSecond);
+    List<String> whole = rowsText(listing.aggregateHere(perSeries, List.of(95.0),
+        dev.loadtest.api.store.Agg.Needs.ALL, 100));
+    assertEquals(whole, rowsText(notListing.aggregateHere(perSeries, List.of(95.0),
+        dev.loadtest.api.store.Agg.Needs.ALL, 100)));
+    assertEquals(run.requests.size(), whole.stream().mapToLong(t -> Long.parseLong(t.split(" ")[3])).sum());
+  }
+
+  @Test
+  void aRankedPageFarPastTheGroupsIsRefusedBeforeAnyRanking() throws Exception {
+    HttpResponse<String> far = get("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95)"
+        + "&groupBy=name&top=1&page=1000000", READ);
+    assertEquals(400, far.statusCode(), far.body());
+    assertTrue(far.body().contains("page 1000000 is past the last one (2): 3 groups, 1 per page"), far.body());
+  }
+
   @Test
   void timeSeriesByNameWithTheStepFromTheRange() throws Exception {
     JsonNode ts = ok("/runs/" + run.run + "/timeseries?metric=http_req_duration&stat=p(95),count&groupBy=name");

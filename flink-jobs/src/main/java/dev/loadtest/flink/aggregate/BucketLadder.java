@@ -151,10 +151,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    * suffix), metric and the {@code name} tag, from strings whose hash codes are cached.
    */
   static long nameKey(SeriesBucket b) {
-    String analysis = b.analysisId == null ? "" : b.analysisId;
-    if (analysis.endsWith(NAME_SUFFIX)) {
-      analysis = analysis.substring(0, analysis.length() - NAME_SUFFIX.length());
-    }
+    String analysis = baseAnalysis(b.analysisId);
     String name = nameOf(b);
     long h = b.testRunId == null ? 0 : b.testRunId.hashCode();
     h = h * 31 + analysis.hashCode();

@@ -21,13 +21,20 @@ import java.util.stream.Collectors;
 public final class MetricReader {
   static final ObjectMapper JSON = new ObjectMapper();
   /** Series ids a query names at most (20 digits and a separator each: 2,000 of them are 44 KB of SQL). */
-  static final int MAX_LISTED_SERIES = 2_000;
+  public static final int MAX_LISTED_SERIES = 2_000;
   private final ClickHouseHttp ch;
   private final String database;
+  private final int maxListedSeries;
 
   public MetricReader(ClickHouseHttp ch, String database) {
+    this(ch, database, MAX_LISTED_SERIES);
+  }
+
+  /** @param maxListedSeries series ids a query names at most; with more, every row is read and filtered here */
+  public MetricReader(ClickHouseHttp ch, String database, int maxListedSeries) {
     this.ch = ch;
     this.database = database;
+    this.maxListedSeries = maxListedSeries;
   }
 
   /** Tags a series must have: for each key, one of the values. */
@@ -217,8 +224,7 @@ public final class MetricReader {
         groups.putIfAbsent(Long.parseUnsignedLong(n.path("series_id").asText()), List.copyOf(values));
       }
     }
-    String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
-        : ", toUInt32(0) AS t";
+    String t = stepColumn(query.step());
     RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
         percentiles);
     boolean onePerPoint = !withHistograms && query.step() > 0 && query.slices().stream().allMatch(s -> s.width() == query.step())
@@ -232,7 +238,7 @@ public final class MetricReader {
         needs) + " FROM (" + union(query, RowBinaryMerge.rankedSourceColumns(percentiles), false, "")
         + ") FORMAT RowBinary"), needs);
     Set<Long> several = Set.copyOf(merge.seriesWithSeveralRows());
-    if (several.size() > MAX_LISTED_SERIES) { // too many to name in a query: every row again, whole
+    if (several.size() > maxListedSeries) { // too many to name in a query: every row again, whole
       RowBinaryMerge whole = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
           percentiles);
       whole.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(query, t, false, "")
@@ -378,15 +384,19 @@ public final class MetricReader {
         query.step(), query.slices());
     RowBinaryMerge merge = new RowBinaryMerge(false, false, query.step() > 0, new java.util.HashMap<>(groupOfSeries),
         percentiles);
-    String t = query.step() > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + query.step() + ") * " + query.step() + ") AS t"
-        : ", toUInt32(0) AS t";
-    // Up to MAX_LISTED_SERIES series are named in the query; more would pass ClickHouse's query size limit
+    String t = stepColumn(query.step());
+    // Up to maxListedSeries series are named in the query; more would pass ClickHouse's query size limit
     // (256 KiB), so then every row is read and those of other series are left out here.
-    String only = groupOfSeries.size() > MAX_LISTED_SERIES ? "" : " AND series_id IN (" + groupOfSeries.keySet()
+    String only = groupOfSeries.size() > maxListedSeries ? "" : " AND series_id IN (" + groupOfSeries.keySet()
         .stream().map(Long::toUnsignedString).collect(Collectors.joining(", ")) + ")";
     merge.add(ch.executeBinary(database, "SELECT " + RowBinaryMerge.COLUMNS + " FROM (" + union(plain, t, false, only)
         + ") FORMAT RowBinary"));
     return merge.rows();
+  }
+
+  /** The column {@code t} of a union: each row's step start, or 0 for one answer over the range. */
+  private static String stepColumn(int step) {
+    return step > 0 ? ", toUInt32(intDiv(toUInt32(ts), " + step + ") * " + step + ") AS t" : ", toUInt32(0) AS t";
   }
 
   /**
