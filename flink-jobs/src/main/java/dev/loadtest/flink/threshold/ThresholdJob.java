@@ -1,5 +1,6 @@
 package dev.loadtest.flink.threshold;
 
+import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.flink.aggregate.AggregateJob;
 import dev.loadtest.flink.aggregate.AggregateRecords;
 import dev.loadtest.flink.aggregate.BatchTimes;
@@ -186,6 +187,11 @@ public final class ThresholdJob {
           b.metricType();
         } catch (IllegalArgumentException e) {
           return "unknown metric type " + b.type;
+        }
+        try { // merges trust their histograms (ascending indexes, positive counts): checked here, once
+          SparseHistogram.check(b.histIndexes, b.histCounts);
+        } catch (IllegalArgumentException e) {
+          return "the histogram of series " + b.seriesId + " at " + b.startMs + " ms is invalid: " + e.getMessage();
         }
       }
       return null;

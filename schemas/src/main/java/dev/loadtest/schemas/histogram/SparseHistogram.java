@@ -36,6 +36,30 @@ public final class SparseHistogram {
    * ascending and valid, counts positive, and their total equal to {@code count}.
    */
   public static SparseHistogram of(int[] indexes, long[] counts, long sum, long min, long max) {
+    long total = check(indexes, counts);
+    if (total == 0) {
+      return EMPTY;
+    }
+    if (min > max) {
+      throw new IllegalArgumentException("min " + min + " is greater than max " + max);
+    }
+    return new SparseHistogram(indexes.clone(), counts.clone(), total, sum, min, max);
+  }
+
+  /**
+   * Checks stored parts as {@link #of} does (indexes strictly ascending and valid, counts positive, as many
+   * of each), without copying them.
+   *
+   * @return the total count
+   * @throws IllegalArgumentException naming the first entry at fault
+   */
+  public static long check(int[] indexes, long[] counts) {
+    if (indexes == null || counts == null) {
+      if (indexes == null && counts == null) {
+        return 0;
+      }
+      throw new IllegalArgumentException("indexes and counts must both be present or both absent");
+    }
     if (indexes.length != counts.length) {
       throw new IllegalArgumentException(
           "indexes and counts differ in length: " + indexes.length + " vs " + counts.length);
@@ -53,13 +77,7 @@ public final class SparseHistogram {
       }
       total = Math.addExact(total, counts[i]);
     }
-    if (total == 0) {
-      return EMPTY;
-    }
-    if (min > max) {
-      throw new IllegalArgumentException("min " + min + " is greater than max " + max);
-    }
-    return new SparseHistogram(indexes.clone(), counts.clone(), total, sum, min, max);
+    return total;
   }
 
   static SparseHistogram trusted(int[] indexes, long[] counts, long count, long sum, long min, long max) {
