@@ -95,10 +95,13 @@ public final class AggregateJob {
         .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
             BucketLadder.projections());
 
-    seconds.union(seconds.getSideOutput(BucketLadder.ROLLUPS), totals, totals.getSideOutput(BucketLadder.ROLLUPS))
-        .sinkTo(ClickHouseSink.builder(new MetricRowBinary())
+    // Each ladder's rows to a sink of its own, chained to it: no union, so no serialisation of every row.
+    seconds.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
         .name("clickhouse metric tables");
+    totals.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+        .name("clickhouse metric tables (totals)");
     seconds.getSideOutput(BucketLadder.NEW_SERIES).union(totals.getSideOutput(BucketLadder.NEW_SERIES))
         .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
             .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
@@ -116,7 +119,12 @@ public final class AggregateJob {
               .build())
           .name("kafka " + c.aggregatesTopic());
     }
-    return seconds;
+    return seconds.filter(AggregateJob::seriesSecond).name("1 s buckets of the series");
+  }
+
+  /** Whether a ladder's row is a 1 s bucket of a series (not a rollup, not a projection's). */
+  static boolean seriesSecond(SeriesBucket b) {
+    return b.widthMs == 1_000 && (b.analysisId == null || !b.analysisId.endsWith(dev.loadtest.schemas.series.Projection.NAME.analysisId("")));
   }
 
   /**
