@@ -81,7 +81,8 @@ public final class EmbeddedStack implements AutoCloseable {
       for (String job : List.of("aggregate", "thresholds")) {
         FlinkJobs.Invocation inv = FlinkJobs.parse(List.of(job, "--bootstrap", kafka.bootstrapServers(),
             "--clickhouse-url", ch.httpUri().toString(), "--clickhouse-user", ch.user(), "--clickhouse-password",
-            ch.password(), "--database", database), java.util.Map.of());
+            ch.password(), "--database", database, "--sink-staging-dir", flink.sinkStagingDirectory()),
+            java.util.Map.of());
         // One task per operator: on this project's 2-core machine a second aggregate task made the 55,000-series
         // benchmark slower (15% of real time instead of 23%: the cores are busy with everything else already).
         StreamExecutionEnvironment env = flink.environment(1);

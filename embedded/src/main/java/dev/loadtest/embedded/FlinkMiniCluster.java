@@ -81,6 +81,14 @@ public final class FlinkMiniCluster implements AutoCloseable {
   }
 
   /**
+   * Where the ClickHouse sinks may stage their rows: beside the checkpoints (a temporary checkpoint directory
+   * is removed with them on {@link #close()}).
+   */
+  public String sinkStagingDirectory() {
+    return configuration.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY).replaceAll("/+$", "") + "/sink-staging";
+  }
+
+  /**
    * Starts a cluster. Without a configured checkpoint directory, checkpoints go to a temporary one that
    * {@link #close()} removes.
    */

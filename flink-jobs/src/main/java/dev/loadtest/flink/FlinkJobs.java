@@ -33,21 +33,25 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *                                             and judges the plan's thresholds, or those of FILE
  * options: --bootstrap HOST:PORT   --clickhouse-url URL   --clickhouse-user U   --clickhouse-password P
  *          --database NAME   --parallelism N   --samples-topic NAME (default loadtest.samples)
+ *          --sink-staging-dir URI (the ClickHouse sinks stage each checkpoint's rows as files there instead of
+ *          in the checkpoint; a file system every TaskManager reaches, e.g. the checkpoints' volume)
  * </pre>
  * Each option falls back to an environment variable ({@code LOADTEST_KAFKA_BOOTSTRAP},
  * {@code LOADTEST_CLICKHOUSE_URL}, {@code LOADTEST_CLICKHOUSE_USER}, {@code LOADTEST_CLICKHOUSE_PASSWORD},
- * {@code LOADTEST_DATABASE}), then to the embedded defaults (127.0.0.1:9092, http://127.0.0.1:8123/,
+ * {@code LOADTEST_DATABASE}, {@code LOADTEST_SINK_STAGING_DIR}), then to the embedded defaults (127.0.0.1:9092, http://127.0.0.1:8123/,
  * database {@code loadtest}).
  */
 public final class FlinkJobs {
   static final Map<String, String> ENV_NAMES = Map.of("bootstrap", "LOADTEST_KAFKA_BOOTSTRAP",
       "clickhouse-url", "LOADTEST_CLICKHOUSE_URL", "clickhouse-user", "LOADTEST_CLICKHOUSE_USER",
-      "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", "database", "LOADTEST_DATABASE");
+      "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", "database", "LOADTEST_DATABASE",
+      "sink-staging-dir", "LOADTEST_SINK_STAGING_DIR");
   static final Map<String, String> DEFAULTS = Map.ofEntries(Map.entry("bootstrap", "127.0.0.1:9092"),
       Map.entry("clickhouse-url", "http://127.0.0.1:8123/"), Map.entry("clickhouse-user", "default"),
       Map.entry("clickhouse-password", ""), Map.entry("database", "loadtest"), Map.entry("parallelism", "1"),
       Map.entry("from", Long.toString(Long.MIN_VALUE)), Map.entry("to", Long.toString(Long.MAX_VALUE)),
-      Map.entry("analysis", ""), Map.entry("thresholds", ""), Map.entry("samples-topic", Topics.SAMPLES));
+      Map.entry("analysis", ""), Map.entry("thresholds", ""), Map.entry("samples-topic", Topics.SAMPLES),
+      Map.entry("sink-staging-dir", ""));
 
   private FlinkJobs() {}
 
@@ -60,7 +64,8 @@ public final class FlinkJobs {
     public AggregateJobConfig aggregateConfig() {
       AggregateJobConfig live = AggregateJobConfig.live(option("bootstrap"), URI.create(option("clickhouse-url")),
           option("clickhouse-user"), option("clickhouse-password"), option("database"));
-      live = live.withTopics(option("samples-topic"), live.aggregatesTopic(), live.groupId());
+      live = live.withTopics(option("samples-topic"), live.aggregatesTopic(), live.groupId())
+          .withStaging(option("sink-staging-dir"));
       return job.equals("replay") ? live.replay(run, option("analysis"), Long.parseLong(option("from")),
           Long.parseLong(option("to"))) : live;
     }

@@ -97,14 +97,14 @@ public final class AggregateJob {
 
     // Each ladder's rows to a sink of its own, chained to it: no union, so no serialisation of every row.
     seconds.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
         .name("clickhouse metric tables");
     totals.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
         .name("clickhouse metric tables (totals)");
     seconds.getSideOutput(BucketLadder.NEW_SERIES).union(totals.getSideOutput(BucketLadder.NEW_SERIES))
         .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).build())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
         .name("clickhouse series");
     if (!c.aggregatesTopic().isEmpty()) {
       Properties producer = new Properties();

@@ -19,11 +19,15 @@ import java.time.Duration;
  * @param runFilter empty: every run; else only samples of this test run
  * @param fromMs samples before this time (epoch ms) are left out
  * @param toMs samples at or after this time (epoch ms) are left out
+ * @param stagingDir empty: the ClickHouse sinks keep each checkpoint's rows in the checkpoint; else a directory
+ *     (a Flink file system URI every TaskManager reaches, such as the checkpoint directory's volume) where they
+ *     stage them as files, the checkpoint holding only their paths ({@link
+ *     dev.loadtest.flink.sink.ClickHouseSink.Builder#staging})
  */
 public record AggregateJobConfig(String bootstrapServers, String samplesTopic, String groupId, URI clickHouseUri,
     String clickHouseUser, String clickHousePassword, String database, boolean bounded, Duration outOfOrderness,
     Duration idleness, Duration checkpointInterval, String aggregatesTopic, String analysisId, String runFilter,
-    long fromMs, long toMs) implements Serializable {
+    long fromMs, long toMs, String stagingDir) implements Serializable {
   public static final Duration DEFAULT_OUT_OF_ORDERNESS = Duration.ofSeconds(1);
   public static final Duration DEFAULT_IDLENESS = Duration.ofSeconds(5);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
@@ -46,6 +50,7 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
     aggregatesTopic = aggregatesTopic == null ? "" : aggregatesTopic;
     analysisId = analysisId == null ? "" : analysisId;
     runFilter = runFilter == null ? "" : runFilter;
+    stagingDir = stagingDir == null ? "" : stagingDir;
     clickHouseUser = clickHouseUser == null ? "default" : clickHouseUser;
     clickHousePassword = clickHousePassword == null ? "" : clickHousePassword;
   }
@@ -66,24 +71,31 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
       String database) {
     return new AggregateJobConfig(bootstrapServers, Topics.SAMPLES, Topics.AGGREGATE_JOB_GROUP, clickHouseUri, user,
         password, database, false, DEFAULT_OUT_OF_ORDERNESS, DEFAULT_IDLENESS, DEFAULT_CHECKPOINT_INTERVAL,
-        Topics.AGGREGATES, "", "", Long.MIN_VALUE, Long.MAX_VALUE);
+        Topics.AGGREGATES, "", "", Long.MIN_VALUE, Long.MAX_VALUE, "");
   }
 
   public AggregateJobConfig withTopics(String samples, String aggregates, String group) {
     return new AggregateJobConfig(bootstrapServers, samples, group, clickHouseUri, clickHouseUser, clickHousePassword,
-        database, bounded, outOfOrderness, idleness, checkpointInterval, aggregates, analysisId, runFilter, fromMs, toMs);
+        database, bounded, outOfOrderness, idleness, checkpointInterval, aggregates, analysisId, runFilter, fromMs, toMs, stagingDir);
   }
 
   public AggregateJobConfig withBounded(boolean bounded) {
     return new AggregateJobConfig(bootstrapServers, samplesTopic, groupId, clickHouseUri, clickHouseUser,
         clickHousePassword, database, bounded, outOfOrderness, idleness, checkpointInterval, aggregatesTopic,
-        analysisId, runFilter, fromMs, toMs);
+        analysisId, runFilter, fromMs, toMs, stagingDir);
   }
 
   public AggregateJobConfig withTimes(Duration outOfOrderness, Duration idleness, Duration checkpointInterval) {
     return new AggregateJobConfig(bootstrapServers, samplesTopic, groupId, clickHouseUri, clickHouseUser,
         clickHousePassword, database, bounded, outOfOrderness, idleness, checkpointInterval, aggregatesTopic,
-        analysisId, runFilter, fromMs, toMs);
+        analysisId, runFilter, fromMs, toMs, stagingDir);
+  }
+
+  /** With the ClickHouse sinks' rows staged as files in {@code dir} (see the class comment); empty: not. */
+  public AggregateJobConfig withStaging(String dir) {
+    return new AggregateJobConfig(bootstrapServers, samplesTopic, groupId, clickHouseUri, clickHouseUser,
+        clickHousePassword, database, bounded, outOfOrderness, idleness, checkpointInterval, aggregatesTopic,
+        analysisId, runFilter, fromMs, toMs, dir);
   }
 
   /** A re-analysis of one run's samples in [fromMs, toMs) under {@code analysisId}: bounded, not published live. */
@@ -93,6 +105,6 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
     }
     return new AggregateJobConfig(bootstrapServers, samplesTopic, "loadtest-replay-" + analysisId, clickHouseUri,
         clickHouseUser, clickHousePassword, database, true, outOfOrderness, idleness, checkpointInterval, "",
-        analysisId, testRunId, fromMs, toMs);
+        analysisId, testRunId, fromMs, toMs, stagingDir);
   }
 }

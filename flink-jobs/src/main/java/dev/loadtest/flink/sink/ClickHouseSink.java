@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -19,6 +20,11 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Counter;
 
@@ -36,6 +42,16 @@ import org.apache.flink.metrics.Counter;
  * the repeated rows collapse to the first (readers use FINAL). A checkpoint interval is therefore required;
  * the rows become readable one checkpoint after they are computed.
  *
+ * <p><b>Staged rows</b> ({@link Builder#staging}). Kept in the checkpoint, every row is copied several times
+ * into each checkpoint's state (Flink nests the committables' serialisations) and written with it: at 55,000
+ * series that was a tenth of the job's CPU and most of each checkpoint's size. With a staging directory
+ * the writer writes each insert's rows to a file there when it hands them over, and the committable, so the
+ * checkpoint, holds only the file's path; the committer inserts the file, then deletes it. A committable
+ * whose file is gone was inserted before (a file is only deleted after its insert, or when it is older than
+ * {@link #STAGED_FILE_MAX_AGE}: a checkpoint that never completed left it), so a repeated commit skips it.
+ * The directory must be reachable by every TaskManager that may restore the job (the checkpoint directory's
+ * file system, not a local temporary directory on a cluster); it is created when missing.
+ *
  * <p><b>Slow or absent ClickHouse.</b> A failed insert is retried with back-off (doubling from 100 ms up to
  * 5 s) for up to {@code maxRetryTime}, blocking the committer meanwhile, which back-pressures the job;
  * after that the commit fails, the job restarts from its last checkpoint and commits again. Counted in the
@@ -44,6 +60,10 @@ import org.apache.flink.metrics.Counter;
 public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<ClickHouseSink.Rows> {
   public static final int DEFAULT_MAX_ROWS_PER_INSERT = 50_000;
   public static final Duration DEFAULT_MAX_RETRY_TIME = Duration.ofMinutes(5);
+  /** Staged files older than this are deleted when a committer starts (left by checkpoints that failed). */
+  public static final Duration STAGED_FILE_MAX_AGE = Duration.ofDays(2);
+  private static final String STAGED_PREFIX = "rows-";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClickHouseSink.class);
   private static final long serialVersionUID = 1L;
 
   private final String uri;
@@ -53,6 +73,8 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
   private final RowBinaryRows<T> rows;
   private final int maxRowsPerInsert;
   private final long maxRetryTimeMs;
+  /** Empty: rows inline in committables. */
+  private final String stagingDir;
 
   private ClickHouseSink(Builder<T> b) {
     this.uri = b.uri.toString();
@@ -62,18 +84,26 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     this.rows = b.rows;
     this.maxRowsPerInsert = b.maxRowsPerInsert;
     this.maxRetryTimeMs = b.maxRetryTime.toMillis();
+    this.stagingDir = b.stagingDir;
   }
 
   public static <T> Builder<T> builder(RowBinaryRows<T> rows) {
     return new Builder<>(rows);
   }
 
-  /** One insert's worth of encoded rows: the committable that checkpoints carry. */
-  public record Rows(String insert, byte[] data, int count) {}
+  /**
+   * One insert's worth of encoded rows, the committable that checkpoints carry: inline ({@code data}), or
+   * staged in a file ({@code file}, a Flink file system URI; {@code data} null).
+   */
+  public record Rows(String insert, byte[] data, int count, String file) {
+    public Rows(String insert, byte[] data, int count) {
+      this(insert, data, count, null);
+    }
+  }
 
   @Override
   public SinkWriter<T> createWriter(WriterInitContext context) {
-    return new Writer();
+    return new Writer(context.getTaskInfo().getIndexOfThisSubtask());
   }
 
   @Override
@@ -92,9 +122,14 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     private final RowBinaryOutput[] open = new RowBinaryOutput[inserts.size()];
     private final int[] openCounts = new int[inserts.size()];
     private final List<Rows> sealed = new ArrayList<>();
+    private final int subtask;
+
+    Writer(int subtask) {
+      this.subtask = subtask;
+    }
 
     @Override
-    public void write(T element, Context context) {
+    public void write(T element, Context context) throws IOException {
       int t = rows.table(element);
       if (open[t] == null) {
         open[t] = new RowBinaryOutput(64 * 1024);
@@ -105,12 +140,24 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
       }
     }
 
-    private void seal(int t) {
-      if (openCounts[t] > 0) {
+    private void seal(int t) throws IOException {
+      if (openCounts[t] == 0) {
+        return;
+      }
+      if (stagingDir.isEmpty()) {
         sealed.add(new Rows(inserts.get(t), open[t].toByteArray(), openCounts[t]));
         open[t] = null;
-        openCounts[t] = 0;
+      } else { // written from the buffer as it is, which is then reused: no copy, no new buffer
+        Path file = new Path(stagingDir, STAGED_PREFIX + subtask + "-" + UUID.randomUUID() + ".bin");
+        FileSystem fs = file.getFileSystem();
+        fs.mkdirs(file.getParent());
+        try (FSDataOutputStream out = fs.create(file, FileSystem.WriteMode.NO_OVERWRITE)) {
+          open[t].writeTo(out);
+        }
+        sealed.add(new Rows(inserts.get(t), null, openCounts[t], file.toUri().toString()));
+        open[t].reset();
       }
+      openCounts[t] = 0;
     }
 
     @Override
@@ -119,7 +166,7 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     }
 
     @Override
-    public Collection<Rows> prepareCommit() {
+    public Collection<Rows> prepareCommit() throws IOException {
       for (int t = 0; t < open.length; t++) {
         seal(t);
       }
@@ -139,32 +186,69 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     private final ClickHouseHttp ch = new ClickHouseHttp(URI.create(uri), user, password, Duration.ofSeconds(60));
     private final Counter inserted;
     private final Counter retries;
+    private final Counter stagedBefore;
 
     InsertCommitter(CommitterInitContext context) {
       inserted = context.metricGroup().counter("rowsInserted");
       retries = context.metricGroup().counter("insertRetries");
+      stagedBefore = context.metricGroup().counter("stagedRowsInsertedBefore");
+      if (!stagingDir.isEmpty()) {
+        deleteOldStagedFiles(new Path(stagingDir), System.currentTimeMillis() - STAGED_FILE_MAX_AGE.toMillis());
+      }
     }
 
     @Override
-    public void commit(Collection<CommitRequest<Rows>> requests) throws InterruptedException {
+    public void commit(Collection<CommitRequest<Rows>> requests) throws IOException, InterruptedException {
       for (CommitRequest<Rows> request : requests) {
         Rows r = request.getCommittable();
+        byte[] data = r.data();
+        Path file = r.file() == null ? null : new Path(r.file());
+        if (file != null) {
+          data = readStaged(file);
+          if (data == null) { // inserted by an earlier commit of this committable, then deleted
+            stagedBefore.inc(r.count());
+            LOG.info("{} rows staged in {} were inserted before (the file is gone): not inserted again", r.count(),
+                file);
+            continue;
+          }
+        }
         try {
-          insertWithRetries(r);
+          insertWithRetries(r.insert(), data);
           inserted.inc(r.count());
         } catch (ClickHouseException e) {
           request.signalFailedWithUnknownReason(new IOException("ClickHouse did not take " + r.count()
               + " rows within " + maxRetryTimeMs + " ms: " + e.getMessage(), e));
+          continue;
+        }
+        if (file != null) {
+          file.getFileSystem().delete(file, false);
         }
       }
     }
 
-    private void insertWithRetries(Rows r) throws InterruptedException {
+    /** The file's bytes, or null when it does not exist. */
+    private byte[] readStaged(Path file) throws IOException {
+      FileSystem fs = file.getFileSystem();
+      if (!fs.exists(file)) {
+        return null;
+      }
+      long length = fs.getFileStatus(file).getLen();
+      if (length > Integer.MAX_VALUE - 16) {
+        throw new IOException("staged rows " + file + " are too large to insert at once: " + length + " bytes");
+      }
+      byte[] data = new byte[(int) length];
+      try (FSDataInputStream in = fs.open(file)) {
+        new DataInputStream(in).readFully(data);
+      }
+      return data;
+    }
+
+    private void insertWithRetries(String insert, byte[] data) throws InterruptedException {
       long deadline = System.nanoTime() + maxRetryTimeMs * 1_000_000;
       long backoffMs = 100;
       while (true) {
         try {
-          ch.insert(database, r.insert(), r.data());
+          ch.insert(database, insert, data);
           return;
         } catch (ClickHouseException e) {
           if (System.nanoTime() + backoffMs * 1_000_000 > deadline) {
@@ -181,33 +265,64 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     public void close() {}
   }
 
-  /** Version 1: insert statement (UTF), row count, data length and bytes. */
+  /** Deletes the staged files in {@code dir} last modified before {@code beforeMs}; failures are only logged. */
+  static void deleteOldStagedFiles(Path dir, long beforeMs) {
+    try {
+      FileSystem fs = dir.getFileSystem();
+      if (!fs.exists(dir)) {
+        return;
+      }
+      for (FileStatus f : fs.listStatus(dir)) {
+        if (!f.isDir() && f.getPath().getName().startsWith(STAGED_PREFIX) && f.getModificationTime() < beforeMs) {
+          LOG.warn("deleting staged rows {} of {}: no checkpoint completed with them", f.getPath(),
+              java.time.Instant.ofEpochMilli(f.getModificationTime()));
+          fs.delete(f.getPath(), false);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("could not clean the staging directory {}: {}", dir, e.toString());
+    }
+  }
+
+  /**
+   * Version 2: insert statement (UTF), row count, then whether staged: the file (UTF), or the data's length
+   * and bytes. Version 1 (always inline: insert, count, length, bytes) is still read.
+   */
   static final class RowsSerializer implements SimpleVersionedSerializer<Rows> {
     @Override
     public int getVersion() {
-      return 1;
+      return 2;
     }
 
     @Override
     public byte[] serialize(Rows r) throws IOException {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(r.data().length + 256);
+      int size = 64 + r.insert().length() * 3 + (r.file() == null ? r.data().length : r.file().length() * 3);
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(size);
       try (DataOutputStream out = new DataOutputStream(bytes)) {
         out.writeUTF(r.insert());
         out.writeInt(r.count());
-        out.writeInt(r.data().length);
-        out.write(r.data());
+        out.writeBoolean(r.file() != null);
+        if (r.file() != null) {
+          out.writeUTF(r.file());
+        } else {
+          out.writeInt(r.data().length);
+          out.write(r.data());
+        }
       }
       return bytes.toByteArray();
     }
 
     @Override
     public Rows deserialize(int version, byte[] serialized) throws IOException {
-      if (version != 1) {
+      if (version != 1 && version != 2) {
         throw new IOException("unknown version " + version + " of ClickHouse sink rows");
       }
       try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
         String insert = in.readUTF();
         int count = in.readInt();
+        if (version == 2 && in.readBoolean()) {
+          return new Rows(insert, null, count, in.readUTF());
+        }
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
         return new Rows(insert, data, count);
@@ -224,6 +339,7 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     private String database;
     private int maxRowsPerInsert = DEFAULT_MAX_ROWS_PER_INSERT;
     private Duration maxRetryTime = DEFAULT_MAX_RETRY_TIME;
+    private String stagingDir = "";
 
     private Builder(RowBinaryRows<T> rows) {
       this.rows = rows;
@@ -248,6 +364,15 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
 
     public Builder<T> maxRetryTime(Duration maxRetryTime) {
       this.maxRetryTime = maxRetryTime;
+      return this;
+    }
+
+    /**
+     * Stages each checkpoint's rows as files in {@code dir} (a Flink file system URI, e.g. {@code file:///...}
+     * or the checkpoint storage's), the checkpoint holding only their paths; null or empty: rows inline.
+     */
+    public Builder<T> staging(String dir) {
+      this.stagingDir = dir == null ? "" : dir;
       return this;
     }
 

@@ -83,7 +83,8 @@ class AggregateFailureIT {
     try (FlinkMiniCluster cluster = FlinkMiniCluster.start(conf, 4)) {
       StreamExecutionEnvironment env = cluster.environment(2);
       env.configure(dev.loadtest.flink.FlinkJobs.restartStrategy());
-      AggregateJob.build(env, config(server, t.db(), t.topic()));
+      // Rows staged as files beside the checkpoints, as the embedded stack runs it.
+      AggregateJob.build(env, config(server, t.db(), t.topic()).withStaging(cluster.sinkStagingDirectory()));
       JobClient job = env.executeAsync("aggregate-failure-it");
       Fixtures.send(kafka, t.topic(), t.batches().subList(0, BATCHES / 2));
       Fixtures.await(Duration.ofSeconds(60), "rows of the first half committed", () -> t.stored() > 0);
@@ -114,7 +115,8 @@ class AggregateFailureIT {
     try (ClickHouseServer server = ClickHouseServer.startLocal()) {
       Setup t = setUp(server, "ch_down");
       StreamExecutionEnvironment env = FlinkMiniCluster.shared().environment(2);
-      AggregateJob.build(env, config(server, t.db(), t.topic()));
+      java.nio.file.Path staging = java.nio.file.Files.createTempDirectory("sink-staging-");
+      AggregateJob.build(env, config(server, t.db(), t.topic()).withStaging(staging.toUri().toString()));
       JobClient job = env.executeAsync("aggregate-clickhouse-down-it");
       long expected = requests(t.batches());
       try {
@@ -123,6 +125,9 @@ class AggregateFailureIT {
         server.kill();
         long downAt = System.nanoTime();
         Fixtures.send(kafka, t.topic(), t.batches().subList(BATCHES / 2, BATCHES));
+        // Rows computed meanwhile wait as files (the checkpoints hold their paths), not in the checkpoints.
+        Fixtures.await(Duration.ofSeconds(20), "rows staged as files while ClickHouse is away",
+            () -> stagedFiles(staging) > 0);
         // The outage itself: ClickHouse stays away 20 s while the job keeps reading and retrying.
         Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - downAt) / 1_000_000));
         server.restart();
@@ -130,11 +135,21 @@ class AggregateFailureIT {
         Fixtures.await(Duration.ofSeconds(120), "all " + expected + " requests in ClickHouse after the outage",
             () -> t.stored() >= expected && t.storedIn("metric_10s") >= expected);
         assertEquals(JobStatusView.RUNNING, JobStatusView.of(job), "the job rode out the outage");
+        Fixtures.await(Duration.ofSeconds(30), "every staged file deleted once inserted", () -> stagedFiles(staging) == 0);
       } finally {
         job.cancel().get();
       }
       assertEquals(expected, t.stored(), "every request exactly once after the outage");
       assertEquals(expected, t.storedIn("metric_10s"), "and in the rollup");
+    }
+  }
+
+  /** Files in the sinks' staging directory. */
+  static long stagedFiles(java.nio.file.Path dir) {
+    try (var files = java.nio.file.Files.list(dir)) {
+      return files.count();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
