@@ -410,6 +410,17 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       }
     }
 
+    /** The open bucket of level {@code l} that {@code b} rolls up into, or null (none yet, or closed by {@code mark}). */
+    SeriesBucket openAbove(int l, SeriesBucket b, long mark) {
+      int width = WIDTHS_MS[l];
+      long start = Math.floorDiv(b.startMs, width) * width;
+      if (start + width - 1 <= mark) {
+        return null;
+      }
+      Map<Long, SeriesBucket> atStart = open.get(l).get(start);
+      return atStart == null ? null : atStart.get(b.seriesId);
+    }
+
     /**
      * Closes the buckets whose end {@code w} passes. A closed bucket is rolled up into the level above
      * while that level still classifies by {@code previous} (as a downstream operator would see it before
@@ -428,6 +439,14 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
           it.remove();
           for (SeriesBucket complete : e.getValue().values()) {
             complete.sumGauges();
+            // Into the open bucket above when there is one (before it is out: out may change it); a copy
+            // only to open one, or for a correction there.
+            SeriesBucket above = l + 1 < WIDTHS_MS.length ? openAbove(l + 1, complete, previous) : null;
+            if (above != null) {
+              above.mergeWithin(complete);
+              out.emit(l, complete);
+              continue;
+            }
             SeriesBucket up = l + 1 < WIDTHS_MS.length ? rollupCopy(complete) : null;
             out.emit(l, complete);
             if (up != null) {

@@ -107,6 +107,19 @@ public class SeriesBucket {
         || !Objects.equals(other.analysisId, analysisId)) {
       throw new IllegalArgumentException("cannot merge buckets of different series or times: " + this + " and " + other);
     }
+    return mergeWithin(other);
+  }
+
+  /**
+   * Adds {@code other}, a bucket of the same series whose time lies within this one's (a 1 s bucket into its
+   * 10 s rollup), into this one; {@code other} is left as it was.
+   */
+  public SeriesBucket mergeWithin(SeriesBucket other) {
+    if (other.seriesId != seriesId || other.startMs < startMs || other.startMs + other.widthMs > startMs + widthMs
+        || !Objects.equals(other.analysisId, analysisId)) {
+      throw new IllegalArgumentException("cannot merge a bucket outside this one or of another series: " + this
+          + " and " + other);
+    }
     if (metricType() == MetricType.TREND) {
       addHistogram(other.histIndexes, other.histCounts);
     }

@@ -263,11 +263,30 @@ public final class SeriesBucketSerializer extends TypeSerializerSingleton<Series
       out.writeByte(0);
       return;
     }
+    // Encoded here and written at once: a checkpoint's stream takes each write through four wrappers, so a
+    // call per char was most of a snapshot's time.
     int n = s.length();
-    varLong(out, n + 1L);
+    byte[] buf = new byte[10 + 3 * n];
+    int k = put(buf, 0, n + 1L);
     for (int i = 0; i < n; i++) {
-      varLong(out, s.charAt(i));
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        buf[k++] = (byte) c;
+      } else {
+        k = put(buf, k, c);
+      }
     }
+    out.write(buf, 0, k);
+  }
+
+  /** {@link #varLong(DataOutputView, long)} into {@code buf} at {@code k}; returns the end. */
+  private static int put(byte[] buf, int k, long v) {
+    while ((v & ~0x7FL) != 0) {
+      buf[k++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    buf[k++] = (byte) v;
+    return k;
   }
 
   private static String string(DataInputView in) throws IOException {
