@@ -27,7 +27,8 @@ import org.apache.flink.util.Collector;
  * samples, and a series' second crosses the network once per task, not once per batch), merged per series
  * into 1 s buckets across all generators in event time, projected by name in the same pass and rolled up
  * to 10 s and 1 min ({@link BucketLadder#seriesAndNames}), the metrics' totals merged from each task's part
- * ({@link BucketLadder#projections}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
+ * ({@link BucketLadder#projections}; a job of one task makes them in the same operator,
+ * {@link BucketLadder#seriesAndNamesWithTotals}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
  * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
  * also published to the aggregates topic (exactly once, Kafka transactions; a few records per run and
  * second) for the threshold job and
@@ -86,27 +87,38 @@ public final class AggregateJob {
     admitted.getSideOutput(BatchGate.REJECTED).union(partials.getSideOutput(PreAggregateOperator.REJECTED))
         .sinkTo(Rejections.sink(c.bootstrapServers(), c.samplesTopic()))
         .name("kafka " + Topics.DLQ);
+    // One task holds every part of every total: it makes them too, and all its rows leave through one sink.
+    boolean oneTask = env.getParallelism() == 1;
+    boolean publish = !c.aggregatesTopic().isEmpty();
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(BucketLadder.BY_NAME)
-        .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min",
-            TypeInformation.of(SeriesBucket.class), BucketLadder.seriesAndNames(!c.aggregatesTopic().isEmpty()));
-    // The metrics as a whole (for cheap dashboard reads): each task's part per metric and second, merged.
-    SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
-        .keyBy(BucketLadder.BY_SERIES)
-        .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
-            BucketLadder.projections());
-
-    // Each ladder's rows to a sink of its own, chained to it: no union, so no serialisation of every row.
+        .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min" + (oneTask ? ", totals" : ""),
+            TypeInformation.of(SeriesBucket.class),
+            oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
+    // The ladder's rows to a sink chained to it: no union, so no serialisation of every row.
     seconds.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
+            .staging(c.stagingDir()).build())
         .name("clickhouse metric tables");
-    totals.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
-        .name("clickhouse metric tables (totals)");
-    seconds.getSideOutput(BucketLadder.NEW_SERIES).union(totals.getSideOutput(BucketLadder.NEW_SERIES))
-        .sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database()).staging(c.stagingDir()).build())
+    DataStream<SeriesBucket> newSeries = seconds.getSideOutput(BucketLadder.NEW_SERIES);
+    if (!oneTask) {
+      // The metrics as a whole (for cheap dashboard reads): each task's part per metric and second, merged.
+      // Their rows go to a sink of their own, so a total may be committed a moment before the series rows of
+      // the same checkpoint (see BucketLadder#seriesAndNamesWithTotals).
+      SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
+          .keyBy(BucketLadder.BY_SERIES)
+          .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
+              BucketLadder.projections());
+      totals.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
+              .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
+              .staging(c.stagingDir()).build())
+          .name("clickhouse metric tables (totals)");
+      newSeries = newSeries.union(totals.getSideOutput(BucketLadder.NEW_SERIES));
+    }
+    newSeries.sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
+            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
+            .staging(c.stagingDir()).build())
         .name("clickhouse series");
-    if (!c.aggregatesTopic().isEmpty()) {
+    if (publish) {
       Properties producer = new Properties();
       producer.setProperty("transaction.timeout.ms", "600000");
       producer.setProperty("compression.type", "lz4");

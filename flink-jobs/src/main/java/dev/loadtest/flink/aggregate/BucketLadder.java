@@ -94,15 +94,22 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private static final String[] NO_TAGS = new String[0];
   private static final String[] NAME_KEY = {Projection.NAME_TAG};
   private static final String NAME_SUFFIX = Projection.NAME.analysisId("");
+  private static final String TOTAL_SUFFIX = Projection.TOTAL.analysisId("");
   private static final long serialVersionUID = 1L;
 
   private final boolean announceSeries;
   private final boolean keepTags;
   private final boolean projectByName;
   private final boolean publish;
+  /**
+   * Whether the totals are made here ({@link #seriesAndNamesWithTotals}: one task has every part of them)
+   * instead of leaving as parts on {@link #TOTAL_PARTS}.
+   */
+  private final boolean totalsHere;
 
   private transient Levels series;
   private transient Levels names;
+  private transient Levels totals;
   /** Per closed second, this task's part of each total (by total series id), while a watermark is processed. */
   private transient TreeMap<Long, Map<Long, SeriesBucket>> totalParts;
   /** Source series id -> its by-name projection's id, and by-name id -> total id. */
@@ -127,6 +134,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   }
 
   private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish) {
+    this(announceSeries, keepTags, projectByName, publish, false);
+  }
+
+  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish,
+      boolean totalsHere) {
+    this.totalsHere = totalsHere;
     this.announceSeries = announceSeries;
     this.keepTags = keepTags;
     this.projectByName = projectByName;
@@ -141,6 +154,18 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   /** As {@link #seriesAndNames()}; with {@code publish}, the 1 s buckets also as records on {@link #PUBLISHED}. */
   public static BucketLadder seriesAndNames(boolean publish) {
     return new BucketLadder(true, true, true, publish);
+  }
+
+  /**
+   * As {@link #seriesAndNames(boolean)} for a job of one task, which holds every part of every total: the
+   * totals are made here too, their rows on the main output (no {@link #TOTAL_PARTS}, no totals ladder). So
+   * every row of a checkpoint leaves through the one sink chained to this operator, and is inserted in the
+   * same commit: with the totals in a sink of their own, the total projection (which the summary reads, and
+   * by which a run is known to be stored) could be committed before the series and by-name rows of the
+   * same seconds, and a reader told "complete" found a second missing there.
+   */
+  public static BucketLadder seriesAndNamesWithTotals(boolean publish) {
+    return new BucketLadder(true, true, true, publish, true);
   }
 
   /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
@@ -178,6 +203,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     super.initializeState(context);
     series = new Levels();
     names = new Levels();
+    totals = new Levels();
     totalParts = new TreeMap<>();
     toPublish = new java.util.LinkedHashMap<>();
     projectedIds = new HashMap<>();
@@ -199,7 +225,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
         long key = projectByName ? nameKey(b) : b.seriesId;
         if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == me) {
           boolean projected = projectByName && b.analysisId != null && b.analysisId.endsWith(NAME_SUFFIX);
-          (projected ? names : series).put(b);
+          boolean total = totalsHere && b.analysisId != null && b.analysisId.endsWith(TOTAL_SUFFIX);
+          (total ? totals : projected ? names : series).put(b);
         }
       }
     }
@@ -211,6 +238,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     List<SeriesBucket> all = new ArrayList<>();
     series.forEach(all::add);
     names.forEach(all::add);
+    totals.forEach(all::add);
     openState.update(all);
     watermarkState.update(List.of(watermark));
   }
@@ -269,7 +297,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     boolean correction = !b.writerId.isEmpty();
     SeriesBucket part = toProjection(b, Projection.TOTAL);
     if (correction) { // out at once, to become a correction of the total too
-      output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+      if (totalsHere) {
+        announce(part);
+        totals.add(0, part, watermark, this::totalOut);
+      } else {
+        output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+      }
       return;
     }
     part.writerId = ""; // merged into the total's complete bucket downstream
@@ -291,10 +324,20 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private void flushTotalParts() {
     for (Map<Long, SeriesBucket> atStart : totalParts.values()) {
       for (SeriesBucket part : atStart.values()) {
-        output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+        if (totalsHere) { // open until the watermark closing its second closes the totals below
+          announce(part);
+          totals.add(0, part, watermark, this::totalOut);
+        } else {
+          output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+        }
       }
     }
     totalParts.clear();
+  }
+
+  /** A total's row out (made here: {@link #totalsHere}). */
+  private void totalOut(int level, SeriesBucket b) {
+    output.collect(reuse.replace(b, b.startMs));
   }
 
   /**
@@ -345,6 +388,9 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       series.close(w, watermark, this::seriesOut);
       names.close(w, watermark, this::nameOut);
       flushTotalParts();
+      if (totalsHere) {
+        totals.close(w, watermark, this::totalOut);
+      }
       for (Map.Entry<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> e : toPublish.entrySet()) {
         publish((String) e.getKey().get(0), (String) e.getKey().get(1), (Long) e.getKey().get(2), e.getValue());
       }

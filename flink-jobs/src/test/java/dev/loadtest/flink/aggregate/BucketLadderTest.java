@@ -292,6 +292,79 @@ class BucketLadderTest {
     }
   }
 
+  /** Every row key ("series width start writer") of {@code rows}, with its count. */
+  static Map<String, Long> rowKeys(List<SeriesBucket> rows) {
+    Map<String, Long> out = new TreeMap<>();
+    for (SeriesBucket b : rows) {
+      out.put(b.seriesId + " " + b.widthMs + " " + b.startMs + " " + b.writerId, b.count);
+    }
+    return out;
+  }
+
+  /**
+   * A job of one task makes the totals in the ladder itself (so that all its rows leave through one sink):
+   * the same rows, corrections and announced series as the separate totals ladder, also across a restore.
+   */
+  @Test
+  void totalsMadeInTheLadderOfAOneTaskJobAreTheRowsOfTheSeparateTotalsLadder() throws Exception {
+    List<SeriesBucket> separate = new ArrayList<>();
+    java.util.Set<Long> announcedSeparately = new java.util.TreeSet<>();
+    try (var series = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+            Types.LONG, MAX_PARALLELISM, 1, 0);
+        var totals = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.projections(), BY_SERIES,
+            Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      series.open();
+      totals.open();
+      int[] partsTaken = {0};
+      pipe(series, totals, h -> drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), partsTaken));
+      separate.addAll(series.extractOutputValues());
+      separate.addAll(totals.extractOutputValues());
+      series.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedSeparately.add(r.getValue().seriesId));
+      totals.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedSeparately.add(r.getValue().seriesId));
+    }
+    List<List<SeriesBucket>> steps = steps();
+    List<SeriesBucket> here = new ArrayList<>();
+    java.util.Set<Long> announcedHere = new java.util.TreeSet<>();
+    OperatorSubtaskState snapshot;
+    int half = steps.size() / 2 + 3;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      for (int i = 0; i < half; i++) {
+        for (SeriesBucket b : steps.get(i)) {
+          h.processElement(b.copy(), b.startMs);
+        }
+        h.processWatermark((i + 1) * 1000L + 999);
+      }
+      here.addAll(h.extractOutputValues());
+      h.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedHere.add(r.getValue().seriesId));
+      assertNull(h.getSideOutput(BucketLadder.TOTAL_PARTS), "no parts leave: the totals are made here");
+      snapshot = h.snapshot(1, 1);
+    }
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.initializeState(snapshot);
+      h.open();
+      for (int i = half; i <= steps.size(); i++) {
+        for (SeriesBucket b : i == steps.size() ? List.<SeriesBucket>of() : steps.get(i)) {
+          h.processElement(b.copy(), b.startMs);
+        }
+        h.processWatermark(i == steps.size() ? Long.MAX_VALUE - 1 : (i + 1) * 1000L + 999);
+      }
+      here.addAll(h.extractOutputValues());
+      h.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedHere.add(r.getValue().seriesId));
+    }
+    assertEquals(rowKeys(separate), rowKeys(here), "the same rows, complete and corrections, with the same counts");
+    Map<String, double[]> was = stored(separate);
+    Map<String, double[]> is = stored(here);
+    for (String k : was.keySet()) {
+      assertEquals(was.get(k)[1], is.get(k)[1], 1e-9, "sum of " + k);
+    }
+    assertTrue(here.stream().anyMatch(b -> b.analysisId.endsWith("~total") && !b.writerId.isEmpty()),
+        "the input's late partials made corrections of the totals");
+    assertEquals(announcedSeparately, announcedHere);
+  }
+
   @Test
   void seriesByNameAndTotalsInOnePassStoreWhatASeparateProjectionStageStored() throws Exception {
     List<SeriesBucket> before = new ArrayList<>();
