@@ -292,6 +292,26 @@ class BucketLadderTest {
     }
   }
 
+  /** What the series ladder and the separate totals ladder made of {@link #steps()}. */
+  record SeparateTotals(List<SeriesBucket> rows, List<SeriesBucket> announced, int parts) {}
+
+  static SeparateTotals separateTotals() throws Exception {
+    try (var series = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+            Types.LONG, MAX_PARALLELISM, 1, 0);
+        var totals = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.projections(), BY_SERIES,
+            Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      series.open();
+      totals.open();
+      int[] partsTaken = {0};
+      pipe(series, totals, h -> drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), partsTaken));
+      List<SeriesBucket> rows = new ArrayList<>(series.extractOutputValues());
+      rows.addAll(totals.extractOutputValues());
+      List<SeriesBucket> announced = new ArrayList<>(drain(series.getSideOutput(BucketLadder.NEW_SERIES), new int[1]));
+      announced.addAll(drain(totals.getSideOutput(BucketLadder.NEW_SERIES), new int[1]));
+      return new SeparateTotals(rows, announced, partsTaken[0]);
+    }
+  }
+
   /** Every row key ("series width start writer") of {@code rows}, with its count. */
   static Map<String, Long> rowKeys(List<SeriesBucket> rows) {
     Map<String, Long> out = new TreeMap<>();
@@ -307,21 +327,10 @@ class BucketLadderTest {
    */
   @Test
   void totalsMadeInTheLadderOfAOneTaskJobAreTheRowsOfTheSeparateTotalsLadder() throws Exception {
-    List<SeriesBucket> separate = new ArrayList<>();
+    SeparateTotals separately = separateTotals();
+    List<SeriesBucket> separate = separately.rows();
     java.util.Set<Long> announcedSeparately = new java.util.TreeSet<>();
-    try (var series = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
-            Types.LONG, MAX_PARALLELISM, 1, 0);
-        var totals = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.projections(), BY_SERIES,
-            Types.LONG, MAX_PARALLELISM, 1, 0)) {
-      series.open();
-      totals.open();
-      int[] partsTaken = {0};
-      pipe(series, totals, h -> drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), partsTaken));
-      separate.addAll(series.extractOutputValues());
-      separate.addAll(totals.extractOutputValues());
-      series.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedSeparately.add(r.getValue().seriesId));
-      totals.getSideOutput(BucketLadder.NEW_SERIES).forEach(r -> announcedSeparately.add(r.getValue().seriesId));
-    }
+    separately.announced().forEach(b -> announcedSeparately.add(b.seriesId));
     List<List<SeriesBucket>> steps = steps();
     List<SeriesBucket> here = new ArrayList<>();
     java.util.Set<Long> announcedHere = new java.util.TreeSet<>();
@@ -398,28 +407,16 @@ class BucketLadderTest {
       before.addAll(projected.extractOutputValues());
     }
     // Now: one pass for the series and their names, each task's parts of the totals to a small ladder.
-    try (var series = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
-            Types.LONG, MAX_PARALLELISM, 1, 0);
-        var totals = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.projections(), BY_SERIES,
-            Types.LONG, MAX_PARALLELISM, 1, 0)) {
-      series.open();
-      totals.open();
-      int[] partsTaken = {0};
-      pipe(series, totals, h -> drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), partsTaken));
-      assertTrue(partsTaken[0] < 25 * 2 * 30, "parts of the totals are added up per task and second: "
-          + partsTaken[0]);
-      after.addAll(series.extractOutputValues());
-      after.addAll(totals.extractOutputValues());
-      Map<Long, String> announced = new HashMap<>();
-      for (StreamRecord<SeriesBucket> r : series.getSideOutput(BucketLadder.NEW_SERIES)) {
-        announced.put(r.getValue().seriesId, r.getValue().analysisId + " " + String.join(",", r.getValue().tagKeys));
-      }
-      for (StreamRecord<SeriesBucket> r : totals.getSideOutput(BucketLadder.NEW_SERIES)) {
-        announced.put(r.getValue().seriesId, r.getValue().analysisId + " " + String.join(",", r.getValue().tagKeys));
-      }
-      assertEquals(9 * 2 + 3 + 3 * 2 + 2, announced.size(), "every series, by-name and total series announced: "
-          + announced);
+    SeparateTotals separately = separateTotals();
+    assertTrue(separately.parts() < 25 * 2 * 30, "parts of the totals are added up per task and second: "
+        + separately.parts());
+    after.addAll(separately.rows());
+    Map<Long, String> announced = new HashMap<>();
+    for (SeriesBucket b : separately.announced()) {
+      announced.put(b.seriesId, b.analysisId + " " + String.join(",", b.tagKeys));
     }
+    assertEquals(9 * 2 + 3 + 3 * 2 + 2, announced.size(), "every series, by-name and total series announced: "
+        + announced);
     Map<String, double[]> was = stored(before);
     Map<String, double[]> is = stored(after);
     assertEquals(was.keySet(), is.keySet());
