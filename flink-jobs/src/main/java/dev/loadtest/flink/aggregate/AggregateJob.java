@@ -95,9 +95,7 @@ public final class AggregateJob {
             TypeInformation.of(SeriesBucket.class),
             oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
     // The ladder's rows to a sink chained to it: no union, so no serialisation of every row.
-    seconds.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
-            .staging(c.stagingDir()).build())
+    seconds.sinkTo(sink(c, new MetricRowBinary()))
         .name("clickhouse metric tables");
     DataStream<SeriesBucket> newSeries = seconds.getSideOutput(BucketLadder.NEW_SERIES);
     if (!oneTask) {
@@ -108,15 +106,11 @@ public final class AggregateJob {
           .keyBy(BucketLadder.BY_SERIES)
           .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
               BucketLadder.projections());
-      totals.sinkTo(ClickHouseSink.builder(new MetricRowBinary())
-              .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
-              .staging(c.stagingDir()).build())
+      totals.sinkTo(sink(c, new MetricRowBinary()))
           .name("clickhouse metric tables (totals)");
       newSeries = newSeries.union(totals.getSideOutput(BucketLadder.NEW_SERIES));
     }
-    newSeries.sinkTo(ClickHouseSink.builder(new SeriesRowBinary())
-            .server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword()).database(c.database())
-            .staging(c.stagingDir()).build())
+    newSeries.sinkTo(sink(c, new SeriesRowBinary()))
         .name("clickhouse series");
     if (publish) {
       Properties producer = new Properties();
@@ -134,9 +128,17 @@ public final class AggregateJob {
     return seconds.filter(AggregateJob::seriesSecond).name("1 s buckets of the series");
   }
 
+  /** A ClickHouse sink of the job's rows of {@code rows}' kind, staged as {@code c} says. */
+  private static <T> ClickHouseSink<T> sink(AggregateJobConfig c, dev.loadtest.flink.sink.RowBinaryRows<T> rows) {
+    return ClickHouseSink.builder(rows).server(c.clickHouseUri(), c.clickHouseUser(), c.clickHousePassword())
+        .database(c.database()).staging(c.stagingDir()).build();
+  }
+
+  private static final String NAME_SUFFIX = dev.loadtest.schemas.series.Projection.NAME.analysisId("");
+
   /** Whether a ladder's row is a 1 s bucket of a series (not a rollup, not a projection's). */
   static boolean seriesSecond(SeriesBucket b) {
-    return b.widthMs == 1_000 && (b.analysisId == null || !b.analysisId.endsWith(dev.loadtest.schemas.series.Projection.NAME.analysisId("")));
+    return b.widthMs == 1_000 && (b.analysisId == null || !b.analysisId.endsWith(NAME_SUFFIX));
   }
 
   /**

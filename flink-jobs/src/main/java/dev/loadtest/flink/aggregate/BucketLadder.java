@@ -130,11 +130,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    *     a projection's need not)
    */
   public BucketLadder(boolean announceSeries, boolean keepTags) {
-    this(announceSeries, keepTags, false, false);
-  }
-
-  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish) {
-    this(announceSeries, keepTags, projectByName, publish, false);
+    this(announceSeries, keepTags, false, false, false);
   }
 
   private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish,
@@ -153,7 +149,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   /** As {@link #seriesAndNames()}; with {@code publish}, the 1 s buckets also as records on {@link #PUBLISHED}. */
   public static BucketLadder seriesAndNames(boolean publish) {
-    return new BucketLadder(true, true, true, publish);
+    return new BucketLadder(true, true, true, publish, false);
   }
 
   /**
@@ -170,7 +166,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
   public static BucketLadder projections() {
-    return new BucketLadder(true, false, false, false);
+    return new BucketLadder(true, false, false, false, false);
   }
 
   /**
@@ -297,12 +293,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     boolean correction = !b.writerId.isEmpty();
     SeriesBucket part = toProjection(b, Projection.TOTAL);
     if (correction) { // out at once, to become a correction of the total too
-      if (totalsHere) {
-        announce(part);
-        totals.add(0, part, watermark, this::totalOut);
-      } else {
-        output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
-      }
+      partOut(part);
       return;
     }
     part.writerId = ""; // merged into the total's complete bucket downstream
@@ -323,16 +314,23 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   private void flushTotalParts() {
     for (Map<Long, SeriesBucket> atStart : totalParts.values()) {
-      for (SeriesBucket part : atStart.values()) {
-        if (totalsHere) { // open until the watermark closing its second closes the totals below
-          announce(part);
-          totals.add(0, part, watermark, this::totalOut);
-        } else {
-          output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
-        }
-      }
+      atStart.values().forEach(this::partOut);
     }
     totalParts.clear();
+  }
+
+  /**
+   * A part of a total out to {@link #TOTAL_PARTS}, or with {@link #totalsHere} into the totals made here:
+   * a complete part stays open until the watermark that closes its second closes the totals too; a
+   * correction goes out at once.
+   */
+  private void partOut(SeriesBucket part) {
+    if (totalsHere) {
+      announce(part);
+      totals.add(0, part, watermark, this::totalOut);
+    } else {
+      output.collect(TOTAL_PARTS, new StreamRecord<>(part, part.startMs));
+    }
   }
 
   /** A total's row out (made here: {@link #totalsHere}). */

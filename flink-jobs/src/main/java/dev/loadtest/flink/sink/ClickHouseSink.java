@@ -123,6 +123,7 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
     private final int[] openCounts = new int[inserts.size()];
     private final List<Rows> sealed = new ArrayList<>();
     private final int subtask;
+    private boolean stagingReady;
 
     Writer(int subtask) {
       this.subtask = subtask;
@@ -150,7 +151,10 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
       } else { // written from the buffer as it is, which is then reused: no copy, no new buffer
         Path file = new Path(stagingDir, STAGED_PREFIX + subtask + "-" + UUID.randomUUID() + ".bin");
         FileSystem fs = file.getFileSystem();
-        fs.mkdirs(file.getParent());
+        if (!stagingReady) {
+          fs.mkdirs(file.getParent());
+          stagingReady = true;
+        }
         try (FSDataOutputStream out = fs.create(file, FileSystem.WriteMode.NO_OVERWRITE)) {
           open[t].writeTo(out);
         }
