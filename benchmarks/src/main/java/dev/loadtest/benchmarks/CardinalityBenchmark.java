@@ -147,6 +147,7 @@ public final class CardinalityBenchmark {
          "generator": {"plugin": "synthetic", "options": {"rate": %d, "duration": "%ds", "names": %d,
            "latency": {"median": "20ms", "p99": "250ms"}, "statusMix": {"200": 1}}},
          "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+         "thresholds": {"http_req_duration": ["p(95)<2000"], "http_req_failed": ["rate<0.01"]},
          "flows": {"none": {"steps": [{"think": "1s"}]}}}""".formatted(s.label(), s.names(), s.rate(), s.rate(),
         s.seconds(), s.names());
   }

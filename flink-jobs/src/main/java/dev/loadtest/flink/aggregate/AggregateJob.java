@@ -29,10 +29,10 @@ import org.apache.flink.util.Collector;
  * to 10 s and 1 min ({@link BucketLadder#seriesAndNames}), the metrics' totals merged from each task's part
  * ({@link BucketLadder#projections}; a job of one task makes them in the same operator,
  * {@link BucketLadder#seriesAndNamesWithTotals}), and written to ClickHouse ({@code metric_1s}, {@code metric_10s},
- * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; 1 s buckets are
- * also published to the aggregates topic (exactly once, Kafka transactions; a few records per run and
- * second) for the threshold job and
- * live readers. Samples later than the watermark are counted as correction rows ({@link BucketLadder}).
+ * {@code metric_1m}, and each new series to {@code series}) exactly once per checkpoint; the 1 s buckets of
+ * the series and of the totals are also published to the aggregates topic (exactly once, Kafka transactions;
+ * a few records per run, second and {@link AggregateRecords.Kind}) for the threshold job and live readers,
+ * which read the totals and gauges and skip the series' records unless a threshold needs them. Samples later than the watermark are counted as correction rows ({@link BucketLadder}).
  *
  * <p><b>Hostile input.</b> Every batch passes {@link BatchGate} first (its header readable, its key its run
  * id, its (generator, sequence) not counted before), then {@link BatchTimes} (sample times in range); a
@@ -92,12 +92,14 @@ public final class AggregateJob {
     boolean publish = !c.aggregatesTopic().isEmpty();
     SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(BucketLadder.BY_NAME)
         .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min" + (oneTask ? ", totals" : ""),
-            TypeInformation.of(SeriesBucket.class),
+            // Its consumers are done with a row when they return (the sink encodes it): no copy for them.
+            SeriesBucketSerializer.HANDED_OVER,
             oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
     // The ladder's rows to a sink chained to it: no union, so no serialisation of every row.
     seconds.sinkTo(sink(c, new MetricRowBinary()))
         .name("clickhouse metric tables");
     DataStream<SeriesBucket> newSeries = seconds.getSideOutput(BucketLadder.NEW_SERIES);
+    DataStream<AggregateRecords.Published> published = seconds.getSideOutput(BucketLadder.PUBLISHED);
     if (!oneTask) {
       // The metrics as a whole (for cheap dashboard reads): each task's part per metric and second, merged.
       // Their rows go to a sink of their own, so a total may be committed a moment before the series rows of
@@ -105,10 +107,11 @@ public final class AggregateJob {
       SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
           .keyBy(BucketLadder.BY_SERIES)
           .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
-              BucketLadder.projections());
+              BucketLadder.projections(publish));
       totals.sinkTo(sink(c, new MetricRowBinary()))
           .name("clickhouse metric tables (totals)");
       newSeries = newSeries.union(totals.getSideOutput(BucketLadder.NEW_SERIES));
+      published = published.union(totals.getSideOutput(BucketLadder.PUBLISHED));
     }
     newSeries.sinkTo(sink(c, new SeriesRowBinary()))
         .name("clickhouse series");
@@ -116,7 +119,7 @@ public final class AggregateJob {
       Properties producer = new Properties();
       producer.setProperty("transaction.timeout.ms", "600000");
       producer.setProperty("compression.type", "lz4");
-      seconds.getSideOutput(BucketLadder.PUBLISHED).sinkTo(KafkaSink.<AggregateRecords.Published>builder()
+      published.sinkTo(KafkaSink.<AggregateRecords.Published>builder()
               .setBootstrapServers(c.bootstrapServers())
               .setRecordSerializer(AggregateRecords.serializer(c.aggregatesTopic()))
               .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
@@ -134,11 +137,9 @@ public final class AggregateJob {
         .database(c.database()).staging(c.stagingDir()).build();
   }
 
-  private static final String NAME_SUFFIX = dev.loadtest.schemas.series.Projection.NAME.analysisId("");
-
   /** Whether a ladder's row is a 1 s bucket of a series (not a rollup, not a projection's). */
   static boolean seriesSecond(SeriesBucket b) {
-    return b.widthMs == 1_000 && (b.analysisId == null || !b.analysisId.endsWith(NAME_SUFFIX));
+    return b.widthMs == 1_000 && (b.analysisId == null || !b.analysisId.contains("~"));
   }
 
   /**
@@ -155,6 +156,10 @@ public final class AggregateJob {
     public long sequence;
     /** Why the header could not be read, or null. */
     public String headerError;
+    /** The record's Kafka timestamp (an aggregates record's: the start of its buckets' second). */
+    public long timestampMs;
+    /** An aggregates record's kind (its header), or null. */
+    public AggregateRecords.Kind kind;
     public byte[] value;
 
     public RawRecord() {}

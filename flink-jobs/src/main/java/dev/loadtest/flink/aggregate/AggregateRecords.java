@@ -20,6 +20,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * not one record per series: at 55,000 series a record per bucket was 55,000 Avro encodings and producer
  * sends a second, and as many records for the threshold job to read. A correction row is published like a
  * complete one, in a record of its own: live readers add what they receive.
+ *
+ * <p><b>Kinds.</b> A record holds buckets of one {@link Kind}, named in its {@value #KIND_HEADER} header: the
+ * metrics' totals (the {@link dev.loadtest.schemas.series.Projection#TOTAL} projection, analysis id with its
+ * suffix), the gauges' series (gauges are not projected), or every other series. The totals and the gauges
+ * are what live readers and most thresholds need, a few dozen buckets per run and second whatever the
+ * cardinality; a reader that does not need the series skips their records by the header, without decoding
+ * them (at 55,000 series, decoding every series bucket was a quarter of the threshold job's and the live
+ * API's work).
  */
 public final class AggregateRecords {
   private AggregateRecords() {}
@@ -29,17 +37,59 @@ public final class AggregateRecords {
   /** A published value's size at most: below Kafka's default 1 MB message limit with room for the record's own. */
   static final int MAX_VALUE_BYTES = 900_000;
 
-  /** A record ready for {@code loadtest.aggregates}: the run id as key, its time, its encoded value. */
+  /** The Kafka header that names a record's {@link Kind} (its value the kind's name, lower case). */
+  public static final String KIND_HEADER = dev.loadtest.schemas.topics.Topics.AGGREGATES_KIND_HEADER;
+
+  /** What a published record holds. */
+  public enum Kind {
+    /** 1 s buckets of the metrics' totals (analysis id with the total projection's suffix). */
+    TOTALS,
+    /** 1 s buckets of the series of gauges. */
+    GAUGES,
+    /** 1 s buckets of every other series. */
+    SERIES;
+
+    /** The kind of {@code b}'s record. */
+    public static Kind of(SeriesBucket b) {
+      if (b.analysisId != null && b.analysisId.endsWith(dev.loadtest.schemas.series.Projection.TOTAL.analysisId(""))) {
+        return TOTALS;
+      }
+      return "GAUGE".equals(b.type) ? GAUGES : SERIES;
+    }
+
+    /** The header's value. */
+    public String header() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The kind a header value names, or null (no header, or one this version does not know). */
+    public static Kind ofHeader(byte[] value) {
+      if (value == null) {
+        return null;
+      }
+      String v = new String(value, StandardCharsets.UTF_8);
+      for (Kind k : values()) {
+        if (k.header().equals(v)) {
+          return k;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** A record ready for {@code loadtest.aggregates}: the run id as key, its time, its kind, its encoded value. */
   public static final class Published {
     public String key;
     public long timestampMs;
+    public Kind kind;
     public byte[] value;
 
     public Published() {}
 
-    Published(String key, long timestampMs, byte[] value) {
+    Published(String key, long timestampMs, Kind kind, byte[] value) {
       this.key = key;
       this.timestampMs = timestampMs;
+      this.kind = kind;
       this.value = value;
     }
   }
@@ -54,15 +104,16 @@ public final class AggregateRecords {
    * Buckets of one run, analysis and second as records of at most {@link #MAX_BUCKETS}
    * buckets and {@link #MAX_VALUE_BYTES} bytes (a record over it is split in two, down to one bucket).
    */
-  public static List<Published> batches(String run, String analysis, long startMs, List<AggregateBucket> buckets) {
+  public static List<Published> batches(String run, String analysis, long startMs, Kind kind,
+      List<AggregateBucket> buckets) {
     List<Published> out = new ArrayList<>();
     for (int from = 0; from < buckets.size(); from += MAX_BUCKETS) {
-      add(run, analysis, startMs, buckets.subList(from, Math.min(buckets.size(), from + MAX_BUCKETS)), out);
+      add(run, analysis, startMs, kind, buckets.subList(from, Math.min(buckets.size(), from + MAX_BUCKETS)), out);
     }
     return out;
   }
 
-  private static void add(String run, String analysis, long startMs, List<AggregateBucket> part,
+  private static void add(String run, String analysis, long startMs, Kind kind, List<AggregateBucket> part,
       List<Published> out) {
     byte[] bytes;
     try {
@@ -74,11 +125,11 @@ public final class AggregateRecords {
       throw new UncheckedIOException("cannot encode " + part.size() + " buckets of run " + run + " at " + startMs, e);
     }
     if (bytes.length > MAX_VALUE_BYTES && part.size() > 1) {
-      add(run, analysis, startMs, part.subList(0, part.size() / 2), out);
-      add(run, analysis, startMs, part.subList(part.size() / 2, part.size()), out);
+      add(run, analysis, startMs, kind, part.subList(0, part.size() / 2), out);
+      add(run, analysis, startMs, kind, part.subList(part.size() / 2, part.size()), out);
       return;
     }
-    out.add(new Published(run, startMs, bytes));
+    out.add(new Published(run, startMs, kind, bytes));
   }
 
   /** The Avro form of one bucket. */
@@ -130,7 +181,13 @@ public final class AggregateRecords {
 
   /** The serialization of published records into {@code topic}. */
   public static KafkaRecordSerializationSchema<Published> serializer(String topic) {
-    return (p, context, timestamp) -> new ProducerRecord<>(topic, null, p.timestampMs,
-        p.key.getBytes(StandardCharsets.UTF_8), p.value);
+    return (p, context, timestamp) -> {
+      ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, null, p.timestampMs,
+          p.key.getBytes(StandardCharsets.UTF_8), p.value);
+      if (p.kind != null) {
+        r.headers().add(KIND_HEADER, p.kind.header().getBytes(StandardCharsets.UTF_8));
+      }
+      return r;
+    };
   }
 }

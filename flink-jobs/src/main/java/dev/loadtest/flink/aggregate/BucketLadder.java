@@ -79,8 +79,9 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   /** With {@link #seriesAndNames()}: this task's part of each metric's total per closed second. */
   public static final OutputTag<SeriesBucket> TOTAL_PARTS = new OutputTag<>("total-parts") {};
   /**
-   * With {@link #seriesAndNames(boolean)} publishing: the 1 s buckets as {@code loadtest.aggregates} records,
-   * the complete ones a watermark closes batched per run, analysis and second.
+   * With publishing: the 1 s buckets of the series and of the totals (not the by-name projection's) as
+   * {@code loadtest.aggregates} records, the complete ones a watermark closes batched per run, analysis,
+   * second and {@link AggregateRecords.Kind}.
    */
   public static final OutputTag<AggregateRecords.Published> PUBLISHED = new OutputTag<>("published") {};
   /** The key of {@link #seriesAndNames()}: every series of a by-name projection has the same. */
@@ -166,7 +167,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
   public static BucketLadder projections() {
-    return new BucketLadder(true, false, false, false, false);
+    return projections(false);
+  }
+
+  /** As {@link #projections()}; with {@code publish}, the totals' 1 s buckets also on {@link #PUBLISHED}. */
+  public static BucketLadder projections(boolean publish) {
+    return new BucketLadder(true, false, false, publish, false);
   }
 
   /**
@@ -269,12 +275,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     if (level == 0) {
       output.collect(reuse.replace(b, b.startMs));
       if (publish) {
-        if (b.writerId.isEmpty()) { // complete: out with the others of its run and second after this watermark
-          toPublish.computeIfAbsent(List.of(b.testRunId, b.analysisId == null ? "" : b.analysisId, b.startMs),
-              k -> new ArrayList<>()).add(AggregateRecords.bucket(b));
-        } else {
-          publish(b.testRunId, b.analysisId, b.startMs, List.of(AggregateRecords.bucket(b)));
-        }
+        publish(b);
       }
       if (projectByName && b.metricType() != MetricType.GAUGE) {
         names.add(0, toProjection(b, Projection.NAME), watermark, this::nameOut);
@@ -306,8 +307,24 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
   }
 
-  private void publish(String run, String analysis, long startMs, List<dev.loadtest.schemas.avro.AggregateBucket> b) {
-    for (AggregateRecords.Published p : AggregateRecords.batches(run, analysis, startMs, b)) {
+  /**
+   * A 1 s bucket to {@link #PUBLISHED}: a complete one with the others of its run, analysis, second and
+   * kind after this watermark, a correction at once.
+   */
+  private void publish(SeriesBucket b) {
+    AggregateRecords.Kind kind = AggregateRecords.Kind.of(b);
+    String analysis = b.analysisId == null ? "" : b.analysisId;
+    if (b.writerId.isEmpty()) {
+      toPublish.computeIfAbsent(List.of(b.testRunId, analysis, b.startMs, kind), k -> new ArrayList<>())
+          .add(AggregateRecords.bucket(b));
+    } else {
+      publish(b.testRunId, analysis, b.startMs, kind, List.of(AggregateRecords.bucket(b)));
+    }
+  }
+
+  private void publish(String run, String analysis, long startMs, AggregateRecords.Kind kind,
+      List<dev.loadtest.schemas.avro.AggregateBucket> b) {
+    for (AggregateRecords.Published p : AggregateRecords.batches(run, analysis, startMs, kind, b)) {
       output.collect(PUBLISHED, new StreamRecord<>(p, startMs));
     }
   }
@@ -333,9 +350,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
   }
 
-  /** A total's row out (made here: {@link #totalsHere}). */
+  /** A total's row out (made here: {@link #totalsHere}); a 1 s one published too. */
   private void totalOut(int level, SeriesBucket b) {
     output.collect(reuse.replace(b, b.startMs));
+    if (publish && level == 0) {
+      publish(b);
+    }
   }
 
   /**
@@ -390,7 +410,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
         totals.close(w, watermark, this::totalOut);
       }
       for (Map.Entry<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> e : toPublish.entrySet()) {
-        publish((String) e.getKey().get(0), (String) e.getKey().get(1), (Long) e.getKey().get(2), e.getValue());
+        publish((String) e.getKey().get(0), (String) e.getKey().get(1), (Long) e.getKey().get(2),
+            (AggregateRecords.Kind) e.getKey().get(3), e.getValue());
       }
       toPublish.clear();
       watermark = w;

@@ -108,7 +108,7 @@ public final class ReplayJob {
         Tuple2.of(state.testRunId(), state.toJson())).name("replayed run");
     run.connect(seconds)
         .keyBy(r -> r.f0, b -> b.testRunId, Types.STRING)
-        .process(new RunThresholds(Duration.ZERO, replay.analysisId(), true), Types.TUPLE(Types.STRING, Types.STRING))
+        .process(RunThresholds.forBuckets(Duration.ZERO, replay.analysisId(), true), Types.TUPLE(Types.STRING, Types.STRING))
         .name("judge the replay's thresholds")
         .filter(r -> ThresholdRowBinary.readable(r.f1) && ThresholdResult.fromJson(r.f1).finalResult())
         .name("final results")

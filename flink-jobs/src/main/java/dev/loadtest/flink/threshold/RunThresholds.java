@@ -62,13 +62,28 @@ import org.apache.flink.util.OutputTag;
  *       of the end (by the clock), or cannot be known (a lost generator, undelivered samples), the final
  *       results are emitted with what has come, marked {@code partial}: a verdict that may be wrong says so,
  *       and {@code loadtest run} exits 97 on it. NO_DATA stays NO_DATA (the coordinator's verdict counts it
- *       as failed; see {@link ThresholdEvaluator}). Buckets after that are counted in
- *       {@code bucketsAfterVerdict} and ignored.</li>
+ *       as failed; see {@link ThresholdEvaluator}). Records after that are counted in
+ *       {@code bucketsAfterVerdict} and ignored (one that cannot be read still goes to the DLQ).</li>
  * </ul>
  * Buckets that arrive before the run's state are kept until it comes.
+ *
+ * <p><b>From the totals when they suffice.</b> The live judge reads {@code loadtest.aggregates} records
+ * ({@link #live}), decoded here, after the shuffle by run. A plan whose thresholds name no tag is judged on
+ * the metrics' totals and the gauges' series, a few dozen buckets per run and second, and the records of the
+ * other series are skipped without being decoded; a plan with a tag in a threshold ({@code {name:...}},
+ * {@code {status:...}}) is judged on the series (and the totals' records are skipped). Either way every
+ * sample is counted once. A replay judges the buckets of its own stream ({@link #forBuckets}).
+ *
+ * @param <IN> the second input: records to decode ({@link #live}) or buckets ({@link #forBuckets})
  */
-public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<String, String>, SeriesBucket, Tuple2<String, String>> {
+public final class RunThresholds<IN>
+    extends KeyedCoProcessFunction<String, Tuple2<String, String>, IN, Tuple2<String, String>> {
   public static final OutputTag<Tuple2<String, String>> ABORTS = new OutputTag<>("abort-commands") {};
+  /**
+   * Aggregates records the live judge cannot use (unreadable, keyed as another run, times or histograms
+   * out of range): DLQ JSON, counted in {@code malformedAggregates}.
+   */
+  public static final OutputTag<String> REJECTED_AGGREGATES = new OutputTag<>("rejected-aggregates") {};
   /** Run states this judge cannot use (unreadable, keyed as another run, a plan that does not parse): DLQ JSON. */
   public static final OutputTag<String> REJECTED_RUN_STATES = new OutputTag<>("rejected-run-states") {};
   private static final long serialVersionUID = 1L;
@@ -76,7 +91,9 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
 
   private final long finalGraceMs;
   private final String analysisId;
+  private final String totalsAnalysisId;
   private final boolean verdictAtEndOfInput;
+  private final Input<IN> input;
   private transient ValueState<String> plan;
   private transient ValueState<Long> startedAtMs;
   private transient ValueState<Long> firstBucketMs;
@@ -92,28 +109,61 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   private transient MapState<Integer, SeriesBucket> cumulative;
   private transient MapState<Long, SeriesBucket> windowed;
   private transient MapState<Integer, String> lastState;
-  private transient ListState<SeriesBucket> pending;
+  private transient ListState<IN> pending;
   private transient Map<String, Parsed> parsed;
   private transient Counter afterVerdict;
   private transient Counter unreadableRuns;
+  private transient Counter malformedAggregates;
 
-  /** A plan's thresholds with the type of each one's metric. */
-  private record Parsed(List<Threshold> thresholds, List<MetricType> types) {}
+  /**
+   * A plan's thresholds with the type of each one's metric, and whether they are judged on the totals
+   * (none names a tag, and the input has the totals).
+   */
+  private record Parsed(List<Threshold> thresholds, List<MetricType> types, boolean fromTotals) {}
 
-  /** The live judge: buckets of live runs (no analysis id), final verdicts as described above. */
-  public RunThresholds(Duration finalGrace) {
-    this(finalGrace, "", false);
+  /** How the judge reads its second input. */
+  public interface Input<IN> extends java.io.Serializable {
+    TypeInformation<IN> type();
+
+    /** Whether the input carries the metrics' totals (and so the judge may use them instead of the series). */
+    boolean hasTotals();
+
+    /**
+     * The buckets of {@code in}, a record keyed {@code key}; none when it holds only series and
+     * {@code fromTotals} (read without decoding it).
+     *
+     * @throws IllegalArgumentException saying why {@code in} cannot be judged
+     */
+    List<SeriesBucket> read(IN in, String key, boolean fromTotals);
+
+    /** {@code in} rejected for {@code reason}, as DLQ JSON. */
+    String rejection(IN in, String reason);
+  }
+
+  /** The live judge: {@code loadtest.aggregates} records of live runs (no analysis id), decoded here. */
+  public static RunThresholds<dev.loadtest.flink.aggregate.AggregateJob.RawRecord> live(Duration finalGrace,
+      String aggregatesTopic) {
+    return new RunThresholds<>(finalGrace, "", false, new DecodeBuckets.Records(aggregatesTopic));
   }
 
   /**
+   * A judge of buckets (a replay's, tests), on the series.
+   *
    * @param analysisId only buckets of this analysis are judged ({@code ""}: the live runs)
    * @param verdictAtEndOfInput the final verdict waits for the end of the (bounded) input, whatever the
    *     watermark and the clock say: a replay reads partitions unevenly, and its verdict must include all
    */
-  public RunThresholds(Duration finalGrace, String analysisId, boolean verdictAtEndOfInput) {
+  public static RunThresholds<SeriesBucket> forBuckets(Duration finalGrace, String analysisId,
+      boolean verdictAtEndOfInput) {
+    return new RunThresholds<>(finalGrace, analysisId, verdictAtEndOfInput, new DecodeBuckets.Buckets());
+  }
+
+  private RunThresholds(Duration finalGrace, String analysisId, boolean verdictAtEndOfInput, Input<IN> input) {
     this.finalGraceMs = finalGrace.toMillis();
     this.analysisId = analysisId == null ? "" : analysisId;
+    this.totalsAnalysisId = dev.loadtest.schemas.series.Projection.TOTAL.analysisId(this.analysisId);
     this.verdictAtEndOfInput = verdictAtEndOfInput;
+    this.input = input;
   }
 
   @Override
@@ -132,10 +182,11 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     cumulative = rc.getMapState(new MapStateDescriptor<>("cumulative", Types.INT, bucket));
     windowed = rc.getMapState(new MapStateDescriptor<>("windowed", Types.LONG, bucket));
     lastState = rc.getMapState(new MapStateDescriptor<>("lastState", Types.INT, Types.STRING));
-    pending = rc.getListState(new ListStateDescriptor<>("pending", bucket));
+    pending = rc.getListState(new ListStateDescriptor<>("pending", input.type()));
     parsed = new HashMap<>();
     afterVerdict = rc.getMetricGroup().counter("bucketsAfterVerdict");
     unreadableRuns = rc.getMetricGroup().counter("unreadableRunStates");
+    malformedAggregates = rc.getMetricGroup().counter("malformedAggregates");
   }
 
   @Override
@@ -155,17 +206,17 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
     }
     if (plan.value() == null && run.plan() != null && !run.plan().isBlank()) {
       try {
-        thresholdsOf(run.plan());
+        thresholdsOf(run.plan(), input.hasTotals());
       } catch (RuntimeException e) {
         rejectRunState(ctx, runRecord, "the run state's plan cannot be judged: " + e.getMessage());
         return;
       }
       plan.update(run.plan());
-      List<SeriesBucket> waiting = new ArrayList<>();
+      List<IN> waiting = new ArrayList<>();
       pending.get().forEach(waiting::add);
       pending.clear();
-      for (SeriesBucket b : waiting) {
-        accumulate(b, ctx.timerService(), ctx.getCurrentKey());
+      for (IN in : waiting) {
+        use(in, ctx.timerService(), ctx.getCurrentKey(), ctx::output);
       }
     }
     for (RunState.Transition t : run.history()) {
@@ -233,27 +284,61 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   }
 
   @Override
-  public void processElement2(SeriesBucket b, Context ctx, Collector<Tuple2<String, String>> out) throws Exception {
+  public void processElement2(IN in, Context ctx, Collector<Tuple2<String, String>> out) throws Exception {
     if (Boolean.TRUE.equals(done.value())) {
       afterVerdict.inc();
+      try { // not judged any more, but a record that cannot be read is still reported (series' records unread)
+        input.read(in, ctx.getCurrentKey(), true);
+      } catch (IllegalArgumentException e) {
+        malformedAggregates.inc();
+        ctx.output(REJECTED_AGGREGATES, input.rejection(in, e.getMessage()));
+      }
       return;
-    }
-    if (!analysisId.equals(b.analysisId == null ? "" : b.analysisId)) {
-      return; // another analysis of the run: judged by its own job
     }
     if (plan.value() == null) {
-      pending.add(b);
+      pending.add(in);
       return;
     }
-    accumulate(b, ctx.timerService(), ctx.getCurrentKey());
+    use(in, ctx.timerService(), ctx.getCurrentKey(), ctx::output);
     if (countsReached()) {
       finish(ctx.getCurrentKey(), false, out, ctx::output);
     }
   }
 
-  private void accumulate(SeriesBucket b, org.apache.flink.streaming.api.TimerService timers, String run)
-      throws Exception {
+  /** Reads {@code in} and accumulates the buckets this run is judged on; an unusable record to the DLQ. */
+  private void use(IN in, org.apache.flink.streaming.api.TimerService timers, String run,
+      java.util.function.BiConsumer<OutputTag<String>, String> side) throws Exception {
     Parsed p = parsed(run);
+    List<SeriesBucket> buckets;
+    try {
+      buckets = input.read(in, run, p.fromTotals());
+    } catch (IllegalArgumentException e) {
+      malformedAggregates.inc();
+      side.accept(REJECTED_AGGREGATES, input.rejection(in, e.getMessage()));
+      return;
+    }
+    for (SeriesBucket b : buckets) {
+      if (judgedOn(b, p.fromTotals())) {
+        accumulate(b, timers, p);
+      }
+    }
+  }
+
+  /**
+   * Whether the run is judged on {@code b}: a bucket of this judge's analysis, of the totals when judged on
+   * them, else of the series; a gauge's series either way (gauges have no totals).
+   */
+  private boolean judgedOn(SeriesBucket b, boolean fromTotals) {
+    String a = b.analysisId == null ? "" : b.analysisId;
+    return switch (dev.loadtest.flink.aggregate.AggregateRecords.Kind.of(b)) {
+      case TOTALS -> fromTotals && a.equals(totalsAnalysisId);
+      case GAUGES -> a.equals(analysisId);
+      case SERIES -> !fromTotals && a.equals(analysisId);
+    };
+  }
+
+  private void accumulate(SeriesBucket b, org.apache.flink.streaming.api.TimerService timers, Parsed p)
+      throws Exception {
     Long first = firstBucketMs.value();
     if (first == null || b.startMs < first) {
       firstBucketMs.update(b.startMs);
@@ -410,14 +495,17 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
   private Parsed parsed(String key) throws Exception {
     Parsed p = parsed.get(key);
     if (p == null) {
-      p = thresholdsOf(plan.value());
+      p = thresholdsOf(plan.value(), input.hasTotals());
       parsed.put(key, p);
     }
     return p;
   }
 
-  /** The thresholds of a plan with their metrics' types; throws when the plan cannot be judged. */
-  private static Parsed thresholdsOf(String planJson) {
+  /**
+   * The thresholds of a plan with their metrics' types, judged on the totals when {@code totals} are there
+   * and no threshold names a tag; throws when the plan cannot be judged.
+   */
+  private static Parsed thresholdsOf(String planJson, boolean totals) {
     TestPlan tp = PlanParser.parse(planJson);
     List<MetricType> types = new ArrayList<>();
     for (Threshold t : tp.thresholds()) {
@@ -426,6 +514,7 @@ public final class RunThresholds extends KeyedCoProcessFunction<String, Tuple2<S
           : BuiltinMetrics.typeOf(m).orElseThrow(() -> new IllegalArgumentException("the plan names an unknown"
               + " metric " + m)));
     }
-    return new Parsed(tp.thresholds(), types);
+    boolean tagged = tp.thresholds().stream().anyMatch(t -> !t.selector().tags().isEmpty());
+    return new Parsed(tp.thresholds(), types, totals && !tagged);
   }
 }

@@ -1,19 +1,14 @@
 package dev.loadtest.flink.threshold;
 
-import dev.loadtest.schemas.histogram.SparseHistogram;
 import dev.loadtest.flink.aggregate.AggregateJob;
 import dev.loadtest.flink.aggregate.AggregateRecords;
 import dev.loadtest.flink.aggregate.BatchTimes;
 import dev.loadtest.flink.aggregate.Rejections;
 import dev.loadtest.flink.aggregate.EagerBoundedOutOfOrderness;
-import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.RunRowBinary;
 import dev.loadtest.flink.sink.ThresholdRowBinary;
-import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.topics.Topics;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -66,20 +61,25 @@ public final class ThresholdJob {
         .setProperty("isolation.level", "read_committed")
         .setStartingOffsets(OffsetsInitializer.earliest())
         .setDeserializer(new Located()).build();
-    SingleOutputStreamOperator<SeriesBucket> decoded = env.fromSource(aggregatesSource, WatermarkStrategy.noWatermarks(),
-            "aggregates")
-        .process(new DecodeBuckets(c.aggregatesTopic())).name("decode buckets");
-    decoded.getSideOutput(DecodeBuckets.REJECTED).sinkTo(Rejections.sink(c.bootstrapServers(), c.aggregatesTopic()))
-        .name("kafka " + Topics.DLQ);
-    DataStream<SeriesBucket> buckets = decoded
+    // Records are decoded by the judge of their run, after the shuffle: it knows whether the run needs the
+    // series' records or only the totals' (RunThresholds). Here only their times are checked, for the watermark.
+    SingleOutputStreamOperator<AggregateJob.RawRecord> timed = env.fromSource(aggregatesSource,
+            WatermarkStrategy.noWatermarks(), "aggregates")
+        .process(new RecordTimes(c.aggregatesTopic())).name("check record times");
+    DataStream<String> rejected = timed.getSideOutput(RecordTimes.REJECTED);
+    DataStream<AggregateJob.RawRecord> records = timed
         .assignTimestampsAndWatermarks(WatermarkStrategy
-            .<SeriesBucket>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(), c.idleness()))
-            .withTimestampAssigner((b, t) -> b.startMs));
+            .<AggregateJob.RawRecord>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(),
+                c.idleness()))
+            .withTimestampAssigner((r, t) -> r.timestampMs));
 
-    SingleOutputStreamOperator<Tuple2<String, String>> results = runs.connect(buckets)
-        .keyBy(r -> r.f0, b -> b.testRunId, Types.STRING)
-        .process(new RunThresholds(c.finalGrace()), Types.TUPLE(Types.STRING, Types.STRING))
+    SingleOutputStreamOperator<Tuple2<String, String>> results = runs.connect(records)
+        .keyBy(r -> r.f0, r -> r.key == null ? "" : r.key, Types.STRING)
+        .process(RunThresholds.live(c.finalGrace(), c.aggregatesTopic()), Types.TUPLE(Types.STRING, Types.STRING))
         .name("judge thresholds per run");
+    rejected.union(results.getSideOutput(RunThresholds.REJECTED_AGGREGATES))
+        .sinkTo(Rejections.sink(c.bootstrapServers(), c.aggregatesTopic()))
+        .name("kafka " + Topics.DLQ);
     results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic());
     results.getSideOutput(RunThresholds.ABORTS).sinkTo(keyedStrings(c, c.commandsTopic()))
         .name("kafka " + c.commandsTopic());
@@ -121,13 +121,17 @@ public final class ThresholdJob {
     }
   }
 
-  /** An aggregates record with where it was (for the DLQ). */
+  /** An aggregates record with where it was (for the DLQ), its time and its kind (header). */
   static final class Located implements KafkaRecordDeserializationSchema<AggregateJob.RawRecord> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<AggregateJob.RawRecord> out) {
-      out.collect(AggregateJob.RawRecord.of(record));
+      AggregateJob.RawRecord r = AggregateJob.RawRecord.of(record);
+      r.timestampMs = record.timestamp();
+      org.apache.kafka.common.header.Header kind = record.headers().lastHeader(AggregateRecords.KIND_HEADER);
+      r.kind = kind == null ? null : AggregateRecords.Kind.ofHeader(kind.value());
+      out.collect(r);
     }
 
     @Override
@@ -137,17 +141,18 @@ public final class ThresholdJob {
   }
 
   /**
-   * Decodes aggregates records. One that cannot be read, whose key is not its run id, or whose times are out
-   * of range ({@link BatchTimes}) goes to {@link #REJECTED} with the reason and is counted in
-   * {@code malformedAggregates}; it never reaches a run's thresholds.
+   * Checks an aggregates record's time (its Kafka timestamp, the start of its buckets' second) before it
+   * drives the watermark; one out of range ({@link BatchTimes}) goes to {@link #REJECTED} with the reason
+   * and is counted in {@code malformedAggregates}. Its content is checked where it is decoded
+   * ({@link DecodeBuckets}).
    */
-  static final class DecodeBuckets extends ProcessFunction<AggregateJob.RawRecord, SeriesBucket> {
-    static final OutputTag<String> REJECTED = new OutputTag<>("rejected-aggregates") {};
+  static final class RecordTimes extends ProcessFunction<AggregateJob.RawRecord, AggregateJob.RawRecord> {
+    static final OutputTag<String> REJECTED = new OutputTag<>("rejected-aggregate-times") {};
     private static final long serialVersionUID = 1L;
     private final String topic;
     private transient Counter malformed;
 
-    DecodeBuckets(String topic) {
+    RecordTimes(String topic) {
       this.topic = topic;
     }
 
@@ -157,44 +162,14 @@ public final class ThresholdJob {
     }
 
     @Override
-    public void processElement(AggregateJob.RawRecord r, Context ctx, Collector<SeriesBucket> out) {
-      String reason;
-      List<SeriesBucket> buckets = List.of();
-      try {
-        buckets = AggregateRecords.fromAvro(AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value)));
-        reason = reasonToReject(r.key, buckets, System.currentTimeMillis());
-      } catch (java.io.IOException | RuntimeException e) {
-        reason = "not an aggregates record the threshold job can read: " + e;
-      }
-      if (reason != null) {
+    public void processElement(AggregateJob.RawRecord r, Context ctx, Collector<AggregateJob.RawRecord> out) {
+      if (!BatchTimes.accepts(r.timestampMs, System.currentTimeMillis())) {
         malformed.inc();
-        ctx.output(REJECTED, Rejections.json("thresholds", topic, r.partition, r.offset, reason, r.value));
+        ctx.output(REJECTED, Rejections.json("thresholds", topic, r.partition, r.offset, "record time "
+            + r.timestampMs + " ms is out of range", r.value));
         return;
       }
-      buckets.forEach(out::collect);
-    }
-
-    static String reasonToReject(String key, List<SeriesBucket> buckets, long nowMs) {
-      for (SeriesBucket b : buckets) {
-        if (!b.testRunId.equals(key)) {
-          return "the record's key " + (key == null ? "(none)" : "\"" + key + "\"") + " is not the run id of its"
-              + " buckets, \"" + b.testRunId + "\"";
-        }
-        if (!BatchTimes.accepts(b.startMs, nowMs) || b.widthMs <= 0) {
-          return "bucket time " + b.startMs + " ms (width " + b.widthMs + ") is out of range";
-        }
-        try {
-          b.metricType();
-        } catch (IllegalArgumentException e) {
-          return "unknown metric type " + b.type;
-        }
-        try { // merges trust their histograms (ascending indexes, positive counts): checked here, once
-          SparseHistogram.check(b.histIndexes, b.histCounts);
-        } catch (IllegalArgumentException e) {
-          return "the histogram of series " + b.seriesId + " at " + b.startMs + " ms is invalid: " + e.getMessage();
-        }
-      }
-      return null;
+      out.collect(r);
     }
   }
 

@@ -146,8 +146,10 @@ class AggregateJobIT {
     }
     System.out.print(report);
 
-    // The same 1 s buckets, published for live readers: they add up to the same count.
-    assertEquals(requests, publishedCount(aggregates, run, "http_reqs"));
+    // The same 1 s buckets, published for live readers, the series and the totals each in records of their
+    // kind: each adds up to the same count.
+    assertEquals(requests, publishedCount(aggregates, run, "http_reqs", AggregateRecords.Kind.SERIES));
+    assertEquals(requests, publishedCount(aggregates, run, "http_reqs", AggregateRecords.Kind.TOTALS));
   }
 
   @Test
@@ -323,7 +325,8 @@ class AggregateJobIT {
         "the replay's series are listed like a run's");
   }
 
-  long publishedCount(String topic, String run, String metric) {
+  /** The count of {@code metric}'s buckets of {@code run} in the records of {@code kind} (their header). */
+  long publishedCount(String topic, String run, String metric, AggregateRecords.Kind kind) {
     long total = 0;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
@@ -345,6 +348,10 @@ class AggregateJobIT {
         }
         var records = consumer.poll(Duration.ofMillis(500));
         for (ConsumerRecord<byte[], byte[]> r : records) {
+          var header = r.headers().lastHeader(AggregateRecords.KIND_HEADER);
+          if (header == null || AggregateRecords.Kind.ofHeader(header.value()) != kind) {
+            continue;
+          }
           try {
             AggregateBatch batch = AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value()));
             for (SeriesBucket b : AggregateRecords.fromAvro(batch)) {

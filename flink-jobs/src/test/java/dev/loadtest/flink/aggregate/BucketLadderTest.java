@@ -1,14 +1,17 @@
 package dev.loadtest.flink.aggregate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -218,6 +221,17 @@ class BucketLadderTest {
       b.gauge("gen-" + writer, count, startMs * 1000);
     }
     return b;
+  }
+
+  /** Feeds steps {@code from} (inclusive) to {@code to} into {@code h}, each followed by the watermark that closes its second. */
+  static void feed(KeyedOneInputStreamOperatorTestHarness<Long, SeriesBucket, ?> h, List<List<SeriesBucket>> steps,
+                   int from, int to) throws Exception {
+    for (int i = from; i < to; i++) {
+      for (SeriesBucket b : steps.get(i)) {
+        h.processElement(b.copy(), b.startMs);
+      }
+      h.processWatermark((i + 1) * 1000L + 999);
+    }
   }
 
   /** Input in steps: each step's partials, then its watermark (late partials among them). */
@@ -438,12 +452,7 @@ class BucketLadderTest {
     try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
         Types.LONG, MAX_PARALLELISM, 1, 0)) {
       h.open();
-      for (int i = 0; i < steps.size(); i++) {
-        for (SeriesBucket b : steps.get(i)) {
-          h.processElement(b.copy(), b.startMs);
-        }
-        h.processWatermark((i + 1) * 1000L + 999);
-      }
+      feed(h, steps, 0, steps.size());
       h.processWatermark(Long.MAX_VALUE - 1);
       List<SeriesBucket> all = new ArrayList<>(h.extractOutputValues());
       all.addAll(drain(h.getSideOutput(BucketLadder.TOTAL_PARTS), new int[1]));
@@ -517,13 +526,7 @@ class BucketLadderTest {
     try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(true), BucketLadder.BY_NAME,
         Types.LONG, MAX_PARALLELISM, 1, 0)) {
       h.open();
-      List<List<SeriesBucket>> steps = steps();
-      for (int i = 0; i < steps.size(); i++) {
-        for (SeriesBucket b : steps.get(i)) {
-          h.processElement(b.copy(), b.startMs);
-        }
-        h.processWatermark((i + 1) * 1000L + 999);
-      }
+      feed(h, steps(), 0, steps().size());
       Map<Long, Long> published = new TreeMap<>(); // second -> count in its complete records
       long corrections = 0;
       int records = 0;
@@ -536,21 +539,55 @@ class BucketLadderTest {
         for (SeriesBucket b : buckets) {
           assertEquals(p.timestampMs, b.startMs, "one second per record");
           assertNotNull(b.tagKeys);
+          assertEquals(p.kind, AggregateRecords.Kind.of(b), "one kind per record, named in its header");
         }
         published.merge(p.timestampMs, buckets.stream().mapToLong(b -> b.count).sum(), Long::sum);
       }
       Map<Long, Long> emitted = new TreeMap<>();
+      Set<List<Object>> completeRecords = new HashSet<>();
       for (SeriesBucket b : h.extractOutputValues()) {
         if (!AggregateJob.seriesSecond(b)) {
           continue; // rollups and by-name rows are not published
         }
         emitted.merge(b.startMs, b.count, Long::sum);
         corrections += b.writerId.isEmpty() ? 0 : 1;
+        if (b.writerId.isEmpty()) {
+          completeRecords.add(List.of(b.startMs, AggregateRecords.Kind.of(b)));
+        }
       }
       assertEquals(emitted, published, "every 1 s bucket out is published, complete or a correction");
       assertTrue(corrections > 0);
-      // 25 seconds of 21 series each, plus each correction on its own
-      assertEquals(25 + corrections, records, "one record per second and one per correction");
+      assertEquals(Set.of(AggregateRecords.Kind.SERIES, AggregateRecords.Kind.GAUGES),
+          completeRecords.stream().map(k -> k.get(1)).collect(java.util.stream.Collectors.toSet()));
+      // 25 seconds of 21 series each, a record per second and kind, plus each correction on its own
+      assertEquals(completeRecords.size() + corrections, records, "one record per second and kind, one per correction");
+    }
+  }
+
+  @Test
+  void theTotalsArePublishedInRecordsOfTheirOwnKindAndAddUpToTheSeries() throws Exception {
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(true),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      feed(h, steps(), 0, steps().size());
+      Map<AggregateRecords.Kind, Map<String, Long>> byKind = new java.util.EnumMap<>(AggregateRecords.Kind.class);
+      for (StreamRecord<AggregateRecords.Published> r : h.getSideOutput(BucketLadder.PUBLISHED)) {
+        AggregateRecords.Published p = r.getValue();
+        dev.loadtest.schemas.avro.AggregateBatch batch = dev.loadtest.schemas.avro.AggregateBatch.fromByteBuffer(
+            java.nio.ByteBuffer.wrap(p.value));
+        for (SeriesBucket b : AggregateRecords.fromAvro(batch)) {
+          assertEquals(p.kind, AggregateRecords.Kind.of(b));
+          byKind.computeIfAbsent(p.kind, k -> new TreeMap<>()).merge(b.metric, b.count, Long::sum);
+        }
+        if (p.kind == AggregateRecords.Kind.TOTALS) {
+          assertEquals(dev.loadtest.schemas.series.Projection.TOTAL.analysisId(""), batch.getAnalysisId());
+        }
+      }
+      assertFalse(byKind.get(AggregateRecords.Kind.TOTALS).isEmpty());
+      assertEquals(byKind.get(AggregateRecords.Kind.SERIES), byKind.get(AggregateRecords.Kind.TOTALS),
+          "per metric, the published totals (complete and corrections) count what the series count");
+      assertTrue(byKind.get(AggregateRecords.Kind.GAUGES).keySet().stream()
+          .noneMatch(byKind.get(AggregateRecords.Kind.TOTALS)::containsKey), "gauges have no totals");
     }
   }
 }

@@ -74,6 +74,80 @@ class SeriesBucketSerializerTest {
   }
 
   @Test
+  void itsBytesAreTheFieldByFieldFormatCheckpointsWereWrittenIn() throws Exception {
+    SeriesBucket b = trend(40);
+    b.testRunId = "run-\u00fc\u20ac-" + "x".repeat(200);
+    b.analysisId = null;
+    b.tagValues = new String[] {"GET /\u00e9t\u00e9", null};
+    assertArrayEquals(fieldByField(b), bytes(SeriesBucketSerializer.INSTANCE, b));
+    SeriesBucket g = new SeriesBucket();
+    g.type = "GAUGE";
+    g.gauge("gen-1", 10, 5);
+    g.gauge("gen-2", -3.5, Long.MAX_VALUE);
+    assertArrayEquals(fieldByField(g), bytes(SeriesBucketSerializer.INSTANCE, g));
+  }
+
+  /** The format as the serializer wrote it field by field before it encoded into one array. */
+  private static byte[] fieldByField(SeriesBucket b) throws Exception {
+    DataOutputSerializer out = new DataOutputSerializer(256);
+    org.apache.flink.types.StringValue.writeString(b.testRunId, out);
+    org.apache.flink.types.StringValue.writeString(b.analysisId, out);
+    out.writeLong(b.seriesId);
+    org.apache.flink.types.StringValue.writeString(b.metric, out);
+    org.apache.flink.types.StringValue.writeString(b.type, out);
+    strings(out, b.tagKeys);
+    strings(out, b.tagValues);
+    varLong(out, SeriesBucketSerializer.zigzag(b.startMs));
+    varLong(out, b.widthMs & 0xffffffffL);
+    varLong(out, SeriesBucketSerializer.zigzag(b.count));
+    out.writeDouble(b.sum);
+    out.writeDouble(b.min);
+    out.writeDouble(b.max);
+    out.writeDouble(b.last);
+    varLong(out, SeriesBucketSerializer.zigzag(b.lastTimeUs));
+    varLong(out, SeriesBucketSerializer.zigzag(b.nonZero));
+    if (b.histIndexes == null) {
+      varLong(out, 0);
+    } else {
+      varLong(out, b.histIndexes.length + 1L);
+      int prev = 0;
+      for (int i : b.histIndexes) {
+        varLong(out, SeriesBucketSerializer.zigzag((long) i - prev));
+        prev = i;
+      }
+      for (long c : b.histCounts) {
+        varLong(out, SeriesBucketSerializer.zigzag(c));
+      }
+    }
+    org.apache.flink.types.StringValue.writeString(b.writerId, out);
+    strings(out, b.gaugeWriters);
+    if (b.gaugeWriters != null) {
+      for (int i = 0; i < b.gaugeWriters.length; i++) {
+        out.writeDouble(b.gaugeLasts[i]);
+        varLong(out, SeriesBucketSerializer.zigzag(b.gaugeTimesUs[i]));
+      }
+    }
+    return out.getCopyOfBuffer();
+  }
+
+  private static void strings(DataOutputSerializer out, String[] s) throws Exception {
+    varLong(out, s == null ? 0 : s.length + 1L);
+    if (s != null) {
+      for (String x : s) {
+        org.apache.flink.types.StringValue.writeString(x, out);
+      }
+    }
+  }
+
+  private static void varLong(DataOutputSerializer out, long v) throws Exception {
+    while ((v & ~0x7FL) != 0) {
+      out.writeByte((int) ((v & 0x7F) | 0x80));
+      v >>>= 7;
+    }
+    out.writeByte((int) v);
+  }
+
+  @Test
   void everyFieldSurvives() throws Exception {
     SeriesBucket b = trend(150);
     SeriesBucket c = roundTrip(b);

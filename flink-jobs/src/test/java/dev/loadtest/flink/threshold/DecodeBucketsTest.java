@@ -26,15 +26,15 @@ class DecodeBucketsTest {
   /** Merges downstream trust histograms, so a record whose histogram is not one never reaches them. */
   @Test
   void aBucketWithAnInvalidHistogramIsRejectedWithWhereAndWhy() {
-    assertNull(ThresholdJob.DecodeBuckets.reasonToReject("run-1",
+    assertNull(DecodeBuckets.reasonToReject("run-1",
         List.of(bucket(new int[] {1, 5}, new long[] {2, 3})), NOW));
-    String unordered = ThresholdJob.DecodeBuckets.reasonToReject("run-1",
+    String unordered = DecodeBuckets.reasonToReject("run-1",
         List.of(bucket(new int[] {1, 5}, new long[] {2, 3}), bucket(new int[] {5, 1}, new long[] {2, 3})), NOW);
     assertTrue(unordered.contains("series 12") && unordered.contains("ascending at 1"), unordered);
-    String negative = ThresholdJob.DecodeBuckets.reasonToReject("run-1",
+    String negative = DecodeBuckets.reasonToReject("run-1",
         List.of(bucket(new int[] {1}, new long[] {-4})), NOW);
     assertTrue(negative.contains("positive"), negative);
-    String lengths = ThresholdJob.DecodeBuckets.reasonToReject("run-1",
+    String lengths = DecodeBuckets.reasonToReject("run-1",
         List.of(bucket(new int[] {1, 2}, new long[] {4})), NOW);
     assertTrue(lengths.contains("differ in length"), lengths);
   }

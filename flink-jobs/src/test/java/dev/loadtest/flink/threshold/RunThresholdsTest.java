@@ -1,8 +1,11 @@
 package dev.loadtest.flink.threshold;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loadtest.flink.aggregate.AggregateJob;
+import dev.loadtest.flink.aggregate.AggregateRecords;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.schemas.histogram.HistogramLayout;
 import dev.loadtest.schemas.histogram.SingleWriterHistogram;
@@ -65,15 +68,25 @@ class RunThresholdsTest {
     return b;
   }
 
+  /** The run, created from {@code plan} a second before it starts running at {@link #START_MS}. */
+  static RunState running(String plan) {
+    return RunState.first(RUN, RunStatus.CREATED, START_MS - 1_000, "created", List.of(), "hash", plan, null)
+        .to(RunStatus.RUNNING, START_MS, "running");
+  }
+
+  /** The run finished after one iteration: its two user Trend points and the iteration itself, 3 samples, no request. */
+  static RunState finished(RunState running) {
+    return running.to(RunStatus.FINISHED, START_MS + 900, "all 1 generator(s) finished")
+        .withTotals(new RunState.Totals(0, 3, 0, 1, 0, 1, 0));
+  }
+
   @Test
   void theFinalVerdictWaitsForACustomMetricsBucketThatComesAfterTheIterations() throws Exception {
-    RunState running = RunState.first(RUN, RunStatus.CREATED, START_MS - 1_000, "created", List.of(), "hash", PLAN,
-        null).to(RunStatus.RUNNING, START_MS, "running");
+    RunState running = running(PLAN);
     // one iteration: its two user Trend points and the iteration itself, 3 samples, no request
-    RunState finished = running.to(RunStatus.FINISHED, START_MS + 900, "all 1 generator(s) finished")
-        .withTotals(new RunState.Totals(0, 3, 0, 1, 0, 1, 0));
+    RunState finished = finished(running);
     try (var h = new KeyedTwoInputStreamOperatorTestHarness<String, Tuple2<String, String>, SeriesBucket,
-        Tuple2<String, String>>(new KeyedCoProcessOperator<>(new RunThresholds(Duration.ofSeconds(60))),
+        Tuple2<String, String>>(new KeyedCoProcessOperator<>(RunThresholds.forBuckets(Duration.ofSeconds(60), "", false)),
         t -> t.f0, b -> b.testRunId, Types.STRING)) {
       h.open();
       h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
@@ -92,6 +105,104 @@ class RunThresholdsTest {
     }
   }
 
+  /** An aggregates record of {@code kind} holding {@code buckets} (all of one second), as the aggregate job publishes. */
+  static AggregateJob.RawRecord record(AggregateRecords.Kind kind, String analysis, SeriesBucket... buckets) {
+    List<dev.loadtest.schemas.avro.AggregateBucket> avro = new java.util.ArrayList<>();
+    for (SeriesBucket b : buckets) {
+      b.analysisId = analysis;
+      avro.add(AggregateRecords.bucket(b));
+    }
+    AggregateRecords.Published p = AggregateRecords.batches(RUN, analysis, START_MS, kind, avro).get(0);
+    return raw(kind, p.value);
+  }
+
+  static AggregateJob.RawRecord raw(AggregateRecords.Kind kind, byte[] value) {
+    AggregateJob.RawRecord r = new AggregateJob.RawRecord();
+    r.key = RUN;
+    r.kind = kind;
+    r.timestampMs = START_MS;
+    r.value = value;
+    return r;
+  }
+
+  static KeyedTwoInputStreamOperatorTestHarness<String, Tuple2<String, String>, AggregateJob.RawRecord,
+      Tuple2<String, String>> live() throws Exception {
+    return new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(
+        RunThresholds.live(Duration.ofSeconds(60), "loadtest.aggregates")), t -> t.f0, r -> r.key, Types.STRING);
+  }
+
+  /** The metric's buckets without tags, as the total projection has them. */
+  static SeriesBucket total(SeriesBucket b) {
+    b.tagKeys = new String[0];
+    b.tagValues = new String[0];
+    b.seriesId = -b.seriesId;
+    return b;
+  }
+
+  @Test
+  void aPlanWithoutTaggedThresholdsIsJudgedOnTheTotalsAndTheSeriesRecordsAreNotEvenDecoded() throws Exception {
+    RunState running = running(PLAN);
+    RunState finished = finished(running);
+    String totals = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
+    try (var h = live()) {
+      h.open();
+      h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
+      // not an Avro batch at all: a judge that decoded it would reject it
+      h.processElement2(raw(AggregateRecords.Kind.SERIES, new byte[] {1, 2, 3}), START_MS);
+      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
+          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
+      assertTrue(finals(h).isEmpty(), "the series are not counted: no final verdict before the totals");
+      h.processElement2(record(AggregateRecords.Kind.TOTALS, totals, total(bucket("iterations", "COUNTER", 1, 1)),
+          total(bucket("balance_change", "TREND", 2, -10, -20))), START_MS);
+      Map<String, ThresholdResult> finals = finals(h);
+      assertEquals(3, finals.size(), finals.toString());
+      finals.values().forEach(r -> assertTrue(r.state() == ThresholdResult.State.PASSED && !r.partial(), r.toString()));
+      assertEquals(-15, finals.get("balance_change: avg==-15").value(), 1e-9);
+      assertNull(h.getSideOutput(RunThresholds.REJECTED_AGGREGATES), "nothing rejected: the series were skipped");
+    }
+  }
+
+  @Test
+  void aPlanWithATaggedThresholdIsJudgedOnTheSeriesAndTheTotalsAreNotCountedTwice() throws Exception {
+    String plan = PLAN.replace("\"thresholds\": {\"balance_change\":", "\"thresholds\": {\"balance_change{scenario:pay}\":");
+    RunState running = running(plan);
+    RunState finished = finished(running);
+    String totals = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
+    try (var h = live()) {
+      h.open();
+      h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
+      h.processElement2(record(AggregateRecords.Kind.TOTALS, totals, total(bucket("iterations", "COUNTER", 1, 1)),
+          total(bucket("balance_change", "TREND", 2, -10, -20))), START_MS);
+      h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
+      assertTrue(finals(h).isEmpty(), "the totals are not what this plan is judged on: no final verdict yet");
+      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
+          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      Map<String, ThresholdResult> finals = finals(h);
+      assertEquals(3, finals.size(), finals.toString());
+      assertEquals(-15, finals.get("balance_change{scenario:pay}: avg==-15").value(), 1e-9);
+    }
+  }
+
+  @Test
+  void aRecordThatCannotBeReadIsRejectedWithWhereAndWhyAndTheRunGoesOn() throws Exception {
+    String plan = PLAN.replace("\"thresholds\": {\"balance_change\":", "\"thresholds\": {\"balance_change{scenario:pay}\":");
+    RunState running = running(plan);
+    RunState finished = finished(running);
+    try (var h = live()) {
+      h.open();
+      h.processElement2(raw(AggregateRecords.Kind.SERIES, new byte[] {1, 2, 3}), START_MS); // before the plan: kept
+      h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
+      var rejected = h.getSideOutput(RunThresholds.REJECTED_AGGREGATES);
+      assertEquals(1, rejected.size());
+      assertTrue(rejected.peek().getValue().contains("not an aggregates record"), rejected.peek().getValue());
+      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
+          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
+      assertEquals(3, finals(h).size());
+    }
+  }
+
   @Test
   void aRequestCountsOnceThoughItFillsABucketOfEachHttpMetric() {
     assertEquals(4, RunThresholds.samplesIn(bucket("http_reqs", "COUNTER", 1, 1, 1, 1, 1)));
@@ -101,8 +212,8 @@ class RunThresholdsTest {
     assertEquals(3, RunThresholds.samplesIn(bucket("balance_change", "TREND", 5, -1, 0, 1)));
   }
 
-  static Map<String, ThresholdResult> finals(KeyedTwoInputStreamOperatorTestHarness<String, Tuple2<String, String>,
-      SeriesBucket, Tuple2<String, String>> h) {
+  static <IN> Map<String, ThresholdResult> finals(KeyedTwoInputStreamOperatorTestHarness<String, Tuple2<String, String>,
+      IN, Tuple2<String, String>> h) {
     Map<String, ThresholdResult> out = new TreeMap<>();
     for (Tuple2<String, String> t : h.extractOutputValues()) {
       ThresholdResult r = ThresholdResult.fromJson(t.f1);

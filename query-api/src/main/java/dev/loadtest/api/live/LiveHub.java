@@ -10,9 +10,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,12 +31,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Live updates of running tests, for Server-Sent Events: one consumer thread reads the aggregates,
  * thresholds and runs topics from their end and hands each run's news to that run's listeners. The 1 s
- * buckets of all series and generators are merged per run, second and metric and sent once a second has
- * been quiet for {@code settle} (a few generators' buckets of one second arrive within it). Threshold
- * results and run state changes are sent as they come.
+ * buckets are merged per run, second and metric and sent once a second has been quiet for {@code settle}
+ * (a few generators' buckets of one second arrive within it): the metrics' totals (the aggregate job
+ * publishes them, a few dozen buckets per run and second whatever the cardinality) and the gauges' series;
+ * for a second without totals (an older aggregate job), every series. Once a run's totals come, the
+ * records of its other series are skipped by their kind header, without decoding. Threshold results and
+ * run state changes are sent as they come.
  */
 public final class LiveHub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LiveHub.class);
+  /** The analysis id of a live run's totals (the aggregate job's total projection). */
+  private static final String TOTALS = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
+  /** The header naming a record's kind, and the kind of the records of every series but gauges. */
+  private static final String KIND_HEADER = dev.loadtest.schemas.topics.Topics.AGGREGATES_KIND_HEADER;
+  private static final byte[] SERIES_KIND = "series".getBytes(StandardCharsets.UTF_8);
+  private static final int TOTALS_RUNS_KEPT = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Receives events of one run; called on the hub's thread, must not block. */
@@ -44,6 +55,13 @@ public final class LiveHub implements AutoCloseable {
 
   private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
   private final Map<String, TreeMap<Long, Second>> pending = new ConcurrentHashMap<>();
+  /** Runs whose totals have been seen (the hub's thread only; bounded: at most {@link #TOTALS_RUNS_KEPT}). */
+  private final Set<String> withTotals = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > TOTALS_RUNS_KEPT;
+    }
+  });
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String aggregates;
   private final String thresholds;
@@ -123,18 +141,26 @@ public final class LiveHub implements AutoCloseable {
       return;
     }
     if (r.topic().equals(aggregates)) {
+      org.apache.kafka.common.header.Header kind = r.headers().lastHeader(KIND_HEADER);
+      if (kind != null && withTotals.contains(run) && Arrays.equals(kind.value(), SERIES_KIND)) {
+        return; // the run's totals come: its series' records are not needed, not even decoded
+      }
       AggregateBatch batch;
       try {
         batch = AggregateBatch.fromByteBuffer(ByteBuffer.wrap(r.value()));
       } catch (java.io.IOException e) {
         throw new IllegalArgumentException("not an aggregate batch: " + e.getMessage(), e);
       }
-      if (!batch.getAnalysisId().isEmpty()) {
-        return; // replays are not live
+      boolean totals = batch.getAnalysisId().equals(TOTALS);
+      if (!totals && !batch.getAnalysisId().isEmpty()) {
+        return; // replays (and the by-name projection) are not live
       }
       TreeMap<Long, Second> seconds = pending.computeIfAbsent(batch.getTestRunId(), x -> new TreeMap<>());
       for (AggregateBucket b : batch.getBuckets()) {
-        seconds.computeIfAbsent(b.getStartMs(), t -> new Second()).add(b, System.nanoTime());
+        seconds.computeIfAbsent(b.getStartMs(), t -> new Second()).add(b, totals, System.nanoTime());
+      }
+      if (totals) {
+        withTotals.add(run);
       }
       return;
     }
@@ -203,16 +229,39 @@ public final class LiveHub implements AutoCloseable {
     }
   }
 
-  /** One second of one run: per metric, its buckets merged. */
+  /**
+   * One second of one run: per metric, its buckets merged, from the totals when they came, else from the
+   * series; the gauges' series either way (gauges have no totals).
+   */
   static final class Second {
+    final Metrics series = new Metrics();
+    final Metrics totals = new Metrics();
+    final Metrics gauges = new Metrics();
+    long lastNanos;
+
+    /** Adds {@code b}, a bucket of the totals ({@code total}) or of a series. */
+    void add(AggregateBucket b, boolean total, long nowNanos) {
+      lastNanos = nowNanos;
+      boolean gauge = b.getType() == dev.loadtest.schemas.avro.MetricKind.GAUGE;
+      (total ? totals : gauge ? gauges : series).add(b);
+    }
+
+    Map<String, Object> event(long startMs) {
+      Map<String, Object> metrics = new TreeMap<>();
+      (totals.types.isEmpty() ? series : totals).into(metrics);
+      gauges.into(metrics);
+      return Map.of("t", startMs, "metrics", metrics);
+    }
+  }
+
+  /** Buckets merged per metric. */
+  static final class Metrics {
     final Map<String, MetricType> types = new TreeMap<>();
     final Map<String, long[]> counts = new TreeMap<>(); // count, nonZero
     final Map<String, double[]> values = new TreeMap<>(); // sum, min, max, last
     final Map<String, dev.loadtest.schemas.histogram.SparseHistogram> hist = new TreeMap<>();
-    long lastNanos;
 
-    void add(AggregateBucket b, long nowNanos) {
-      lastNanos = nowNanos;
+    void add(AggregateBucket b) {
       String m = b.getMetric();
       types.put(m, MetricType.valueOf(b.getType().name()));
       long[] c = counts.computeIfAbsent(m, x -> new long[2]);
@@ -232,8 +281,8 @@ public final class LiveHub implements AutoCloseable {
       }
     }
 
-    Map<String, Object> event(long startMs) {
-      Map<String, Object> metrics = new LinkedHashMap<>();
+    /** Each metric's stats into {@code metrics}. */
+    void into(Map<String, Object> metrics) {
       for (Map.Entry<String, MetricType> e : types.entrySet()) {
         String m = e.getKey();
         long[] c = counts.get(m);
@@ -249,7 +298,6 @@ public final class LiveHub implements AutoCloseable {
         }
         metrics.put(m, s);
       }
-      return Map.of("t", startMs, "metrics", metrics);
     }
   }
 

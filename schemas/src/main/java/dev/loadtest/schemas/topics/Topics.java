@@ -14,6 +14,12 @@ public final class Topics {
   public static final String ASSIGNMENTS = "loadtest.assignments";
   public static final String SAMPLES = "loadtest.samples";
   public static final String AGGREGATES = "loadtest.aggregates";
+  /**
+   * The header of an {@link #AGGREGATES} record that says what its buckets are: {@code totals} (the metrics'
+   * totals, analysis id with the suffix {@code ~total}), {@code gauges} (gauges' series) or {@code series}
+   * (every other series). Readers that need no tag skip {@code series} records without decoding them.
+   */
+  public static final String AGGREGATES_KIND_HEADER = "loadtest-kind";
   public static final String THRESHOLDS = "loadtest.thresholds";
   public static final String DLQ = "loadtest.dlq";
   /** The live aggregate job's consumer group on {@link #SAMPLES} (its committed offsets tell its lag). */
