@@ -101,35 +101,190 @@ public final class AggregateRecords {
   }
 
   /**
-   * Buckets of one run, analysis and second as records of at most {@link #MAX_BUCKETS}
-   * buckets and {@link #MAX_VALUE_BYTES} bytes (a record over it is split in two, down to one bucket).
+   * Buckets of one run, analysis and second ({@link #encode}d) as records of at most {@link #MAX_BUCKETS}
+   * buckets and {@link #MAX_VALUE_BYTES} bytes (a bucket larger than that alone in its record).
    */
-  public static List<Published> batches(String run, String analysis, long startMs, Kind kind,
-      List<AggregateBucket> buckets) {
+  public static List<Published> batches(String run, String analysis, long startMs, Kind kind, List<byte[]> buckets) {
     List<Published> out = new ArrayList<>();
-    for (int from = 0; from < buckets.size(); from += MAX_BUCKETS) {
-      add(run, analysis, startMs, kind, buckets.subList(from, Math.min(buckets.size(), from + MAX_BUCKETS)), out);
+    byte[] runBytes = utf8(run);
+    byte[] analysisBytes = utf8(analysis);
+    int fixed = HEADER.length + 2 * 5 + runBytes.length + analysisBytes.length + 2 * 10;
+    int from = 0;
+    while (from < buckets.size()) {
+      int to = from;
+      int size = fixed;
+      while (to < buckets.size() && to - from < MAX_BUCKETS
+          && (to == from || size + buckets.get(to).length <= MAX_VALUE_BYTES)) {
+        size += buckets.get(to++).length;
+      }
+      out.add(new Published(run, startMs, kind, value(runBytes, analysisBytes, buckets.subList(from, to), size)));
+      from = to;
     }
     return out;
   }
 
-  private static void add(String run, String analysis, long startMs, Kind kind, List<AggregateBucket> part,
-      List<Published> out) {
-    byte[] bytes;
+  /** An {@link AggregateBatch} in Avro's single-object encoding, as {@code AggregateBatch#toByteBuffer} writes it. */
+  private static byte[] value(byte[] run, byte[] analysis, List<byte[]> buckets, int capacity) {
+    Avro w = new Avro(capacity);
+    w.bytes(HEADER);
+    w.string(run);
+    w.string(analysis);
+    if (!buckets.isEmpty()) {
+      w.varLong(buckets.size());
+      for (byte[] b : buckets) {
+        w.bytes(b);
+      }
+    }
+    w.varLong(0);
+    return w.done();
+  }
+
+  /**
+   * {@code b} as an {@link AggregateBucket} in Avro's binary encoding: the bytes Avro's own writer gives
+   * {@link #bucket}{@code (b)}, written straight from the bucket (Avro's builders, boxed histogram lists
+   * and generic writer were a sixth of the aggregate job's busiest thread at 55,000 series).
+   */
+  public static byte[] encode(SeriesBucket b) {
+    int n = b.histIndexes == null ? 0 : b.histIndexes.length;
+    int tags = b.tagKeys == null ? 0 : b.tagKeys.length;
+    Avro w = new Avro(96 + 3 * len(b.metric) + 15 * n + 64 * tags);
+    w.varLong(b.seriesId);
+    w.string(b.metric);
+    w.varLong(kindIndex(b.type));
+    if (tags > 0) {
+      w.varLong(tags);
+      for (int i = 0; i < tags; i++) {
+        w.string(b.tagKeys[i]);
+        w.string(b.tagValues[i]);
+      }
+    }
+    w.varLong(0);
+    w.varLong(b.startMs);
+    w.varLong(b.widthMs);
+    w.varLong(b.count);
+    w.fixedDouble(b.sum);
+    w.fixedDouble(b.min);
+    w.fixedDouble(b.max);
+    w.fixedDouble(b.last);
+    w.varLong(b.nonZero);
+    if (n > 0) {
+      w.varLong(n);
+      for (int i = 0; i < n; i++) {
+        w.varLong(b.histIndexes[i]);
+      }
+    }
+    w.varLong(0);
+    if (n > 0) {
+      w.varLong(n);
+      for (int i = 0; i < n; i++) {
+        w.varLong(b.histCounts[i]);
+      }
+    }
+    w.varLong(0);
+    return w.done();
+  }
+
+  /** {@link MetricKind}'s symbol index of a bucket's type (Avro writes an enum as it). */
+  private static int kindIndex(String type) {
+    return switch (type) {
+      case "COUNTER" -> 0;
+      case "GAUGE" -> 1;
+      case "RATE" -> 2;
+      case "TREND" -> 3;
+      default -> throw new IllegalArgumentException("not a metric type: " + type);
+    };
+  }
+
+  /** The single-object encoding's header of {@link AggregateBatch}: its marker and schema fingerprint. */
+  private static final byte[] HEADER = header();
+
+  private static byte[] header() {
     try {
-      ByteBuffer value = AggregateBatch.newBuilder().setTestRunId(run).setAnalysisId(analysis == null ? "" : analysis)
-          .setBuckets(new ArrayList<>(part)).build().toByteBuffer();
-      bytes = new byte[value.remaining()];
-      value.get(bytes);
+      ByteBuffer empty = AggregateBatch.newBuilder().setTestRunId("").setAnalysisId("").setBuckets(List.of())
+          .build().toByteBuffer();
+      byte[] h = new byte[empty.remaining() - 3]; // the empty body: two empty strings and an empty array
+      empty.get(h);
+      return h;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot encode " + part.size() + " buckets of run " + run + " at " + startMs, e);
+      throw new UncheckedIOException(e);
     }
-    if (bytes.length > MAX_VALUE_BYTES && part.size() > 1) {
-      add(run, analysis, startMs, kind, part.subList(0, part.size() / 2), out);
-      add(run, analysis, startMs, kind, part.subList(part.size() / 2, part.size()), out);
-      return;
+  }
+
+  private static byte[] utf8(String s) {
+    return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static int len(String s) {
+    return s == null ? 0 : s.length();
+  }
+
+  /** Avro's binary encoding into one growing array: zig-zag varints, little-endian doubles, UTF-8 strings. */
+  private static final class Avro {
+    private byte[] buf;
+    private int k;
+
+    Avro(int capacity) {
+      buf = new byte[capacity];
     }
-    out.add(new Published(run, startMs, kind, bytes));
+
+    private void room(int n) {
+      if (k + n > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(2 * buf.length, k + n));
+      }
+    }
+
+    void varLong(long v) {
+      room(10);
+      long z = (v << 1) ^ (v >> 63);
+      while ((z & ~0x7FL) != 0) {
+        buf[k++] = (byte) ((z & 0x7F) | 0x80);
+        z >>>= 7;
+      }
+      buf[k++] = (byte) z;
+    }
+
+    void fixedDouble(double d) {
+      room(8);
+      long v = Double.doubleToRawLongBits(d);
+      for (int i = 0; i < 8; i++) {
+        buf[k++] = (byte) (v >>> (8 * i));
+      }
+    }
+
+    void string(String s) {
+      if (s == null) {
+        varLong(0);
+        return;
+      }
+      int n = s.length();
+      int start = k;
+      varLong(n);
+      room(n);
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x80) { // not one byte a char: UTF-8's length first
+          k = start;
+          string(s.getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        buf[k++] = (byte) c;
+      }
+    }
+
+    void string(byte[] utf8) {
+      varLong(utf8.length);
+      bytes(utf8);
+    }
+
+    void bytes(byte[] b) {
+      room(b.length);
+      System.arraycopy(b, 0, buf, k, b.length);
+      k += b.length;
+    }
+
+    byte[] done() {
+      return k == buf.length ? buf : java.util.Arrays.copyOf(buf, k);
+    }
   }
 
   /** The Avro form of one bucket. */

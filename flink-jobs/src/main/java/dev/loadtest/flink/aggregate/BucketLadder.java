@@ -13,7 +13,6 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -108,6 +107,9 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   private final boolean totalsHere;
 
+  /** The size of a checkpoint's chunks of encoded open buckets. */
+  static final int SNAPSHOT_CHUNK_BYTES = 4 << 20;
+
   private transient Levels series;
   private transient Levels names;
   private transient Levels totals;
@@ -117,11 +119,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient Map<Long, Long> projectedIds;
   private transient long watermark;
   private transient Set<Long> announced;
-  private transient ListState<SeriesBucket> openState;
+  /** The open buckets, encoded ({@link SeriesBucketSerializer.Chunks}). */
+  private transient ListState<byte[]> openState;
   private transient ListState<Long> watermarkState;
   private transient StreamRecord<SeriesBucket> reuse;
   /** Complete 1 s buckets to publish, per run, analysis and second, while a watermark is processed. */
-  private transient Map<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> toPublish;
+  private transient Map<List<Object>, List<byte[]>> toPublish;
 
   /**
    * A ladder keyed by {@link #BY_SERIES} without projections.
@@ -213,7 +216,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     announced = new HashSet<>();
     reuse = new StreamRecord<>(null);
     openState = context.getOperatorStateStore().getUnionListState(
-        new ListStateDescriptor<>("open-buckets", TypeInformation.of(SeriesBucket.class)));
+        new ListStateDescriptor<>("open-buckets-encoded",
+            org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     watermarkState = context.getOperatorStateStore().getUnionListState(
         new ListStateDescriptor<>("watermark", Types.LONG));
     if (context.isRestored()) {
@@ -223,13 +227,16 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       int maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
       int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
       int me = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-      for (SeriesBucket b : openState.get()) {
+      Consumer<SeriesBucket> restore = b -> {
         long key = projectByName ? nameKey(b) : b.seriesId;
         if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == me) {
           boolean projected = projectByName && b.analysisId != null && b.analysisId.endsWith(NAME_SUFFIX);
           boolean total = totalsHere && b.analysisId != null && b.analysisId.endsWith(TOTAL_SUFFIX);
           (total ? totals : projected ? names : series).put(b);
         }
+      };
+      for (byte[] chunk : openState.get()) {
+        SeriesBucketSerializer.decode(chunk, restore);
       }
     }
   }
@@ -237,11 +244,13 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    List<SeriesBucket> all = new ArrayList<>();
-    series.forEach(all::add);
-    names.forEach(all::add);
-    totals.forEach(all::add);
-    openState.update(all);
+    // Encoded here rather than copied for the asynchronous part to encode: the buckets change as soon as
+    // this returns, and a deep copy of every open bucket then its encoding cost twice the encoding alone.
+    SeriesBucketSerializer.Chunks all = new SeriesBucketSerializer.Chunks(SNAPSHOT_CHUNK_BYTES);
+    series.forEach(all);
+    names.forEach(all);
+    totals.forEach(all);
+    openState.update(all.chunks());
     watermarkState.update(List.of(watermark));
   }
 
@@ -316,14 +325,14 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     String analysis = b.analysisId == null ? "" : b.analysisId;
     if (b.writerId.isEmpty()) {
       toPublish.computeIfAbsent(List.of(b.testRunId, analysis, b.startMs, kind), k -> new ArrayList<>())
-          .add(AggregateRecords.bucket(b));
+          .add(AggregateRecords.encode(b));
     } else {
-      publish(b.testRunId, analysis, b.startMs, kind, List.of(AggregateRecords.bucket(b)));
+      publish(b.testRunId, analysis, b.startMs, kind, List.of(AggregateRecords.encode(b)));
     }
   }
 
   private void publish(String run, String analysis, long startMs, AggregateRecords.Kind kind,
-      List<dev.loadtest.schemas.avro.AggregateBucket> b) {
+      List<byte[]> b) {
     for (AggregateRecords.Published p : AggregateRecords.batches(run, analysis, startMs, kind, b)) {
       output.collect(PUBLISHED, new StreamRecord<>(p, startMs));
     }
@@ -409,7 +418,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       if (totalsHere) {
         totals.close(w, watermark, this::totalOut);
       }
-      for (Map.Entry<List<Object>, List<dev.loadtest.schemas.avro.AggregateBucket>> e : toPublish.entrySet()) {
+      for (Map.Entry<List<Object>, List<byte[]>> e : toPublish.entrySet()) {
         publish((String) e.getKey().get(0), (String) e.getKey().get(1), (Long) e.getKey().get(2),
             (AggregateRecords.Kind) e.getKey().get(3), e.getValue());
       }

@@ -53,45 +53,50 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     // Encoded into one array and written at once: a checkpoint's stream takes each write through four
     // wrappers, so a call per byte (a histogram's varints) was most of a snapshot's time.
     Encoder e = new Encoder(estimate(b));
-    e.string(b.testRunId);
-    e.string(b.analysisId);
-    e.fixedLong(b.seriesId);
-    e.string(b.metric);
-    e.string(b.type);
-    e.strings(b.tagKeys);
-    e.strings(b.tagValues);
-    e.varLong(zigzag(b.startMs));
-    e.varLong(b.widthMs & 0xffffffffL);
-    e.varLong(zigzag(b.count));
-    e.fixedLong(Double.doubleToLongBits(b.sum));
-    e.fixedLong(Double.doubleToLongBits(b.min));
-    e.fixedLong(Double.doubleToLongBits(b.max));
-    e.fixedLong(Double.doubleToLongBits(b.last));
-    e.varLong(zigzag(b.lastTimeUs));
-    e.varLong(zigzag(b.nonZero));
-    if (b.histIndexes == null) {
-      e.varLong(0);
-    } else {
-      int n = b.histIndexes.length;
-      e.varLong(n + 1L);
-      int prev = 0;
-      for (int i = 0; i < n; i++) {
-        e.varLong(zigzag((long) b.histIndexes[i] - prev)); // ascending: small positive deltas
-        prev = b.histIndexes[i];
-      }
-      for (int i = 0; i < n; i++) {
-        e.varLong(zigzag(b.histCounts[i]));
-      }
-    }
-    e.string(b.writerId);
-    e.strings(b.gaugeWriters);
-    if (b.gaugeWriters != null) {
-      for (int i = 0; i < b.gaugeWriters.length; i++) {
-        e.fixedLong(Double.doubleToLongBits(b.gaugeLasts[i]));
-        e.varLong(zigzag(b.gaugeTimesUs[i]));
-      }
-    }
+    e.bucket(b);
     out.write(e.buf, 0, e.k);
+  }
+
+  /**
+   * Buckets encoded one after another into chunks of about {@code chunkBytes} (a checkpoint's copy of an
+   * operator's open buckets: bytes that later changes to the buckets cannot touch, written by the checkpoint
+   * as they are). {@link #decode} reads a chunk back.
+   */
+  public static final class Chunks implements java.util.function.Consumer<SeriesBucket> {
+    private final int chunkBytes;
+    private final java.util.List<byte[]> chunks = new java.util.ArrayList<>();
+    private final Encoder e;
+
+    public Chunks(int chunkBytes) {
+      this.chunkBytes = chunkBytes;
+      this.e = new Encoder(Math.min(chunkBytes, 1 << 16) + 1024);
+    }
+
+    @Override
+    public void accept(SeriesBucket b) {
+      e.bucket(b);
+      if (e.k >= chunkBytes) {
+        chunks.add(java.util.Arrays.copyOf(e.buf, e.k));
+        e.k = 0;
+      }
+    }
+
+    /** The chunks, the last one included. */
+    public java.util.List<byte[]> chunks() {
+      if (e.k > 0) {
+        chunks.add(java.util.Arrays.copyOf(e.buf, e.k));
+        e.k = 0;
+      }
+      return chunks;
+    }
+  }
+
+  /** Every bucket of a chunk {@link Chunks} wrote, in order. */
+  public static void decode(byte[] chunk, java.util.function.Consumer<SeriesBucket> each) throws IOException {
+    org.apache.flink.core.memory.DataInputDeserializer in = new org.apache.flink.core.memory.DataInputDeserializer(chunk);
+    while (in.available() > 0) {
+      each.accept(INSTANCE.deserialize(in));
+    }
   }
 
   /** An upper bound of what {@code b} takes serialized (the encoder grows past it if it must). */
@@ -125,6 +130,48 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
 
     Encoder(int capacity) {
       buf = new byte[capacity];
+    }
+
+    /** Appends {@code b}'s serialized form. */
+    void bucket(SeriesBucket b) {
+      string(b.testRunId);
+      string(b.analysisId);
+      fixedLong(b.seriesId);
+      string(b.metric);
+      string(b.type);
+      strings(b.tagKeys);
+      strings(b.tagValues);
+      varLong(zigzag(b.startMs));
+      varLong(b.widthMs & 0xffffffffL);
+      varLong(zigzag(b.count));
+      fixedLong(Double.doubleToLongBits(b.sum));
+      fixedLong(Double.doubleToLongBits(b.min));
+      fixedLong(Double.doubleToLongBits(b.max));
+      fixedLong(Double.doubleToLongBits(b.last));
+      varLong(zigzag(b.lastTimeUs));
+      varLong(zigzag(b.nonZero));
+      if (b.histIndexes == null) {
+        varLong(0);
+      } else {
+        int n = b.histIndexes.length;
+        varLong(n + 1L);
+        int prev = 0;
+        for (int i = 0; i < n; i++) {
+          varLong(zigzag((long) b.histIndexes[i] - prev)); // ascending: small positive deltas
+          prev = b.histIndexes[i];
+        }
+        for (int i = 0; i < n; i++) {
+          varLong(zigzag(b.histCounts[i]));
+        }
+      }
+      string(b.writerId);
+      strings(b.gaugeWriters);
+      if (b.gaugeWriters != null) {
+        for (int i = 0; i < b.gaugeWriters.length; i++) {
+          fixedLong(Double.doubleToLongBits(b.gaugeLasts[i]));
+          varLong(zigzag(b.gaugeTimesUs[i]));
+        }
+      }
     }
 
     private void room(int n) {
@@ -400,18 +447,64 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
   }
 
   private static String string(DataInputView in) throws IOException {
-    long n = varLong(in) - 1;
-    if (n < 0) {
-      return null;
+    return STRINGS.get().read(in);
+  }
+
+  /** Each thread's {@link Strings}: a serializer is shared by every task of the JVM. */
+  private static final ThreadLocal<Strings> STRINGS = ThreadLocal.withInitial(Strings::new);
+
+  /**
+   * The strings this thread decoded, by content. Buckets repeat a few thousand strings (run and analysis ids,
+   * metric and type names, tag keys and values) millions of times; returning the one already decoded saves
+   * building a new one each time, and its hash, which every map the ladder keys by them would compute again
+   * (a fifth of the ladder's time went to decoding strings and hashing them at 55,000 series). A table slot
+   * holds the last string that hashed to it, so a table too small costs only decoding again, never a wrong
+   * string: a hit compares every char.
+   */
+  static final class Strings {
+    static final int SLOTS = 1 << 15;
+    static final int LONGEST = 256;
+    final String[] table = new String[SLOTS];
+    char[] chars = new char[LONGEST];
+
+    String read(DataInputView in) throws IOException {
+      long n = varLong(in) - 1;
+      if (n < 0) {
+        return null;
+      }
+      if (n > Integer.MAX_VALUE - 8) {
+        throw new IOException("a string of " + n + " chars in a serialized SeriesBucket: malformed");
+      }
+      int length = (int) n;
+      char[] c = length <= chars.length ? chars : new char[length];
+      int h = 0;
+      for (int i = 0; i < length; i++) {
+        byte b = in.readByte();
+        char x = b >= 0 ? (char) b : (char) (b & 0x7F | varLong(in) << 7);
+        c[i] = x;
+        h = 31 * h + x; // String#hashCode
+      }
+      if (length > LONGEST) {
+        return new String(c, 0, length);
+      }
+      int slot = (h ^ (h >>> 15)) & (SLOTS - 1);
+      String s = table[slot];
+      if (s != null && s.length() == length && s.hashCode() == h && same(s, c, length)) {
+        return s;
+      }
+      s = new String(c, 0, length);
+      table[slot] = s;
+      return s;
     }
-    if (n > Integer.MAX_VALUE - 8) {
-      throw new IOException("a string of " + n + " chars in a serialized SeriesBucket: malformed");
+
+    private static boolean same(String s, char[] c, int length) {
+      for (int i = 0; i < length; i++) {
+        if (s.charAt(i) != c[i]) {
+          return false;
+        }
+      }
+      return true;
     }
-    char[] chars = new char[(int) n];
-    for (int i = 0; i < chars.length; i++) {
-      chars[i] = (char) varLong(in);
-    }
-    return new String(chars);
   }
 
   private static String[] strings(DataInputView in) throws IOException {

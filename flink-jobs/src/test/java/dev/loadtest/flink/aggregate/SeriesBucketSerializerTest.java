@@ -147,6 +147,28 @@ class SeriesBucketSerializerTest {
     out.writeByte((int) v);
   }
 
+  /**
+   * Decoded strings are shared by content: the second bucket with the same run, metric and tags gets the very
+   * strings of the first (no new String, its hash kept), and strings that fill the decoder's table many times
+   * over, collide in it, or are too long to keep still decode to exactly what was written.
+   */
+  @Test
+  void equalStringsDecodeToOneStringAndManyDistinctOnesStayExact() throws Exception {
+    SeriesBucket first = roundTrip(trend(3));
+    SeriesBucket second = roundTrip(trend(5));
+    assertTrue(first.metric == second.metric && first.testRunId == second.testRunId, "one string per content");
+    assertTrue(first.tagValues[0] == second.tagValues[0] && first.tagKeys[1] == second.tagKeys[1]);
+    SplittableRandom r = new SplittableRandom(11);
+    for (int i = 0; i < 3 * SeriesBucketSerializer.Strings.SLOTS; i++) {
+      SeriesBucket b = trend(1);
+      b.tagValues = new String[] {"GET /item/" + i, i % 7 == 0 ? "\u00e9\u20ac" + i : "", "x".repeat(250 + r.nextInt(20))};
+      b.metric = i % 2 == 0 ? "Aa" : "BB"; // the same String#hashCode: one slot, two strings
+      SeriesBucket c = roundTrip(b);
+      assertArrayEquals(b.tagValues, c.tagValues, "bucket " + i);
+      assertEquals(b.metric, c.metric);
+    }
+  }
+
   @Test
   void everyFieldSurvives() throws Exception {
     SeriesBucket b = trend(150);
@@ -187,5 +209,38 @@ class SeriesBucketSerializerTest {
     int ours = bytes(chosen, b).length;
     int theirs = bytes(pojo, b).length;
     assertTrue(ours * 3 < theirs, "ours " + ours + " bytes, the POJO serializer's " + theirs);
+  }
+
+  /** A checkpoint's chunks: every bucket back in order, each chunk about the size asked, none split. */
+  @Test
+  void chunksHoldEveryBucketInOrderAndTheirBytesAreTheSerializers() throws Exception {
+    SeriesBucketSerializer.Chunks chunks = new SeriesBucketSerializer.Chunks(4096);
+    java.util.List<SeriesBucket> written = new java.util.ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      SeriesBucket b = trend(1 + i % 40);
+      b.seriesId = i;
+      b.tagValues = new String[] {"GET /item/" + i, "200"};
+      written.add(b);
+      chunks.accept(b);
+    }
+    java.util.List<byte[]> bytes = chunks.chunks();
+    assertTrue(bytes.size() > 10, bytes.size() + " chunks");
+    java.util.List<SeriesBucket> read = new java.util.ArrayList<>();
+    java.io.ByteArrayOutputStream concatenated = new java.io.ByteArrayOutputStream();
+    for (byte[] chunk : bytes) {
+      assertTrue(chunk.length < 4096 + 1024, chunk.length + " bytes");
+      SeriesBucketSerializer.decode(chunk, read::add);
+      concatenated.write(chunk);
+    }
+    assertEquals(written.size(), read.size());
+    java.io.ByteArrayOutputStream one = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < written.size(); i++) {
+      assertEquals(written.get(i).seriesId, read.get(i).seriesId);
+      assertArrayEquals(written.get(i).histCounts, read.get(i).histCounts);
+      assertArrayEquals(written.get(i).tagValues, read.get(i).tagValues);
+      one.write(bytes(SeriesBucketSerializer.INSTANCE, written.get(i)));
+    }
+    assertArrayEquals(one.toByteArray(), concatenated.toByteArray(), "the serializer's bytes, back to back");
+    assertTrue(new SeriesBucketSerializer.Chunks(4096).chunks().isEmpty(), "no buckets, no chunk");
   }
 }

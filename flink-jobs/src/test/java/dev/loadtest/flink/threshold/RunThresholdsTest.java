@@ -107,12 +107,12 @@ class RunThresholdsTest {
 
   /** An aggregates record of {@code kind} holding {@code buckets} (all of one second), as the aggregate job publishes. */
   static AggregateJob.RawRecord record(AggregateRecords.Kind kind, String analysis, SeriesBucket... buckets) {
-    List<dev.loadtest.schemas.avro.AggregateBucket> avro = new java.util.ArrayList<>();
+    List<byte[]> encoded = new java.util.ArrayList<>();
     for (SeriesBucket b : buckets) {
       b.analysisId = analysis;
-      avro.add(AggregateRecords.bucket(b));
+      encoded.add(AggregateRecords.encode(b));
     }
-    AggregateRecords.Published p = AggregateRecords.batches(RUN, analysis, START_MS, kind, avro).get(0);
+    AggregateRecords.Published p = AggregateRecords.batches(RUN, analysis, START_MS, kind, encoded).get(0);
     return raw(kind, p.value);
   }
 
