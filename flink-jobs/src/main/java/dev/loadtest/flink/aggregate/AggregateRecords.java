@@ -4,6 +4,7 @@ import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.avro.AggregateBucket;
 import dev.loadtest.schemas.avro.MetricKind;
 import dev.loadtest.schemas.avro.Tag;
+import dev.loadtest.schemas.sample.AvroBinaryWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -125,18 +126,16 @@ public final class AggregateRecords {
 
   /** An {@link AggregateBatch} in Avro's single-object encoding, as {@code AggregateBatch#toByteBuffer} writes it. */
   private static byte[] value(byte[] run, byte[] analysis, List<byte[]> buckets, int capacity) {
-    Avro w = new Avro(capacity);
-    w.bytes(HEADER);
-    w.string(run);
-    w.string(analysis);
-    if (!buckets.isEmpty()) {
-      w.varLong(buckets.size());
-      for (byte[] b : buckets) {
-        w.bytes(b);
-      }
+    AvroBinaryWriter w = new AvroBinaryWriter(capacity);
+    w.rawBytes(HEADER);
+    w.writeUtf8(run);
+    w.writeUtf8(analysis);
+    w.arrayStart(buckets.size());
+    for (byte[] b : buckets) {
+      w.rawBytes(b);
     }
-    w.varLong(0);
-    return w.done();
+    w.arrayEnd();
+    return w.toByteArray();
   }
 
   /**
@@ -147,41 +146,27 @@ public final class AggregateRecords {
   public static byte[] encode(SeriesBucket b) {
     int n = b.histIndexes == null ? 0 : b.histIndexes.length;
     int tags = b.tagKeys == null ? 0 : b.tagKeys.length;
-    Avro w = new Avro(96 + 3 * len(b.metric) + 15 * n + 64 * tags);
-    w.varLong(b.seriesId);
-    w.string(b.metric);
-    w.varLong(kindIndex(b.type));
-    if (tags > 0) {
-      w.varLong(tags);
-      for (int i = 0; i < tags; i++) {
-        w.string(b.tagKeys[i]);
-        w.string(b.tagValues[i]);
-      }
+    AvroBinaryWriter w = new AvroBinaryWriter(96 + 3 * len(b.metric) + 15 * n + 64 * tags);
+    w.writeLong(b.seriesId);
+    w.writeString(b.metric);
+    w.writeInt(kindIndex(b.type));
+    w.arrayStart(tags);
+    for (int i = 0; i < tags; i++) {
+      w.writeString(b.tagKeys[i]);
+      w.writeString(b.tagValues[i]);
     }
-    w.varLong(0);
-    w.varLong(b.startMs);
-    w.varLong(b.widthMs);
-    w.varLong(b.count);
-    w.fixedDouble(b.sum);
-    w.fixedDouble(b.min);
-    w.fixedDouble(b.max);
-    w.fixedDouble(b.last);
-    w.varLong(b.nonZero);
-    if (n > 0) {
-      w.varLong(n);
-      for (int i = 0; i < n; i++) {
-        w.varLong(b.histIndexes[i]);
-      }
-    }
-    w.varLong(0);
-    if (n > 0) {
-      w.varLong(n);
-      for (int i = 0; i < n; i++) {
-        w.varLong(b.histCounts[i]);
-      }
-    }
-    w.varLong(0);
-    return w.done();
+    w.arrayEnd();
+    w.writeLong(b.startMs);
+    w.writeInt(b.widthMs);
+    w.writeLong(b.count);
+    w.writeDouble(b.sum);
+    w.writeDouble(b.min);
+    w.writeDouble(b.max);
+    w.writeDouble(b.last);
+    w.writeLong(b.nonZero);
+    w.writeInts(b.histIndexes, n);
+    w.writeLongs(b.histCounts, n);
+    return w.toByteArray();
   }
 
   /** {@link MetricKind}'s symbol index of a bucket's type (Avro writes an enum as it). */
@@ -216,75 +201,6 @@ public final class AggregateRecords {
 
   private static int len(String s) {
     return s == null ? 0 : s.length();
-  }
-
-  /** Avro's binary encoding into one growing array: zig-zag varints, little-endian doubles, UTF-8 strings. */
-  private static final class Avro {
-    private byte[] buf;
-    private int k;
-
-    Avro(int capacity) {
-      buf = new byte[capacity];
-    }
-
-    private void room(int n) {
-      if (k + n > buf.length) {
-        buf = java.util.Arrays.copyOf(buf, Math.max(2 * buf.length, k + n));
-      }
-    }
-
-    void varLong(long v) {
-      room(10);
-      long z = (v << 1) ^ (v >> 63);
-      while ((z & ~0x7FL) != 0) {
-        buf[k++] = (byte) ((z & 0x7F) | 0x80);
-        z >>>= 7;
-      }
-      buf[k++] = (byte) z;
-    }
-
-    void fixedDouble(double d) {
-      room(8);
-      long v = Double.doubleToRawLongBits(d);
-      for (int i = 0; i < 8; i++) {
-        buf[k++] = (byte) (v >>> (8 * i));
-      }
-    }
-
-    void string(String s) {
-      if (s == null) {
-        varLong(0);
-        return;
-      }
-      int n = s.length();
-      int start = k;
-      varLong(n);
-      room(n);
-      for (int i = 0; i < n; i++) {
-        char c = s.charAt(i);
-        if (c >= 0x80) { // not one byte a char: UTF-8's length first
-          k = start;
-          string(s.getBytes(StandardCharsets.UTF_8));
-          return;
-        }
-        buf[k++] = (byte) c;
-      }
-    }
-
-    void string(byte[] utf8) {
-      varLong(utf8.length);
-      bytes(utf8);
-    }
-
-    void bytes(byte[] b) {
-      room(b.length);
-      System.arraycopy(b, 0, buf, k, b.length);
-      k += b.length;
-    }
-
-    byte[] done() {
-      return k == buf.length ? buf : java.util.Arrays.copyOf(buf, k);
-    }
   }
 
   /** The Avro form of one bucket. */

@@ -110,16 +110,22 @@ public final class RunThresholds<IN>
   private transient MapState<Long, SeriesBucket> windowed;
   private transient MapState<Integer, String> lastState;
   private transient ListState<IN> pending;
+  /** When the records pending for a run whose plan has not come are given up (a processing-time timer). */
+  private transient ValueState<Long> unplannedUntil;
   private transient Map<String, Parsed> parsed;
   private transient Counter afterVerdict;
   private transient Counter unreadableRuns;
   private transient Counter malformedAggregates;
+  private transient Counter unplannedRecords;
 
   /**
    * A plan's thresholds with the type of each one's metric, and whether they are judged on the totals
    * (none names a tag, and the input has the totals).
    */
   private record Parsed(List<Threshold> thresholds, List<MetricType> types, boolean fromTotals) {}
+
+  /** How long aggregates records of a run wait for its run state before they are given up. */
+  static final Duration UNPLANNED_WAIT = Duration.ofMinutes(10);
 
   /** How the judge reads its second input. */
   public interface Input<IN> extends java.io.Serializable {
@@ -183,10 +189,12 @@ public final class RunThresholds<IN>
     windowed = rc.getMapState(new MapStateDescriptor<>("windowed", Types.LONG, bucket));
     lastState = rc.getMapState(new MapStateDescriptor<>("lastState", Types.INT, Types.STRING));
     pending = rc.getListState(new ListStateDescriptor<>("pending", input.type()));
+    unplannedUntil = rc.getState(new ValueStateDescriptor<>("unplannedUntil", Types.LONG));
     parsed = new HashMap<>();
     afterVerdict = rc.getMetricGroup().counter("bucketsAfterVerdict");
     unreadableRuns = rc.getMetricGroup().counter("unreadableRunStates");
     malformedAggregates = rc.getMetricGroup().counter("malformedAggregates");
+    unplannedRecords = rc.getMetricGroup().counter("aggregatesOfRunsWithoutPlan");
   }
 
   @Override
@@ -212,6 +220,11 @@ public final class RunThresholds<IN>
         return;
       }
       plan.update(run.plan());
+      Long until = unplannedUntil.value();
+      if (until != null) {
+        ctx.timerService().deleteProcessingTimeTimer(until);
+        unplannedUntil.clear();
+      }
       List<IN> waiting = new ArrayList<>();
       pending.get().forEach(waiting::add);
       pending.clear();
@@ -295,7 +308,12 @@ public final class RunThresholds<IN>
       }
       return;
     }
-    if (plan.value() == null) {
+    if (plan.value() == null) { // its run state has not come yet: kept until it does, or for UNPLANNED_WAIT
+      if (unplannedUntil.value() == null) {
+        long until = ctx.timerService().currentProcessingTime() + UNPLANNED_WAIT.toMillis();
+        ctx.timerService().registerProcessingTimeTimer(until);
+        unplannedUntil.update(until);
+      }
       pending.add(in);
       return;
     }
@@ -374,7 +392,14 @@ public final class RunThresholds<IN>
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
-    if (Boolean.TRUE.equals(done.value()) || plan.value() == null) {
+    if (plan.value() == null) {
+      Long until = unplannedUntil.value();
+      if (until != null && ctx.timeDomain() == TimeDomain.PROCESSING_TIME && timestamp >= until) {
+        giveUpUnplanned(ctx);
+      }
+      return;
+    }
+    if (Boolean.TRUE.equals(done.value())) {
       return;
     }
     Long end = endedAtMs.value();
@@ -402,6 +427,28 @@ public final class RunThresholds<IN>
       return;
     }
     judge(run, timestamp + 1, false, false, out, ctx::output);
+  }
+
+  /**
+   * Forgets the records of a run whose run state (with its plan) did not come within {@link #UNPLANNED_WAIT}
+   * of its first one (a run id nobody started, or a run rejected before it had a plan), so that they do not
+   * stay in state for ever; one DLQ record says how many and why. The aggregate job has stored them anyway.
+   */
+  private void giveUpUnplanned(OnTimerContext ctx) throws Exception {
+    IN first = null;
+    long n = 0;
+    for (IN in : pending.get()) {
+      first = first == null ? in : first;
+      n++;
+    }
+    pending.clear();
+    unplannedUntil.clear();
+    if (first != null) {
+      unplannedRecords.inc(n);
+      ctx.output(REJECTED_AGGREGATES, input.rejection(first, "no run state with a plan came for run \""
+          + ctx.getCurrentKey() + "\" within " + UNPLANNED_WAIT.toMinutes() + " min of its first aggregates record: "
+          + n + " record(s) of it not judged"));
+    }
   }
 
   /** Emits every threshold's final result once, then forgets the run's data. */

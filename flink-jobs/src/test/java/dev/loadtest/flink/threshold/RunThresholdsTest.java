@@ -37,6 +37,9 @@ class RunThresholdsTest {
        "thresholds": {"balance_change": ["min==-20", "max==-10", "avg==-15"]},
        "flows": {"pay": {"steps": [{"metric": {"name": "balance_change", "value": -10}}]}}}
       """;
+  /** {@link #PLAN} with its thresholds on a sub-metric: judged on the series, not the totals. */
+  static final String TAGGED_PLAN = PLAN.replace("\"thresholds\": {\"balance_change\":",
+      "\"thresholds\": {\"balance_change{scenario:pay}\":");
 
   static SeriesBucket bucket(String metric, String type, long seriesId, double... values) {
     SeriesBucket b = new SeriesBucket();
@@ -165,8 +168,7 @@ class RunThresholdsTest {
 
   @Test
   void aPlanWithATaggedThresholdIsJudgedOnTheSeriesAndTheTotalsAreNotCountedTwice() throws Exception {
-    String plan = PLAN.replace("\"thresholds\": {\"balance_change\":", "\"thresholds\": {\"balance_change{scenario:pay}\":");
-    RunState running = running(plan);
+    RunState running = running(TAGGED_PLAN);
     RunState finished = finished(running);
     String totals = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
     try (var h = live()) {
@@ -186,8 +188,7 @@ class RunThresholdsTest {
 
   @Test
   void aRecordThatCannotBeReadIsRejectedWithWhereAndWhyAndTheRunGoesOn() throws Exception {
-    String plan = PLAN.replace("\"thresholds\": {\"balance_change\":", "\"thresholds\": {\"balance_change{scenario:pay}\":");
-    RunState running = running(plan);
+    RunState running = running(TAGGED_PLAN);
     RunState finished = finished(running);
     try (var h = live()) {
       h.open();
@@ -200,6 +201,44 @@ class RunThresholdsTest {
           bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
       h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
       assertEquals(3, finals(h).size());
+    }
+  }
+
+  /**
+   * Records of a run whose run state never comes are given up after {@link RunThresholds#UNPLANNED_WAIT}, with
+   * one DLQ record that says how many; a run whose state comes in time is judged on every record it had.
+   */
+  @Test
+  void recordsOfARunWithoutARunStateAreGivenUpAfterAWaitAndNotKeptForEver() throws Exception {
+    RunState running = running(TAGGED_PLAN); // judged on the series
+    long wait = RunThresholds.UNPLANNED_WAIT.toMillis();
+    try (var h = live()) {
+      h.open();
+      h.setProcessingTime(1_000);
+      SeriesBucket[] buckets = {bucket("iterations", "COUNTER", 1, 1), bucket("balance_change", "TREND", 2, -10, -20)};
+      h.processElement2(record(AggregateRecords.Kind.SERIES, "", buckets), START_MS); // the state comes in time
+      h.setProcessingTime(wait / 2);
+      h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
+      h.setProcessingTime(3 * wait);
+      assertNull(h.getSideOutput(RunThresholds.REJECTED_AGGREGATES), "the run came in time: nothing given up");
+      h.processElement1(Tuple2.of(RUN, finished(running).toJson()), START_MS + 900);
+      assertEquals(3, finals(h).size(), "judged on the record that waited for the plan");
+      assertTrue(finals(h).values().stream().noneMatch(ThresholdResult::partial));
+
+      AggregateJob.RawRecord orphan = record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1));
+      orphan.key = "nobody-started-me";
+      h.processElement2(orphan, START_MS);
+      h.processElement2(orphan, START_MS);
+      h.setProcessingTime(3 * wait + wait - 1);
+      assertNull(h.getSideOutput(RunThresholds.REJECTED_AGGREGATES), "still waiting");
+      h.setProcessingTime(4 * wait);
+      var rejected = h.getSideOutput(RunThresholds.REJECTED_AGGREGATES);
+      assertEquals(1, rejected.size(), "one DLQ record for the run");
+      String why = rejected.peek().getValue();
+      assertTrue(why.contains("no run state with a plan came for run \\\"nobody-started-me\\\"") && why.contains("2 record(s)"),
+          why);
+      h.setProcessingTime(10 * wait);
+      assertEquals(1, h.getSideOutput(RunThresholds.REJECTED_AGGREGATES).size(), "given up once");
     }
   }
 

@@ -5,37 +5,38 @@ import java.util.Arrays;
 
 /**
  * Writes Avro's binary encoding (zig-zag varints, little-endian doubles, length-prefixed strings,
- * blocked arrays) into a growable byte array. Not thread-safe; reusable after {@link #reset()}.
+ * blocked arrays) into a growable byte array. Not thread-safe; reusable after {@link #reset()}. Sample
+ * batches ({@link SampleBatchCodec}) and the aggregate job's aggregates records are written with it.
  */
-final class AvroBinaryWriter {
+public final class AvroBinaryWriter {
   private byte[] buf;
   private int pos;
 
-  AvroBinaryWriter(int initialCapacity) {
+  public AvroBinaryWriter(int initialCapacity) {
     buf = new byte[Math.max(16, initialCapacity)];
   }
 
-  void reset() {
+  public void reset() {
     pos = 0;
   }
 
-  byte[] toByteArray() {
+  public byte[] toByteArray() {
     return Arrays.copyOf(buf, pos);
   }
 
-  void rawByte(int b) {
+  public void rawByte(int b) {
     ensure(1);
     buf[pos++] = (byte) b;
   }
 
-  void rawLongLe(long v) {
+  public void rawLongLe(long v) {
     ensure(8);
     for (int i = 0; i < 8; i++) {
       buf[pos++] = (byte) (v >>> (8 * i));
     }
   }
 
-  void writeLong(long n) {
+  public void writeLong(long n) {
     ensure(10);
     long v = (n << 1) ^ (n >> 63);
     while ((v & ~0x7FL) != 0) {
@@ -45,7 +46,7 @@ final class AvroBinaryWriter {
     buf[pos++] = (byte) v;
   }
 
-  void writeInt(int n) {
+  public void writeInt(int n) {
     ensure(5);
     int v = (n << 1) ^ (n >> 31);
     while ((v & ~0x7F) != 0) {
@@ -55,26 +56,47 @@ final class AvroBinaryWriter {
     buf[pos++] = (byte) v;
   }
 
-  void writeDouble(double d) {
+  public void writeDouble(double d) {
     rawLongLe(Double.doubleToRawLongBits(d));
   }
 
-  void writeString(String s) {
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    writeInt(bytes.length);
+  public void writeString(String s) {
+    int n = s.length();
+    int start = pos;
+    writeInt(n);
+    ensure(n);
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) { // not one byte a char: the UTF-8 length first
+        pos = start;
+        writeUtf8(s.getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      buf[pos++] = (byte) c;
+    }
+  }
+
+  /** A string already in UTF-8. */
+  public void writeUtf8(byte[] utf8) {
+    writeInt(utf8.length);
+    rawBytes(utf8);
+  }
+
+  /** Bytes as they are (an encoded part written before). */
+  public void rawBytes(byte[] bytes) {
     ensure(bytes.length);
     System.arraycopy(bytes, 0, buf, pos, bytes.length);
     pos += bytes.length;
   }
 
   /** Starts an array of {@code count} items: Avro writes one block, then the end marker after the items. */
-  void arrayStart(int count) {
+  public void arrayStart(int count) {
     if (count > 0) {
       writeLong(count);
     }
   }
 
-  void arrayEnd() {
+  public void arrayEnd() {
     rawByte(0);
   }
 
@@ -82,7 +104,7 @@ final class AvroBinaryWriter {
    * Writes a whole array of longs: the hot path. Buffer and position live in locals, and the loop checks
    * once per item that a whole varint fits, growing the buffer only when it does not.
    */
-  void writeLongs(long[] values, int n) {
+  public void writeLongs(long[] values, int n) {
     arrayStart(n);
     byte[] b = buf;
     int safeEnd = b.length - 10;
@@ -121,7 +143,7 @@ final class AvroBinaryWriter {
     arrayEnd();
   }
 
-  void writeBooleans(boolean[] values, int n) {
+  public void writeBooleans(boolean[] values, int n) {
     arrayStart(n);
     ensure(n + 1);
     final byte[] b = buf;
@@ -133,7 +155,7 @@ final class AvroBinaryWriter {
     arrayEnd();
   }
 
-  void writeInts(int[] values, int n) {
+  public void writeInts(int[] values, int n) {
     arrayStart(n);
     byte[] b = buf;
     int safeEnd = b.length - 5;
