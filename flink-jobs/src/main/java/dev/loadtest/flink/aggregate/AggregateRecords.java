@@ -52,7 +52,7 @@ public final class AggregateRecords {
 
     /** The kind of {@code b}'s record. */
     public static Kind of(SeriesBucket b) {
-      if (b.analysisId != null && b.analysisId.endsWith(dev.loadtest.schemas.series.Projection.TOTAL.analysisId(""))) {
+      if (b.analysisId != null && b.analysisId.endsWith(BucketLadder.TOTAL_SUFFIX)) {
         return TOTALS;
       }
       return "GAUGE".equals(b.type) ? GAUGES : SERIES;

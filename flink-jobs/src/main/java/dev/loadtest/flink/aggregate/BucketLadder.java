@@ -94,7 +94,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private static final String[] NO_TAGS = new String[0];
   private static final String[] NAME_KEY = {Projection.NAME_TAG};
   private static final String NAME_SUFFIX = Projection.NAME.analysisId("");
-  private static final String TOTAL_SUFFIX = Projection.TOTAL.analysisId("");
+  static final String TOTAL_SUFFIX = Projection.TOTAL.analysisId("");
   private static final long serialVersionUID = 1L;
 
   private final boolean announceSeries;
@@ -258,7 +258,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     int half = all.size() < SNAPSHOT_SPLIT_BUCKETS ? all.size() : all.size() / 2;
     java.util.concurrent.Future<List<byte[]>> second = half == all.size() ? null
         : snapshotEncoder().submit(() -> encode(all.subList(half, all.size())));
-    List<byte[]> chunks = new ArrayList<>(encode(all.subList(0, half)));
+    List<byte[]> chunks = encode(all.subList(0, half));
     if (second != null) {
       try {
         chunks.addAll(second.get());

@@ -63,6 +63,11 @@ final class DecodeBuckets {
     public String rejection(AggregateJob.RawRecord r, String reason) {
       return Rejections.json("thresholds", topic, r.partition, r.offset, reason, r.value);
     }
+
+    @Override
+    public boolean unbounded() {
+      return true;
+    }
   }
 
   /** Buckets as they are (a replay's merged 1 s buckets): the series only, no totals. */
@@ -87,6 +92,11 @@ final class DecodeBuckets {
     @Override
     public String rejection(SeriesBucket b, String reason) {
       throw new IllegalStateException("buckets are not rejected: " + reason);
+    }
+
+    @Override
+    public boolean unbounded() {
+      return false;
     }
   }
 

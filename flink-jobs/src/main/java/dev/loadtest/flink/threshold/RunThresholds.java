@@ -144,6 +144,12 @@ public final class RunThresholds<IN>
 
     /** {@code in} rejected for {@code reason}, as DLQ JSON. */
     String rejection(IN in, String reason);
+
+    /**
+     * Whether the input never ends (a topic's), so that records of a run whose state never comes must be given
+     * up ({@link #UNPLANNED_WAIT}); a bounded input's pending records end with it.
+     */
+    boolean unbounded();
   }
 
   /** The live judge: {@code loadtest.aggregates} records of live runs (no analysis id), decoded here. */
@@ -309,7 +315,7 @@ public final class RunThresholds<IN>
       return;
     }
     if (plan.value() == null) { // its run state has not come yet: kept until it does, or for UNPLANNED_WAIT
-      if (unplannedUntil.value() == null) {
+      if (input.unbounded() && unplannedUntil.value() == null) {
         long until = ctx.timerService().currentProcessingTime() + UNPLANNED_WAIT.toMillis();
         ctx.timerService().registerProcessingTimeTimer(until);
         unplannedUntil.update(until);

@@ -134,6 +134,18 @@ class RunThresholdsTest {
         RunThresholds.live(Duration.ofSeconds(60), "loadtest.aggregates")), t -> t.f0, r -> r.key, Types.STRING);
   }
 
+  /** The one iteration's record of the series: its counter and its two user Trend points. */
+  static AggregateJob.RawRecord iterationSeries() {
+    return record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
+        bucket("balance_change", "TREND", 2, -10, -20));
+  }
+
+  /** The same iteration as the metrics' totals publish it. */
+  static AggregateJob.RawRecord iterationTotals() {
+    return record(AggregateRecords.Kind.TOTALS, dev.loadtest.schemas.series.Projection.TOTAL.analysisId(""),
+        total(bucket("iterations", "COUNTER", 1, 1)), total(bucket("balance_change", "TREND", 2, -10, -20)));
+  }
+
   /** The metric's buckets without tags, as the total projection has them. */
   static SeriesBucket total(SeriesBucket b) {
     b.tagKeys = new String[0];
@@ -146,18 +158,15 @@ class RunThresholdsTest {
   void aPlanWithoutTaggedThresholdsIsJudgedOnTheTotalsAndTheSeriesRecordsAreNotEvenDecoded() throws Exception {
     RunState running = running(PLAN);
     RunState finished = finished(running);
-    String totals = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
     try (var h = live()) {
       h.open();
       h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
       // not an Avro batch at all: a judge that decoded it would reject it
       h.processElement2(raw(AggregateRecords.Kind.SERIES, new byte[] {1, 2, 3}), START_MS);
-      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
-          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      h.processElement2(iterationSeries(), START_MS);
       h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
       assertTrue(finals(h).isEmpty(), "the series are not counted: no final verdict before the totals");
-      h.processElement2(record(AggregateRecords.Kind.TOTALS, totals, total(bucket("iterations", "COUNTER", 1, 1)),
-          total(bucket("balance_change", "TREND", 2, -10, -20))), START_MS);
+      h.processElement2(iterationTotals(), START_MS);
       Map<String, ThresholdResult> finals = finals(h);
       assertEquals(3, finals.size(), finals.toString());
       finals.values().forEach(r -> assertTrue(r.state() == ThresholdResult.State.PASSED && !r.partial(), r.toString()));
@@ -170,16 +179,13 @@ class RunThresholdsTest {
   void aPlanWithATaggedThresholdIsJudgedOnTheSeriesAndTheTotalsAreNotCountedTwice() throws Exception {
     RunState running = running(TAGGED_PLAN);
     RunState finished = finished(running);
-    String totals = dev.loadtest.schemas.series.Projection.TOTAL.analysisId("");
     try (var h = live()) {
       h.open();
       h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
-      h.processElement2(record(AggregateRecords.Kind.TOTALS, totals, total(bucket("iterations", "COUNTER", 1, 1)),
-          total(bucket("balance_change", "TREND", 2, -10, -20))), START_MS);
+      h.processElement2(iterationTotals(), START_MS);
       h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
       assertTrue(finals(h).isEmpty(), "the totals are not what this plan is judged on: no final verdict yet");
-      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
-          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      h.processElement2(iterationSeries(), START_MS);
       Map<String, ThresholdResult> finals = finals(h);
       assertEquals(3, finals.size(), finals.toString());
       assertEquals(-15, finals.get("balance_change{scenario:pay}: avg==-15").value(), 1e-9);
@@ -197,8 +203,7 @@ class RunThresholdsTest {
       var rejected = h.getSideOutput(RunThresholds.REJECTED_AGGREGATES);
       assertEquals(1, rejected.size());
       assertTrue(rejected.peek().getValue().contains("not an aggregates record"), rejected.peek().getValue());
-      h.processElement2(record(AggregateRecords.Kind.SERIES, "", bucket("iterations", "COUNTER", 1, 1),
-          bucket("balance_change", "TREND", 2, -10, -20)), START_MS);
+      h.processElement2(iterationSeries(), START_MS);
       h.processElement1(Tuple2.of(RUN, finished.toJson()), START_MS + 900);
       assertEquals(3, finals(h).size());
     }
@@ -239,6 +244,27 @@ class RunThresholdsTest {
           why);
       h.setProcessingTime(10 * wait);
       assertEquals(1, h.getSideOutput(RunThresholds.REJECTED_AGGREGATES).size(), "given up once");
+    }
+  }
+
+  /** A bounded input (a replay's buckets) keeps what comes before the plan to its end, however long it takes. */
+  @Test
+  void aBoundedInputKeepsBucketsThatComeBeforeThePlanPastTheUnplannedWait() throws Exception {
+    RunState running = running(PLAN);
+    try (var h = new KeyedTwoInputStreamOperatorTestHarness<String, Tuple2<String, String>, SeriesBucket,
+        Tuple2<String, String>>(new KeyedCoProcessOperator<>(RunThresholds.forBuckets(Duration.ofSeconds(60), "", false)),
+        t -> t.f0, b -> b.testRunId, Types.STRING)) {
+      h.open();
+      h.setProcessingTime(1_000);
+      h.processElement2(bucket("iterations", "COUNTER", 1, 1), START_MS);
+      h.processElement2(bucket("balance_change", "TREND", 2, -10, -20), START_MS);
+      h.setProcessingTime(5 * RunThresholds.UNPLANNED_WAIT.toMillis()); // no timer, no rejection to make
+      assertNull(h.getSideOutput(RunThresholds.REJECTED_AGGREGATES));
+      h.processElement1(Tuple2.of(RUN, running.toJson()), START_MS);
+      h.processElement1(Tuple2.of(RUN, finished(running).toJson()), START_MS + 900);
+      Map<String, ThresholdResult> finals = finals(h);
+      assertEquals(3, finals.size(), "judged on the buckets that waited: " + finals);
+      assertEquals(-15, finals.get("balance_change: avg==-15").value(), 1e-9);
     }
   }
 
