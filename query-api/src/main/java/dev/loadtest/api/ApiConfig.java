@@ -12,9 +12,12 @@ import java.util.Map;
  * @param tokens bearer token to scope; a write token may also read. Empty: the server makes one write
  *     token at start and prints it (never an open API)
  * @param corsOrigins origins allowed to call from a browser (empty: no CORS headers; {@code *}: any)
+ * @param retentionDays runs that ended are deleted with their aggregates this many days after their creation,
+ *     baselines excepted (0: kept for ever); each deletion is logged and recorded (GET /deletions)
  */
 public record ApiConfig(String host, int port, URI clickHouseUri, String clickHouseUser, String clickHousePassword,
-    String database, String bootstrapServers, Map<String, Scope> tokens, List<String> corsOrigins, Limits limits) {
+    String database, String bootstrapServers, Map<String, Scope> tokens, List<String> corsOrigins, Limits limits,
+    int retentionDays) {
 
   /** What a token may do. */
   public enum Scope {
@@ -31,38 +34,54 @@ public record ApiConfig(String host, int port, URI clickHouseUri, String clickHo
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be within 0..65535, got " + port);
     }
+    if (retentionDays < 0 || retentionDays > 36_500) {
+      throw new IllegalArgumentException("retention days must be within 0..36500 (0: keep runs for ever), got "
+          + retentionDays);
+    }
+  }
+
+  /** Without retention: runs are kept until deleted. */
+  public ApiConfig(String host, int port, URI clickHouseUri, String clickHouseUser, String clickHousePassword,
+      String database, String bootstrapServers, Map<String, Scope> tokens, List<String> corsOrigins, Limits limits) {
+    this(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers, tokens, corsOrigins,
+        limits, 0);
   }
 
   /** This configuration with {@code tokens} instead. */
   public ApiConfig withTokens(Map<String, Scope> t) {
     return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers, t,
-        corsOrigins, limits);
+        corsOrigins, limits, retentionDays);
   }
 
   public ApiConfig withCors(List<String> origins) {
     return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers,
-        tokens, origins, limits);
+        tokens, origins, limits, retentionDays);
+  }
+
+  public ApiConfig withRetentionDays(int days) {
+    return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers,
+        tokens, corsOrigins, limits, days);
   }
 
   public ApiConfig withLimits(Limits l) {
     return new ApiConfig(host, port, clickHouseUri, clickHouseUser, clickHousePassword, database, bootstrapServers,
-        tokens, corsOrigins, l);
+        tokens, corsOrigins, l, retentionDays);
   }
 
   /**
    * Reads {@code --name value} options, then {@code LOADTEST_*} environment variables, then the embedded
    * defaults. Options: --host --port --clickhouse-url --clickhouse-user --clickhouse-password --database
-   * --bootstrap --token SCOPE:TOKEN (repeatable) --cors-origin ORIGIN (repeatable). Environment:
+   * --bootstrap --token SCOPE:TOKEN (repeatable) --cors-origin ORIGIN (repeatable) --retention-days N. Environment:
    * LOADTEST_API_HOST, LOADTEST_API_PORT, LOADTEST_CLICKHOUSE_URL, LOADTEST_CLICKHOUSE_USER,
    * LOADTEST_CLICKHOUSE_PASSWORD, LOADTEST_DATABASE, LOADTEST_KAFKA_BOOTSTRAP, LOADTEST_API_TOKENS
-   * ({@code read:abc,write:def}), LOADTEST_API_CORS_ORIGINS (comma-separated).
+   * ({@code read:abc,write:def}), LOADTEST_API_CORS_ORIGINS (comma-separated), LOADTEST_RETENTION_DAYS.
    *
    * @throws IllegalArgumentException saying which option is wrong
    */
   public static ApiConfig parse(List<String> args, Map<String, String> env) {
     Map<String, List<String>> o = new LinkedHashMap<>();
     List<String> known = List.of("host", "port", "clickhouse-url", "clickhouse-user", "clickhouse-password",
-        "database", "bootstrap", "token", "cors-origin");
+        "database", "bootstrap", "token", "cors-origin", "retention-days");
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       if (!a.startsWith("--") || !known.contains(a.substring(2))) {
@@ -107,11 +126,17 @@ public record ApiConfig(String host, int port, URI clickHouseUri, String clickHo
         }
       }
     }
+    int retention;
+    try {
+      retention = Integer.parseInt(one(o, env, "retention-days", "LOADTEST_RETENTION_DAYS", "0").strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--retention-days (LOADTEST_RETENTION_DAYS) must be a whole number of days");
+    }
     return new ApiConfig(host, port, URI.create(one(o, env, "clickhouse-url", "LOADTEST_CLICKHOUSE_URL",
         "http://127.0.0.1:8123/")), one(o, env, "clickhouse-user", "LOADTEST_CLICKHOUSE_USER", "default"),
         one(o, env, "clickhouse-password", "LOADTEST_CLICKHOUSE_PASSWORD", ""),
         one(o, env, "database", "LOADTEST_DATABASE", "loadtest"),
-        one(o, env, "bootstrap", "LOADTEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), tokens, cors, Limits.DEFAULT);
+        one(o, env, "bootstrap", "LOADTEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), tokens, cors, Limits.DEFAULT, retention);
   }
 
   private static String one(Map<String, List<String>> o, Map<String, String> env, String name, String envName,

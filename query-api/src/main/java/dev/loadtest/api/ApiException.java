@@ -22,6 +22,11 @@ public final class ApiException extends RuntimeException {
     return new ApiException(404, null, message);
   }
 
+  /** The request is sound but the resource's state forbids it now (409). */
+  public static ApiException conflict(String message) {
+    return new ApiException(409, null, message);
+  }
+
   public int status() {
     return status;
   }

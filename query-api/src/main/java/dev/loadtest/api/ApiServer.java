@@ -58,6 +58,7 @@ public final class ApiServer implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final QueryService queries;
+  private final LoadTests loadTests;
   private final RunCommands commands;
   private final LiveHub live;
   private final dev.loadtest.api.live.HealthReport health;
@@ -82,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
         Duration.ofSeconds(30));
     this.queries = new QueryService(new MetricReader(clickHouse, config.database()),
         new RunReader(clickHouse, config.database()), config.limits(), Clock.systemUTC());
+    this.loadTests = new LoadTests(queries, new dev.loadtest.api.store.LoadTestStore(clickHouse, config.database()));
     this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS,
         Duration.ofMillis(700));
@@ -99,9 +101,21 @@ public final class ApiServer implements AutoCloseable {
         }, false);
       }
     });
+    if (config.retentionDays() > 0) {
+      // Hourly (the first a minute after start): ended runs past retention, baselines kept, 100 at a time.
+      vertx.setTimer(60_000, first -> {
+        retention();
+        vertx.setPeriodic(3_600_000, t -> retention());
+      });
+    }
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
         .setCompressionSupported(true)).requestHandler(router).listen().toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
+  }
+
+  private void retention() {
+    vertx.executeBlocking(() -> loadTests.applyRetention(config.retentionDays(), System.currentTimeMillis(), 100), false)
+        .onFailure(e -> LOG.warn("retention failed (tried again in an hour): {}", e.toString()));
   }
 
   /**
@@ -146,7 +160,7 @@ public final class ApiServer implements AutoCloseable {
     if (!config.corsOrigins().isEmpty()) {
       CorsHandler cors = config.corsOrigins().contains("*") ? CorsHandler.create()
           : CorsHandler.create().addOrigins(config.corsOrigins());
-      r.route(BASE + "/*").handler(cors.allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+      r.route(BASE + "/*").handler(cors.allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE))
           .allowedHeaders(Set.of("Authorization", "Content-Type")).maxAgeSeconds(600));
     }
     r.route(BASE + "/*").handler(BodyHandler.create().setBodyLimit(2L << 20).setHandleFileUploads(false));
@@ -287,6 +301,68 @@ public final class ApiServer implements AutoCloseable {
       String ab = p.one("analysisB") == null ? "" : Params.id("analysisB", p.one("analysisB"));
       List<String> trendStats = p.stats("trendStats", Agg.DEFAULT_TREND_STATS);
       blocking(ctx, () -> queries.compare(a, aa, b, ab, trendStats), 200);
+    }));
+    r.get(BASE + "/load-tests").handler(read(ctx -> {
+      Params p = params(ctx, "project", "name", "limit", "offset");
+      String project = p.one("project");
+      String name = p.one("name");
+      if (project != null && project.length() > 200 || name != null && name.length() > 200) {
+        throw ApiException.badRequest(name != null && name.length() > 200 ? "name" : "project",
+            "longer than 200 characters");
+      }
+      int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
+      long offset = p.integer("offset", 0, 0, 1_000_000);
+      blocking(ctx, () -> loadTests.list(project, name, limit, offset), 200);
+    }));
+    r.get(BASE + "/load-tests/:id").handler(read(ctx -> {
+      Params p = params(ctx, "limit");
+      String id = ctx.pathParam("id");
+      if (id == null || !id.matches("lt-[0-9a-f]{16}")) {
+        throw ApiException.badRequest("id", "a load test id is lt- and 16 hex digits (see GET " + BASE + "/load-tests),"
+            + " got \"" + Params.abbreviate(id) + "\"");
+      }
+      int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
+      blocking(ctx, () -> loadTests.get(id, limit), 200);
+    }));
+    r.get(BASE + "/runs/:id/compare").handler(read(ctx -> {
+      Params p = params(ctx, "baseline", "regression");
+      String id = p.runId("id");
+      String baseline = p.one("baseline") == null || p.one("baseline").equals("auto") ? "auto"
+          : Params.id("baseline", p.one("baseline"));
+      List<Regression> limits = new java.util.ArrayList<>();
+      List<String> given = p.all("regression");
+      if (given.size() > config.limits().maxSubmetrics()) {
+        throw ApiException.badRequest("regression", given.size() + " regression limits, more than the limit of "
+            + config.limits().maxSubmetrics());
+      }
+      for (String g : given) {
+        try {
+          limits.add(Regression.parse(g));
+        } catch (IllegalArgumentException e) {
+          throw ApiException.badRequest("regression", e.getMessage());
+        }
+      }
+      blocking(ctx, () -> loadTests.compare(id, baseline, limits), 200);
+    }));
+    r.post(BASE + "/runs/:id/baseline").handler(write(ctx -> {
+      String id = params(ctx).runId("id");
+      blocking(ctx, () -> loadTests.mark(id, true, "api"), 200);
+    }));
+    r.delete(BASE + "/runs/:id/baseline").handler(write(ctx -> {
+      String id = params(ctx).runId("id");
+      blocking(ctx, () -> loadTests.mark(id, false, "api"), 200);
+    }));
+    r.delete(BASE + "/runs/:id").handler(write(ctx -> {
+      Params p = params(ctx, "reason");
+      String id = p.runId("id");
+      String reason = p.one("reason") == null ? "deleted through the API" : reasonOf(p);
+      blocking(ctx, () -> loadTests.delete(id, reason, "api"), 200);
+    }));
+    r.get(BASE + "/deletions").handler(read(ctx -> {
+      Params p = params(ctx, "limit", "offset");
+      int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
+      long offset = p.integer("offset", 0, 0, 1_000_000);
+      blocking(ctx, () -> loadTests.deletions(limit, offset), 200);
     }));
     r.route(BASE + "/*").last().handler(ctx -> fail(ctx, new ApiException(404, null, "no endpoint "
         + ctx.request().method() + " " + ctx.request().path() + " (see " + BASE + "/openapi.json)")));

@@ -71,6 +71,11 @@ final class Params {
     return v;
   }
 
+  /** Values of a parameter given several times, each whole (commas kept: for values that hold them). */
+  List<String> all(String name) {
+    return query.getAll(name).stream().filter(v -> !v.isBlank()).map(String::strip).toList();
+  }
+
   /** Values of a parameter given several times and/or comma-separated. */
   List<String> list(String name) {
     List<String> out = new ArrayList<>();

@@ -98,6 +98,15 @@ final class RunData {
         .to(RunStatus.RUNNING, startMs, "running").to(RunStatus.FINISHED, startMs + seconds * 1000L, "finished");
   }
 
+  /** This run as one of the load test {@code name} in {@code project} (its metadata's name and project). */
+  RunData named(String name, String project) {
+    long startMs = startSec * 1000;
+    state = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash-" + name, plan,
+            new dev.loadtest.schemas.command.Command.Metadata(name, project, Map.of("team", "perf"), "", "ci"))
+        .to(RunStatus.RUNNING, startMs, "running").to(RunStatus.FINISHED, startMs + seconds * 1000L, "finished");
+    return this;
+  }
+
   /** Adds a 1 s bucket, its rollups, and (as the aggregate job does) its part of each projection. */
   private void add(SeriesBucket oneSecond) {
     addWithRollups(oneSecond);
