@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.cli.follow.ApiClient;
+import dev.loadtest.cli.follow.RegressionGate;
 import dev.loadtest.cli.follow.RunFollower;
 import dev.loadtest.cli.follow.SummaryText;
 import dev.loadtest.cli.report.Reports;
@@ -42,7 +43,9 @@ import picocli.CommandLine.Spec;
         "With --api, submits to that running stack (see `loadtest up`).",
         "Shows a progress line while the run goes, a k6-style summary at the end, and writes the --out reports.",
         "Exit codes: 0 thresholds passed, 99 a threshold failed, 104 invalid plan, 105 aborted (user, system),",
-        "108 aborted by a threshold (abortOnFail), 1 an error of ours (printed)."})
+        "108 aborted by a threshold (abortOnFail), 1 an error of ours (printed).",
+        "With --regression (and --baseline), a run that passed its thresholds but exceeds a regression limit against",
+        "its load test's baseline exits 99 too."})
 public final class RunCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -70,6 +73,21 @@ public final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--name", description = "The run's name (default: the plan's name).")
   String name;
+
+  @Option(names = "--project", description = "The run's project: runs of one plan name in one project are one load"
+      + " test (trends, baselines, regression gates).")
+  String project;
+
+  @Option(names = "--baseline", paramLabel = "auto|RUN", description = {"Compare the finished run with this run, or"
+      + " with auto: its load test's baseline (POST /runs/{id}/baseline), else its newest earlier run that passed.",
+      "Without --regression, the differences are shown, not judged. Default with --regression: auto."})
+  String baseline;
+
+  @Option(names = "--regression", paramLabel = "LIMIT", description = {"A regression limit (repeatable), judged on both"
+      + " runs' merged data: METRIC[{tag:value}]: STAT (+|-)AMOUNT[%|pp|ms|s], e.g.",
+      "  'http_req_duration{name:checkout}: p(95) +10%'  'http_req_failed: rate +0.5pp'  'http_reqs: rate -5%'",
+      "Exceeded: exit code 99, and a failed JUnit case in an --out *.xml report."})
+  List<String> regressions = new ArrayList<>();
 
   @Option(names = "--run-id", description = "Test run id (default: a random one).")
   String runId;
@@ -105,7 +123,21 @@ public final class RunCommand implements Callable<Integer> {
       err.println("loadtest: --percentiles: " + e.getMessage());
       return 2;
     }
-    Options opts = new Options(runId, name, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout), method);
+    for (String r : regressions) {
+      try {
+        dev.loadtest.api.Regression.parse(r);
+      } catch (IllegalArgumentException e) {
+        err.println("loadtest: --regression: " + e.getMessage());
+        return 2;
+      }
+    }
+    if (baseline != null && !baseline.equals("auto") && !dev.loadtest.schemas.command.CommandParser.ID.matcher(baseline)
+        .matches()) {
+      err.println("loadtest: --baseline must be auto or a run id, got \"" + baseline + "\"");
+      return 2;
+    }
+    Options opts = new Options(runId, name, project, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout),
+        method, baseline != null ? baseline : regressions.isEmpty() ? null : "auto", List.copyOf(regressions));
     if (api == null && System.getenv("LOADTEST_API") != null && !System.getenv("LOADTEST_API").isBlank()) {
       api = System.getenv("LOADTEST_API");
     }
@@ -130,8 +162,19 @@ public final class RunCommand implements Callable<Integer> {
   /** A plan read, with env applied, and its parsed form. */
   record Loaded(ObjectNode json, TestPlan parsed, String source) {}
 
-  /** What a run is submitted with. */
-  record Options(String runId, String name, List<Path> reports, Duration settleTimeout, PercentileMethod percentiles) {}
+  /**
+   * What a run is submitted with.
+   *
+   * @param baseline what the finished run is compared with ({@code auto} or a run id; null: not compared)
+   * @param regressions the limits of that comparison (none: differences shown, not judged)
+   */
+  record Options(String runId, String name, String project, List<Path> reports, Duration settleTimeout,
+      PercentileMethod percentiles, String baseline, List<String> regressions) {
+
+    Options(String runId, String name, List<Path> reports, Duration settleTimeout, PercentileMethod percentiles) {
+      this(runId, name, null, reports, settleTimeout, percentiles, null, List.of());
+    }
+  }
 
   /** Reads and checks {@code file}; null (after printing every error) when it is not a valid plan. */
   static Loaded load(Path file, Map<String, String> env, PrintWriter err) {
@@ -219,8 +262,11 @@ public final class RunCommand implements Callable<Integer> {
     ObjectNode body = JSON.createObjectNode();
     body.put("testRunId", id);
     body.set("plan", loaded.json());
-    body.putObject("metadata").put("name", opts.name() != null ? opts.name()
+    ObjectNode metadata = body.putObject("metadata").put("name", opts.name() != null ? opts.name()
         : loaded.json().path("name").asText(loaded.source())).put("who", System.getProperty("user.name", "cli"));
+    if (opts.project() != null) {
+      metadata.put("project", opts.project());
+    }
     boolean tty = System.console() != null && System.getenv("CI") == null;
     RunFollower follower = new RunFollower(client, o, tty, tty ? Duration.ofSeconds(1) : Duration.ofSeconds(5),
         opts.settleTimeout()).percentiles(opts.percentiles());
@@ -254,21 +300,53 @@ public final class RunCommand implements Callable<Integer> {
           + " under test (they made no request):%n", failedIterations, outcome.totals().path("iterations").asLong());
       outcome.totals().path("iterationErrors").forEach(e -> o.println("    " + e.asText()));
     }
+    RegressionGate gate = null;
+    if (opts.baseline() != null) {
+      if (outcome.status().equals("FINISHED") && outcome.complete()) {
+        try {
+          gate = RegressionGate.check(client, id, opts.baseline(), opts.regressions());
+          o.print(gate.render());
+        } catch (IOException e) {
+          err.println("loadtest: " + e.getMessage());
+          err.flush();
+          code = code == 0 ? 1 : code;
+        }
+      } else {
+        o.printf("%n  regression gate: not checked: the run %s%n", outcome.complete() ? "ended " + outcome.status()
+            : "has incomplete results");
+      }
+    }
+    boolean regressed = gate != null && gate.regressed();
+    if (regressed && code == 0) {
+      code = 99;
+    }
     for (Path p : opts.reports()) {
-      String what = Reports.write(p, outcome, code, client);
+      String what = Reports.write(p, outcome, code, client, gate);
       o.printf("  report: %s (%s)%n", p, what);
     }
     o.printf("%n%s (exit code %d)%n", switch (code) {
       case 0 -> "All thresholds passed.";
       case RunFollower.INCOMPLETE -> "The results are incomplete, so the run is not judged: " + outcome.incompleteWhy();
-      case 99 -> "Some thresholds failed: " + String.join(", ", names(outcome.verdict().path("failed"),
-          outcome.verdict().path("noData")));
+      case 99 -> outcome.exitCode() == 99 ? "Some thresholds failed: " + String.join(", ",
+          names(outcome.verdict().path("failed"), outcome.verdict().path("noData"))) + (regressed
+          ? "; and a regression limit was exceeded: " + exceeded(gate) : "")
+          : "A regression limit was exceeded against run " + gate.baseline() + ": " + exceeded(gate);
       case 105 -> "The run was aborted: " + outcome.reason();
       case 108 -> "The run was aborted by a threshold: " + outcome.reason();
       default -> "The run ended " + outcome.status() + ": " + outcome.reason();
     }, code);
     o.flush();
     return new Result(code, outcome);
+  }
+
+  static String exceeded(RegressionGate gate) {
+    List<String> out = new ArrayList<>();
+    gate.checks().forEach(c -> {
+      if (c.path("state").asText().equals("EXCEEDED")) {
+        out.add(c.path("regression").asText());
+      }
+    });
+    return String.join(", ", out);
   }
 
   static List<String> names(JsonNode... lists) {

@@ -81,6 +81,7 @@ final class ServiceCommands {
       description = {"Run the query API until Ctrl-C. Options (or LOADTEST_API_* environment variables):",
           "  --host H --port P --clickhouse-url URL --clickhouse-user U --clickhouse-password P --database D",
           "  --bootstrap HOST:PORT --token read|write:TOKEN (repeatable) --cors-origin ORIGIN (repeatable)",
+          "  --retention-days N (LOADTEST_RETENTION_DAYS: ended runs older than that are deleted hourly, baselines kept)",
           "Without a token a write token is made and printed: the API is never open."})
   static final class Api implements Callable<Integer> {
     @Spec

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.cli.shop.DemoShop;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,6 +80,67 @@ class RunCommandIT {
     assertEquals("1", junit.getDocumentElement().getAttribute("failures"));
     String failure = junit.getElementsByTagName("failure").item(0).getAttributes().getNamedItem("message").getNodeValue();
     assertTrue(failure.startsWith("threshold p(95)<1 failed on http_req_duration: value "), failure);
+  }
+
+  static Path syntheticPlan(Path dir, String file, int medianMs) throws Exception {
+    Path p = dir.resolve(file);
+    Files.writeString(p, """
+        {"name": "gated journey",
+         "generator": {"plugin": "synthetic", "options": {"rate": 1000, "duration": "3s", "names": 2,
+           "latency": {"median": "%dms", "p99": "%dms"}, "statusMix": {"200": 1}}},
+         "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+         "thresholds": {"http_req_failed": ["rate<0.5"]},
+         "flows": {"none": {"steps": [{"think": "1s"}]}}}
+        """.formatted(medianMs, medianMs * 4));
+    return p;
+  }
+
+  static String runIdOf(CliRun r) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Run (\\S+) of ").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    return m.group(1);
+  }
+
+  @Test
+  void aRunThatExceedsARegressionLimitAgainstItsBaselineExits99AndTheJUnitReportSaysWhich(@TempDir Path dir)
+      throws Exception {
+    String project = "gate-" + java.util.UUID.randomUUID().toString().substring(0, 6);
+    CliRun typo = run(syntheticPlan(dir, "a.json", 20), "--project", project, "--regression", "http_req_duration p(95) 10%");
+    assertEquals(2, typo.code(), typo.out() + typo.err());
+    assertTrue(typo.err().contains("--regression: ") && !typo.out().contains("submitted"), typo.out() + typo.err());
+
+    CliRun first = run(syntheticPlan(dir, "a.json", 20), "--project", project, "--regression",
+        "http_req_duration: p(95) +10%");
+    assertEquals(0, first.code(), first.out() + first.err());
+    assertTrue(first.out().contains("regression gate: not checked") && first.out().contains("nothing to compare with yet"),
+        first.out());
+    String baseline = runIdOf(first);
+    HttpResponse<String> marked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl()
+        + "/runs/" + baseline + "/baseline")).header("Authorization", "Bearer " + stack.apiToken())
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, marked.statusCode(), marked.body());
+
+    CliRun similar = run(syntheticPlan(dir, "b.json", 21), "--project", project, "--regression",
+        "http_req_duration: p(95) +50%");
+    assertEquals(0, similar.code(), similar.out() + similar.err());
+    assertTrue(similar.out().contains("compared with run " + baseline + " (the load test's baseline)")
+        && similar.out().contains("✓ http_req_duration: p(95) +50%"), similar.out());
+
+    CliRun slower = run(syntheticPlan(dir, "c.json", 60), "--project", project, "--regression",
+        "http_req_duration: p(95) +10%", "--regression", "http_req_failed: rate +1pp", "-o",
+        dir.resolve("junit.xml").toString());
+    assertEquals(99, slower.code(), slower.out() + slower.err());
+    assertTrue(slower.out().contains("✗ http_req_duration: p(95) +10%") && slower.out().contains("✓ http_req_failed:"
+        + " rate +1pp"), slower.out());
+    assertTrue(slower.out().contains("A regression limit was exceeded against run " + baseline
+        + ": http_req_duration: p(95) +10% (exit code 99)"), slower.out());
+    Document junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("junit.xml").toFile());
+    assertEquals("4", junit.getDocumentElement().getAttribute("tests"), "a threshold, two limits and the run's end");
+    assertEquals("1", junit.getDocumentElement().getAttribute("failures"));
+    org.w3c.dom.Element failure = (org.w3c.dom.Element) junit.getElementsByTagName("failure").item(0);
+    assertEquals("regression", failure.getAttribute("type"));
+    assertTrue(failure.getAttribute("message").startsWith("http_req_duration p(95) went from "), failure.getAttribute(
+        "message"));
   }
 
   static CliRun replay(String runId, String... more) {

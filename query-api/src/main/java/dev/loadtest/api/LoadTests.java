@@ -136,7 +136,8 @@ public final class LoadTests {
     }
     Map<String, Object> summary = queries.summary(r.testRunId(), "", null, null, List.of("p(95)"), List.of());
     p.put("durationSeconds", summary.get("durationSeconds"));
-    p.put("requests", stat(summary, "http_reqs", "count"));
+    Double requests = stat(summary, "http_reqs", "count");
+    p.put("requests", requests == null ? null : requests.longValue());
     p.put("requestsPerSecond", stat(summary, "http_reqs", "rate"));
     p.put("p95Ms", stat(summary, "http_req_duration", "p(95)"));
     p.put("errorRate", stat(summary, "http_req_failed", "rate"));
@@ -191,7 +192,8 @@ public final class LoadTests {
     String how;
     if (baseline == null || baseline.equals("auto")) {
       long created = state.history().isEmpty() ? Long.MAX_VALUE / 1000 : state.history().get(0).atMs() / 1000;
-      chosen = store.autoBaseline(project, name, run, created).orElseThrow(() -> ApiException.notFound("load test "
+      chosen = store.autoBaseline(project, name, run, created).orElseThrow(() -> new ApiException(404, "baseline",
+          "load test "
           + LoadTestStore.loadTestId(project, name) + " (\"" + name + "\" in project \"" + project + "\") has no"
           + " baseline and no earlier run that finished without failing a threshold: nothing to compare with yet"
           + " (mark a run with POST " + ApiServer.BASE + "/runs/{id}/baseline)"));

@@ -44,18 +44,34 @@ public final class Reports {
   /** Writes {@code file} as the kind its name says; returns what was written, for the console. */
   public static String write(Path file, RunFollower.Outcome outcome, int exitCode, ApiClient api)
       throws IOException, InterruptedException {
+    return write(file, outcome, exitCode, api, null);
+  }
+
+  /** As {@link #write(Path, RunFollower.Outcome, int, ApiClient)}, with a regression gate's result (or null). */
+  public static String write(Path file, RunFollower.Outcome outcome, int exitCode, ApiClient api,
+      dev.loadtest.cli.follow.RegressionGate gate) throws IOException, InterruptedException {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
     if (name.endsWith(".json")) {
-      Files.writeString(file, JSON.writeValueAsString(summaryJson(outcome, exitCode)));
+      ObjectNode json = summaryJson(outcome, exitCode);
+      if (gate != null) {
+        ObjectNode g = json.putObject("regression");
+        g.put("baseline", gate.baseline());
+        g.put("chosen", gate.chosen());
+        g.put("regressed", gate.regressed());
+        g.set("checks", gate.checks());
+        g.put("note", gate.note());
+      }
+      Files.writeString(file, JSON.writeValueAsString(json));
       return "summary (JSON)";
     }
     if (name.endsWith(".xml")) {
-      Files.writeString(file, junit(outcome));
-      return "JUnit XML, one test case per threshold";
+      Files.writeString(file, junit(outcome, gate));
+      return "JUnit XML, one test case per threshold" + (gate != null && gate.checks() != null
+          && gate.note() == null ? " and regression limit" : "");
     }
     if (name.endsWith(".html") || name.endsWith(".htm")) {
       Files.writeString(file, html(outcome, exitCode, series(api, outcome)), StandardCharsets.UTF_8);
@@ -93,6 +109,11 @@ public final class Reports {
   }
 
   static String junit(RunFollower.Outcome o) {
+    return junit(o, null);
+  }
+
+  /** JUnit XML: a test case per threshold, per regression limit of {@code gate} (when judged), and the run's end. */
+  static String junit(RunFollower.Outcome o, dev.loadtest.cli.follow.RegressionGate gate) {
     JsonNode results = o.summary() == null ? JSON.createArrayNode() : o.summary().path("thresholds").path("results");
     String name = o.run().path("metadata").path("name").asText(o.run().path("testRunId").asText("run"));
     double seconds = o.summary() == null ? 0 : o.summary().path("durationSeconds").asDouble();
@@ -110,6 +131,13 @@ public final class Reports {
         case "NO_DATA" -> "threshold " + expr + " on " + metric + " had no samples (counted as failed)";
         default -> "threshold " + expr + " on " + metric + " has no final result (" + state + ")";
       }});
+    }
+    if (gate != null && gate.checks() != null && gate.note() == null) {
+      for (JsonNode c : gate.checks()) {
+        String state = c.path("state").asText();
+        cases.add(new String[] {"regression", c.path("regression").asText(), state.equals("EXCEEDED")
+            ? c.path("message").asText() + " (baseline run " + gate.baseline() + ")" : null});
+      }
     }
     String end = switch (o.status()) {
       case "FINISHED" -> null;
@@ -131,7 +159,8 @@ public final class Reports {
       if (c[2] == null) {
         x.append("/>\n");
       } else {
-        x.append(">\n      <failure message=\"").append(xml(c[2])).append("\" type=\"threshold\">")
+        String type = c[0].equals("regression") || c[0].equals("run") ? c[0] : "threshold";
+        x.append(">\n      <failure message=\"").append(xml(c[2])).append("\" type=\"").append(type).append("\">")
             .append(xml(c[2])).append("</failure>\n    </testcase>\n");
       }
     }
