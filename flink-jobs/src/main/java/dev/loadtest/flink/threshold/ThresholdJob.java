@@ -85,6 +85,19 @@ public final class ThresholdJob {
         .name("kafka " + c.commandsTopic());
     results.getSideOutput(RunThresholds.REJECTED_RUN_STATES).sinkTo(Rejections.sink(c.bootstrapServers(), c.runsTopic()))
         .name("kafka " + Topics.DLQ + " (run states)");
+    if (c.insightsTopic() != null) {
+      // Insights beside the judge, on the same streams keyed the same way (its own state: a judge that is
+      // done with a run has nothing to say about its generators or names).
+      SingleOutputStreamOperator<Tuple2<String, String>> insights = runs.connect(records)
+          .keyBy(r -> r.f0, r -> r.key == null ? "" : r.key, Types.STRING)
+          .process(new RunInsights(), Types.TUPLE(Types.STRING, Types.STRING))
+          .name("performance insights per run");
+      insights.sinkTo(keyedStrings(c, c.insightsTopic())).name("kafka " + c.insightsTopic());
+      if (c.clickHouse() != null) {
+        insights.filter(r -> dev.loadtest.flink.sink.InsightRowBinary.readable(r.f1)).name("readable insights")
+            .sinkTo(c.clickHouse().sink(new dev.loadtest.flink.sink.InsightRowBinary())).name("clickhouse insights");
+      }
+    }
     if (c.clickHouse() != null) {
       runs.filter(r -> RunRowBinary.readable(r.f1)).name("readable run states")
           .sinkTo(c.clickHouse().sink(new RunRowBinary())).name("clickhouse runs");

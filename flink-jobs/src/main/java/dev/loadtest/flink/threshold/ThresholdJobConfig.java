@@ -17,9 +17,17 @@ import java.time.Duration;
  */
 public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic, String runsTopic,
     String thresholdsTopic, String commandsTopic, String groupId, Duration outOfOrderness, Duration idleness,
-    Duration finalGrace, ClickHouseTarget clickHouse) implements Serializable {
+    Duration finalGrace, ClickHouseTarget clickHouse, String insightsTopic) implements Serializable {
   /** The live job's wait for a run's last samples (an aggregate job under load may be this far behind). */
   public static final Duration DEFAULT_FINAL_GRACE = Duration.ofSeconds(60);
+
+  /** Without performance insights. */
+  public ThresholdJobConfig(String bootstrapServers, String aggregatesTopic, String runsTopic, String thresholdsTopic,
+      String commandsTopic, String groupId, Duration outOfOrderness, Duration idleness, Duration finalGrace,
+      ClickHouseTarget clickHouse) {
+    this(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic, groupId, outOfOrderness, idleness,
+        finalGrace, clickHouse, null);
+  }
 
   public ThresholdJobConfig {
     for (String s : new String[] {bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
@@ -35,9 +43,11 @@ public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic
 
   public static ThresholdJobConfig live(String bootstrapServers) {
     return new ThresholdJobConfig(bootstrapServers, Topics.AGGREGATES, Topics.RUNS, Topics.THRESHOLDS,
-        Topics.COMMANDS, Topics.THRESHOLD_JOB_GROUP, Duration.ofSeconds(1), Duration.ofSeconds(3), DEFAULT_FINAL_GRACE, null);
+        Topics.COMMANDS, Topics.THRESHOLD_JOB_GROUP, Duration.ofSeconds(1), Duration.ofSeconds(3), DEFAULT_FINAL_GRACE, null,
+        Topics.INSIGHTS);
   }
 
+  /** Other topics, and no insights (until {@link #withInsights}). */
   public ThresholdJobConfig withTopics(String aggregates, String runs, String thresholds, String commands,
       String group) {
     return new ThresholdJobConfig(bootstrapServers, aggregates, runs, thresholds, commands, group, outOfOrderness,
@@ -47,12 +57,18 @@ public record ThresholdJobConfig(String bootstrapServers, String aggregatesTopic
   /** This configuration with another wait for a run's last samples. */
   public ThresholdJobConfig withFinalGrace(Duration grace) {
     return new ThresholdJobConfig(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
-        groupId, outOfOrderness, idleness, grace, clickHouse);
+        groupId, outOfOrderness, idleness, grace, clickHouse, insightsTopic);
   }
 
   /** This configuration, also storing run states and threshold results in {@code target}. */
   public ThresholdJobConfig withClickHouse(ClickHouseTarget target) {
     return new ThresholdJobConfig(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
-        groupId, outOfOrderness, idleness, finalGrace, target);
+        groupId, outOfOrderness, idleness, finalGrace, target, insightsTopic);
+  }
+
+  /** This configuration, raising performance insights to {@code topic} (null: none). */
+  public ThresholdJobConfig withInsights(String topic) {
+    return new ThresholdJobConfig(bootstrapServers, aggregatesTopic, runsTopic, thresholdsTopic, commandsTopic,
+        groupId, outOfOrderness, idleness, finalGrace, clickHouse, topic);
   }
 }

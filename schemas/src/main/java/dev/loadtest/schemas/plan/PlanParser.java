@@ -46,7 +46,7 @@ public final class PlanParser {
       .build();
 
   private static final Set<String> PLAN_FIELDS = Set.of("name", "description", "env", "tags", "metrics",
-      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss", "generator",
+      "feeders", "scenarios", "thresholds", "flows", "setup", "teardown", "distribution", "onGeneratorLoss", "generator", "insights",
       "vus", "duration", "iterations", "stages");
   private static final Set<String> COMMON = Set.of("executor", "startTime", "gracefulStop", "exec", "env", "tags");
   private static final Map<String, Set<String>> EXECUTOR_FIELDS = Map.of(
@@ -163,12 +163,39 @@ public final class PlanParser {
       }
     }
     TestPlan.GeneratorSpec generator = generator(p);
+    List<String> disabledInsights = disabledInsights(p);
     declaredMetricSteps(root, path, metrics, errors);
     if (!errors.isEmpty()) {
       return null;
     }
     return new TestPlan(name, env, tags, metrics, feeders, scenarios, thresholds, flows, setup, teardown,
-        distribution, onLoss, generator);
+        distribution, onLoss, generator, disabledInsights);
+  }
+
+  /** {@code "insights": {"disabled": ["rule", ...]}}: performance insights the plan does not want. */
+  private static List<String> disabledInsights(JsonObjectReader p) {
+    if (!p.has("insights")) {
+      return List.of();
+    }
+    Optional<JsonObjectReader> section = JsonObjectReader.of(p.get("insights"), p.at("insights"), p.errors(),
+        "the insights section");
+    if (section.isEmpty()) {
+      return List.of();
+    }
+    JsonObjectReader r = section.get();
+    r.allowOnly(Set.of("disabled"), "the insights section");
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : r.array("disabled", false, false)) {
+      String rule = e.getValue().isTextual() ? e.getValue().asText() : null;
+      if (rule == null || !dev.loadtest.schemas.insight.Insight.RULES.contains(rule)) {
+        p.errors().add(new PlanError(e.getKey(), "unknown insight " + (rule == null ? JsonObjectReader.describe(
+            e.getValue()) : "\"" + rule + "\"") + " (one of " + String.join(", ",
+            dev.loadtest.schemas.insight.Insight.RULES) + ")"));
+      } else if (!out.contains(rule)) {
+        out.add(rule);
+      }
+    }
+    return out;
   }
 
   /** Every metric step names a user metric the plan declares in {@code metrics} (built-ins are the generator's). */

@@ -18,9 +18,20 @@ import java.util.Map;
 public record TestPlan(String name, Map<String, String> env, Map<String, String> tags,
     Map<String, MetricType> metrics, Map<String, Feeder> feeders, Map<String, Scenario> scenarios,
     List<Threshold> thresholds, Map<String, Flow> flows, List<Step> setup, List<Step> teardown,
-    Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss, GeneratorSpec generator) {
+    Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss, GeneratorSpec generator,
+    List<String> disabledInsights) {
+
+  /** A plan with every performance insight enabled. */
+  public TestPlan(String name, Map<String, String> env, Map<String, String> tags, Map<String, MetricType> metrics,
+      Map<String, Feeder> feeders, Map<String, Scenario> scenarios, List<Threshold> thresholds, Map<String, Flow> flows,
+      List<Step> setup, List<Step> teardown, Map<String, ZoneShare> distribution, GeneratorLossPolicy onGeneratorLoss,
+      GeneratorSpec generator) {
+    this(name, env, tags, metrics, feeders, scenarios, thresholds, flows, setup, teardown, distribution, onGeneratorLoss,
+        generator, List.of());
+  }
 
   public TestPlan {
+    disabledInsights = disabledInsights == null ? List.of() : List.copyOf(disabledInsights);
     env = ordered(env);
     tags = ordered(tags);
     metrics = ordered(metrics);

@@ -21,6 +21,8 @@ public final class Topics {
    */
   public static final String AGGREGATES_KIND_HEADER = "loadtest-kind";
   public static final String THRESHOLDS = "loadtest.thresholds";
+  /** Performance insights raised while runs go (JSON {@code Insight}, key: test run id). */
+  public static final String INSIGHTS = "loadtest.insights";
   public static final String DLQ = "loadtest.dlq";
   /** The live aggregate job's consumer group on {@link #SAMPLES} (its committed offsets tell its lag). */
   public static final String AGGREGATE_JOB_GROUP = "loadtest-aggregate";
@@ -47,6 +49,7 @@ public final class Topics {
             "max.message.bytes", Integer.toString(8 * 1024 * 1024))),
         new Spec(AGGREGATES, 3, Map.of("retention.ms", Long.toString(24L * 3600 * 1000))),
         new Spec(THRESHOLDS, 3, Map.of()),
+        new Spec(INSIGHTS, 3, Map.of()),
         new Spec(DLQ, 1, Map.of("retention.ms", Long.toString(SAMPLES_RETENTION_MS))));
   }
 }

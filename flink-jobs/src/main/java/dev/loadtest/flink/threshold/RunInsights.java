@@ -1,0 +1,190 @@
+package dev.loadtest.flink.threshold;
+
+import dev.loadtest.flink.aggregate.AggregateJob;
+import dev.loadtest.flink.aggregate.AggregateRecords;
+import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.schemas.avro.AggregateBatch;
+import dev.loadtest.schemas.insight.Insight;
+import dev.loadtest.schemas.plan.PlanParser;
+import dev.loadtest.schemas.run.RunState;
+import dev.loadtest.schemas.run.RunStatus;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Performance insights, per run while it goes: run states (its plan's disabled rules, its end) and its
+ * aggregates records, keyed by test run id as the thresholds' judge has them. The totals' and gauges'
+ * records are decoded; the series' only while the run's request names are counted (up to 501). Each second is
+ * judged by {@link InsightRules} once event time has passed it, the run once event time has passed its end;
+ * each insight goes out once, as {@code (run id, Insight JSON)}. Records it cannot read are left to the
+ * judge, which sends them to the DLQ with the reason: here they are counted ({@code unreadableAggregates})
+ * and skipped. State is dropped an hour after the run's end (or two hours after its last record).
+ */
+public final class RunInsights
+    extends KeyedCoProcessFunction<String, Tuple2<String, String>, AggregateJob.RawRecord, Tuple2<String, String>> {
+  private static final long serialVersionUID = 1L;
+  static final long FORGET_AFTER_END_MS = 3_600_000;
+  static final long FORGET_IDLE_MS = 2 * 3_600_000;
+
+  private transient ValueState<String> rules;
+  private transient ValueState<Long> endTimer;
+  private transient ValueState<Long> startedAtMs;
+  private transient ValueState<Boolean> ended;
+  private transient ValueState<Long> forgetAt;
+  /** Set once the run's series records are no longer needed: they are then skipped before any decoding. */
+  private transient ValueState<Boolean> seriesDone;
+  private transient Counter unreadable;
+  private transient Counter raised;
+
+  @Override
+  public void open(OpenContext ctx) {
+    var rc = getRuntimeContext();
+    rules = rc.getState(new ValueStateDescriptor<>("insight-rules", Types.STRING));
+    endTimer = rc.getState(new ValueStateDescriptor<>("insight-end-timer", Types.LONG));
+    startedAtMs = rc.getState(new ValueStateDescriptor<>("insight-started-at", Types.LONG));
+    ended = rc.getState(new ValueStateDescriptor<>("insight-ended", Types.BOOLEAN));
+    forgetAt = rc.getState(new ValueStateDescriptor<>("insight-forget-at", Types.LONG));
+    seriesDone = rc.getState(new ValueStateDescriptor<>("insight-series-done", Types.BOOLEAN));
+    unreadable = rc.getMetricGroup().counter("unreadableAggregates");
+    raised = rc.getMetricGroup().counter("insightsRaised");
+  }
+
+  @Override
+  public void processElement1(Tuple2<String, String> record, Context ctx, Collector<Tuple2<String, String>> out)
+      throws Exception {
+    RunState run;
+    try {
+      run = RunState.fromJson(record.f1);
+    } catch (RuntimeException e) {
+      return; // the judge rejects it with the reason
+    }
+    if (Boolean.TRUE.equals(ended.value()) || !ctx.getCurrentKey().equals(run.testRunId())) {
+      return;
+    }
+    InsightRules r = InsightRules.fromJson(rules.value());
+    if (run.plan() != null && !run.plan().isBlank()) {
+      try {
+        r.disable(PlanParser.parse(run.plan()).disabledInsights());
+      } catch (RuntimeException e) {
+        // an invalid plan never runs: nothing to disable
+      }
+    }
+    for (RunState.Transition t : run.history()) {
+      if (t.status() == RunStatus.RUNNING && startedAtMs.value() == null) {
+        startedAtMs.update(t.atMs());
+      }
+    }
+    rules.update(r.toJson());
+    if (run.status().terminal() && endTimer.value() == null) {
+      if (run.status() == RunStatus.REJECTED) {
+        forget(ctx.timerService().currentProcessingTime(), ctx);
+        return;
+      }
+      long endMs = run.history().get(run.history().size() - 1).atMs();
+      long at = Math.floorDiv(endMs, 1000) * 1000 + 2_000; // after the run's last second
+      endTimer.update(at);
+      ctx.timerService().registerEventTimeTimer(at);
+    }
+    scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_IDLE_MS, ctx);
+  }
+
+  @Override
+  public void processElement2(AggregateJob.RawRecord record, Context ctx, Collector<Tuple2<String, String>> out)
+      throws Exception {
+    if (Boolean.TRUE.equals(ended.value())
+        || record.kind == AggregateRecords.Kind.SERIES && Boolean.TRUE.equals(seriesDone.value())) {
+      return;
+    }
+    InsightRules r = InsightRules.fromJson(rules.value());
+    List<SeriesBucket> buckets;
+    try {
+      buckets = AggregateRecords.fromAvro(AggregateBatch.fromByteBuffer(ByteBuffer.wrap(record.value)));
+    } catch (java.io.IOException | RuntimeException e) {
+      unreadable.inc();
+      return;
+    }
+    long now = System.currentTimeMillis();
+    for (SeriesBucket b : buckets) {
+      if (!ctx.getCurrentKey().equals(b.testRunId) || b.widthMs != 1000) {
+        continue;
+      }
+      boolean isTotal = AggregateRecords.Kind.of(b) == AggregateRecords.Kind.TOTALS;
+      if (!isTotal && b.analysisId != null && !b.analysisId.isEmpty()) {
+        continue; // a projection's series: the raw series have the tags
+      }
+      emit(ctx.getCurrentKey(), r.add(b, isTotal, now), out);
+      ctx.timerService().registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 1_000);
+    }
+    rules.update(r.toJson());
+    if (!r.wantsSeries()) {
+      seriesDone.update(true);
+    }
+    scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_IDLE_MS, ctx);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
+    Long forget = forgetAt.value();
+    if (forget != null && ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+      if (timestamp >= forget) {
+        rules.clear();
+        endTimer.clear();
+        startedAtMs.clear();
+        ended.clear();
+        forgetAt.clear();
+        seriesDone.clear();
+      }
+      return;
+    }
+    if (Boolean.TRUE.equals(ended.value()) || rules.value() == null) {
+      return;
+    }
+    InsightRules r = InsightRules.fromJson(rules.value());
+    long now = System.currentTimeMillis();
+    Long end = endTimer.value();
+    if (end != null && timestamp >= end) {
+      for (long s = Math.floorDiv(end, 1000) - 2; s < Math.floorDiv(end, 1000); s++) {
+        emit(ctx.getCurrentKey(), r.second(s, now), out);
+      }
+      long from = startedAtMs.value() == null ? end - 2_000 : startedAtMs.value();
+      emit(ctx.getCurrentKey(), r.end(from, end - 2_000, now), out);
+      ended.update(true);
+      rules.clear();
+      scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_AFTER_END_MS, ctx);
+      return;
+    }
+    emit(ctx.getCurrentKey(), r.second(timestamp / 1000 - 1, now), out);
+    rules.update(r.toJson());
+  }
+
+  private void emit(String run, List<Insight> insights, Collector<Tuple2<String, String>> out) {
+    for (Insight i : insights) {
+      raised.inc();
+      out.collect(Tuple2.of(run, new Insight(run, i.rule(), i.subject(), i.severity(), i.title(), i.message(),
+          i.fromMs(), i.toMs(), i.values(), i.atMs()).toJson()));
+    }
+  }
+
+  private void scheduleForget(long at, Context ctx) throws Exception {
+    Long old = forgetAt.value();
+    if (old != null) {
+      ctx.timerService().deleteProcessingTimeTimer(old);
+    }
+    forgetAt.update(at);
+    ctx.timerService().registerProcessingTimeTimer(at);
+  }
+
+  private void forget(long now, Context ctx) throws Exception {
+    rules.clear();
+    ended.update(true);
+    scheduleForget(now + FORGET_AFTER_END_MS, ctx);
+  }
+}

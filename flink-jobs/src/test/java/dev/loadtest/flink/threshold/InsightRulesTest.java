@@ -1,0 +1,168 @@
+package dev.loadtest.flink.threshold;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loadtest.flink.aggregate.SeriesBucket;
+import dev.loadtest.schemas.insight.Insight;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class InsightRulesTest {
+  static final long T0 = 1_780_000_000L;
+
+  static SeriesBucket bucket(String metric, long sec, long count, double sum, long nonZero, String... tags) {
+    SeriesBucket b = new SeriesBucket();
+    b.testRunId = "r";
+    b.metric = metric;
+    b.startMs = sec * 1000;
+    b.widthMs = 1000;
+    b.count = count;
+    b.sum = sum;
+    b.nonZero = nonZero;
+    b.last = sum;
+    b.max = sum;
+    b.tagKeys = new String[tags.length / 2];
+    b.tagValues = new String[tags.length / 2];
+    for (int i = 0; i < tags.length / 2; i++) {
+      b.tagKeys[i] = tags[2 * i];
+      b.tagValues[i] = tags[2 * i + 1];
+    }
+    b.seriesId = (metric + String.join(",", tags)).hashCode();
+    return b;
+  }
+
+  /** One second of totals: requests, failed of them, iterations; and the VUs gauge when vus >= 0. */
+  static List<Insight> second(InsightRules r, long sec, long requests, long failed, long iterations, double vus) {
+    List<Insight> out = new ArrayList<>();
+    out.addAll(r.add(bucket("http_reqs", sec, requests, requests, 0), true, 0));
+    out.addAll(r.add(bucket("http_req_failed", sec, requests, failed, failed), true, 0));
+    if (iterations > 0) {
+      out.addAll(r.add(bucket("iterations", sec, iterations, iterations, 0), true, 0));
+    }
+    if (vus >= 0) {
+      out.addAll(r.add(bucket("vus", sec, 1, vus, 0), false, 0));
+    }
+    out.addAll(r.second(sec, 0));
+    return out;
+  }
+
+  static List<String> rules(List<Insight> insights) {
+    return insights.stream().map(Insight::rule).toList();
+  }
+
+  @Test
+  void risingVusOverFlatThroughputIsAThroughputLimitAndProportionalGrowthIsNot() {
+    InsightRules limited = new InsightRules();
+    InsightRules scaling = new InsightRules();
+    List<Insight> a = new ArrayList<>();
+    List<Insight> b = new ArrayList<>();
+    for (int s = 0; s < 40; s++) {
+      double vus = 10 + s;
+      a.addAll(second(limited, T0 + s, 100, 0, 100, vus));
+      b.addAll(second(scaling, T0 + s, (long) (vus * 10), 0, (long) (vus * 10), vus));
+    }
+    assertEquals(List.of(Insight.THROUGHPUT_LIMIT), rules(a), "raised once: " + a);
+    Insight i = a.get(0);
+    assertTrue(i.values().get("vusTo") >= i.values().get("vusFrom") * 1.2, i.toString());
+    assertEquals(100, i.values().get("requestsPerSecondTo"), 1e-9);
+    assertEquals(30_000, i.toMs() - i.fromMs());
+    assertEquals(List.of(), rules(b), "throughput that grows with the VUs is no limit");
+  }
+
+  @Test
+  void aPeriodFailingClearlyMoreThanTheBeginningIsAnIncreasedFailureRate() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int s = 0; s < 90; s++) {
+      out.addAll(second(r, T0 + s, 100, s < 50 ? 1 : 20, 100, -1));
+    }
+    assertEquals(List.of(Insight.INCREASED_FAILURE_RATE), rules(out));
+    Insight i = out.get(0);
+    assertEquals(0.01, i.values().get("beginningFailureRate"), 1e-9);
+    assertTrue(i.values().get("failureRate") >= 0.06, i.toString());
+    assertTrue(i.fromMs() >= (T0 + 30) * 1000 && i.toMs() <= (T0 + 90) * 1000, i.toString());
+
+    InsightRules steady = new InsightRules();
+    List<Insight> none = new ArrayList<>();
+    for (int s = 0; s < 90; s++) {
+      none.addAll(second(steady, T0 + s, 100, s % 10 == 0 ? 5 : 1, 100, -1));
+    }
+    assertEquals(List.of(), rules(none), "noise around the beginning's rate is not an increase");
+  }
+
+  @Test
+  void failingMoreThan15PercentUntilThe100thIterationIsAHighFailureRateEarly() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int s = 0; s < 20; s++) {
+      out.addAll(second(r, T0 + s, 20, 4, 10, -1)); // 20% failed, 10 iterations a second
+    }
+    assertEquals(List.of(Insight.HIGH_FAILURE_RATE_EARLY), rules(out));
+    assertEquals(0.2, out.get(0).values().get("failureRate"), 1e-9);
+    assertEquals(100, out.get(0).values().get("iterations"), 1e-9);
+    assertEquals((T0 + 10) * 1000, out.get(0).toMs(), "judged at the second of the 100th iteration");
+
+    InsightRules fine = new InsightRules();
+    List<Insight> none = new ArrayList<>();
+    for (int s = 0; s < 20; s++) {
+      none.addAll(second(fine, T0 + s, 20, 2, 10, -1)); // 10%
+    }
+    assertEquals(List.of(), rules(none));
+  }
+
+  @Test
+  void aGeneratorAbove80PercentFor10SecondsIsNamedOnce() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int s = 0; s < 30; s++) {
+      out.addAll(r.add(bucket("generator_cpu", T0 + s, 1, 0.95, 0, "generator", "gen-a"), false, 0));
+      // gen-b is high 9 s at a time: never 10 in a row
+      out.addAll(r.add(bucket("generator_cpu", T0 + s, 1, s % 10 == 9 ? 0.1 : 0.95, 0, "generator", "gen-b"), false, 0));
+      out.addAll(r.add(bucket("generator_memory", T0 + s, 1, 0.5, 0, "generator", "gen-a"), false, 0));
+    }
+    assertEquals(List.of(Insight.HIGH_GENERATOR_CPU), rules(out), out.toString());
+    assertEquals("gen-a", out.get(0).subject());
+    assertTrue(out.get(0).message().contains("gen-a"), out.get(0).message());
+    assertEquals(10_000, out.get(0).toMs() - out.get(0).fromMs());
+  }
+
+  @Test
+  void moreThan500NamesIsTooManyUrlsAndTheSeriesAreNoLongerNeeded() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int n = 0; n < 600; n++) {
+      out.addAll(r.add(bucket("http_req_duration", T0, 1, 5, 0, "name", "/users/" + n), false, 0));
+    }
+    assertEquals(List.of(Insight.TOO_MANY_URLS), rules(out));
+    assertEquals(501, out.get(0).values().get("names"), 1e-9);
+    assertTrue(!r.wantsSeries());
+  }
+
+  @Test
+  void aRunOfFewerThan100IterationsHasNotEnoughDataUnlessThePlanDisabledIt() {
+    InsightRules r = new InsightRules();
+    second(r, T0, 60, 0, 60, -1);
+    assertEquals(List.of(Insight.NOT_ENOUGH_DATA), rules(r.end(T0 * 1000, (T0 + 1) * 1000, 0)));
+    InsightRules enough = new InsightRules();
+    second(enough, T0, 150, 0, 150, -1);
+    assertEquals(List.of(), rules(enough.end(T0 * 1000, (T0 + 1) * 1000, 0)));
+    InsightRules quiet = new InsightRules();
+    quiet.disable(List.of(Insight.NOT_ENOUGH_DATA));
+    second(quiet, T0, 60, 0, 60, -1);
+    assertEquals(List.of(), rules(quiet.end(T0 * 1000, (T0 + 1) * 1000, 0)));
+  }
+
+  @Test
+  void theRulesStateSurvivesItsJsonForm() {
+    InsightRules r = new InsightRules();
+    for (int s = 0; s < 9; s++) {
+      second(r, T0 + s, 20, 4, 10, 5);
+    }
+    InsightRules back = InsightRules.fromJson(r.toJson());
+    assertEquals(r.toJson(), back.toJson());
+    assertEquals(List.of(Insight.HIGH_FAILURE_RATE_EARLY), rules(second(back, T0 + 9, 20, 4, 10, 5)),
+        "the 100th iteration comes after the round trip");
+  }
+}
