@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.cli.follow.ApiClient;
 import dev.loadtest.cli.follow.RegressionGate;
 import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.cli.follow.RunInsights;
 import dev.loadtest.cli.follow.SummaryText;
 import dev.loadtest.cli.report.Reports;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
@@ -288,8 +289,11 @@ public final class RunCommand implements Callable<Integer> {
       throw e;
     }
     int code = outcome.exitCode();
+    JsonNode insights = null;
     if (outcome.summary() != null) {
       o.print(SummaryText.render(outcome.summary(), outcome));
+      insights = RunInsights.await(client, id, Duration.ofSeconds(15));
+      o.print(RunInsights.render(insights, outcome.summary().path("from").asLong()));
     }
     if (!outcome.complete()) {
       o.println("  warning: the results are incomplete: " + outcome.incompleteWhy());
@@ -321,7 +325,7 @@ public final class RunCommand implements Callable<Integer> {
       code = 99;
     }
     for (Path p : opts.reports()) {
-      String what = Reports.write(p, outcome, code, client, gate);
+      String what = Reports.write(p, outcome, code, client, gate, insights);
       o.printf("  report: %s (%s)%n", p, what);
     }
     o.printf("%n%s (exit code %d)%n", switch (code) {

@@ -143,6 +143,98 @@ class RunCommandIT {
         "message"));
   }
 
+  static com.fasterxml.jackson.databind.JsonNode apiGet(String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
+        .header("Authorization", "Bearer " + stack.apiToken()).build(), HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() == 200 ? new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()) : null;
+  }
+
+  static Path syntheticPlan(Path dir, String file, String options, String more) throws Exception {
+    Path p = dir.resolve(file);
+    Files.writeString(p, """
+        {"name": "%s", "generator": {"plugin": "synthetic", "options": %s},
+         "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+         %s "flows": {"none": {"steps": [{"think": "1s"}]}}}
+        """.formatted(file, options, more));
+    return p;
+  }
+
+  @Test
+  void insightsAreRaisedWhileTheRunGoesAndShownInItsSummary(@TempDir Path dir) throws Exception {
+    // A system that degrades: 600 names, VUs rising over a flat rate, failures from 1% to 30% after 25 s.
+    Path plan = syntheticPlan(dir, "degrading.json", """
+        {"rate": 400, "duration": "45s", "names": 600, "statusMix": {"200": 0.99, "500": 0.01},
+         "phases": [{"after": "25s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 60}}""", "");
+    String id = "insights-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    java.util.Map<String, Long> seenAt = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread poller = Thread.ofVirtual().start(() -> {
+      while (watching.get()) {
+        try {
+          com.fasterxml.jackson.databind.JsonNode n = apiGet("/runs/" + id + "/insights");
+          long now = System.currentTimeMillis();
+          if (n != null) {
+            n.path("insights").forEach(i -> seenAt.putIfAbsent(i.path("rule").asText(), now));
+          }
+          Thread.sleep(250); // a reader's polling interval: the latency is measured to within it
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    CliRun r;
+    try {
+      r = run(plan, "--run-id", id, "-o", dir.resolve("summary.json").toString());
+    } finally {
+      watching.set(false);
+      poller.join();
+    }
+    assertEquals(0, r.code(), r.out() + r.err());
+    com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
+    assertTrue(answer.path("complete").asBoolean(), answer.toString());
+    java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byRule = new java.util.TreeMap<>();
+    answer.path("insights").forEach(i -> byRule.put(i.path("rule").asText(), i));
+    assertEquals(java.util.Set.of("too-many-urls", "throughput-limit", "increased-failure-rate"), byRule.keySet(),
+        answer.toString());
+    com.fasterxml.jackson.databind.JsonNode increased = byRule.get("increased-failure-rate");
+    assertTrue(increased.path("values").path("failureRate").asDouble() > 0.15
+        && increased.path("values").path("beginningFailureRate").asDouble() < 0.05, increased.toString());
+    assertTrue(byRule.get("too-many-urls").path("values").path("names").asDouble() > 500);
+    assertTrue(byRule.get("throughput-limit").path("values").path("vusTo").asDouble()
+        > byRule.get("throughput-limit").path("values").path("vusFrom").asDouble());
+    for (var e : byRule.entrySet()) {
+      // while the run went: each was readable within seconds of the end of the data that triggered it
+      long latency = seenAt.getOrDefault(e.getKey(), Long.MAX_VALUE) - e.getValue().path("to").asLong();
+      System.out.printf("insight %s: readable %d ms after its trigger%n", e.getKey(), latency);
+      assertTrue(latency < 15_000, e.getKey() + " appeared " + latency + " ms after its trigger");
+    }
+    assertTrue(r.out().contains("PERFORMANCE INSIGHTS") && r.out().contains("Increased failure rate ("
+        + "increased-failure-rate, "), r.out());
+    com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        dir.resolve("summary.json").toFile());
+    assertEquals(3, summary.path("insights").size(), summary.path("insights").toString());
+  }
+
+  @Test
+  void aRunBrokenFromTheStartOrTooShortIsToldSoAndAPlanCanSilenceARule(@TempDir Path dir) throws Exception {
+    CliRun broken = run(syntheticPlan(dir, "broken.json", """
+        {"rate": 100, "duration": "3s", "names": 3, "statusMix": {"200": 0.6, "503": 0.4}}""", ""));
+    assertEquals(0, broken.code(), broken.out() + broken.err());
+    assertTrue(broken.out().contains("High failure rate early in the run (high-failure-rate-early, "), broken.out());
+    CliRun tiny = run(syntheticPlan(dir, "tiny.json", """
+        {"rate": 20, "duration": "2s", "names": 3}""", ""));
+    assertTrue(tiny.out().contains("Not enough data (not-enough-data, ") && tiny.out().contains("the run made 40 requests"),
+        tiny.out());
+    CliRun quiet = run(syntheticPlan(dir, "quiet.json", """
+        {"rate": 20, "duration": "2s", "names": 3}""", "\"insights\": {\"disabled\": [\"not-enough-data\"]},"));
+    assertTrue(quiet.out().contains("none: no rule found anything to say")
+        && quiet.out().contains("(disabled by the plan: not-enough-data)"), quiet.out());
+    CliRun typo = run(syntheticPlan(dir, "typo.json", """
+        {"rate": 20, "duration": "2s", "names": 3}""", "\"insights\": {\"disabled\": [\"not-enough-dta\"]},"));
+    assertEquals(104, typo.code());
+    assertTrue(typo.err().contains("$.insights.disabled[0]: unknown insight \"not-enough-dta\""), typo.err());
+  }
+
   static CliRun replay(String runId, String... more) {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", runId, "--bootstrap",
         stack.kafkaBootstrap(), "--clickhouse-url", stack.clickHouseUri().toString(), "--clickhouse-user",

@@ -85,7 +85,7 @@ public final class ApiServer implements AutoCloseable {
         new RunReader(clickHouse, config.database()), config.limits(), Clock.systemUTC());
     this.loadTests = new LoadTests(queries, new dev.loadtest.api.store.LoadTestStore(clickHouse, config.database()));
     this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
-    this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS,
+    this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS, Topics.INSIGHTS,
         Duration.ofMillis(700));
     this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
     this.health = new dev.loadtest.api.live.HealthReport(config.bootstrapServers(), clickHouse::version, live);
@@ -247,6 +247,10 @@ public final class ApiServer implements AutoCloseable {
       var subs = p.submetrics();
       var method = p.percentileMethod("percentiles");
       blocking(ctx, () -> queries.summary(id, analysis, from, to, trendStats, subs, method), 200);
+    }));
+    r.get(BASE + "/runs/:id/insights").handler(read(ctx -> {
+      String id = params(ctx).runId("id");
+      blocking(ctx, () -> queries.insights(id), 200);
     }));
     r.get(BASE + "/runs/:id/thresholds").handler(read(ctx -> {
       Params p = params(ctx, "analysis");

@@ -917,6 +917,42 @@ public final class QueryService {
     return result;
   }
 
+  /**
+   * The run's performance insights as the threshold job raised them while it went (rule, what it is about,
+   * the time range and the values that triggered it), and the rules its plan disabled.
+   */
+  public Map<String, Object> insights(String runId) {
+    RunState state = run(runId);
+    List<Map<String, Object>> list = new ArrayList<>();
+    boolean complete = false;
+    for (RunReader.InsightRow i : runs.insights(runId)) {
+      if (i.rule().equals(dev.loadtest.schemas.insight.Insight.JUDGED)) {
+        complete = true;
+        continue;
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("rule", i.rule());
+      m.put("subject", i.subject().isEmpty() ? null : i.subject());
+      m.put("severity", i.severity());
+      m.put("title", i.title());
+      m.put("message", i.message());
+      m.put("from", i.fromMs());
+      m.put("to", i.toMs());
+      m.put("values", i.values());
+      m.put("raisedAt", i.atMs());
+      list.add(m);
+    }
+    TestPlan plan = plan(state);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("testRunId", runId);
+    out.put("status", state.status().name());
+    out.put("rules", dev.loadtest.schemas.insight.Insight.RULES);
+    out.put("disabled", plan == null ? List.of() : plan.disabledInsights());
+    out.put("complete", complete); // every rule has judged the whole run
+    out.put("insights", list);
+    return out;
+  }
+
   private static Map<String, Map<String, Object>> byName(List<Map<String, Object>> list) {
     Map<String, Map<String, Object>> out = new LinkedHashMap<>();
     for (Map<String, Object> m : list) {

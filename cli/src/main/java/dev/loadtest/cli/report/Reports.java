@@ -50,6 +50,12 @@ public final class Reports {
   /** As {@link #write(Path, RunFollower.Outcome, int, ApiClient)}, with a regression gate's result (or null). */
   public static String write(Path file, RunFollower.Outcome outcome, int exitCode, ApiClient api,
       dev.loadtest.cli.follow.RegressionGate gate) throws IOException, InterruptedException {
+    return write(file, outcome, exitCode, api, gate, null);
+  }
+
+  /** As above, with the run's performance insights ({@code GET /runs/{id}/insights}, or null). */
+  public static String write(Path file, RunFollower.Outcome outcome, int exitCode, ApiClient api,
+      dev.loadtest.cli.follow.RegressionGate gate, JsonNode insights) throws IOException, InterruptedException {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
@@ -57,6 +63,9 @@ public final class Reports {
     }
     if (name.endsWith(".json")) {
       ObjectNode json = summaryJson(outcome, exitCode);
+      if (insights != null) {
+        json.set("insights", insights.path("insights"));
+      }
       if (gate != null) {
         ObjectNode g = json.putObject("regression");
         g.put("baseline", gate.baseline());

@@ -24,10 +24,10 @@ import java.util.TreeSet;
  *
  * <p>The rules, with the values they report:
  * <ul>
- *   <li>{@code throughput-limit}: over the last 30 s, VUs rose by at least 20% (and 2 VUs) from the first
+ *   <li>{@code throughput-limit}: over the last 20 s, VUs rose by at least 20% (and 2 VUs) from the first
  *       half to the second while completed requests/s rose by less than 5%;</li>
- *   <li>{@code increased-failure-rate}: the last 30 s (at least 100 requests) failed at least 5 points and
- *       twice as often as the run's first 30 s with requests;</li>
+ *   <li>{@code increased-failure-rate}: the last 20 s (at least 100 requests) failed at least 5 points and
+ *       twice as often as the run's first 20 s with requests;</li>
  *   <li>{@code high-failure-rate-early}: over 15% of requests failed until the run's 100th iteration (its
  *       100th request when it counts no iterations, as the synthetic plug-in);</li>
  *   <li>{@code high-generator-cpu}, {@code high-generator-memory}: a generator's {@code generator_cpu}
@@ -39,7 +39,7 @@ import java.util.TreeSet;
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
     isGetterVisibility = JsonAutoDetect.Visibility.NONE)
 public final class InsightRules {
-  static final int WINDOW_S = 30;
+  static final int WINDOW_S = 20;
   static final int MAX_NAMES = 500;
   static final double HIGH_USE = 0.8;
   static final int HIGH_USE_SECONDS = 10;
@@ -118,10 +118,10 @@ public final class InsightRules {
     switch (b.metric) {
       case "vus" -> vus.computeIfAbsent(sec, s -> new TreeMap<>()).put(b.seriesId, b.last);
       case "generator_cpu" -> {
-        return highUse(generator, 0, sec, b.max, Insight.HIGH_GENERATOR_CPU, nowMs);
+        return highUse(generator, 0, sec, Math.max(b.last, b.max), Insight.HIGH_GENERATOR_CPU, nowMs);
       }
       case "generator_memory" -> {
-        return highUse(generator, 1, sec, b.max, Insight.HIGH_GENERATOR_MEMORY, nowMs);
+        return highUse(generator, 1, sec, Math.max(b.last, b.max), Insight.HIGH_GENERATOR_MEMORY, nowMs);
       }
       default -> { }
     }
@@ -149,10 +149,13 @@ public final class InsightRules {
       runs[from + 1] = -1;
       return List.of();
     }
+    if (runs[from] >= 0 && sec >= runs[from] && sec <= runs[from + 1]) {
+      return List.of(); // a second of the current streak again (a late part of it)
+    }
     if (runs[from] < 0 || sec != runs[from + 1] + 1) {
       runs[from] = sec; // a new run of high seconds (a gap restarts it)
     }
-    runs[from + 1] = Math.max(runs[from + 1], sec);
+    runs[from + 1] = sec;
     if (runs[from + 1] - runs[from] + 1 < HIGH_USE_SECONDS) {
       return List.of();
     }

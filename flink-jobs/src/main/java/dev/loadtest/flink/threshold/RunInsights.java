@@ -24,7 +24,8 @@ import org.apache.flink.util.Collector;
  * aggregates records, keyed by test run id as the thresholds' judge has them. The totals' and gauges'
  * records are decoded; the series' only while the run's request names are counted (up to 501). Each second is
  * judged by {@link InsightRules} once event time has passed it, the run once event time has passed its end;
- * each insight goes out once, as {@code (run id, Insight JSON)}. Records it cannot read are left to the
+ * each insight goes out once, as {@code (run id, Insight JSON)}, and after the run's end a last record of rule
+ * {@link Insight#JUDGED} says that its insights are complete. Records it cannot read are left to the
  * judge, which sends them to the DLQ with the reason: here they are counted ({@code unreadableAggregates})
  * and skipped. State is dropped an hour after the run's end (or two hours after its last record).
  */
@@ -156,6 +157,8 @@ public final class RunInsights
       }
       long from = startedAtMs.value() == null ? end - 2_000 : startedAtMs.value();
       emit(ctx.getCurrentKey(), r.end(from, end - 2_000, now), out);
+      emit(ctx.getCurrentKey(), List.of(new Insight(null, Insight.JUDGED, "", "info", "Insights complete",
+          "every rule has judged the run", from, end - 2_000, java.util.Map.of(), now)), out);
       ended.update(true);
       rules.clear();
       scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_AFTER_END_MS, ctx);
@@ -167,7 +170,9 @@ public final class RunInsights
 
   private void emit(String run, List<Insight> insights, Collector<Tuple2<String, String>> out) {
     for (Insight i : insights) {
-      raised.inc();
+      if (!i.rule().equals(Insight.JUDGED)) {
+        raised.inc();
+      }
       out.collect(Tuple2.of(run, new Insight(run, i.rule(), i.subject(), i.severity(), i.title(), i.message(),
           i.fromMs(), i.toMs(), i.values(), i.atMs()).toJson()));
     }

@@ -324,7 +324,7 @@ public final class Generator implements AutoCloseable {
           run.failedIterations(), run.iterationErrors());
     }
 
-    /** The generator's own CPU, heap and scheduling delay as metrics of the run, every second. */
+    /** The generator's own CPU, heap (bytes, and used over maximum) and scheduling delay as metrics of the run, every second. */
     private void reportSelf(long startNanos) {
       TagSet tags = TagSet.of(Map.of("generator", config.generatorId()));
       try {
@@ -337,6 +337,9 @@ public final class Generator implements AutoCloseable {
           long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
           sink.point("generator_cpu", MetricType.GAUGE, now, tags, r.cpu());
           sink.point("generator_heap_bytes", MetricType.GAUGE, now, tags, r.heapUsedBytes());
+          if (r.heapMaxBytes() > 0) { // heap used over its maximum: the insight "high-generator-memory" reads it
+            sink.point("generator_memory", MetricType.GAUGE, now, tags, (double) r.heapUsedBytes() / r.heapMaxBytes());
+          }
           sink.point("generator_scheduling_delay", MetricType.TREND, now, tags, r.schedulingDelayMs());
           if (r.overloaded() && listed) { // a warm-up keeps the CPU busy on purpose
             LOG.warn("run {}: {}", testRunId, r.warning());

@@ -26,8 +26,13 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * {"rate": 1000000, "duration": "30s", "latency": {"median": "20ms", "p99": "250ms"},
- *  "statusMix": {"200": 0.97, "404": 0.02, "500": 0.01}, "names": 100, "tags": {"service": "shop"}}
+ *  "statusMix": {"200": 0.97, "404": 0.02, "500": 0.01}, "names": 100, "tags": {"service": "shop"},
+ *  "phases": [{"after": "20s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 50}}
  * </pre>
+ *
+ * {@code phases} change the status mix from a time into the run on (a system that degrades); {@code vus}
+ * reports a {@code vus} gauge rising linearly over the duration while the rate stays (a closed model that
+ * hit its throughput limit): profiles for the performance insights.
  *
  * {@code rate} is request samples per second for the whole run (a segment makes its share); {@code names}
  * distinct {@code name} tags times the statuses give the series count. The plan's scenarios are not
@@ -40,7 +45,26 @@ public final class SyntheticPlugin implements GeneratorPlugin {
 
   /** Checked options. */
   record Options(double rate, Duration duration, double medianMs, double p99Ms, int[] statuses, double[] weights,
-      int names, Map<String, String> tags, int batchSize) {}
+      int names, Map<String, String> tags, int batchSize, List<Phase> phases, double vusFrom, double vusTo) {
+    Options(double rate, Duration duration, double medianMs, double p99Ms, int[] statuses, double[] weights, int names,
+        Map<String, String> tags, int batchSize) {
+      this(rate, duration, medianMs, p99Ms, statuses, weights, names, tags, batchSize, List.of(), -1, -1);
+    }
+
+    /** The cumulative status weights in force {@code sinceStartNanos} into the run (over {@link #statuses}). */
+    double[] weightsAt(long sinceStartNanos) {
+      double[] w = weights;
+      for (Phase p : phases) {
+        if (sinceStartNanos >= p.afterNanos()) {
+          w = p.weights();
+        }
+      }
+      return w;
+    }
+  }
+
+  /** From {@code afterNanos} into the run on, the status mix {@code weights} (cumulative, over every status). */
+  record Phase(long afterNanos, double[] weights) {}
 
   @Override
   public String name() {
@@ -74,9 +98,10 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     }
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String f = it.next();
-      if (!List.of("rate", "duration", "latency", "statusMix", "names", "tags", "batchSize").contains(f)) {
+      if (!List.of("rate", "duration", "latency", "statusMix", "names", "tags", "batchSize", "phases", "vus")
+          .contains(f)) {
         errors.add(new PlanError(AT + "." + f, "unknown option; the synthetic plug-in takes rate, duration, latency,"
-            + " statusMix, names, tags and batchSize"));
+            + " statusMix, names, tags, batchSize, phases and vus"));
       }
     }
     double rate = number(n, "rate", 1, 100_000_000, Double.NaN, errors);
@@ -88,31 +113,45 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       errors.add(new PlanError(AT + ".latency.p99", "p99 must not be below the median"));
     }
     List<Integer> statuses = new ArrayList<>();
-    List<Double> weights = new ArrayList<>();
-    if (n.has("statusMix")) {
-      JsonNode mix = n.get("statusMix");
-      if (!mix.isObject() || mix.isEmpty()) {
-        errors.add(new PlanError(AT + ".statusMix", "must be an object of status codes and shares, e.g. {\"200\": 0.99}"));
+    Map<Integer, Double> base = n.has("statusMix") ? mix(n.get("statusMix"), AT + ".statusMix", errors)
+        : Map.of(200, 1.0);
+    base.keySet().forEach(statuses::add);
+    List<Map<Integer, Double>> phaseMixes = new ArrayList<>();
+    List<Long> phaseAfter = new ArrayList<>();
+    if (n.has("phases")) {
+      JsonNode ph = n.get("phases");
+      if (!ph.isArray()) {
+        errors.add(new PlanError(AT + ".phases", "must be an array of {\"after\": \"20s\", \"statusMix\": {...}}"));
       } else {
-        mix.properties().forEach(e -> {
-          String at = AT + ".statusMix." + e.getKey();
-          if (!e.getKey().matches("[1-5][0-9][0-9]")) {
-            errors.add(new PlanError(at, "\"" + e.getKey() + "\" is not an HTTP status code"));
-          } else if (!e.getValue().isNumber() || e.getValue().asDouble() < 0) {
-            errors.add(new PlanError(at, "a share must be a number >= 0"));
-          } else {
-            statuses.add(Integer.parseInt(e.getKey()));
-            weights.add(e.getValue().asDouble());
+        for (int i = 0; i < ph.size(); i++) {
+          String at = AT + ".phases[" + i + "]";
+          JsonNode p = ph.get(i);
+          if (!p.isObject() || !p.has("after") || !p.has("statusMix") || p.size() != 2) {
+            errors.add(new PlanError(at, "a phase is {\"after\": DURATION, \"statusMix\": {...}}"));
+            continue;
           }
-        });
+          Duration after = duration(p.get("after"), at + ".after", Duration.ZERO, errors);
+          if (!phaseAfter.isEmpty() && after != null && after.toNanos() <= phaseAfter.get(phaseAfter.size() - 1)) {
+            errors.add(new PlanError(at + ".after", "phases must come in order of \"after\""));
+          }
+          Map<Integer, Double> m = mix(p.get("statusMix"), at + ".statusMix", errors);
+          m.keySet().stream().filter(k -> !statuses.contains(k)).forEach(statuses::add);
+          phaseMixes.add(m);
+          phaseAfter.add(after == null ? 0 : after.toNanos());
+        }
       }
-    } else {
-      statuses.add(200);
-      weights.add(1.0);
     }
-    double total = weights.stream().mapToDouble(Double::doubleValue).sum();
-    if (errors.isEmpty() && total <= 0) {
-      errors.add(new PlanError(AT + ".statusMix", "the shares must add up to more than 0"));
+    double vusFrom = -1;
+    double vusTo = -1;
+    if (n.has("vus")) {
+      JsonNode v = n.get("vus");
+      if (!v.isObject() || !v.path("from").isNumber() || !v.path("to").isNumber() || v.path("from").asDouble() < 0
+          || v.path("to").asDouble() < 0 || v.size() != 2) {
+        errors.add(new PlanError(AT + ".vus", "must be {\"from\": N, \"to\": M} with N, M >= 0"));
+      } else {
+        vusFrom = v.path("from").asDouble();
+        vusTo = v.path("to").asDouble();
+      }
     }
     int names = (int) number(n, "names", 1, 1_000_000, 10, errors);
     int batchSize = (int) number(n, "batchSize", 100, 100_000, 10_000, errors);
@@ -127,14 +166,48 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     if (!errors.isEmpty()) {
       throw new InvalidPlanException(errors);
     }
-    double[] cumulative = new double[weights.size()];
-    double acc = 0;
-    for (int i = 0; i < cumulative.length; i++) {
-      acc += weights.get(i) / total;
-      cumulative[i] = acc;
+    List<Phase> phases = new ArrayList<>();
+    for (int i = 0; i < phaseMixes.size(); i++) {
+      phases.add(new Phase(phaseAfter.get(i), cumulative(statuses, phaseMixes.get(i))));
     }
     return new Options(rate, duration, median.toNanos() / 1e6, p99.toNanos() / 1e6,
-        statuses.stream().mapToInt(Integer::intValue).toArray(), cumulative, names, tags, batchSize);
+        statuses.stream().mapToInt(Integer::intValue).toArray(), cumulative(statuses, base), names, tags, batchSize,
+        List.copyOf(phases), vusFrom, vusTo);
+  }
+
+  /** A status mix's shares by status code; errors for what is not one. */
+  private static Map<Integer, Double> mix(JsonNode mix, String at, List<PlanError> errors) {
+    Map<Integer, Double> out = new LinkedHashMap<>();
+    if (!mix.isObject() || mix.isEmpty()) {
+      errors.add(new PlanError(at, "must be an object of status codes and shares, e.g. {\"200\": 0.99}"));
+      return out;
+    }
+    mix.properties().forEach(e -> {
+      String where = at + "." + e.getKey();
+      if (!e.getKey().matches("[1-5][0-9][0-9]")) {
+        errors.add(new PlanError(where, "\"" + e.getKey() + "\" is not an HTTP status code"));
+      } else if (!e.getValue().isNumber() || e.getValue().asDouble() < 0) {
+        errors.add(new PlanError(where, "a share must be a number >= 0"));
+      } else {
+        out.put(Integer.parseInt(e.getKey()), e.getValue().asDouble());
+      }
+    });
+    if (!out.isEmpty() && out.values().stream().mapToDouble(Double::doubleValue).sum() <= 0) {
+      errors.add(new PlanError(at, "the shares must add up to more than 0"));
+    }
+    return out;
+  }
+
+  /** {@code mix} as cumulative shares over {@code statuses} (0 for those it does not name). */
+  private static double[] cumulative(List<Integer> statuses, Map<Integer, Double> mix) {
+    double total = mix.values().stream().mapToDouble(Double::doubleValue).sum();
+    double[] c = new double[statuses.size()];
+    double acc = 0;
+    for (int i = 0; i < c.length; i++) {
+      acc += total <= 0 ? 0 : mix.getOrDefault(statuses.get(i), 0.0) / total;
+      c[i] = acc;
+    }
+    return c;
   }
 
   private static double number(JsonNode n, String field, double min, double max, double dflt, List<PlanError> errors) {
@@ -231,8 +304,14 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       random = c.seed() | 1;
       long lastUs = EpochClock.nowMicros();
       long lastBatchNanos = System.nanoTime();
+      long nextVusNanos = startNanos;
       while (!stopping && emitted < total) {
         long nowNanos = System.nanoTime();
+        if (o.vusFrom() >= 0 && nowNanos >= nextVusNanos) {
+          vus = vusAt(nowNanos - startNanos);
+          c.sink().point("vus", dev.loadtest.schemas.metrics.MetricType.GAUGE, EpochClock.nowMicros(), VUS_TAGS, vus);
+          nextVusNanos += 1_000_000_000L;
+        }
         long due = Math.min(total, (long) (ratePerNano * (nowNanos - startNanos)));
         long n = due - emitted;
         // One batch per flush interval (or per batchSize samples), as the HTTP generator's sink sends them: a
@@ -247,7 +326,8 @@ public final class SyntheticPlugin implements GeneratorPlugin {
         int chunk = (int) Math.min(n, o.batchSize());
         long fromUs = lastUs;
         // The sink calls build on this thread, so the random state needs no synchronisation.
-        c.sink().batch(seq -> build(seq, chunk, fromUs, nowUs, latency, tags));
+        double[] weights = o.weightsAt(nowNanos - startNanos);
+        c.sink().batch(seq -> build(seq, chunk, fromUs, nowUs, latency, tags, weights));
         lastUs = nowUs;
         emitted += chunk;
         if (Thread.interrupted()) {
@@ -258,6 +338,14 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     }
 
     private long random;
+    private volatile int vus;
+    private static final TagSet VUS_TAGS = TagSet.of(Map.of());
+
+    /** The {@code vus} option's value {@code sinceStart} into the run: linear from {@code from} to {@code to}. */
+    private int vusAt(long sinceStartNanos) {
+      double f = Math.min(1, Math.max(0, (double) sinceStartNanos / o.duration().toNanos()));
+      return (int) Math.round(o.vusFrom() + (o.vusTo() - o.vusFrom()) * f);
+    }
 
     private long next() {
       long x = random;
@@ -269,11 +357,10 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     }
 
     private dev.loadtest.schemas.sample.SampleBatch build(long seq, int chunk, long fromUs, long toUs, long[] latency,
-        TagSet[][] tags) {
+        TagSet[][] tags, double[] cumulative) {
       SampleBatchBuilder b = new SampleBatchBuilder(c.testRunId(), c.sink().generatorId(), c.sink().loadZone(), seq,
           fromUs);
       int[][] ids = new int[tags.length][];
-      double[] cumulative = o.weights();
       long span = Math.max(0, toUs - fromUs);
       for (int k = 0; k < chunk; k++) {
         long r = next();
@@ -322,7 +409,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
 
     @Override
     public int activeVus() {
-      return 0;
+      return vus;
     }
 
   }

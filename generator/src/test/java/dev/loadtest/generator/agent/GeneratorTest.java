@@ -36,6 +36,7 @@ class GeneratorTest {
       }
       assertTrue(points.getOrDefault("generator_cpu", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("generator_heap_bytes", 0) >= 2, points.toString());
+      assertTrue(points.getOrDefault("generator_memory", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("generator_scheduling_delay", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("vus", 0) >= 2 && points.getOrDefault("vus_max", 0) >= 2, points.toString());
       Heartbeat h = g.heartbeat();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.api.store.Agg;
 import dev.loadtest.schemas.avro.AggregateBatch;
 import dev.loadtest.schemas.avro.AggregateBucket;
+import dev.loadtest.schemas.insight.Insight;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.run.RunState;
 import java.nio.ByteBuffer;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * (a few generators' buckets of one second arrive within it): the metrics' totals (the aggregate job
  * publishes them, a few dozen buckets per run and second whatever the cardinality) and the gauges' series;
  * for a second without totals (an older aggregate job), every series. Once a run's totals come, the
- * records of its other series are skipped by their kind header, without decoding. Threshold results and
- * run state changes are sent as they come.
+ * records of its other series are skipped by their kind header, without decoding. Threshold results,
+ * performance insights and run state changes are sent as they come.
  */
 public final class LiveHub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LiveHub.class);
@@ -66,12 +67,21 @@ public final class LiveHub implements AutoCloseable {
   private final String aggregates;
   private final String thresholds;
   private final String runs;
+  /** Performance insights, sent as they come (null: none). */
+  private final String insights;
   private final Duration settle;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Thread thread;
   private final java.util.concurrent.CountDownLatch assigned = new java.util.concurrent.CountDownLatch(1);
 
   public LiveHub(String bootstrapServers, String aggregates, String thresholds, String runs, Duration settle) {
+    this(bootstrapServers, aggregates, thresholds, runs, null, settle);
+  }
+
+  /** With {@code insights}: that topic's insights are sent too ({@code insight} events), once it exists. */
+  public LiveHub(String bootstrapServers, String aggregates, String thresholds, String runs, String insights,
+      Duration settle) {
+    this.insights = insights;
     this.aggregates = aggregates;
     this.thresholds = thresholds;
     this.runs = runs;
@@ -110,6 +120,14 @@ public final class LiveHub implements AutoCloseable {
         }
         for (PartitionInfo p : infos == null ? List.<PartitionInfo>of() : infos) {
           parts.add(new TopicPartition(t, p.partition()));
+        }
+      }
+      if (insights != null) { // optional: a stack whose topics predate insights still streams the rest
+        List<PartitionInfo> infos = consumer.partitionsFor(insights, Duration.ofSeconds(5));
+        if (infos == null || infos.isEmpty()) {
+          LOG.warn("topic {} does not exist: live streams carry no insights (loadtest init creates it)", insights);
+        } else {
+          infos.forEach(p -> parts.add(new TopicPartition(insights, p.partition())));
         }
       }
       consumer.assign(parts);
@@ -167,6 +185,10 @@ public final class LiveHub implements AutoCloseable {
     String value = new String(r.value(), StandardCharsets.UTF_8);
     if (r.topic().equals(thresholds)) {
       send(run, "threshold", value);
+    } else if (r.topic().equals(insights)) {
+      if (!Insight.fromJson(value).rule().equals(Insight.JUDGED)) { // the closing record is no insight
+        send(run, "insight", value);
+      }
     } else if (r.topic().equals(runs)) {
       send(run, "status", write(statusEvent(RunState.fromJson(value))));
     }

@@ -112,4 +112,30 @@ public final class RunReader {
     }
     return out;
   }
+
+  /** A stored performance insight (migration V011). */
+  public record InsightRow(String rule, String subject, String severity, String title, String message, long fromMs,
+      long toMs, Map<String, Double> values, long atMs) {}
+
+  /** The run's insights, in the order they were raised. */
+  public List<InsightRow> insights(String testRunId) {
+    String body = ch.execute(database, "SELECT rule, subject, severity, title, message, from_ms, to_ms, value_keys,"
+        + " value_values, at_ms FROM insights FINAL WHERE test_run_id = " + MetricReader.q(testRunId)
+        + " ORDER BY at_ms, from_ms, rule, subject FORMAT JSONEachRow");
+    List<InsightRow> out = new ArrayList<>();
+    for (String line : body.split("\n")) {
+      if (line.isEmpty()) {
+        continue;
+      }
+      JsonNode n = MetricReader.tree(line);
+      Map<String, Double> values = new LinkedHashMap<>();
+      for (int i = 0; i < n.path("value_keys").size(); i++) {
+        values.put(n.path("value_keys").get(i).asText(), n.path("value_values").get(i).asDouble());
+      }
+      out.add(new InsightRow(n.path("rule").asText(), n.path("subject").asText(), n.path("severity").asText(),
+          n.path("title").asText(), n.path("message").asText(), n.path("from_ms").asLong(), n.path("to_ms").asLong(),
+          values, n.path("at_ms").asLong()));
+    }
+    return out;
+  }
 }

@@ -34,6 +34,13 @@ public record Insight(String testRunId, String rule, String subject, String seve
   /** Fewer than 100 iterations in the whole run: too little to conclude from. */
   public static final String NOT_ENOUGH_DATA = "not-enough-data";
 
+  /**
+   * Not an insight: the record that closes a run's insights (raised once event time has passed its end), so
+   * that a reader can tell "no insight" from "not judged yet". Readers list it as {@code complete}, never as
+   * an insight.
+   */
+  public static final String JUDGED = "~judged";
+
   /** Every rule, in the order they are documented. */
   public static final List<String> RULES = List.of(THROUGHPUT_LIMIT, INCREASED_FAILURE_RATE, HIGH_FAILURE_RATE_EARLY,
       HIGH_GENERATOR_CPU, HIGH_GENERATOR_MEMORY, TOO_MANY_URLS, NOT_ENOUGH_DATA);
