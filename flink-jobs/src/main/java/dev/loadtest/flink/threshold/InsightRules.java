@@ -71,6 +71,11 @@ public final class InsightRules {
   private boolean countsIterations;
   private long lastJudgedSec = -1;
 
+  /** Requests counted in the totals so far (to know when all of a run's have come). */
+  public double requests() {
+    return totalRequests;
+  }
+
   /** Rules the run's plan disabled. */
   public void disable(List<String> rules) {
     disabled = new ArrayList<>(rules);

@@ -20,10 +20,11 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Performance insights, per run while it goes: run states (its plan's disabled rules, its end) and its
+ * Performance insights, per run while it goes: run states (its plan's disabled rules, its end, its totals) and its
  * aggregates records, keyed by test run id as the thresholds' judge has them. The totals' and gauges'
  * records are decoded; the series' only while the run's request names are counted (up to 501). Each second is
- * judged by {@link InsightRules} once event time has passed it, the run once event time has passed its end;
+ * judged by {@link InsightRules} once event time has passed it, the run once event time has passed its end and
+ * the totals hold as many requests as its generators reported (or a minute after, with what came);
  * each insight goes out once, as {@code (run id, Insight JSON)}, and after the run's end a last record of rule
  * {@link Insight#JUDGED} says that its insights are complete. Records it cannot read are left to the
  * judge, which sends them to the DLQ with the reason: here they are counted ({@code unreadableAggregates})
@@ -34,6 +35,8 @@ public final class RunInsights
   private static final long serialVersionUID = 1L;
   static final long FORGET_AFTER_END_MS = 3_600_000;
   static final long FORGET_IDLE_MS = 2 * 3_600_000;
+  /** How long after event time passed a run's end its last totals may still come (as the judge's final grace). */
+  static final long FINAL_WAIT_MS = 60_000;
 
   private transient ValueState<String> rules;
   private transient ValueState<Long> endTimer;
@@ -42,6 +45,10 @@ public final class RunInsights
   private transient ValueState<Long> forgetAt;
   /** Set once the run's series records are no longer needed: they are then skipped before any decoding. */
   private transient ValueState<Boolean> seriesDone;
+  /** The requests the generators reported for the run (its totals), once known and countable. */
+  private transient ValueState<Long> expectedRequests;
+  /** Set when event time has passed the run's end: the run is judged once all its requests are counted. */
+  private transient ValueState<Long> finishBy;
   private transient Counter unreadable;
   private transient Counter raised;
 
@@ -54,6 +61,8 @@ public final class RunInsights
     ended = rc.getState(new ValueStateDescriptor<>("insight-ended", Types.BOOLEAN));
     forgetAt = rc.getState(new ValueStateDescriptor<>("insight-forget-at", Types.LONG));
     seriesDone = rc.getState(new ValueStateDescriptor<>("insight-series-done", Types.BOOLEAN));
+    expectedRequests = rc.getState(new ValueStateDescriptor<>("insight-expected-requests", Types.LONG));
+    finishBy = rc.getState(new ValueStateDescriptor<>("insight-finish-by", Types.LONG));
     unreadable = rc.getMetricGroup().counter("unreadableAggregates");
     raised = rc.getMetricGroup().counter("insightsRaised");
   }
@@ -84,6 +93,14 @@ public final class RunInsights
       }
     }
     rules.update(r.toJson());
+    RunState.Totals t = run.totals();
+    if (t != null && expectedRequests.value() == null && t.lost() == 0 && t.undelivered() == 0) {
+      expectedRequests.update(t.requests());
+      if (finishBy.value() != null) {
+        finishIfComplete(ctx, r, out, false);
+        return;
+      }
+    }
     if (run.status().terminal() && endTimer.value() == null) {
       if (run.status() == RunStatus.REJECTED) {
         forget(ctx.timerService().currentProcessingTime(), ctx);
@@ -122,20 +139,63 @@ public final class RunInsights
         continue; // a projection's series: the raw series have the tags
       }
       emit(ctx.getCurrentKey(), r.add(b, isTotal, now), out);
-      ctx.timerService().registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 1_000);
+      // Its second is judged once event time reaches the second's last millisecond (the watermark is the
+      // newest record's time less the out-of-orderness: records of two seconds later have come by then).
+      ctx.timerService().registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 999);
     }
     rules.update(r.toJson());
     if (!r.wantsSeries()) {
       seriesDone.update(true);
     }
+    if (finishBy.value() != null && totals(buckets)) {
+      finishIfComplete(ctx, r, out, false);
+      return;
+    }
     scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_IDLE_MS, ctx);
+  }
+
+  private static boolean totals(List<SeriesBucket> buckets) {
+    return !buckets.isEmpty() && AggregateRecords.Kind.of(buckets.get(0)) == AggregateRecords.Kind.TOTALS;
+  }
+
+  /**
+   * Judges the whole run if all its requests have been counted (or {@code anyway}: the wait is over) and
+   * closes it; otherwise leaves it for the next totals record or the wait's end.
+   */
+  private void finishIfComplete(Context ctx, InsightRules r, Collector<Tuple2<String, String>> out, boolean anyway)
+      throws Exception {
+    String run = ctx.getCurrentKey();
+    Long expected = expectedRequests.value();
+    if (!anyway && (expected == null || r.requests() < expected)) {
+      return;
+    }
+    long end = endTimer.value();
+    long from = startedAtMs.value() == null ? end - 2_000 : startedAtMs.value();
+    emit(run, r.end(from, end - 2_000, System.currentTimeMillis()), out);
+    emit(run, List.of(new Insight(null, Insight.JUDGED, "", "info", "Insights complete",
+        anyway && (expected == null || r.requests() < expected) ? "judged without all of the run's requests (the"
+            + " wait for them ended)" : "every rule has judged the run", from, end - 2_000, java.util.Map.of(),
+        System.currentTimeMillis())), out);
+    ended.update(true);
+    rules.clear();
+    Long by = finishBy.value();
+    if (by != null && !anyway) {
+      ctx.timerService().deleteProcessingTimeTimer(by);
+    }
+    finishBy.clear();
+    scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_AFTER_END_MS, ctx);
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Tuple2<String, String>> out) throws Exception {
     Long forget = forgetAt.value();
-    if (forget != null && ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
-      if (timestamp >= forget) {
+    if (ctx.timeDomain() == org.apache.flink.streaming.api.TimeDomain.PROCESSING_TIME) {
+      Long by = finishBy.value();
+      if (by != null && timestamp >= by && !Boolean.TRUE.equals(ended.value())) {
+        finishIfComplete(ctx, InsightRules.fromJson(rules.value()), out, true);
+        return;
+      }
+      if (forget != null && timestamp >= forget) {
         rules.clear();
         endTimer.clear();
         startedAtMs.clear();
@@ -152,19 +212,19 @@ public final class RunInsights
     long now = System.currentTimeMillis();
     Long end = endTimer.value();
     if (end != null && timestamp >= end) {
-      for (long s = Math.floorDiv(end, 1000) - 2; s < Math.floorDiv(end, 1000); s++) {
-        emit(ctx.getCurrentKey(), r.second(s, now), out);
+      for (long sec = Math.floorDiv(end, 1000) - 2; sec < Math.floorDiv(end, 1000); sec++) {
+        emit(ctx.getCurrentKey(), r.second(sec, now), out);
       }
-      long from = startedAtMs.value() == null ? end - 2_000 : startedAtMs.value();
-      emit(ctx.getCurrentKey(), r.end(from, end - 2_000, now), out);
-      emit(ctx.getCurrentKey(), List.of(new Insight(null, Insight.JUDGED, "", "info", "Insights complete",
-          "every rule has judged the run", from, end - 2_000, java.util.Map.of(), now)), out);
-      ended.update(true);
-      rules.clear();
-      scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_AFTER_END_MS, ctx);
+      rules.update(r.toJson());
+      if (finishBy.value() == null) {
+        long by = ctx.timerService().currentProcessingTime() + FINAL_WAIT_MS;
+        finishBy.update(by);
+        ctx.timerService().registerProcessingTimeTimer(by);
+        finishIfComplete(ctx, r, out, false);
+      }
       return;
     }
-    emit(ctx.getCurrentKey(), r.second(timestamp / 1000 - 1, now), out);
+    emit(ctx.getCurrentKey(), r.second(Math.floorDiv(timestamp, 1000), now), out);
     rules.update(r.toJson());
   }
 
