@@ -59,6 +59,8 @@ public final class ApiServer implements AutoCloseable {
   private final HttpServer server;
   private final QueryService queries;
   private final LoadTests loadTests;
+  private final dev.loadtest.api.notify.WebhookStore webhooks;
+  private final dev.loadtest.api.notify.Notifier notifier;
   private final RunCommands commands;
   private final LiveHub live;
   private final dev.loadtest.api.live.HealthReport health;
@@ -83,7 +85,11 @@ public final class ApiServer implements AutoCloseable {
         Duration.ofSeconds(30));
     this.queries = new QueryService(new MetricReader(clickHouse, config.database()),
         new RunReader(clickHouse, config.database()), config.limits(), Clock.systemUTC());
-    this.loadTests = new LoadTests(queries, new dev.loadtest.api.store.LoadTestStore(clickHouse, config.database()));
+    this.webhooks = new dev.loadtest.api.notify.WebhookStore(clickHouse, config.database());
+    this.notifier = new dev.loadtest.api.notify.Notifier(config.bootstrapServers(), Topics.RUNS, Topics.INSIGHTS,
+        webhooks, BASE, Duration.ofSeconds(1));
+    this.loadTests = new LoadTests(queries, new dev.loadtest.api.store.LoadTestStore(clickHouse, config.database()),
+        notifier);
     this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS, Topics.INSIGHTS,
         Duration.ofMillis(700));
@@ -146,6 +152,11 @@ public final class ApiServer implements AutoCloseable {
 
   public LiveHub live() {
     return live;
+  }
+
+  /** Sends run events to the projects' webhooks. */
+  public dev.loadtest.api.notify.Notifier notifier() {
+    return notifier;
   }
 
   /** The routes, as registered (method and path with {@code :param}). */
@@ -368,6 +379,38 @@ public final class ApiServer implements AutoCloseable {
       long offset = p.integer("offset", 0, 0, 1_000_000);
       blocking(ctx, () -> loadTests.deletions(limit, offset), 200);
     }));
+    r.post(BASE + "/webhooks").handler(write(ctx -> {
+      params(ctx);
+      WebhookRequest m = webhookRequest(ctx.body().asString());
+      blocking(ctx, () -> webhookBody(webhooks.create(m.project(), m.url(), m.events(), m.format(), m.secret())), 201);
+    }));
+    r.get(BASE + "/webhooks").handler(read(ctx -> {
+      Params p = params(ctx, "project");
+      String project = p.one("project");
+      blocking(ctx, () -> Map.of("webhooks", webhooks.list(project).stream().map(ApiServer::webhookBody).toList()),
+          200);
+    }));
+    r.delete(BASE + "/webhooks/:id").handler(write(ctx -> {
+      params(ctx);
+      String id = webhookId(ctx.pathParam("id"));
+      blocking(ctx, () -> {
+        if (!webhooks.delete(id)) {
+          throw ApiException.notFound("no webhook \"" + id + "\"");
+        }
+        return Map.of("id", id, "deleted", true);
+      }, 200);
+    }));
+    r.get(BASE + "/webhooks/:id/deliveries").handler(read(ctx -> {
+      Params p = params(ctx, "limit");
+      String id = webhookId(ctx.pathParam("id"));
+      int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
+      blocking(ctx, () -> {
+        if (webhooks.get(id).isEmpty()) {
+          throw ApiException.notFound("no webhook \"" + id + "\"");
+        }
+        return Map.of("deliveries", webhooks.deliveries(id, limit));
+      }, 200);
+    }));
     r.route(BASE + "/*").last().handler(ctx -> fail(ctx, new ApiException(404, null, "no endpoint "
         + ctx.request().method() + " " + ctx.request().path() + " (see " + BASE + "/openapi.json)")));
     r.route().failureHandler(ctx -> {
@@ -389,6 +432,90 @@ public final class ApiServer implements AutoCloseable {
       }
     });
     return r;
+  }
+
+  private static String webhookId(String id) {
+    if (id == null || !id.matches("wh-[0-9a-f]{16}")) {
+      throw ApiException.badRequest("id", "a webhook id is wh- and 16 hex digits, got \"" + Params.abbreviate(id) + "\"");
+    }
+    return id;
+  }
+
+  /** A webhook as the API shows it: its secret is never shown, only whether it has one. */
+  private static Map<String, Object> webhookBody(dev.loadtest.api.notify.WebhookStore.Webhook w) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", w.id());
+    m.put("project", w.project());
+    m.put("url", w.url());
+    m.put("events", w.events().isEmpty() ? dev.loadtest.api.notify.Notifier.EVENTS : w.events());
+    m.put("format", w.format());
+    m.put("signed", !w.secret().isEmpty());
+    m.put("createdAt", w.createdAtSec() * 1000);
+    return m;
+  }
+
+  /**
+   * A webhook to create: {@code {"project": "shop", "url": "https://...", "events": [...], "format": "json"|"slack",
+   * "secret": "..."}}, every field checked.
+   */
+  record WebhookRequest(String project, String url, List<String> events, String format, String secret) {}
+
+  static WebhookRequest webhookRequest(String body) {
+    com.fasterxml.jackson.databind.JsonNode n;
+    try {
+      n = body == null || body.isBlank() ? null : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw ApiException.badRequest("body", "the body is not JSON: " + e.getOriginalMessage());
+    }
+    if (n == null || !n.isObject()) {
+      throw ApiException.badRequest("body", "the body must be {\"project\": ..., \"url\": ..., \"events\": [...],"
+          + " \"format\": \"json\"|\"slack\", \"secret\": ...}");
+    }
+    for (java.util.Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!List.of("project", "url", "events", "format", "secret").contains(f)) {
+        throw ApiException.badRequest(f, "unknown field \"" + Params.abbreviate(f) + "\" (project, url, events, format,"
+            + " secret)");
+      }
+    }
+    if (!n.path("project").isTextual() || n.path("project").asText().length() > 200) {
+      throw ApiException.badRequest("project", "project is required: the project whose runs' events are sent"
+          + " (at most 200 characters)");
+    }
+    String url = n.path("url").asText("");
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(url);
+    } catch (IllegalArgumentException e) {
+      uri = null;
+    }
+    if (uri == null || url.length() > 2000 || uri.getHost() == null || !List.of("http", "https").contains(
+        String.valueOf(uri.getScheme()).toLowerCase(java.util.Locale.ROOT))) {
+      throw ApiException.badRequest("url", "url must be an absolute http or https URL, got \"" + Params.abbreviate(url)
+          + "\"");
+    }
+    List<String> events = new java.util.ArrayList<>();
+    if (n.has("events")) {
+      if (!n.get("events").isArray()) {
+        throw ApiException.badRequest("events", "events must be an array of " + dev.loadtest.api.notify.Notifier.EVENTS);
+      }
+      for (com.fasterxml.jackson.databind.JsonNode e : n.get("events")) {
+        if (!dev.loadtest.api.notify.Notifier.EVENTS.contains(e.asText())) {
+          throw ApiException.badRequest("events", "unknown event \"" + Params.abbreviate(e.asText()) + "\" (one of "
+              + dev.loadtest.api.notify.Notifier.EVENTS + ")");
+        }
+        events.add(e.asText());
+      }
+    }
+    String format = n.path("format").asText("json");
+    if (!format.equals("json") && !format.equals("slack")) {
+      throw ApiException.badRequest("format", "format must be json or slack, got \"" + Params.abbreviate(format) + "\"");
+    }
+    String secret = n.path("secret").asText("");
+    if (secret.length() > 256) {
+      throw ApiException.badRequest("secret", "secret is longer than 256 characters");
+    }
+    return new WebhookRequest(n.path("project").asText(), url, events, format, secret);
   }
 
   private static String reasonOf(Params p) {
@@ -728,6 +855,7 @@ public final class ApiServer implements AutoCloseable {
       LOG.debug("closing the HTTP server", e);
     }
     live.close();
+    notifier.close();
     health.close();
     commands.close();
     try {

@@ -30,9 +30,17 @@ public final class LoadTests {
   /** Trend points of runs that ended (their summaries no longer change), by run id. */
   private final Map<String, Map<String, Object>> endedPoints = new ConcurrentHashMap<>();
 
+  /** Told of each regression a gate finds (the webhooks' {@code regression} event), or null. */
+  private final dev.loadtest.api.notify.Notifier notifier;
+
   public LoadTests(QueryService queries, LoadTestStore store) {
+    this(queries, store, null);
+  }
+
+  public LoadTests(QueryService queries, LoadTestStore store, dev.loadtest.api.notify.Notifier notifier) {
     this.queries = queries;
     this.store = store;
+    this.notifier = notifier;
   }
 
   /** A page of load tests, newest activity first. */
@@ -266,6 +274,9 @@ public final class LoadTests {
     out.put("regressed", exceeded > 0);
     out.put("regressions", checks);
     out.put("comparison", queries.compare(chosen, "", run, "", List.copyOf(stats)));
+    if (exceeded > 0 && notifier != null) {
+      notifier.regression(run, project, name, chosen, checks);
+    }
     return out;
   }
 

@@ -176,6 +176,20 @@ class LoadTestsIT {
 
     assertEquals(403, call("POST", "/runs/" + base.run + "/baseline", READ).statusCode(), "marking needs write");
     assertTrue(ok("POST", "/runs/" + base.run + "/baseline").path("baseline").asBoolean());
+    // the project's webhook hears of the regression the gate finds
+    java.util.List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext("/", ex -> {
+      heard.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    receiver.start();
+    HttpRequest create = HttpRequest.newBuilder(URI.create(api.url() + "/webhooks")).header("Authorization", "Bearer "
+        + WRITE).POST(HttpRequest.BodyPublishers.ofString("{\"project\": \"shop\", \"url\": \"http://127.0.0.1:"
+        + receiver.getAddress().getPort() + "/hook\", \"events\": [\"regression\"]}")).build();
+    assertEquals(201, HTTP.send(create, HttpResponse.BodyHandlers.ofString()).statusCode());
     JsonNode test = ok("GET", "/load-tests/" + LoadTestStore.loadTestId("shop", "checkout flow"));
     assertEquals(base.run, test.path("baseline").asText());
 
@@ -199,6 +213,17 @@ class LoadTestsIT {
     assertEquals("PASSED", c[2].path("state").asText(), c[2].toString());
     assertEquals("PASSED", c[3].path("state").asText(), c[3].toString());
     assertEquals("NOT_COMPARED", c[4].path("state").asText(), c[4].toString());
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (heard.isEmpty()) {
+      assertTrue(System.nanoTime() < deadline, "no regression event reached the webhook");
+      Thread.sleep(50);
+    }
+    receiver.stop(0);
+    JsonNode event = JSON.readTree(heard.get(0));
+    assertEquals("regression", event.path("event").asText());
+    assertEquals(slow.run, event.path("testRunId").asText());
+    assertEquals(base.run, event.path("baseline").asText());
+    assertEquals(1, heard.size(), "one event per run, however often the gate is asked");
 
     JsonNode calm = ok("GET", compareUrl(same.run, base.run, "http_req_duration: p(95) +30%"));
     assertFalse(calm.path("regressed").asBoolean(), calm.toString());

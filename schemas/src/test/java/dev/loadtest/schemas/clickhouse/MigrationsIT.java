@@ -29,8 +29,8 @@ class MigrationsIT {
         ch.execute(db, "SELECT count() FROM schema_migrations FORMAT TabSeparated").strip());
     String tables = ch.execute(db, "SELECT name FROM system.tables WHERE database = " + ClickHouseHttp.quote(db)
         + " ORDER BY name FORMAT TabSeparated");
-    assertEquals(List.of("metric_10s", "metric_1m", "metric_1s", "run_deletions", "run_marks", "runs",
-        "schema_migrations", "series", "thresholds"), List.of(tables.strip().split("\n")));
+    assertEquals(List.of("insights", "metric_10s", "metric_1m", "metric_1s", "run_deletions", "run_marks",
+        "runs", "schema_migrations", "series", "thresholds", "webhook_deliveries", "webhooks"), List.of(tables.strip().split("\n")));
   }
 
   @Test
@@ -103,7 +103,7 @@ class MigrationsIT {
     String old = ch.execute(db, read.formatted("metric_1s")).strip();
     assertEquals("[5,300,7000,7295]\t300\t7295", old);
     Migrations.Result after = Migrations.apply(ch, db);
-    assertEquals(List.of(9, 10), after.applied().stream().map(Migrations.Migration::version).toList());
+    assertEquals(List.of(9, 10, 11, 12), after.applied().stream().map(Migrations.Migration::version).toList());
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       assertEquals(old, ch.execute(db, read.formatted(table)).strip(), table + " reads as before");
       assertEquals("Array(Int16)\tInt16", ch.execute(db, "SELECT toTypeName(hist_idx), toTypeName(bucket_p95) FROM "
