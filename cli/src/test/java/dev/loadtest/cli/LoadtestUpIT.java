@@ -16,7 +16,7 @@ class LoadtestUpIT {
     String text = up.out();
     int migrations = Migrations.bundled().size();
     assertEquals(0, up.code(), text + up.err());
-    assertTrue(text.matches("(?s).*Kafka\\s+4\\.2\\.\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 broker, 9/9 topics.*"), text);
+    assertTrue(text.matches("(?s).*Kafka\\s+4\\.2\\.\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 broker, 10/10 topics.*"), text);
     assertTrue(text.matches("(?s).*ClickHouse\\s+\\d+\\.\\d+\\S*\\s+http://\\S+\\s+OK\\s+database up_it_\\d+, " + migrations + "/"
         + migrations + " migrations.*"), text);
     assertTrue(text.matches("(?s).*Flink\\s+2\\.2\\.\\d+\\s+http://127\\.0\\.0\\.1:\\d+\\s+OK\\s+1 TaskManager, 4 slots, 2/2 jobs running.*"), text);

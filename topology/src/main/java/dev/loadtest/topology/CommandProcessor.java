@@ -93,7 +93,8 @@ final class CommandProcessor implements Processor<String, String, String, String
           + (key == null ? "missing" : "\"" + key + "\"") + ": all commands of a run must reach the same partition");
       return;
     }
-    String seenKey = command.testRunId() + "/" + command.commandId();
+    boolean aboutSchedule = command instanceof Command.Schedule || command instanceof Command.Unschedule;
+    String seenKey = (aboutSchedule ? "schedule:" : "") + command.testRunId() + "/" + command.commandId();
     if (seen.get(seenKey) != null) {
       // A repeated command has no second effect, but it is answered: a retry learns it was applied, and a
       // new command that reused an id learns why nothing happened.
@@ -102,13 +103,51 @@ final class CommandProcessor implements Processor<String, String, String, String
       return;
     }
     seen.put(seenKey, now());
+    if (command instanceof Command.Schedule sc) {
+      schedule(record, sc);
+      return;
+    }
+    if (command instanceof Command.Unschedule un) {
+      ObjectNode event = JSON.createObjectNode().put("event", "unschedule").put("scheduleId", un.scheduleId());
+      context.forward(new Record<>(un.scheduleId(), event.toString(), now()), CONTROL_SINK);
+      return;
+    }
     String existingJson = runs.get(command.testRunId());
     RunState existing = existingJson == null ? null : RunState.fromJson(existingJson);
     switch (command) {
       case Command.Start start -> start(record, start, existing);
       case Command.Stop stop -> end(record, existing, stop.testRunId(), stop.reason(), Command.Source.USER, true);
       case Command.Abort abort -> end(record, existing, abort.testRunId(), abort.reason(), abort.source(), false);
+      case Command.Schedule sc -> { } // handled above: schedules have no run state
+      case Command.Unschedule un -> { }
     }
+  }
+
+  /**
+   * A schedule: its plan checked as a start's would be (target hosts, size), then kept by the control
+   * processor, which starts its runs. A plan that could not run is refused on the DLQ with every error.
+   */
+  private void schedule(Record<String, String> record, Command.Schedule sc) {
+    List<PlanError> errors = TargetHosts.check(sc.plan(), config, "$.plan");
+    if (!errors.isEmpty()) {
+      List<String> lines = new ArrayList<>();
+      errors.forEach(e -> lines.add(e.toString()));
+      reject(record, "schedule \"" + sc.scheduleId() + "\" refused: " + String.join("; ", lines));
+      return;
+    }
+    ObjectNode event = JSON.createObjectNode().put("event", "schedule").put("scheduleId", sc.scheduleId())
+        .put("commandId", sc.commandId()).put("plan", sc.planJson()).put("rule", sc.ruleJson());
+    ObjectNode meta = event.putObject("metadata").put("name", sc.metadata().name()).put("project",
+        sc.metadata().project()).put("notes", sc.metadata().notes()).put("who", sc.metadata().who());
+    ObjectNode tags = meta.putObject("tags");
+    sc.metadata().tags().forEach(tags::put);
+    String json = event.toString();
+    if (json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_RECORD_BYTES / 2) {
+      reject(record, "schedule \"" + sc.scheduleId() + "\" refused: its plan is too large to keep (at most "
+          + MAX_RECORD_BYTES / 2 + " bytes)");
+      return;
+    }
+    context.forward(new Record<>(sc.scheduleId(), json, now()), CONTROL_SINK);
   }
 
   private void start(Record<String, String> record, Command.Start start, RunState existing) {

@@ -55,6 +55,10 @@ final class ControlProcessor implements Processor<String, String, String, String
   static final String ASSIGNMENTS_SINK = "assignments-sink";
   static final String CONTROL_RUNS_SINK = "control-runs-sink";
   static final String CONTROL_DLQ_SINK = "control-dlq-sink";
+  /** Start commands of scheduled runs. */
+  static final String SCHEDULED_COMMANDS_SINK = "scheduled-commands-sink";
+  /** Schedules' states. */
+  static final String SCHEDULES_SINK = "schedules-sink";
   /** Generators get this long between their assignment and the common start. */
   static final Duration START_LEAD = Duration.ofSeconds(3);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,6 +69,7 @@ final class ControlProcessor implements Processor<String, String, String, String
   private KeyValueStore<String, String> lifecycle;
   private KeyValueStore<String, String> registry;
   private KeyValueStore<String, String> active;
+  private ScheduleBook schedules;
   /** Parsed plans of active runs: a cache of what the lifecycle store holds as text. */
   private final java.util.Map<String, TestPlan> plans = new java.util.HashMap<>();
 
@@ -79,6 +84,7 @@ final class ControlProcessor implements Processor<String, String, String, String
     this.lifecycle = context.getStateStore(LIFECYCLE_STORE);
     this.registry = context.getStateStore(REGISTRY_STORE);
     this.active = context.getStateStore(ACTIVE_STORE);
+    this.schedules = new ScheduleBook(context.getStateStore(ScheduleBook.STORE));
     context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
 
@@ -104,6 +110,18 @@ final class ControlProcessor implements Processor<String, String, String, String
       case "threshold" -> threshold(event.path("result").asText());
       case "abort" -> abort(event.path("testRunId").asText(), event.path("reason").asText(),
           Command.Source.valueOf(event.path("source").asText("USER").toUpperCase(Locale.ROOT)), record);
+      case "schedule" -> {
+        ObjectNode state = schedules.put(event, now());
+        context.forward(new Record<>(state.path("scheduleId").asText(), state.toString(), now()), SCHEDULES_SINK);
+      }
+      case "unschedule" -> {
+        String id = event.path("scheduleId").asText();
+        if (schedules.remove(id)) {
+          context.forward(new Record<>(id, (String) null, now()), SCHEDULES_SINK); // a tombstone
+        } else {
+          reject(record, Topics.COMMANDS, "there is no schedule \"" + id + "\"");
+        }
+      }
       default -> { }
     }
   }
@@ -322,6 +340,13 @@ final class ControlProcessor implements Processor<String, String, String, String
   // ----- time
 
   private void tick(long nowMs) {
+    ScheduleBook.Fired fired = schedules.due(nowMs, id -> {
+      String raw = lifecycle.get(id);
+      return raw == null ? null : state(entry(raw)).status();
+    });
+    fired.starts().forEach(kv -> context.forward(new Record<>(kv.key, kv.value, nowMs), SCHEDULED_COMMANDS_SINK));
+    fired.states().forEach(st -> context.forward(new Record<>(st.path("scheduleId").asText(), st.toString(), nowMs),
+        SCHEDULES_SINK));
     GeneratorRegistry reg = registry();
     List<String> lost = reg.expire(nowMs);
     if (!lost.isEmpty()) {

@@ -58,6 +58,14 @@ public final class CoordinatorTopology {
         Serdes.String().serializer(), "control-processor");
     t.addSink(ControlProcessor.CONTROL_DLQ_SINK, Topics.DLQ, Serdes.String().serializer(),
         Serdes.String().serializer(), "control-processor");
+    // Schedules: kept by the control processor (it knows every run's lifecycle, to skip a start while the
+    // schedule's previous run goes), their runs started as commands like any other.
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ScheduleBook.STORE),
+        Serdes.String(), Serdes.String()), "control-processor");
+    t.addSink(ControlProcessor.SCHEDULED_COMMANDS_SINK, Topics.COMMANDS, Serdes.String().serializer(),
+        Serdes.String().serializer(), "control-processor");
+    t.addSink(ControlProcessor.SCHEDULES_SINK, Topics.SCHEDULES, Serdes.String().serializer(),
+        Serdes.String().serializer(), "control-processor");
     return t;
   }
 }

@@ -22,6 +22,26 @@ public sealed interface Command {
   /** Abort at once. */
   record Abort(String commandId, String testRunId, String reason, Source source) implements Command {}
 
+  /**
+   * Run {@code plan} on a schedule: a start command of a new run each time {@code rule} says, unless the
+   * schedule's previous run still runs. Keyed (and {@link #testRunId}) by the schedule's id.
+   */
+  record Schedule(String commandId, String scheduleId, TestPlan plan, String planJson, Metadata metadata,
+      ScheduleRule rule, String ruleJson) implements Command {
+    @Override
+    public String testRunId() {
+      return scheduleId;
+    }
+  }
+
+  /** Delete a schedule (runs it started are not touched). Keyed by the schedule's id. */
+  record Unschedule(String commandId, String scheduleId) implements Command {
+    @Override
+    public String testRunId() {
+      return scheduleId;
+    }
+  }
+
   /** Who asked for an abort. */
   enum Source { USER, THRESHOLD, SYSTEM }
 
@@ -33,5 +53,5 @@ public sealed interface Command {
   }
 
   /** Commands as the JSON Schema enumerates them. */
-  List<String> TYPES = List.of("start", "stop", "abort");
+  List<String> TYPES = List.of("start", "stop", "abort", "schedule", "unschedule");
 }

@@ -47,6 +47,9 @@ public final class CommandParser {
     }
     String type = text(root, "type", true, errors);
     String commandId = id(root, "commandId", errors);
+    if ("schedule".equals(type) || "unschedule".equals(type)) {
+      return schedule(root, type, commandId, errors);
+    }
     String testRunId = id(root, "testRunId", errors);
     if (type == null) {
       return null;
@@ -85,10 +88,92 @@ public final class CommandParser {
         return errors.isEmpty() ? new Command.Abort(commandId, testRunId, reason == null ? "" : reason, source) : null;
       }
       default -> {
-        errors.add(new PlanError("$.type", "unknown command type \"" + type + "\" (use start, stop or abort)"));
+        errors.add(new PlanError("$.type", "unknown command type \"" + type + "\" (use start, stop, abort, schedule or"
+            + " unschedule)"));
         return null;
       }
     }
+  }
+
+  /** A schedule's rule from its JSON: a cron expression (a string) or a recurrence (an object). */
+  public static ScheduleRule rule(String ruleJson) {
+    JsonNode n = PlanParser.readTree(ruleJson, "$.rule");
+    if (n.isTextual()) {
+      return ScheduleRule.Cron.parse(n.asText());
+    }
+    List<PlanError> errors = new ArrayList<>();
+    ScheduleRule.Recurrence r = recurrence(n, errors);
+    if (r == null) {
+      throw new IllegalArgumentException(errors.toString());
+    }
+    return r;
+  }
+
+  /** A schedule or unschedule command: keyed by {@code scheduleId} instead of a test run id. */
+  private static Command schedule(JsonNode root, String type, String commandId, List<PlanError> errors) {
+    String scheduleId = id(root, "scheduleId", errors);
+    if (type.equals("unschedule")) {
+      allowOnlyFields(root, Set.of("type", "commandId", "scheduleId"), "an unschedule command", errors);
+      return errors.isEmpty() ? new Command.Unschedule(commandId, scheduleId) : null;
+    }
+    allowOnlyFields(root, Set.of("type", "commandId", "scheduleId", "plan", "metadata", "cron", "recurrence"),
+        "a schedule command", errors);
+    JsonNode planNode = root.get("plan");
+    TestPlan plan = null;
+    if (planNode == null || planNode.isNull()) {
+      errors.add(new PlanError("$.plan", "a schedule command needs a \"plan\""));
+    } else {
+      plan = PlanParser.parse(planNode, "$.plan", errors);
+    }
+    Command.Metadata meta = metadata(root.get("metadata"), errors);
+    ScheduleRule rule = null;
+    JsonNode cron = root.get("cron");
+    JsonNode rec = root.get("recurrence");
+    if ((cron == null) == (rec == null)) {
+      errors.add(new PlanError("$", "a schedule needs exactly one of \"cron\" (e.g. \"0 3 * * *\") and \"recurrence\""
+          + " (e.g. {\"frequency\": \"daily\", \"interval\": 1, \"startsAt\": \"2027-01-01T03:00:00Z\"})"));
+    } else if (cron != null) {
+      try {
+        rule = ScheduleRule.Cron.parse(cron.isTextual() ? cron.asText() : null);
+      } catch (IllegalArgumentException e) {
+        errors.add(new PlanError("$.cron", e.getMessage()));
+      }
+    } else {
+      rule = recurrence(rec, errors);
+    }
+    if (!errors.isEmpty()) {
+      return null;
+    }
+    return new Command.Schedule(commandId, scheduleId, plan, planNode.toString(), meta, rule,
+        (cron != null ? cron : rec).toString());
+  }
+
+  private static ScheduleRule.Recurrence recurrence(JsonNode r, List<PlanError> errors) {
+    if (!r.isObject()) {
+      errors.add(new PlanError("$.recurrence", "\"recurrence\" must be an object"));
+      return null;
+    }
+    allowOnlyFields(r, Set.of("frequency", "interval", "startsAt", "until", "count"), "a recurrence", errors);
+    try {
+      long starts = java.time.Instant.parse(r.path("startsAt").asText("")).toEpochMilli();
+      long until = r.has("until") ? java.time.Instant.parse(r.path("until").asText()).toEpochMilli() : 0;
+      return new ScheduleRule.Recurrence(r.path("frequency").asText(""), r.path("interval").asInt(1), starts, until,
+          r.path("count").asInt(0));
+    } catch (java.time.format.DateTimeParseException e) {
+      errors.add(new PlanError("$.recurrence", "startsAt and until are ISO-8601 instants, e.g. \"2027-01-01T03:00:00Z\""));
+    } catch (IllegalArgumentException e) {
+      errors.add(new PlanError("$.recurrence", e.getMessage()));
+    }
+    return null;
+  }
+
+  private static void allowOnlyFields(JsonNode node, Set<String> allowed, String what, List<PlanError> errors) {
+    node.fieldNames().forEachRemaining(f -> {
+      if (!allowed.contains(f)) {
+        errors.add(new PlanError("$." + f, "unknown field \"" + f + "\" in " + what + " (allowed: "
+            + String.join(", ", new java.util.TreeSet<>(allowed)) + ")"));
+      }
+    });
   }
 
   private static Command.Metadata metadata(JsonNode m, List<PlanError> errors) {

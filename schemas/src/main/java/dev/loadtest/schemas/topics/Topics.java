@@ -23,6 +23,8 @@ public final class Topics {
   public static final String THRESHOLDS = "loadtest.thresholds";
   /** Performance insights raised while runs go (JSON {@code Insight}, key: test run id). */
   public static final String INSIGHTS = "loadtest.insights";
+  /** Schedules as the coordinator keeps them (JSON, key: schedule id; compacted, a tombstone when deleted). */
+  public static final String SCHEDULES = "loadtest.schedules";
   public static final String DLQ = "loadtest.dlq";
   /** The live aggregate job's consumer group on {@link #SAMPLES} (its committed offsets tell its lag). */
   public static final String AGGREGATE_JOB_GROUP = "loadtest-aggregate";
@@ -50,6 +52,7 @@ public final class Topics {
         new Spec(AGGREGATES, 3, Map.of("retention.ms", Long.toString(24L * 3600 * 1000))),
         new Spec(THRESHOLDS, 3, Map.of()),
         new Spec(INSIGHTS, 3, Map.of()),
+        new Spec(SCHEDULES, 1, compacted),
         new Spec(DLQ, 1, Map.of("retention.ms", Long.toString(SAMPLES_RETENTION_MS))));
   }
 }
