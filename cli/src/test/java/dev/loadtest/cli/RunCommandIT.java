@@ -235,6 +235,61 @@ class RunCommandIT {
     assertTrue(typo.err().contains("$.insights.disabled[0]: unknown insight \"not-enough-dta\""), typo.err());
   }
 
+  @Test
+  void aScheduleStartsItsRunsThroughTheCoordinatorAndIsDeletedThroughTheApi() throws Exception {
+    String id = "sched-" + java.util.UUID.randomUUID().toString().substring(0, 6);
+    String startsAt = java.time.Instant.now().plusSeconds(3).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+        .toString();
+    String body = """
+        {"scheduleId": "%s", "recurrence": {"frequency": "hourly", "interval": 1, "startsAt": "%s"},
+         "metadata": {"name": "hourly probe", "project": "sched"},
+         "plan": {"name": "hourly probe", "env": {"TOKEN": "secret-value"},
+           "generator": {"plugin": "synthetic", "options": {"rate": 50, "duration": "2s", "names": 2}},
+           "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+           "flows": {"none": {"steps": [{"think": "1s"}]}}}}""".formatted(id, startsAt);
+    HttpResponse<String> sent = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl()
+        + "/schedules")).header("Authorization", "Bearer " + stack.apiToken()).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, sent.statusCode(), sent.body());
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    com.fasterxml.jackson.databind.JsonNode schedule = null;
+    while (schedule == null || schedule.path("lastRunId").isNull()) {
+      assertTrue(System.nanoTime() < deadline, "the schedule did not start its run: " + schedule);
+      Thread.sleep(200);
+      schedule = apiGet("/schedules/" + id);
+    }
+    assertTrue(schedule.path("rule").asText().startsWith("hourly every 1 from "), schedule.toString());
+    assertEquals("<redacted>", schedule.path("plan").path("env").path("TOKEN").asText(), "env values are not shown");
+    assertEquals("started", schedule.path("history").get(0).path("action").asText());
+    String run = schedule.path("lastRunId").asText();
+    assertTrue(run.startsWith(id + "-"), run);
+    com.fasterxml.jackson.databind.JsonNode state = null;
+    while (state == null || !state.path("status").asText().equals("FINISHED")) {
+      assertTrue(System.nanoTime() < deadline, "the scheduled run did not finish: " + state);
+      Thread.sleep(200);
+      state = apiGet("/runs/" + run);
+    }
+    assertEquals(id, state.path("metadata").path("tags").path("schedule").asText(), state.path("metadata").toString());
+    assertTrue(schedule.path("nextAt").asLong() > java.time.Instant.parse(startsAt).toEpochMilli() + 3_500_000L,
+        "the next start is an hour on");
+
+    HttpResponse<String> bad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl()
+        + "/schedules")).header("Authorization", "Bearer " + stack.apiToken()).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"plan\": {}, \"cron\": \"0 25 * * *\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("$.cron") && bad.body().contains("the hour 25 is outside 0-23"), bad.body());
+
+    HttpResponse<String> deleted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl()
+        + "/schedules/" + id)).header("Authorization", "Bearer " + stack.apiToken()).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, deleted.statusCode(), deleted.body());
+    while (apiGet("/schedules/" + id) != null) {
+      assertTrue(System.nanoTime() < deadline, "the schedule was not deleted");
+      Thread.sleep(200);
+    }
+  }
+
   static CliRun replay(String runId, String... more) {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", runId, "--bootstrap",
         stack.kafkaBootstrap(), "--clickhouse-url", stack.clickHouseUri().toString(), "--clickhouse-user",

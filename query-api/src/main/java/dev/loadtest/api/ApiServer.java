@@ -61,6 +61,7 @@ public final class ApiServer implements AutoCloseable {
   private final LoadTests loadTests;
   private final dev.loadtest.api.notify.WebhookStore webhooks;
   private final dev.loadtest.api.notify.Notifier notifier;
+  private final dev.loadtest.api.live.SchedulesView schedules;
   private final RunCommands commands;
   private final LiveHub live;
   private final dev.loadtest.api.live.HealthReport health;
@@ -90,6 +91,7 @@ public final class ApiServer implements AutoCloseable {
         webhooks, BASE, Duration.ofSeconds(1));
     this.loadTests = new LoadTests(queries, new dev.loadtest.api.store.LoadTestStore(clickHouse, config.database()),
         notifier);
+    this.schedules = new dev.loadtest.api.live.SchedulesView(config.bootstrapServers(), Topics.SCHEDULES);
     this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS, Topics.INSIGHTS,
         Duration.ofMillis(700));
@@ -378,6 +380,37 @@ public final class ApiServer implements AutoCloseable {
       int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
       long offset = p.integer("offset", 0, 0, 1_000_000);
       blocking(ctx, () -> loadTests.deletions(limit, offset), 200);
+    }));
+    r.post(BASE + "/schedules").handler(write(ctx -> {
+      params(ctx);
+      String body = ctx.body().asString();
+      blocking(ctx, () -> {
+        RunCommands.Sent sent = commands.schedule(body == null ? "" : body);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scheduleId", sent.testRunId());
+        m.put("commandId", sent.commandId());
+        m.put("schedule", BASE + "/schedules/" + sent.testRunId());
+        return m;
+      }, 202);
+    }));
+    r.get(BASE + "/schedules").handler(read(ctx -> {
+      params(ctx);
+      blocking(ctx, () -> Map.of("schedules", schedules.list()), 200);
+    }));
+    r.get(BASE + "/schedules/:id").handler(read(ctx -> {
+      String id = params(ctx).runId("id");
+      blocking(ctx, () -> schedules.get(id).orElseThrow(() -> ApiException.notFound("no schedule \"" + id + "\"")),
+          200);
+    }));
+    r.delete(BASE + "/schedules/:id").handler(write(ctx -> {
+      String id = params(ctx).runId("id");
+      blocking(ctx, () -> {
+        if (schedules.get(id).isEmpty()) {
+          throw ApiException.notFound("no schedule \"" + id + "\"");
+        }
+        RunCommands.Sent sent = commands.unschedule(id);
+        return Map.of("scheduleId", id, "commandId", sent.commandId());
+      }, 202);
     }));
     r.post(BASE + "/webhooks").handler(write(ctx -> {
       params(ctx);
@@ -856,6 +889,7 @@ public final class ApiServer implements AutoCloseable {
     }
     live.close();
     notifier.close();
+    schedules.close();
     health.close();
     commands.close();
     try {

@@ -36,7 +36,7 @@ public final class RunCommands implements AutoCloseable {
         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  /** What was sent. */
+  /** What was sent (for a schedule's commands, {@code testRunId} is the schedule's id). */
   public record Sent(String testRunId, String commandId, String type) {}
 
   /** An invalid request body: every error with its JSON path. */
@@ -87,6 +87,47 @@ public final class RunCommands implements AutoCloseable {
     return send(command);
   }
 
+  /**
+   * Schedules a plan: {@code body} is {@code {"plan": {...}, "metadata": {...}, "cron": "0 3 * * *" or
+   * "recurrence": {...}, "scheduleId": "optional"}}; the answer's id is the schedule's.
+   *
+   * @throws Invalid listing what is wrong
+   */
+  public Sent schedule(String body) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (Exception e) {
+      throw new Invalid(List.of(new PlanError("$", "the body is not JSON: " + e.getMessage().lines().findFirst()
+          .orElse(""))));
+    }
+    if (root == null || !root.isObject()) {
+      throw new Invalid(List.of(new PlanError("$", "the body must be an object {\"plan\": {...}, \"cron\": ...}")));
+    }
+    List<String> allowed = List.of("plan", "metadata", "cron", "recurrence", "scheduleId");
+    List<String> unknown = iterable(root.fieldNames()).stream().filter(f -> !allowed.contains(f)).toList();
+    if (!unknown.isEmpty()) {
+      throw new Invalid(unknown.stream().map(f -> new PlanError("$." + f, "unknown field \"" + f
+          + "\" (allowed: " + String.join(", ", allowed) + ")")).toList());
+    }
+    ObjectNode command = ((ObjectNode) root).deepCopy();
+    command.put("type", "schedule");
+    command.put("commandId", "api-" + UUID.randomUUID());
+    if (!root.hasNonNull("scheduleId")) {
+      command.put("scheduleId", "schedule-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+    return send(command);
+  }
+
+  /** Deletes a schedule (its runs are not touched). */
+  public Sent unschedule(String scheduleId) {
+    ObjectNode command = JSON.createObjectNode();
+    command.put("type", "unschedule");
+    command.put("commandId", "api-" + UUID.randomUUID());
+    command.put("scheduleId", scheduleId);
+    return send(command);
+  }
+
   public Sent stop(String runId, String reason) {
     return send(control("stop", runId, reason));
   }
@@ -113,7 +154,7 @@ public final class RunCommands implements AutoCloseable {
     } catch (InvalidPlanException e) {
       throw new Invalid(e.errors());
     }
-    String runId = command.get("testRunId").asText();
+    String runId = command.has("scheduleId") ? command.get("scheduleId").asText() : command.get("testRunId").asText();
     try {
       producer.send(new ProducerRecord<>(topic, runId.getBytes(StandardCharsets.UTF_8),
           json.getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS);

@@ -12,6 +12,7 @@ import dev.loadtest.schemas.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -62,6 +63,10 @@ class CoordinatorRestartIT {
     kafka.createTopics(Topics.all().stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList());
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     String run = "restart-" + UUID.randomUUID();
+    String schedule = "restart-schedule-" + UUID.randomUUID().toString().substring(0, 8);
+    long scheduledAt = (System.currentTimeMillis() / 1000 + 25) * 1000;
+    String scheduledRun = schedule + "-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMddHHmm")
+        .withZone(java.time.ZoneOffset.UTC).format(Instant.ofEpochMilli(scheduledAt));
     String plan = """
         {"name": "restart", "scenarios": {"s": {"executor": "constant-vus", "vus": 5, "duration": "10m", "exec": "f"}},
          "flows": {"f": {"steps": [{"request": {"url": "http://127.0.0.1:9/", "name": "p"}}]}}}""";
@@ -78,11 +83,16 @@ class CoordinatorRestartIT {
         producer.send(new ProducerRecord<>(Topics.GENERATORS, "restart-gen", heartbeat(null, run))).get();
         producer.send(new ProducerRecord<>(Topics.COMMANDS, run, "{\"type\":\"start\",\"commandId\":\"c-1\",\"testRunId\":\""
             + run + "\",\"plan\":" + plan + "}")).get();
+        // A schedule kept by this instance, due only after it has stopped.
+        producer.send(new ProducerRecord<>(Topics.COMMANDS, schedule, "{\"type\":\"schedule\",\"commandId\":\"s-1\","
+            + "\"scheduleId\":\"" + schedule + "\",\"recurrence\":{\"frequency\":\"daily\",\"startsAt\":\""
+            + Instant.ofEpochMilli(scheduledAt) + "\"},\"plan\":" + plan + "}")).get();
         await(runs, run, s -> s.status() == RunStatus.ALLOCATED);
         producer.send(new ProducerRecord<>(Topics.GENERATORS, "restart-gen", heartbeat("RUNNING", run))).get();
         running = await(runs, run, s -> s.status() == RunStatus.RUNNING);
       }
-      // A new instance with an empty state directory restores the run from the changelogs.
+      // A new instance with an empty state directory restores the run and the schedule from the changelogs.
+      long secondStarted = System.currentTimeMillis();
       try (Coordinator second = Coordinator.start(kafka.bootstrapServers(), Files.createTempDirectory(tmp, "c2"),
           CoordinatorConfig.defaults())) {
         producer.send(new ProducerRecord<>(Topics.GENERATORS, "restart-gen", heartbeat("FINISHED", run))).get();
@@ -97,6 +107,11 @@ class CoordinatorRestartIT {
             + run + "\",\"plan\":" + plan + "}")).get();
         producer.send(new ProducerRecord<>(Topics.GENERATORS, "restart-gen", heartbeat(null, run))).get();
         assertTrue(await(runs, run, s -> true).version() == done.version(), "no new state for a repeated command");
+        RunState fromSchedule = await(runs, scheduledRun, s -> true);
+        assertTrue(secondStarted < scheduledAt && fromSchedule.history().get(0).atMs() >= scheduledAt,
+            "started by the restored schedule, when it was due");
+        assertEquals(schedule, fromSchedule.metadata().tags().get("schedule"));
+
       }
     }
   }
