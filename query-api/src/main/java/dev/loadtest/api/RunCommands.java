@@ -59,22 +59,7 @@ public final class RunCommands implements AutoCloseable {
    * @throws Invalid listing what is wrong
    */
   public Sent start(String body) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
-    } catch (Exception e) {
-      throw new Invalid(List.of(new PlanError("$", "the body is not JSON: " + e.getMessage().lines().findFirst()
-          .orElse(""))));
-    }
-    if (root == null || !root.isObject()) {
-      throw new Invalid(List.of(new PlanError("$", "the body must be an object {\"plan\": {...}, \"metadata\": {...}}")));
-    }
-    List<String> unknown = iterable(root.fieldNames()).stream()
-        .filter(f -> !List.of("plan", "metadata", "testRunId").contains(f)).toList();
-    if (!unknown.isEmpty()) {
-      throw new Invalid(unknown.stream().map(f -> new PlanError("$." + f, "unknown field \"" + f
-          + "\" (allowed: plan, metadata, testRunId)")).toList());
-    }
+    JsonNode root = body(body, List.of("plan", "metadata", "testRunId"), "{\"plan\": {...}, \"metadata\": {...}}");
     String runId = root.hasNonNull("testRunId") ? root.get("testRunId").asText() : "run-" + UUID.randomUUID();
     ObjectNode command = JSON.createObjectNode();
     command.put("type", "start");
@@ -94,22 +79,8 @@ public final class RunCommands implements AutoCloseable {
    * @throws Invalid listing what is wrong
    */
   public Sent schedule(String body) {
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
-    } catch (Exception e) {
-      throw new Invalid(List.of(new PlanError("$", "the body is not JSON: " + e.getMessage().lines().findFirst()
-          .orElse(""))));
-    }
-    if (root == null || !root.isObject()) {
-      throw new Invalid(List.of(new PlanError("$", "the body must be an object {\"plan\": {...}, \"cron\": ...}")));
-    }
-    List<String> allowed = List.of("plan", "metadata", "cron", "recurrence", "scheduleId");
-    List<String> unknown = iterable(root.fieldNames()).stream().filter(f -> !allowed.contains(f)).toList();
-    if (!unknown.isEmpty()) {
-      throw new Invalid(unknown.stream().map(f -> new PlanError("$." + f, "unknown field \"" + f
-          + "\" (allowed: " + String.join(", ", allowed) + ")")).toList());
-    }
+    JsonNode root = body(body, List.of("plan", "metadata", "cron", "recurrence", "scheduleId"),
+        "{\"plan\": {...}, \"cron\": ...}");
     ObjectNode command = ((ObjectNode) root).deepCopy();
     command.put("type", "schedule");
     command.put("commandId", "api-" + UUID.randomUUID());
@@ -126,6 +97,26 @@ public final class RunCommands implements AutoCloseable {
     command.put("commandId", "api-" + UUID.randomUUID());
     command.put("scheduleId", scheduleId);
     return send(command);
+  }
+
+  /** A request body: a JSON object of {@code allowed} fields only ({@code shape} says what one looks like). */
+  private static JsonNode body(String body, List<String> allowed, String shape) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (Exception e) {
+      throw new Invalid(List.of(new PlanError("$", "the body is not JSON: " + e.getMessage().lines().findFirst()
+          .orElse(""))));
+    }
+    if (root == null || !root.isObject()) {
+      throw new Invalid(List.of(new PlanError("$", "the body must be an object " + shape)));
+    }
+    List<String> unknown = iterable(root.fieldNames()).stream().filter(f -> !allowed.contains(f)).toList();
+    if (!unknown.isEmpty()) {
+      throw new Invalid(unknown.stream().map(f -> new PlanError("$." + f, "unknown field \"" + f
+          + "\" (allowed: " + String.join(", ", allowed) + ")")).toList());
+    }
+    return root;
   }
 
   public Sent stop(String runId, String reason) {
