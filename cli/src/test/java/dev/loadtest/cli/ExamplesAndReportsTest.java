@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,43 @@ class ExamplesAndReportsTest {
     String xml = Files.readString(file, StandardCharsets.UTF_8);
     assertTrue(xml.contains("name=\"p(95)&lt;30\"") && xml.contains("loadtest nightly &lt;checkout&gt;"), xml);
     assertTrue(xml.contains("had no samples (counted as failed)"), xml);
+  }
+
+  @Test
+  void aRegressionGateAndInsightsShowInEveryReport(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    JsonNode checks = JSON.readTree("""
+        [{"regression": "http_req_duration: p(95) +10%", "state": "EXCEEDED", "baseline": 30, "value": 40,
+          "change": "+33.333%", "message": "http_req_duration p(95) went from 30 to 40 (+33.333%, limit +10%)"},
+         {"regression": "http_req_failed: rate +1pp", "state": "PASSED", "baseline": 0.01, "value": 0.02,
+          "change": "+1pp", "message": "ok"}]""");
+    dev.loadtest.cli.follow.RegressionGate gate = new dev.loadtest.cli.follow.RegressionGate("base-1",
+        "the load test's baseline", true, checks, JSON.createObjectNode(), null);
+    JsonNode insights = JSON.readTree("""
+        {"complete": true, "disabled": [], "insights": [{"rule": "increased-failure-rate", "severity": "warning",
+          "title": "Increased failure rate", "message": "21.3% <failed>", "from": 2000, "to": 7000}]}""");
+    RunFollower.Outcome o = outcome("FINISHED", "", List.of());
+    Path xml = dir.resolve("junit.xml");
+    Path json = dir.resolve("summary.json");
+    Reports.write(xml, o, 99, null, gate, insights);
+    Reports.write(json, o, 99, null, gate, insights);
+    String page = Reports.html(o, 99, Map.of(), gate, insights);
+    Document d = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new ByteArrayInputStream(
+        Files.readAllBytes(xml)));
+    assertEquals("6", d.getDocumentElement().getAttribute("tests"), "3 thresholds, 2 limits and the run's end");
+    org.w3c.dom.NodeList failures = d.getElementsByTagName("failure");
+    boolean regressionFailed = false;
+    for (int i = 0; i < failures.getLength(); i++) {
+      org.w3c.dom.Element f = (org.w3c.dom.Element) failures.item(i);
+      regressionFailed |= f.getAttribute("type").equals("regression")
+          && f.getAttribute("message").endsWith("(baseline run base-1)");
+    }
+    assertTrue(regressionFailed, Files.readString(xml));
+    JsonNode summary = JSON.readTree(json.toFile());
+    assertTrue(summary.path("regression").path("regressed").asBoolean());
+    assertEquals("increased-failure-rate", summary.path("insights").get(0).path("rule").asText());
+    assertTrue(page.contains("<table id=\"regressions\">") && page.contains("+33.333%"), page);
+    assertTrue(page.contains("<table id=\"insights\">") && page.contains("21.3% &lt;failed&gt;")
+        && page.contains("2 s - 7 s"), page);
   }
 
   @Test

@@ -75,6 +75,8 @@ class RunCommandIT {
     assertEquals(99, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("✗ 'p(95)<1'") && r.out().contains("✓ 'p(99)<5000'"), r.out());
     assertTrue(r.out().contains("Some thresholds failed: http_req_duration: p(95)<1 (exit code 99)"), r.out());
+    // the generator reports the distinct hosts it requested (the insight third-party-hosts reads them)
+    assertTrue(r.out().matches("(?s).*generator_hosts\\.+: 1\\s+min=1 max=1.*"), r.out());
     Document junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("junit.xml").toFile());
     assertEquals("3", junit.getDocumentElement().getAttribute("tests"), "2 thresholds and the run's end");
     assertEquals("1", junit.getDocumentElement().getAttribute("failures"));

@@ -83,7 +83,7 @@ public final class Reports {
           && gate.note() == null ? " and regression limit" : "");
     }
     if (name.endsWith(".html") || name.endsWith(".htm")) {
-      Files.writeString(file, html(outcome, exitCode, series(api, outcome)), StandardCharsets.UTF_8);
+      Files.writeString(file, html(outcome, exitCode, series(api, outcome), gate, insights), StandardCharsets.UTF_8);
       return "HTML report";
     }
     throw new IllegalArgumentException("unknown report kind of " + file + " (use a name ending in .json, .xml or .html)");
@@ -200,6 +200,12 @@ public final class Reports {
   }
 
   static String html(RunFollower.Outcome o, int exitCode, Map<Chart, JsonNode> series) {
+    return html(o, exitCode, series, null, null);
+  }
+
+  /** The HTML report, with the regression gate's limits and the run's performance insights when there are. */
+  public static String html(RunFollower.Outcome o, int exitCode, Map<Chart, JsonNode> series,
+      dev.loadtest.cli.follow.RegressionGate gate, JsonNode insights) {
     JsonNode s = o.summary();
     String name = o.run().path("metadata").path("name").asText(s == null ? "" : s.path("testRunId").asText());
     StringBuilder h = new StringBuilder();
@@ -246,6 +252,39 @@ public final class Reports {
             .append(esc(state)).append("</td></tr>\n");
       }
       h.append("</table>\n");
+    }
+    if (gate != null && gate.checks() != null && gate.note() == null) {
+      h.append("<h2>Regression gate</h2>\n<p class=\"meta\">against run ").append(esc(gate.baseline())).append(" (")
+          .append(esc(gate.chosen())).append(")</p>\n<table id=\"regressions\"><tr><th>limit</th><th>baseline</th>"
+              + "<th>this run</th><th>change</th><th>result</th></tr>\n");
+      for (JsonNode c : gate.checks()) {
+        String state = c.path("state").asText();
+        h.append("<tr><td><code>").append(esc(c.path("regression").asText())).append("</code></td><td class=\"n\">")
+            .append(c.path("baseline").isNumber() ? SummaryText.number(c.path("baseline").asDouble()) : "-")
+            .append("</td><td class=\"n\">")
+            .append(c.path("value").isNumber() ? SummaryText.number(c.path("value").asDouble()) : "-")
+            .append("</td><td class=\"n\">").append(esc(c.path("change").asText("-"))).append("</td><td class=\"")
+            .append(state.equals("EXCEEDED") ? "fail" : "pass").append("\">").append(esc(state)).append("</td></tr>\n");
+      }
+      h.append("</table>\n");
+    }
+    if (insights != null) {
+      h.append("<h2>Performance insights</h2>\n");
+      if (insights.path("insights").isEmpty()) {
+        h.append("<p class=\"meta\">").append(insights.path("complete").asBoolean() ? "No rule found anything to say."
+            : "None yet (not complete when the report was written).").append("</p>\n");
+      } else {
+        h.append("<table id=\"insights\"><tr><th>insight</th><th>when</th><th>what</th></tr>\n");
+        long start = s == null ? 0 : s.path("from").asLong();
+        for (JsonNode i : insights.path("insights")) {
+          h.append("<tr><td class=\"").append(i.path("severity").asText().equals("warning") ? "fail" : "meta")
+              .append("\">").append(esc(i.path("title").asText())).append("<br><code>").append(esc(i.path("rule")
+                  .asText())).append("</code></td><td>").append(Math.max(0, (i.path("from").asLong() - start) / 1000))
+              .append(" s - ").append(Math.max(0, (i.path("to").asLong() - start) / 1000)).append(" s</td><td>")
+              .append(esc(i.path("message").asText())).append("</td></tr>\n");
+        }
+        h.append("</table>\n");
+      }
     }
     h.append("<h2>Over time</h2>\n<div class=\"charts\">\n");
     for (Chart c : CHARTS) {

@@ -33,6 +33,8 @@ import java.util.TreeSet;
  *   <li>{@code high-generator-cpu}, {@code high-generator-memory}: a generator's {@code generator_cpu}
  *       ({@code generator_memory}, heap used over its maximum) above 0.8 for 10 s in a row;</li>
  *   <li>{@code too-many-urls}: more than 500 distinct {@code name} tags;</li>
+ *   <li>{@code third-party-hosts}: a generator's requests went to 10 or more distinct hosts
+ *       ({@code generator_hosts});</li>
  *   <li>{@code not-enough-data}: fewer than 100 iterations (requests without iterations) in the whole run.</li>
  * </ul>
  */
@@ -46,6 +48,7 @@ public final class InsightRules {
   static final int EARLY_ITERATIONS = 100;
   static final double EARLY_FAILURE_RATE = 0.15;
   static final int ENOUGH_ITERATIONS = 100;
+  static final int MANY_HOSTS = 10;
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
@@ -127,6 +130,17 @@ public final class InsightRules {
       }
       case "generator_memory" -> {
         return highUse(generator, 1, sec, Math.max(b.last, b.max), Insight.HIGH_GENERATOR_MEMORY, nowMs);
+      }
+      case "generator_hosts" -> {
+        double hosts = Math.max(b.last, b.max);
+        if (hosts >= MANY_HOSTS) {
+          return raise(Insight.THIRD_PARTY_HOSTS, "", "warning", "Third-party content",
+              String.format(java.util.Locale.ROOT, "requests went to %.0f distinct hosts%s: CDNs, analytics or other"
+                  + " third parties mixed into the results measure systems that are not under test (and load them);"
+                  + " leave them out of the plan or tag them apart", hosts, generator == null ? ""
+                  : " from generator " + generator), sec * 1000, (sec + 1) * 1000, Map.of("hosts", hosts), nowMs);
+        }
+        return List.of();
       }
       default -> { }
     }

@@ -145,6 +145,18 @@ class InsightRulesTest {
   }
 
   @Test
+  void requestsToTenHostsOrMoreAreThirdPartyContent() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int s = 0; s < 5; s++) {
+      out.addAll(r.add(bucket("generator_hosts", T0 + s, 1, 3 + 3 * s, 0, "generator", "gen-a"), false, 0));
+    }
+    assertEquals(List.of(Insight.THIRD_PARTY_HOSTS), rules(out), "raised once, at 12 hosts");
+    assertEquals(12, out.get(0).values().get("hosts"), 1e-9);
+    assertTrue(out.get(0).message().contains("from generator gen-a"), out.get(0).message());
+  }
+
+  @Test
   void aRunOfFewerThan100IterationsHasNotEnoughDataUnlessThePlanDisabledIt() {
     InsightRules r = new InsightRules();
     second(r, T0, 60, 0, 60, -1);

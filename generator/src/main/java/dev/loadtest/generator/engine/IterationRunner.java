@@ -172,6 +172,7 @@ public final class IterationRunner {
     byte[] body = r.body() == null ? null : r.body().render(vu).getBytes(StandardCharsets.UTF_8);
     Duration timeout = r.timeout() != null ? r.timeout() : http.options().defaultTimeout();
     HttpCall call = new HttpCall(r.step().method(), r.url().render(vu), headers, body, timeout, r.keepBody());
+    run.hosts().note(call.url());
     SampleSink sink = run.sink();
     InterruptedException[] interrupted = new InterruptedException[1];
     HttpResult last = http.execute(call, vu.http(), hop -> {

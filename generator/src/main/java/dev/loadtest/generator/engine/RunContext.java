@@ -14,9 +14,10 @@ import java.util.Map;
  * @param envOverrides values given at launch (e.g. {@code --env K=V}) over the plan's env
  * @param seed makes probabilities, weights, think times and random feeders reproducible
  * @param failures why iterations failed for a reason of ours (reported, never silent)
+ * @param hosts the distinct hosts the run's requests went to
  */
 public record RunContext(String testRunId, TestPlan plan, Map<String, String> envOverrides, Feeders feeders,
-    HttpEngine http, SampleSink sink, long seed, SetupData setup, IterationFailures failures) {
+    HttpEngine http, SampleSink sink, long seed, SetupData setup, IterationFailures failures, RequestHosts hosts) {
 
   public RunContext {
     envOverrides = Map.copyOf(envOverrides);
@@ -24,7 +25,7 @@ public record RunContext(String testRunId, TestPlan plan, Map<String, String> en
 
   public RunContext(String testRunId, TestPlan plan, Map<String, String> envOverrides, Feeders feeders,
       HttpEngine http, SampleSink sink, long seed, SetupData setup) {
-    this(testRunId, plan, envOverrides, feeders, http, sink, seed, setup, new IterationFailures());
+    this(testRunId, plan, envOverrides, feeders, http, sink, seed, setup, new IterationFailures(), new RequestHosts());
   }
 
   /** The plan's env with the overrides applied. */

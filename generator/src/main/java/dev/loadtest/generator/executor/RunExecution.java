@@ -127,11 +127,15 @@ public final class RunExecution {
 
   private void reportVus() {
     TagSet tags = TagSet.of(run.plan().tags());
+    TagSet hostTags = TagSet.of(java.util.Map.of("generator", run.sink().generatorId()));
     try {
       while (true) {
         long now = EpochClock.nowMicros();
         run.sink().point("vus", MetricType.GAUGE, now, tags, activeVus());
         run.sink().point("vus_max", MetricType.GAUGE, now, tags, allocatedVus());
+        if (run.hosts().count() > 0) {
+          run.sink().point("generator_hosts", MetricType.GAUGE, now, hostTags, run.hosts().count());
+        }
         Thread.sleep(1000);
       }
     } catch (InterruptedException e) {

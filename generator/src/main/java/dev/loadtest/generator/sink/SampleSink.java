@@ -15,6 +15,11 @@ public interface SampleSink {
   /** One sample of a metric; trends in milliseconds as k6 reports them, {@code timeUs} in epoch us. */
   void point(String metric, MetricType type, long timeUs, TagSet tags, double value) throws InterruptedException;
 
+  /** The generator the samples come from ({@code ""} when the sink does not know it: tests). */
+  default String generatorId() {
+    return "";
+  }
+
   /** The k6 timing phases of one request in microseconds, and its bytes on the wire. */
   record RequestTimings(long durationUs, long blockedUs, long connectingUs, long tlsHandshakingUs, long sendingUs,
       long waitingUs, long receivingUs, long bytesSent, long bytesReceived) {}

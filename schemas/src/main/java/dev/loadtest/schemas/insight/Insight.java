@@ -31,6 +31,8 @@ public record Insight(String testRunId, String rule, String subject, String seve
   public static final String HIGH_GENERATOR_MEMORY = "high-generator-memory";
   /** More than 500 distinct request names: URLs with ids in them make series without end. */
   public static final String TOO_MANY_URLS = "too-many-urls";
+  /** Requests to 10 or more distinct hosts from one generator: third-party content mixed into the results. */
+  public static final String THIRD_PARTY_HOSTS = "third-party-hosts";
   /** Fewer than 100 iterations in the whole run: too little to conclude from. */
   public static final String NOT_ENOUGH_DATA = "not-enough-data";
 
@@ -43,7 +45,7 @@ public record Insight(String testRunId, String rule, String subject, String seve
 
   /** Every rule, in the order they are documented. */
   public static final List<String> RULES = List.of(THROUGHPUT_LIMIT, INCREASED_FAILURE_RATE, HIGH_FAILURE_RATE_EARLY,
-      HIGH_GENERATOR_CPU, HIGH_GENERATOR_MEMORY, TOO_MANY_URLS, NOT_ENOUGH_DATA);
+      HIGH_GENERATOR_CPU, HIGH_GENERATOR_MEMORY, TOO_MANY_URLS, THIRD_PARTY_HOSTS, NOT_ENOUGH_DATA);
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
