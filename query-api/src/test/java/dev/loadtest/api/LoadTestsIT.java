@@ -288,6 +288,36 @@ class LoadTestsIT {
     assertTrue(recorded, d.toString());
   }
 
+  @Test
+  void aRunsInsightsAreReadBackAsStoredAndCompleteOnceJudged() throws Exception {
+    RunData run = write(new RunData("lt-insights-" + id, START + 30_000, 10, 1.0, 13).named("insightful", "shop"));
+    JsonNode none = ok("GET", "/runs/" + run.run + "/insights");
+    assertFalse(none.path("complete").asBoolean(), "not judged yet");
+    assertEquals(0, none.path("insights").size());
+    assertEquals(dev.loadtest.schemas.insight.Insight.RULES.size(), none.path("rules").size());
+    dev.loadtest.schemas.insight.Insight insight = new dev.loadtest.schemas.insight.Insight(run.run,
+        dev.loadtest.schemas.insight.Insight.HIGH_GENERATOR_CPU, "gen-a", "warning", "High load generator CPU usage",
+        "generator gen-a ran above 80% CPU for 10 s", (START + 30_002) * 1000, (START + 30_012) * 1000,
+        Map.of("cpu", 0.93), (START + 30_014) * 1000);
+    dev.loadtest.schemas.insight.Insight judged = new dev.loadtest.schemas.insight.Insight(run.run,
+        dev.loadtest.schemas.insight.Insight.JUDGED, "", "info", "Insights complete", "every rule has judged the run",
+        0, 0, Map.of(), (START + 30_020) * 1000);
+    for (int i = 0; i < 2; i++) { // a replayed insert is the same row
+      dev.loadtest.flink.sink.RowBinaryRows.insertAll(ch, db, new dev.loadtest.flink.sink.InsightRowBinary(), List.of(
+          org.apache.flink.api.java.tuple.Tuple2.of(run.run, insight.toJson()),
+          org.apache.flink.api.java.tuple.Tuple2.of(run.run, judged.toJson())));
+    }
+    JsonNode got = ok("GET", "/runs/" + run.run + "/insights");
+    assertTrue(got.path("complete").asBoolean(), got.toString());
+    assertEquals(1, got.path("insights").size(), "the closing record is no insight, a replay no second one: " + got);
+    JsonNode i = got.path("insights").get(0);
+    assertEquals("high-generator-cpu", i.path("rule").asText());
+    assertEquals("gen-a", i.path("subject").asText());
+    assertEquals(0.93, i.path("values").path("cpu").asDouble(), 1e-12);
+    assertEquals((START + 30_002) * 1000, i.path("from").asLong());
+    assertEquals(404, call("GET", "/runs/no-such-run/insights", READ).statusCode());
+  }
+
   /** Rows of {@code run} in every table keyed by run. */
   static long rowsOf(String run) {
     long n = 0;
