@@ -11,7 +11,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +27,13 @@ public final class LoadTests {
   private final QueryService queries;
   private final LoadTestStore store;
   /** Trend points of runs that ended (their summaries no longer change), by run id. */
-  private final Map<String, Map<String, Object>> endedPoints = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Object>> endedPoints = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Map<String, Object>> eldest) {
+          return size() > 10_000; // the runs trended most recently
+        }
+      });
 
   /** Told of each regression a gate finds (the webhooks' {@code regression} event), or null. */
   private final dev.loadtest.api.notify.Notifier notifier;
