@@ -59,6 +59,11 @@ public final class EmbeddedStack implements AutoCloseable {
 
   /** Starts every component, printing one line per step to {@code progress}. */
   public static EmbeddedStack start(String database, PrintStream progress) {
+    return start(database, progress, CoordinatorConfig.defaults());
+  }
+
+  /** As {@link #start(String, PrintStream)}, the coordinator with {@code coordinator} (e.g. other target hosts). */
+  public static EmbeddedStack start(String database, PrintStream progress, CoordinatorConfig coordinatorConfig) {
     List<AutoCloseable> started = new ArrayList<>();
     List<JobClient> jobs = new ArrayList<>();
     try {
@@ -75,7 +80,7 @@ public final class EmbeddedStack implements AutoCloseable {
       started.add(flink);
       progress.println("  starting the coordinator...");
       Path state = Path.of(System.getProperty("java.io.tmpdir"), "coordinator-" + java.util.UUID.randomUUID());
-      Coordinator coordinator = Coordinator.start(kafka.bootstrapServers(), state, CoordinatorConfig.defaults());
+      Coordinator coordinator = Coordinator.start(kafka.bootstrapServers(), state, coordinatorConfig);
       started.add(coordinator);
       progress.println("  submitting the aggregate and threshold jobs...");
       for (String job : List.of("aggregate", "thresholds")) {

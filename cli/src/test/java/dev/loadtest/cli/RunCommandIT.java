@@ -33,7 +33,13 @@ class RunCommandIT {
   @BeforeAll
   static void start() throws Exception {
     shop = DemoShop.start("127.0.0.1", 0, new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
-    stack = EmbeddedStack.start("run_it", new PrintStream(System.out, true));
+    // Loopback's 127.0.0.1-12 as target hosts: a plan that spreads over many hosts (third-party-hosts insight).
+    java.util.List<String> hosts = new java.util.ArrayList<>(dev.loadtest.topology.CoordinatorConfig.DEFAULT_ALLOWED_HOSTS);
+    for (int i = 2; i <= 12; i++) {
+      hosts.add("127.0.0." + i);
+    }
+    stack = EmbeddedStack.start("run_it", new PrintStream(System.out, true), new dev.loadtest.topology.CoordinatorConfig(
+        hosts, dev.loadtest.topology.CoordinatorConfig.DEFAULT_MAX_COMMAND_BYTES));
     stack.addGenerator("run-it-generator", "local", Path.of("."));
   }
 
@@ -215,6 +221,27 @@ class RunCommandIT {
     com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
         dir.resolve("summary.json").toFile());
     assertEquals(3, summary.path("insights").size(), summary.path("insights").toString());
+  }
+
+  @Test
+  void requestsToTwelveHostsAreThirdPartyContent(@TempDir Path dir) throws Exception {
+    // The shop on 127.0.0.1 and eleven more loopback addresses where nothing listens (refused at once).
+    StringBuilder steps = new StringBuilder();
+    int port = URI.create(shop.url()).getPort();
+    for (int i = 1; i <= 12; i++) {
+      steps.append(i == 1 ? "" : ", ").append("{\"request\": {\"url\": \"http://127.0.0.").append(i).append(":")
+          .append(port).append("/api/products\", \"name\": \"host-").append(i).append("\"}}");
+    }
+    Path plan = dir.resolve("hosts.json");
+    Files.writeString(plan, """
+        {"name": "many hosts",
+         "scenarios": {"s": {"executor": "constant-arrival-rate", "rate": 5, "timeUnit": "1s", "duration": "3s",
+           "preAllocatedVUs": 5, "maxVUs": 10, "exec": "f"}},
+         "flows": {"f": {"steps": [%s]}}}""".formatted(steps));
+    CliRun r = run(plan);
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("Third-party content (third-party-hosts, ") && r.out().contains(
+        "requests went to 12 distinct hosts"), r.out());
   }
 
   @Test
