@@ -278,7 +278,7 @@ public final class LoadTests {
     out.put("baseline", Map.of("testRunId", chosen, "chosen", how));
     out.put("regressed", exceeded > 0);
     out.put("regressions", checks);
-    out.put("comparison", queries.compare(chosen, "", run, "", List.copyOf(stats)));
+    out.put("comparison", queries.compare(then, now)); // the summaries read above, not read again
     if (exceeded > 0 && notifier != null) {
       notifier.regression(run, project, name, chosen, checks);
     }

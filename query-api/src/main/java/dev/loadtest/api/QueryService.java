@@ -875,10 +875,18 @@ public final class QueryService {
   // ---------------------------------------------------------------- comparison
 
   /** Two runs' summaries side by side, per metric and stat with the difference and relative change. */
-  @SuppressWarnings("unchecked")
   public Map<String, Object> compare(String a, String analysisA, String b, String analysisB, List<String> trendStats) {
-    Map<String, Object> sa = summary(a, analysisA, null, null, trendStats, List.of());
-    Map<String, Object> sb = summary(b, analysisB, null, null, trendStats, List.of());
+    return compare(summary(a, analysisA, null, null, trendStats, List.of()),
+        summary(b, analysisB, null, null, trendStats, List.of()));
+  }
+
+  /** Two summaries ({@link #summary}) side by side, metric by metric and stat by stat, with differences. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> compare(Map<String, Object> sa, Map<String, Object> sb) {
+    String a = (String) sa.get("testRunId");
+    String analysisA = (String) sa.get("analysisId");
+    String b = (String) sb.get("testRunId");
+    String analysisB = (String) sb.get("analysisId");
     Map<String, Map<String, Object>> ma = byName((List<Map<String, Object>>) sa.get("metrics"));
     Map<String, Map<String, Object>> mb = byName((List<Map<String, Object>>) sb.get("metrics"));
     Set<String> names = new LinkedHashSet<>(ma.keySet());

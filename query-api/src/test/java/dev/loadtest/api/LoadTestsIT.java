@@ -192,6 +192,10 @@ class LoadTestsIT {
     assertEquals(201, HTTP.send(create, HttpResponse.BodyHandlers.ofString()).statusCode());
     JsonNode test = ok("GET", "/load-tests/" + LoadTestStore.loadTestId("shop", "checkout flow"));
     assertEquals(base.run, test.path("baseline").asText());
+    JsonNode listed = ok("GET", "/load-tests?project=shop&name=checkout");
+    assertEquals(base.run, listed.path("loadTests").get(0).path("baseline").asText(), listed.toString());
+    assertTrue(ok("GET", "/load-tests?project=shop&name=browse").path("loadTests").get(0).path("baseline").isNull(),
+        "a test without a marked run has no baseline");
 
     JsonNode gate = ok("GET", compareUrl(slow.run, "auto", "http_req_duration: p(95) +10%",
         "http_req_duration{name:checkout}: p(95) +10%", "http_req_failed: rate +50pp", "http_reqs: count -99%",

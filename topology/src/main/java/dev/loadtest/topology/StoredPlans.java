@@ -17,18 +17,14 @@ import java.util.HexFormat;
  * whatever secrets they were given.
  */
 final class StoredPlans {
-  static final String REDACTED = "<redacted>";
+  static final String REDACTED = dev.loadtest.schemas.plan.PlanSecrets.REDACTED;
   private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED).build();
 
   private StoredPlans() {}
 
   static String redacted(JsonNode plan) {
     JsonNode copy = plan.deepCopy();
-    redactEnv(copy);
-    JsonNode scenarios = copy.get("scenarios");
-    if (scenarios != null && scenarios.isObject()) {
-      scenarios.forEach(StoredPlans::redactEnv);
-    }
+    dev.loadtest.schemas.plan.PlanSecrets.redact(copy);
     try {
       return JSON.writeValueAsString(copy);
     } catch (JsonProcessingException e) {
@@ -41,12 +37,6 @@ final class StoredPlans {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(storedPlan.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void redactEnv(JsonNode node) {
-    if (node instanceof ObjectNode o && o.get("env") instanceof ObjectNode env) {
-      env.properties().forEach(e -> e.setValue(env.textNode(REDACTED)));
     }
   }
 }

@@ -10,13 +10,42 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RequestHosts {
   static final int MAX = 1000;
+  /** Origins ({@code scheme://authority}) seen, checked first: a request to one of them allocates nothing. */
+  static final int KNOWN_ORIGINS = 8;
   private final Set<String> hosts = ConcurrentHashMap.newKeySet();
+  private volatile String[] origins = new String[0];
 
-  /** Notes the host of {@code url} (scheme://host[:port]/...); cheap when the host was seen before. */
+  /**
+   * Notes the host of {@code url} (scheme://host[:port]/...). Called for every request: a URL of an origin
+   * seen before is matched by prefix without parsing or allocating; only a new origin is parsed.
+   */
   public void note(String url) {
+    if (url == null) {
+      return;
+    }
+    for (String o : origins) {
+      if (url.startsWith(o) && (url.length() == o.length() || "/?#".indexOf(url.charAt(o.length())) >= 0)) {
+        return;
+      }
+    }
     String host = host(url);
-    if (host != null && hosts.size() < MAX) {
+    if (host == null) {
+      return;
+    }
+    if (hosts.size() < MAX) {
       hosts.add(host);
+    }
+    int end = url.indexOf("://") + 3;
+    while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) {
+      end++;
+    }
+    synchronized (this) {
+      String[] known = origins;
+      if (known.length < KNOWN_ORIGINS) {
+        String[] more = java.util.Arrays.copyOf(known, known.length + 1);
+        more[known.length] = url.substring(0, end);
+        origins = more;
+      }
     }
   }
 

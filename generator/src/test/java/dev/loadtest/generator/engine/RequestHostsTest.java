@@ -22,6 +22,13 @@ class RequestHostsTest {
     for (int i = 0; i < 30; i++) {
       h.note("http://127.0.0." + (i % 12 + 1) + ":8080/x" + i);
     }
-    assertEquals(12, h.count());
+    assertEquals(12, h.count(), "past the origins kept for the fast path, hosts are still counted");
+    h.note("HTTP://127.0.0.1:8080/other");
+    h.note("http://127.0.0.1:8080");
+    h.note("http://127.0.0.1:80801/x"); // another port, the same host
+    h.note("http://127.0.0.13");
+    h.note(null);
+    h.note("not a url");
+    assertEquals(13, h.count());
   }
 }

@@ -82,4 +82,40 @@ class SyntheticPluginTest {
     assertEquals(10_000, a);
     assertEquals(20_000, b);
   }
+
+  @Test
+  void phasesChangeTheStatusMixAndVusRiseAsConfigured() throws Exception {
+    SyntheticPlugin.Options o = SyntheticPlugin.parse("""
+        {"rate": 10, "duration": "10s", "statusMix": {"200": 1},
+         "phases": [{"after": "4s", "statusMix": {"200": 0.5, "500": 0.5}}, {"after": "8s", "statusMix": {"503": 1}}],
+         "vus": {"from": 10, "to": 30}}""");
+    assertEquals(List.of(200, 500, 503), Arrays.stream(o.statuses()).boxed().toList(), "every phase's statuses");
+    assertTrue(Arrays.equals(new double[] {1, 1, 1}, o.weightsAt(3_999_000_000L)), "all 200 before the first phase");
+    assertTrue(Arrays.equals(new double[] {0.5, 1, 1}, o.weightsAt(4_000_000_000L)), "half 500 from 4 s");
+    assertTrue(Arrays.equals(new double[] {0, 0, 1}, o.weightsAt(9_000_000_000L)), "all 503 from 8 s");
+    assertEquals(10, o.vusFrom());
+    assertEquals(30, o.vusTo());
+  }
+
+  @Test
+  void malformedPhasesAndVusAreRefusedWithTheirPath() {
+    String[][] bad = {
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": {}}", "$.generator.options.phases"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"2s\"}]}", "$.generator.options.phases[0]"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"soon\", \"statusMix\": {\"200\": 1}}]}",
+            "$.generator.options.phases[0].after"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"2s\", \"statusMix\": {\"200\": 1}},"
+            + " {\"after\": \"1s\", \"statusMix\": {\"200\": 1}}]}", "$.generator.options.phases[1].after"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"2s\", \"statusMix\": {\"999\": 1}}]}",
+            "$.generator.options.phases[0].statusMix.999"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"2s\", \"statusMix\": {\"200\": 0}}]}",
+            "$.generator.options.phases[0].statusMix"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"vus\": {\"from\": -1, \"to\": 5}}", "$.generator.options.vus"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"vus\": 5}", "$.generator.options.vus"}};
+    for (String[] b : bad) {
+      dev.loadtest.schemas.plan.InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(
+          dev.loadtest.schemas.plan.InvalidPlanException.class, () -> SyntheticPlugin.parse(b[0]), b[0]);
+      assertTrue(e.errors().stream().anyMatch(x -> x.path().equals(b[1])), b[0] + " -> " + e.errors());
+    }
+  }
 }

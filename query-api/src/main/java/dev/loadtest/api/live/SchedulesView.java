@@ -101,7 +101,7 @@ public final class SchedulesView implements AutoCloseable {
     return s == null ? Optional.empty() : Optional.of(body(s));
   }
 
-  /** A schedule's state without its plan's text (the plan is shown parsed, its env's values are the plan's). */
+  /** A schedule's state as the API shows it: its plan parsed, env values redacted ({@code PlanSecrets}). */
   private static Map<String, Object> body(JsonNode s) {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("scheduleId", s.path("scheduleId").asText());
@@ -114,21 +114,12 @@ public final class SchedulesView implements AutoCloseable {
     m.put("history", JSON.convertValue(s.path("history"), List.class));
     try {
       JsonNode plan = JSON.readTree(s.path("plan").asText());
-      redactEnv(plan);
-      plan.path("scenarios").forEach(SchedulesView::redactEnv);
+      dev.loadtest.schemas.plan.PlanSecrets.redact(plan);
       m.put("plan", plan);
     } catch (java.io.IOException e) {
       m.put("plan", null);
     }
     return m;
-  }
-
-  /** Env values may hold secrets: shown as {@code <redacted>}, as a run's stored plan shows them. */
-  private static void redactEnv(JsonNode node) {
-    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o
-        && o.get("env") instanceof com.fasterxml.jackson.databind.node.ObjectNode env) {
-      env.properties().forEach(e -> e.setValue(env.textNode("<redacted>")));
-    }
   }
 
   @Override

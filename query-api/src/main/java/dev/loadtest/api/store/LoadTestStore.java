@@ -53,19 +53,22 @@ public final class LoadTestStore {
   /** Load tests, optionally of one project and with names containing {@code nameContains}. */
   public Page list(String project, String nameContains, int limit, long offset) {
     String where = where(project, nameContains);
+    // Each test's newest baseline in the same pass (argMaxIf: '' when none), not a query per test.
     String groups = "SELECT project, name, count() AS runs, max(created_at) AS last,"
         + " argMax(test_run_id, created_at) AS last_id, argMax(status, created_at) AS last_status,"
-        + " argMax(verdict, created_at) AS last_verdict FROM runs FINAL" + where
+        + " argMax(verdict, created_at) AS last_verdict, argMaxIf(test_run_id, created_at, test_run_id IN"
+        + " (SELECT test_run_id FROM run_marks FINAL WHERE baseline = 1)) AS baseline_id FROM runs FINAL" + where
         + " GROUP BY project, name";
     long total = Long.parseLong(ch.execute(database, "SELECT count() FROM (" + groups + ") FORMAT TabSeparated").strip());
     List<LoadTest> out = new ArrayList<>();
-    for (JsonNode n : rows("SELECT project, name, runs, toUInt32(last) AS last_sec, last_id, last_status, last_verdict"
-        + " FROM (" + groups + ") ORDER BY last DESC, project, name LIMIT " + limit + " OFFSET " + offset)) {
+    for (JsonNode n : rows("SELECT project, name, runs, toUInt32(last) AS last_sec, last_id, last_status, last_verdict,"
+        + " baseline_id FROM (" + groups + ") ORDER BY last DESC, project, name LIMIT " + limit + " OFFSET " + offset)) {
       String p = n.path("project").asText();
       String name = n.path("name").asText();
+      String baseline = n.path("baseline_id").asText();
       out.add(new LoadTest(loadTestId(p, name), p, name, n.path("runs").asLong(), n.path("last_sec").asLong(),
           n.path("last_id").asText(), n.path("last_status").asText(), n.path("last_verdict").asText(),
-          baseline(p, name).orElse(null)));
+          baseline.isEmpty() ? null : baseline));
     }
     return new Page(out, total);
   }

@@ -55,6 +55,22 @@ class PlanJsonSchemaTest {
     assertEquals(Set.of(), COMMAND.validate(JSON.readTree(
         "{\"type\":\"abort\",\"commandId\":\"c-2\",\"testRunId\":\"run-1\",\"reason\":\"p95\",\"source\":\"threshold\"}")));
     assertTrue(!COMMAND.validate(JSON.readTree("{\"type\":\"pause\",\"commandId\":\"c\",\"testRunId\":\"r\"}")).isEmpty());
+    var schedule = JSON.createObjectNode().put("type", "schedule").put("commandId", "c-3").put("scheduleId", "nightly")
+        .put("cron", "0 3 * * *");
+    schedule.set("plan", Plans.base());
+    assertEquals(Set.of(), COMMAND.validate(schedule));
+    dev.loadtest.schemas.command.CommandParser.parse(schedule.toString()); // the parser agrees
+    var both = schedule.deepCopy().put("type", "schedule");
+    both.putObject("recurrence").put("frequency", "daily").put("startsAt", "2027-01-01T03:00:00Z");
+    assertTrue(!COMMAND.validate(both).isEmpty(), "cron and recurrence at once");
+    assertEquals(Set.of(), COMMAND.validate(JSON.readTree(
+        "{\"type\":\"unschedule\",\"commandId\":\"c-4\",\"scheduleId\":\"nightly\"}")));
+    var quiet = Plans.base();
+    quiet.putObject("insights").putArray("disabled").add("not-enough-data");
+    assertEquals(Set.of(), PLAN.validate(quiet));
+    PlanParser.parse(quiet.toString());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) quiet.get("insights")).putArray("disabled").add("no-such-rule");
+    assertTrue(!PLAN.validate(quiet).isEmpty(), "an unknown insight");
     var broken = start.deepCopy();
     ((com.fasterxml.jackson.databind.node.ObjectNode) broken.get("plan")).remove("flows");
     assertTrue(!COMMAND.validate(broken).isEmpty(), "the plan inside a command is checked");

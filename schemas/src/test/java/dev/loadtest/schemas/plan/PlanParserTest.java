@@ -125,4 +125,19 @@ class PlanParserTest {
         byPath.toString());
     org.junit.jupiter.api.Assertions.assertEquals(2, e.errors().size(), byPath.toString());
   }
+
+  @Test
+  void insightsAPlanDisablesAreCheckedWhereTheyAre() {
+    var ok = Plans.base();
+    ok.putObject("insights").putArray("disabled").add("not-enough-data").add("too-many-urls").add("not-enough-data");
+    assertEquals(java.util.List.of("not-enough-data", "too-many-urls"), PlanParser.parse(ok.toString()).disabledInsights());
+    String[][] bad = {{"[]", "$.insights"}, {"{\"disabled\": \"x\"}", "$.insights.disabled"},
+        {"{\"disabled\": [5]}", "$.insights.disabled[0]"}, {"{\"enabled\": []}", "$.insights.enabled"}};
+    for (String[] b : bad) {
+      String base = Plans.base().toString();
+      String json = base.substring(0, base.length() - 1) + ", \"insights\": " + b[0] + "}";
+      var e = assertThrows(InvalidPlanException.class, () -> PlanParser.parse(json), b[0]);
+      assertTrue(e.errors().stream().anyMatch(x -> x.path().equals(b[1])), b[0] + " -> " + e.errors());
+    }
+  }
 }
