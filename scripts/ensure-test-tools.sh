@@ -1,36 +1,52 @@
 #!/usr/bin/env bash
-# Tools the test suite needs besides the JDK and ClickHouse: headless Chromium (renders the HTML report),
-# docker-compose (checks compose/ with `config`; no Docker engine needed), node and npm's chdb package (a
+# Tools the test suite needs besides the JDK and ClickHouse: headless Chromium (renders the HTML report) and
+# its chromedriver (the web app's browser test drives it with Selenium), axe-core from npm (that test's
+# accessibility check, in ~/.cache/loadtest-axe), docker-compose (checks compose/ with `config`; no Docker engine needed), node and npm's chdb package (a
 # current ClickHouse engine in-process, for the check that our SQL answers alike on 18.16 and current
 # releases; about 550 MB, in ~/.cache/loadtest-chdb). Installs Debian's packages and chdb when it can
 # (root + apt-get, npm), else says exactly what to run. Exit 1 when a tool cannot be had.
 set -euo pipefail
 CHDB_VERSION=3.4.0
+AXE_VERSION=4.10.2
 chdb_dir="${LOADTEST_CHDB_DIR:-$HOME/.cache/loadtest-chdb}"
+axe_dir="${LOADTEST_AXE_DIR:-$HOME/.cache/loadtest-axe}"
 
-ensure_chdb() {
-  if [ -n "${LOADTEST_CHDB_MODULE:-}" ] || [ -f "$chdb_dir/node_modules/chdb/package.json" ]; then
+# ensure_npm PACKAGE VERSION DIR WHAT: installs PACKAGE@VERSION into DIR/node_modules unless it is there.
+ensure_npm() {
+  local pkg="$1" version="$2" dir="$3" what="$4"
+  if [ -f "$dir/node_modules/$pkg/package.json" ]; then
     return 0
   fi
-  echo "loadtest: installing chdb $CHDB_VERSION (a current ClickHouse engine for node, ~550 MB) into $chdb_dir..." >&2
-  mkdir -p "$chdb_dir"
-  log="$(mktemp -t chdb-install.XXXXXX.log)"
-  if (cd "$chdb_dir" && npm install --no-audit --no-fund "chdb@$CHDB_VERSION") >"$log" 2>&1; then
+  echo "loadtest: installing $pkg $version ($what) into $dir..." >&2
+  mkdir -p "$dir"
+  local log
+  log="$(mktemp -t "$pkg-install.XXXXXX.log")"
+  if (cd "$dir" && npm install --no-audit --no-fund "$pkg@$version") >"$log" 2>&1; then
     rm -f "$log"
     return 0
   fi
   tail -n 30 "$log" >&2
-  echo "loadtest: installing chdb failed (log: $log). Run by hand:  (mkdir -p $chdb_dir && cd $chdb_dir && npm install chdb@$CHDB_VERSION)" >&2
+  echo "loadtest: installing $pkg failed (log: $log). Run by hand:  (mkdir -p $dir && cd $dir && npm install $pkg@$version)" >&2
   return 1
+}
+
+ensure_npm_packages() {
+  if [ -z "${LOADTEST_CHDB_MODULE:-}" ]; then
+    ensure_npm chdb "$CHDB_VERSION" "$chdb_dir" "a current ClickHouse engine for node, ~550 MB"
+  fi
+  if [ -z "${LOADTEST_AXE_JS:-}" ]; then
+    ensure_npm axe-core "$AXE_VERSION" "$axe_dir" "the accessibility checker the web app's browser test runs, ~3 MB"
+  fi
 }
 
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium-browser ] || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+[ -x /usr/bin/chromedriver ] || command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
-  ensure_chdb
+  ensure_npm_packages
   exit 0
 fi
 install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
@@ -39,7 +55,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   log="$(mktemp -t test-tools-install.XXXXXX.log)"
   if apt-get update -qq >"$log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >>"$log" 2>&1; then
     rm -f "$log"
-    ensure_chdb
+    ensure_npm_packages
     exit 0
   fi
   tail -n 30 "$log" >&2

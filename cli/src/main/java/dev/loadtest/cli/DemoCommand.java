@@ -92,8 +92,10 @@ final class DemoCommand implements Callable<Integer> {
         return 1; // our own plan: a bug
       }
       stack.addGenerators(2, Path.of("."));
-      o.printf("Ready in %.1f s. Demo shop %s (latency %s, error rate %s); query API %s (Authorization: Bearer %s)%n",
-          (System.nanoTime() - t0) / 1e9, shop.url(), latency, errorRate, stack.apiUrl(), stack.apiToken());
+      o.printf("Ready in %.1f s. Demo shop %s (latency %s, error rate %s); query API %s (Authorization: Bearer %s)%n"
+              + "Web app: %s (sign in with that token)%n",
+          (System.nanoTime() - t0) / 1e9, shop.url(), latency, errorRate, stack.apiUrl(), stack.apiToken(),
+          stack.appUrl());
       o.flush();
       ApiClient client = new ApiClient(stack.apiUrl(), stack.apiToken());
       RunCommand.Result r = RunCommand.follow(client, loaded, new RunCommand.Options(null, "demo: checkout journey", out,
@@ -117,8 +119,9 @@ final class DemoCommand implements Callable<Integer> {
       if (exit) {
         return code;
       }
-      o.printf("%nThe stack stays up for exploring; Ctrl-C stops it. Try:%n  curl -H 'Authorization: Bearer %s' %s/runs%n",
-          stack.apiToken(), stack.apiUrl());
+      o.printf("%nThe stack stays up for exploring; Ctrl-C stops it. Open %s in a browser (token %s), or try:%n"
+              + "  curl -H 'Authorization: Bearer %s' %s/runs%n", stack.appUrl(), stack.apiToken(), stack.apiToken(),
+          stack.apiUrl());
       o.flush();
       LoadtestCli.awaitShutdown(() -> { });
       return code;

@@ -139,6 +139,11 @@ public final class EmbeddedStack implements AutoCloseable {
     return api.url();
   }
 
+  /** The web app's address (served by the query API), e.g. {@code http://127.0.0.1:41234/}. */
+  public String appUrl() {
+    return api.appUrl();
+  }
+
   /** The write token the query API made for this process. */
   public String apiToken() {
     return api.generatedToken();

@@ -108,8 +108,9 @@ public final class LoadtestCli implements Callable<Integer> {
       }
       boolean ok = health.stream().allMatch(EmbeddedStack.Health::ok);
       out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n"
-              + "Query API:       %s (Authorization: Bearer %s)%n",
-          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), stack.apiToken());
+              + "Query API:       %s (Authorization: Bearer %s)%nWeb app:         %s (sign in with that token)%n",
+          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), stack.apiToken(),
+          stack.appUrl());
       out.printf("Generators:      %d (zones local:eu, local:us)%n%nFrom another shell:%n  export LOADTEST_API=%s"
               + " LOADTEST_API_TOKEN=%s \\%n    LOADTEST_KAFKA_BOOTSTRAP=%s LOADTEST_CLICKHOUSE_URL=%s \\%n"
               + "    LOADTEST_CLICKHOUSE_USER=%s LOADTEST_CLICKHOUSE_PASSWORD='%s' LOADTEST_DATABASE=%s%n"

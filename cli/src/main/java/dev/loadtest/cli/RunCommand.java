@@ -160,6 +160,15 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * The web app's page of run {@code id}, served by the query API at {@code apiBase} (its {@code /api/v1}
+   * address): the same origin, path {@code /}.
+   */
+  static String appUrl(String apiBase, String id) {
+    String origin = apiBase.replaceFirst("/api/v1/?$", "");
+    return origin + "/#/runs/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** A plan read, with env applied, and its parsed form. */
   record Loaded(ObjectNode json, TestPlan parsed, String source) {}
 
@@ -275,7 +284,8 @@ public final class RunCommand implements Callable<Integer> {
     try {
       outcome = follower.follow(id, !loaded.parsed().thresholds().isEmpty(), () -> {
         client.post("/runs", body.toString());
-        o.printf("Run %s of %s submitted to %s%n", id, loaded.source(), client.base());
+        o.printf("Run %s of %s submitted to %s%nWatch it live: %s%n", id, loaded.source(), client.base(),
+            appUrl(client.base(), id));
         o.flush();
       });
     } catch (ApiClient.ApiError e) {

@@ -102,6 +102,7 @@ final class ServiceCommands {
       ApiServer s = ApiServer.start(config);
       PrintWriter out = spec.commandLine().getOut();
       out.println("Query API at " + s.url() + (s.generatedToken() == null ? "" : " (write token: " + s.generatedToken() + ")"));
+      out.println("Web app at " + s.appUrl());
       out.flush();
       LoadtestCli.awaitShutdown(s::close);
       return 0;

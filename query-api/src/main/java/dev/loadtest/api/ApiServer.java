@@ -69,6 +69,9 @@ public final class ApiServer implements AutoCloseable {
   private final ClickHouseHttp clickHouse;
   private final Map<String, ApiConfig.Scope> tokens;
   private final String generatedToken;
+  /** The web app's sessions (a token exchanged for an HttpOnly cookie). */
+  private final dev.loadtest.api.web.WebSessions sessions = new dev.loadtest.api.web.WebSessions(Duration.ofHours(12),
+      10_000, Clock.systemUTC());
   private final Router router;
 
   private ApiServer(ApiConfig config) throws Exception {
@@ -95,6 +98,7 @@ public final class ApiServer implements AutoCloseable {
     this.commands = new RunCommands(config.bootstrapServers(), Topics.COMMANDS);
     this.live = new LiveHub(config.bootstrapServers(), Topics.AGGREGATES, Topics.THRESHOLDS, Topics.RUNS, Topics.INSIGHTS,
         Duration.ofMillis(700));
+    queries.withRecentRuns(live.recent());
     this.export = new SampleExport(config.bootstrapServers(), Topics.SAMPLES);
     this.health = new dev.loadtest.api.live.HealthReport(config.bootstrapServers(), clickHouse::version, live);
     this.vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(32).setEventLoopPoolSize(2));
@@ -147,6 +151,11 @@ public final class ApiServer implements AutoCloseable {
     return "http://" + (config.host().equals("0.0.0.0") ? "127.0.0.1" : config.host()) + ":" + port() + BASE;
   }
 
+  /** The web app's address: this server's origin, path {@code /}. */
+  public String appUrl() {
+    return url().substring(0, url().length() - BASE.length()) + "/";
+  }
+
   /** The token made at start when none was configured (null otherwise). */
   public String generatedToken() {
     return generatedToken;
@@ -183,7 +192,8 @@ public final class ApiServer implements AutoCloseable {
     r.get(BASE + "/health").handler(ctx -> blocking(ctx, health::now, 200));
 
     r.get(BASE + "/runs").handler(read(ctx -> {
-      Params p = params(ctx, "status", "name", "project", "tag", "from", "to", "limit", "offset");
+      Params p = params(ctx, "status", "name", "project", "tag", "from", "to", "limit", "offset", "stats");
+      boolean withStats = p.bool("stats");
       List<String> statuses = p.list("status").stream().map(s -> s.toUpperCase(java.util.Locale.ROOT)).toList();
       for (String s : statuses) {
         try {
@@ -214,7 +224,13 @@ public final class ApiServer implements AutoCloseable {
         m.put("total", page.total());
         m.put("limit", limit);
         m.put("offset", offset);
-        m.put("runs", page.runs().stream().map(ApiServer::runRow).toList());
+        m.put("runs", page.runs().stream().map(row -> {
+          Map<String, Object> out = runRow(row);
+          if (withStats) {
+            out.put("stats", loadTests.numbers(row.testRunId(), row.status(), row.endedAtSec()));
+          }
+          return out;
+        }).toList());
         return m;
       }, 200);
     }));
@@ -223,6 +239,7 @@ public final class ApiServer implements AutoCloseable {
       String body = ctx.body().asString();
       blocking(ctx, () -> {
         RunCommands.Sent sent = commands.start(body == null ? "" : body);
+        live.recent().accepted(sent.testRunId(), sent.commandId(), commands.planOf(body), System.currentTimeMillis());
         return sentBody(sent);
       }, 202);
     }));
@@ -444,6 +461,7 @@ public final class ApiServer implements AutoCloseable {
         return Map.of("deliveries", webhooks.deliveries(id, limit));
       }, 200);
     }));
+    dev.loadtest.api.web.WebApp.routes(r, BASE, sessions, this::scopeOf, ApiServer::fail);
     r.route(BASE + "/*").last().handler(ctx -> fail(ctx, new ApiException(404, null, "no endpoint "
         + ctx.request().method() + " " + ctx.request().path() + " (see " + BASE + "/openapi.json)")));
     r.route().failureHandler(ctx -> {
@@ -589,7 +607,7 @@ public final class ApiServer implements AutoCloseable {
     String id = p.runId("id");
     HttpServerResponse resp = ctx.response();
     Context context = vertx.getOrCreateContext();
-    blocking(ctx, () -> queries.runs().run(id), null).onSuccess(state -> {
+    blocking(ctx, () -> live.recent().newest(id, queries.runs().run(id)), null).onSuccess(state -> {
       resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
           .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
       resp.write("retry: 2000\n\n");
@@ -716,11 +734,21 @@ public final class ApiServer implements AutoCloseable {
             || ctx.request().path().endsWith("/samples"))) {
           token = ctx.request().getParam("access_token"); // EventSource and download links cannot set headers
         }
+        ApiConfig.Scope scope;
+        if ((token == null || token.isEmpty()) && auth == null && ctx.request().getCookie(
+            dev.loadtest.api.web.WebSessions.COOKIE) != null) {
+          scope = dev.loadtest.api.web.WebApp.sessionScope(ctx, sessions);
+          if (!scope.allows(needed)) {
+            throw new ApiException(403, null, "this session's token may only read; this needs the write scope");
+          }
+          h.handle(ctx);
+          return;
+        }
         if (token == null || token.isEmpty()) {
           ctx.response().putHeader("WWW-Authenticate", "Bearer");
           throw new ApiException(401, null, "a bearer token is required (Authorization: Bearer TOKEN)");
         }
-        ApiConfig.Scope scope = scopeOf(token);
+        scope = scopeOf(token);
         if (scope == null) {
           ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
           throw new ApiException(401, null, "the bearer token is not valid");
@@ -736,7 +764,7 @@ public final class ApiServer implements AutoCloseable {
     };
   }
 
-  private ApiConfig.Scope scopeOf(String token) {
+  ApiConfig.Scope scopeOf(String token) {
     byte[] given = token.getBytes(StandardCharsets.UTF_8);
     ApiConfig.Scope found = null;
     for (Map.Entry<String, ApiConfig.Scope> e : tokens.entrySet()) {
@@ -833,6 +861,7 @@ public final class ApiServer implements AutoCloseable {
     m.put("name", r.name());
     m.put("project", r.project());
     m.put("status", r.status());
+    m.put("reason", r.reason().isEmpty() ? null : r.reason());
     m.put("tags", r.tags());
     m.put("createdAt", r.createdAtSec() * 1000);
     m.put("startedAt", r.startedAtSec() == 0 ? null : r.startedAtSec() * 1000);

@@ -26,8 +26,11 @@ public final class LoadTests {
 
   private final QueryService queries;
   private final LoadTestStore store;
-  /** Trend points of runs that ended (their summaries no longer change), by run id. */
-  private final Map<String, Map<String, Object>> endedPoints = java.util.Collections.synchronizedMap(
+  /**
+   * The headline numbers of runs that ended (their summaries no longer change), by run id; only the numbers:
+   * a run's verdict and baseline mark can change after its end.
+   */
+  private final Map<String, Map<String, Object>> endedNumbers = java.util.Collections.synchronizedMap(
       new java.util.LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Map<String, Object>> eldest) {
@@ -133,10 +136,6 @@ public final class LoadTests {
   }
 
   private Map<String, Object> trendPoint(LoadTestStore.TestRun r) {
-    Map<String, Object> known = endedPoints.get(r.testRunId());
-    if (known != null) {
-      return known;
-    }
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("testRunId", r.testRunId());
     p.put("createdAt", r.createdSec() * 1000);
@@ -144,10 +143,25 @@ public final class LoadTests {
     p.put("verdict", r.verdict().isEmpty() ? null : r.verdict());
     p.put("baseline", r.baseline());
     p.put("planHash", r.planHash());
-    if ("REJECTED".equals(r.status())) {
-      return p; // never ran: no numbers
+    p.putAll(numbers(r.testRunId(), r.status(), r.endedSec()));
+    return p;
+  }
+
+  /**
+   * A run's headline numbers from its summary: duration, requests, requests/s, p(95) of http_req_duration
+   * (ms), the failure rate and the peak of VUs; none for a rejected run (it never ran). Kept once the run
+   * has been over for ten minutes (its late results have arrived by then), read again before.
+   */
+  public Map<String, Object> numbers(String run, String status, long endedSec) {
+    if ("REJECTED".equals(status)) {
+      return Map.of();
     }
-    Map<String, Object> summary = queries.summary(r.testRunId(), "", null, null, List.of("p(95)"), List.of());
+    Map<String, Object> known = endedNumbers.get(run);
+    if (known != null) {
+      return known;
+    }
+    Map<String, Object> summary = queries.summary(run, "", null, null, List.of("p(95)"), List.of());
+    Map<String, Object> p = new LinkedHashMap<>();
     p.put("durationSeconds", summary.get("durationSeconds"));
     Double requests = stat(summary, "http_reqs", "count");
     p.put("requests", requests == null ? null : requests.longValue());
@@ -155,7 +169,9 @@ public final class LoadTests {
     p.put("p95Ms", stat(summary, "http_req_duration", "p(95)"));
     p.put("errorRate", stat(summary, "http_req_failed", "rate"));
     p.put("vusMax", stat(summary, "vus", "max"));
-    endedPoints.put(r.testRunId(), p);
+    if (isEnded(status) && endedSec > 0 && System.currentTimeMillis() / 1000 - endedSec > 600) {
+      endedNumbers.put(run, java.util.Collections.unmodifiableMap(p));
+    }
     return p;
   }
 
@@ -292,7 +308,7 @@ public final class LoadTests {
       throw ApiException.conflict("run \"" + run + "\" is " + s.status() + ": only a run that has ended can be a baseline");
     }
     store.mark(run, baseline, by);
-    endedPoints.remove(run);
+    endedNumbers.remove(run);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("testRunId", run);
     out.put("loadTest", LoadTestStore.loadTestId(project(s), name(s)));
@@ -311,7 +327,7 @@ public final class LoadTests {
           + ApiServer.BASE + "/runs/" + run + "/baseline) before deleting it");
     }
     boolean done = store.delete(run, name(s), project(s), s.status().name(), createdSec(s), reason, by, DELETE_WAIT);
-    endedPoints.remove(run);
+    endedNumbers.remove(run);
     LOG.info("deleted run {} ({} in project {}) for {}: {}", run, name(s), project(s), by, reason);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("testRunId", run);
@@ -331,7 +347,7 @@ public final class LoadTests {
     for (LoadTestStore.Expired e : store.expired(before, max)) {
       String reason = "retention: created more than " + days + " days ago";
       store.delete(e.testRunId(), e.name(), e.project(), e.status(), e.createdSec(), reason, "retention", DELETE_WAIT);
-      endedPoints.remove(e.testRunId());
+      endedNumbers.remove(e.testRunId());
       LOG.warn("retention deleted run {} ({} in project {}, created {}): older than {} days", e.testRunId(), e.name(),
           e.project(), java.time.Instant.ofEpochSecond(e.createdSec()), days);
       deleted.add(e.testRunId());

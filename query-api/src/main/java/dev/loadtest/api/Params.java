@@ -124,6 +124,18 @@ final class Params {
     }
   }
 
+  /** A flag: absent or {@code false} is false, {@code true} (or an empty value, {@code ?stats}) is true. */
+  boolean bool(String name) {
+    String v = one(name);
+    if (v == null || v.equals("false")) {
+      return false;
+    }
+    if (v.isEmpty() || v.equals("true")) {
+      return true;
+    }
+    throw ApiException.badRequest(name, name + " must be true or false, got \"" + abbreviate(v) + "\"");
+  }
+
   long integer(String name, long dflt, long min, long max) {
     String v = one(name);
     if (v == null || v.isEmpty()) {

@@ -24,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Future;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -32,6 +33,7 @@ import java.util.Set;
  * JSON. Thread-safe; every method blocks on ClickHouse.
  */
 public final class QueryService {
+  private volatile dev.loadtest.api.live.RecentRuns recent;
   /** Steps a time series may use, in seconds: from 10 s on, multiples of 10 s (so rollups serve them). */
   static final int[] STEPS = {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400};
 
@@ -53,7 +55,18 @@ public final class QueryService {
 
   /** A run's stored state, or 404. */
   public RunState run(String id) {
-    return runs.run(id).orElseThrow(() -> ApiException.notFound("no run \"" + id + "\""));
+    Optional<RunState> stored = runs.run(id);
+    return (recent == null ? stored : recent.newest(id, stored)).orElseThrow(() -> ApiException.notFound("no run \""
+        + id + "\""));
+  }
+
+  /**
+   * Reads a run's state as the newer of ClickHouse's and {@code r}'s (the states seen on the runs topic and
+   * the start commands accepted, ahead of the store).
+   */
+  public QueryService withRecentRuns(dev.loadtest.api.live.RecentRuns r) {
+    this.recent = r;
+    return this;
   }
 
   /** A time range in whole seconds, [from, to). */

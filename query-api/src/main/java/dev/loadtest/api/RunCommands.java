@@ -69,7 +69,24 @@ public final class RunCommands implements AutoCloseable {
     if (root.has("metadata")) {
       command.set("metadata", root.get("metadata"));
     }
+    // a run is named after its plan unless the metadata names it (the plan's name and project make its load test)
+    if (root.path("plan").path("name").isTextual() && !command.path("metadata").path("name").isTextual()
+        && (command.path("metadata").isObject() || command.path("metadata").isMissingNode())) {
+      ObjectNode meta = command.path("metadata").isObject() ? (ObjectNode) command.get("metadata")
+          : command.putObject("metadata");
+      meta.put("name", root.path("plan").path("name").asText());
+    }
     return send(command);
+  }
+
+  /** The plan of a start request's body as JSON text (null when there is none). */
+  String planOf(String body) {
+    try {
+      JsonNode plan = JSON.readTree(body).get("plan");
+      return plan == null ? null : plan.toString();
+    } catch (java.io.IOException e) {
+      return null;
+    }
   }
 
   /**

@@ -55,6 +55,8 @@ public final class LiveHub implements AutoCloseable {
   }
 
   private final Map<String, List<Listener>> listeners = new ConcurrentHashMap<>();
+  /** The newest state of each recent run, from every record on the runs topic (listened to or not). */
+  private final RecentRuns recent = new RecentRuns();
   private final Map<String, TreeMap<Long, Second>> pending = new ConcurrentHashMap<>();
   /** Runs whose totals have been seen (the hub's thread only; bounded: at most {@link #TOTALS_RUNS_KEPT}). */
   private final Set<String> withTotals = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
@@ -93,6 +95,11 @@ public final class LiveHub implements AutoCloseable {
   }
 
   /** Waits until the hub reads its topics (from their current end). */
+  /** The newest states of recent runs, as they came on the runs topic. */
+  public RecentRuns recent() {
+    return recent;
+  }
+
   public boolean awaitAssigned(Duration timeout) throws InterruptedException {
     return assigned.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
@@ -155,6 +162,16 @@ public final class LiveHub implements AutoCloseable {
 
   private void handle(ConsumerRecord<byte[], byte[]> r) {
     String run = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+    RunState state = null;
+    if (r.topic().equals(runs) && r.value() != null) {
+      try {
+        state = RunState.fromJson(new String(r.value(), StandardCharsets.UTF_8));
+        recent.offer(state);
+      } catch (RuntimeException e) {
+        LOG.warn("a record on {} is not a run state (offset {}): {}", runs, r.offset(), e.toString());
+        return;
+      }
+    }
     if (!listeners.containsKey(run) || r.value() == null) {
       return;
     }
@@ -190,7 +207,7 @@ public final class LiveHub implements AutoCloseable {
         send(run, "insight", value);
       }
     } else if (r.topic().equals(runs)) {
-      send(run, "status", write(statusEvent(RunState.fromJson(value))));
+      send(run, "status", write(statusEvent(state)));
     }
   }
 

@@ -30,7 +30,7 @@ public final class RunReader {
 
   /** A run in a list. */
   public record RunRow(String testRunId, String name, String project, String status, Map<String, String> tags,
-      long createdAtSec, long startedAtSec, long endedAtSec, String verdict, long version) {}
+      long createdAtSec, long startedAtSec, long endedAtSec, String verdict, long version, String reason) {}
 
   /** A page of runs and how many match in all. */
   public record Page(List<RunRow> runs, long total) {}
@@ -63,7 +63,7 @@ public final class RunReader {
     List<RunRow> rows = new ArrayList<>();
     String body = ch.execute(database, "SELECT test_run_id, name, project, status, tag_keys, tag_values,"
         + " toUInt32(created_at) AS created, toUInt32(started_at) AS started, toUInt32(ended_at) AS ended, verdict,"
-        + " version" + from + " ORDER BY created_at DESC, test_run_id LIMIT " + limit + " OFFSET " + offset
+        + " version, reason" + from + " ORDER BY created_at DESC, test_run_id LIMIT " + limit + " OFFSET " + offset
         + " FORMAT JSONEachRow");
     for (String line : body.split("\n")) {
       if (line.isEmpty()) {
@@ -76,7 +76,7 @@ public final class RunReader {
       }
       rows.add(new RunRow(n.path("test_run_id").asText(), n.path("name").asText(), n.path("project").asText(),
           n.path("status").asText(), tags, n.path("created").asLong(), n.path("started").asLong(),
-          n.path("ended").asLong(), n.path("verdict").asText(), n.path("version").asLong()));
+          n.path("ended").asLong(), n.path("verdict").asText(), n.path("version").asLong(), n.path("reason").asText()));
     }
     return new Page(rows, total);
   }
