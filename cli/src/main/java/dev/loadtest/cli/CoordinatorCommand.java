@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loadtest coordinator}: the Kafka Streams coordinator joining a cluster. */
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
+    header = "Run the coordinator: commands in, runs allocated to generators and tracked.",
     description = {"Run the coordinator: takes commands from loadtest.commands, validates plans, allocates",
         "generators (from their heartbeats) and tracks every run on loadtest.runs, until Ctrl-C.",
         "Several instances may run for fail-over; state lives in Kafka (exactly-once)."})

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loadtest demo}: everything embedded, the checkout journey against the demo shop, the summary. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+    header = "Everything on this machine, a realistic test against a demo shop, the summary and the web app.",
     description = {"Start everything on this machine (Kafka broker, ClickHouse, Flink MiniCluster with the jobs,",
         "coordinator, two generators in load zones local:eu and local:us, query API, and the demo shop as the",
         "system under test), run the checkout journey (examples/checkout.json) against the shop with live",

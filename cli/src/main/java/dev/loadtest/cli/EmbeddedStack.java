@@ -64,6 +64,15 @@ public final class EmbeddedStack implements AutoCloseable {
 
   /** As {@link #start(String, PrintStream)}, the coordinator with {@code coordinator} (e.g. other target hosts). */
   public static EmbeddedStack start(String database, PrintStream progress, CoordinatorConfig coordinatorConfig) {
+    return start(database, progress, coordinatorConfig, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #start(String, PrintStream, CoordinatorConfig)}, the query API with {@code apiTokens} (empty: it
+   * makes a write token, {@link #apiToken()}).
+   */
+  public static EmbeddedStack start(String database, PrintStream progress, CoordinatorConfig coordinatorConfig,
+      java.util.Map<String, ApiConfig.Scope> apiTokens) {
     List<AutoCloseable> started = new ArrayList<>();
     List<JobClient> jobs = new ArrayList<>();
     try {
@@ -96,7 +105,7 @@ public final class EmbeddedStack implements AutoCloseable {
       }
       progress.println("  starting the query API...");
       ApiServer api = ApiServer.start(new ApiConfig("127.0.0.1", 0, ch.httpUri(), ch.user(), ch.password(), database,
-          kafka.bootstrapServers(), java.util.Map.of(), List.of(), Limits.DEFAULT));
+          kafka.bootstrapServers(), apiTokens, List.of(), Limits.DEFAULT));
       started.add(api);
       return new EmbeddedStack(kafka, ch, flink, coordinator, database, jobs, api);
     } catch (InterruptedException e) {

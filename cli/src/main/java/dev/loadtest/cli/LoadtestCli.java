@@ -41,6 +41,7 @@ public final class LoadtestCli implements Callable<Integer> {
 
   /** Starts the embedded stack and reports its health. */
   @Command(name = "up", mixinStandardHelpOptions = true,
+      header = "Start the whole stack on this machine (no test) and print its addresses.",
       description = {"Start the whole infrastructure on this machine: a Kafka broker with the system's topics,",
           "ClickHouse with the schema migrated, a Flink MiniCluster with the aggregate and threshold jobs, the",
           "coordinator, the query API and --generators generator agents. Prints each component's version,",
@@ -63,6 +64,11 @@ public final class LoadtestCli implements Callable<Integer> {
         + " process, in load zones local:eu and local:us by turns, as the examples distribute (default: ${DEFAULT-VALUE}).")
     int generators;
 
+    @Option(names = "--token", paramLabel = "SCOPE:TOKEN", description = "An API token, read:TOKEN or write:TOKEN"
+        + " (16 or more characters; repeatable; default: $LOADTEST_API_TOKENS, comma-separated; with neither, the API"
+        + " makes a write token and prints it).")
+    List<String> tokens = new java.util.ArrayList<>();
+
     @Option(names = "--kafka-only", description = "Start only the Kafka broker with the system's topics (for generators and benchmarks).")
     boolean kafkaOnly;
 
@@ -81,6 +87,17 @@ public final class LoadtestCli implements Callable<Integer> {
         awaitShutdown(kafka::close);
         return 0;
       }
+      if (generators < 0) {
+        spec.commandLine().getErr().println("loadtest: --generators must be 0 or more, got " + generators);
+        return 2;
+      }
+      java.util.Map<String, dev.loadtest.api.ApiConfig.Scope> apiTokens;
+      try {
+        apiTokens = dev.loadtest.api.ApiConfig.tokens(tokens, System.getenv());
+      } catch (IllegalArgumentException e) {
+        spec.commandLine().getErr().println("loadtest: --token: " + e.getMessage());
+        return 2;
+      }
       if (clickHouseUrl != null) {
         System.setProperty("loadtest.clickhouse.url", clickHouseUrl);
       }
@@ -89,7 +106,8 @@ public final class LoadtestCli implements Callable<Integer> {
       out.flush();
       EmbeddedStack stack;
       try {
-        stack = EmbeddedStack.start(database, new java.io.PrintStream(System.out, true));
+        stack = EmbeddedStack.start(database, new java.io.PrintStream(System.out, true),
+            dev.loadtest.topology.CoordinatorConfig.defaults(), apiTokens);
       } catch (RuntimeException e) {
         spec.commandLine().getErr().println("loadtest: the embedded stack did not start: " + e.getMessage());
         return 1;
@@ -107,16 +125,19 @@ public final class LoadtestCli implements Callable<Integer> {
         out.printf("  %-10s %-8s %-28s %s %s%n", h.component(), h.version(), h.address(), h.ok() ? "OK  " : "FAIL", h.detail());
       }
       boolean ok = health.stream().allMatch(EmbeddedStack.Health::ok);
+      // With tokens of the user's own, name none of them here: they know them, and terminals get recorded.
+      String token = stack.apiToken() != null ? stack.apiToken() : "YOUR_WRITE_TOKEN";
+      String shownToken = stack.apiToken() != null ? stack.apiToken() : "one of your --token tokens";
       out.printf("%nKafka bootstrap: %s%nClickHouse:      %s (database %s)%nFlink REST:      %s%n"
-              + "Query API:       %s (Authorization: Bearer %s)%nWeb app:         %s (sign in with that token)%n",
-          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), stack.apiToken(),
-          stack.appUrl());
-      out.printf("Generators:      %d (zones local:eu, local:us)%n%nFrom another shell:%n  export LOADTEST_API=%s"
+              + "Query API:       %s (Authorization: Bearer %s)%nWeb app:         %s (sign in with %s)%n",
+          stack.kafkaBootstrap(), stack.clickHouseUri(), database, stack.flinkRest(), stack.apiUrl(), shownToken,
+          stack.appUrl(), stack.apiToken() != null ? "that token" : "one of your tokens");
+      out.printf("Generators:      %s%n%nFrom another shell:%n  export LOADTEST_API=%s"
               + " LOADTEST_API_TOKEN=%s \\%n    LOADTEST_KAFKA_BOOTSTRAP=%s LOADTEST_CLICKHOUSE_URL=%s \\%n"
               + "    LOADTEST_CLICKHOUSE_USER=%s LOADTEST_CLICKHOUSE_PASSWORD='%s' LOADTEST_DATABASE=%s%n"
               + "  ./loadtest run examples/checkout.json      # submits to this stack%n"
               + "  ./loadtest replay RUN_ID --thresholds FILE  # re-analyses a run of it%n",
-          generators, stack.apiUrl(), stack.apiToken(), stack.kafkaBootstrap(), stack.clickHouseUri(),
+          generatorLine(generators), stack.apiUrl(), token, stack.kafkaBootstrap(), stack.clickHouseUri(),
           stack.clickHouseUser(), stack.clickHousePassword(), database);
       if (exit || !ok) {
         stack.close();
@@ -130,6 +151,14 @@ public final class LoadtestCli implements Callable<Integer> {
       return 0;
     }
 
+  }
+
+  /** What {@code up} says of its {@code n} generators (zones local:eu and local:us by turns). */
+  static String generatorLine(int n) {
+    if (n == 0) {
+      return "none in this process (a run waits QUEUED until generators join: ./loadtest generator --help)";
+    }
+    return n + " (zone" + (n == 1 ? " local:eu" : "s local:eu, local:us") + ")";
   }
 
   /** Version from the jar manifest, or the development version. */

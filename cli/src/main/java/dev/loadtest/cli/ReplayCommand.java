@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loadtest replay RUN_ID}: re-analysis of a run's raw samples by the replay job, with its verdict. */
 @Command(name = "replay", mixinStandardHelpOptions = true,
+    header = "Re-analyse a run from its raw samples, by its own or other thresholds.",
     description = {"Re-analyse a run from its raw samples (kept 7 days in loadtest.samples): the replay job",
         "aggregates them again under an analysis id and judges them by the plan's thresholds, or by those of",
         "--thresholds FILE; all of the run, or --from/--to. The job runs on a Flink MiniCluster in this process",

@@ -29,6 +29,7 @@ final class ServiceCommands {
 
   /** {@code loadtest init}: the system's topics on a broker and the schema in ClickHouse; safe to repeat. */
   @Command(name = "init", mixinStandardHelpOptions = true,
+      header = "Prepare a cluster: create missing Kafka topics, apply ClickHouse migrations.",
       description = {"Prepare a cluster: create the system's Kafka topics (with their partitions and retention)",
           "that are missing, and apply the ClickHouse migrations that are not applied yet. Safe to run again."})
   static final class Init implements Callable<Integer> {
@@ -78,6 +79,7 @@ final class ServiceCommands {
 
   /** {@code loadtest api}: the query API on its own. */
   @Command(name = "api", mixinStandardHelpOptions = true,
+      header = "Run the query API and the web app until Ctrl-C.",
       description = {"Run the query API until Ctrl-C. Options (or LOADTEST_API_* environment variables):",
           "  --host H --port P --clickhouse-url URL --clickhouse-user U --clickhouse-password P --database D",
           "  --bootstrap HOST:PORT --token read|write:TOKEN (repeatable) --cors-origin ORIGIN (repeatable)",

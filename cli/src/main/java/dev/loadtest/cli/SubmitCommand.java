@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loadtest submit}: a start command straight to Kafka, then the run's states as they come. */
 @Command(name = "submit", mixinStandardHelpOptions = true,
+    header = "Send a plan to the coordinator and follow its run (no query API needed).",
     description = {"Send a plan to the coordinator as a start command on loadtest.commands and follow the run on",
         "loadtest.runs until it ends, printing each transition, then (when the plan has thresholds) until",
         "its final verdict. Exit codes: 0 finished and every threshold passed, 97 the final verdict did not",

@@ -99,25 +99,7 @@ public record ApiConfig(String host, int port, URI clickHouseUri, String clickHo
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--port must be a number");
     }
-    List<String> tokenSpecs = new ArrayList<>(o.getOrDefault("token", List.of()));
-    if (tokenSpecs.isEmpty() && env.get("LOADTEST_API_TOKENS") != null) {
-      for (String t : env.get("LOADTEST_API_TOKENS").split(",")) {
-        if (!t.isBlank()) {
-          tokenSpecs.add(t.strip());
-        }
-      }
-    }
-    Map<String, Scope> tokens = new LinkedHashMap<>();
-    for (String spec : tokenSpecs) {
-      int colon = spec.indexOf(':');
-      String scope = colon < 0 ? "" : spec.substring(0, colon);
-      String token = colon < 0 ? "" : spec.substring(colon + 1);
-      if (!scope.equals("read") && !scope.equals("write") || token.length() < 16) {
-        throw new IllegalArgumentException("a token is SCOPE:TOKEN with scope read or write and a token of at least"
-            + " 16 characters, got \"" + (colon < 0 ? "?" : scope + ":...") + "\"");
-      }
-      tokens.put(token, Scope.valueOf(scope.toUpperCase(java.util.Locale.ROOT)));
-    }
+    Map<String, Scope> tokens = tokens(o.getOrDefault("token", List.of()), env);
     List<String> cors = new ArrayList<>(o.getOrDefault("cors-origin", List.of()));
     if (cors.isEmpty() && env.get("LOADTEST_API_CORS_ORIGINS") != null) {
       for (String c : env.get("LOADTEST_API_CORS_ORIGINS").split(",")) {
@@ -149,5 +131,38 @@ public record ApiConfig(String host, int port, URI clickHouseUri, String clickHo
       return v.get(0);
     }
     return env.getOrDefault(envName, dflt);
+  }
+
+  /**
+   * Tokens from {@code SCOPE:TOKEN} specs ({@code --token} values), or, when there are none, from
+   * {@code LOADTEST_API_TOKENS} (comma-separated) in {@code env}; empty when neither gives any.
+   *
+   * @throws IllegalArgumentException naming the spec that is not read|write:TOKEN of 16 or more characters
+   */
+  public static Map<String, Scope> tokens(List<String> specs, Map<String, String> env) {
+    List<String> all = new ArrayList<>(specs == null ? List.of() : specs);
+    if (all.isEmpty() && env.get("LOADTEST_API_TOKENS") != null) {
+      for (String t : env.get("LOADTEST_API_TOKENS").split(",")) {
+        if (!t.isBlank()) {
+          all.add(t.strip());
+        }
+      }
+    }
+    return tokens(all);
+  }
+
+  private static Map<String, Scope> tokens(List<String> specs) {
+    Map<String, Scope> tokens = new LinkedHashMap<>();
+    for (String spec : specs) {
+      int colon = spec.indexOf(':');
+      String scope = colon < 0 ? "" : spec.substring(0, colon);
+      String token = colon < 0 ? "" : spec.substring(colon + 1);
+      if (!scope.equals("read") && !scope.equals("write") || token.length() < 16) {
+        throw new IllegalArgumentException("a token is SCOPE:TOKEN with scope read or write and a token of at least"
+            + " 16 characters, got \"" + (colon < 0 ? "?" : scope + ":...") + "\"");
+      }
+      tokens.put(token, Scope.valueOf(scope.toUpperCase(java.util.Locale.ROOT)));
+    }
+    return tokens;
   }
 }

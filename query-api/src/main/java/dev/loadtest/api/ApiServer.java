@@ -1,5 +1,6 @@
 package dev.loadtest.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.loadtest.api.export.SampleExport;
@@ -121,8 +122,36 @@ public final class ApiServer implements AutoCloseable {
       });
     }
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
-        .setCompressionSupported(true)).requestHandler(router).listen().toCompletionStage().toCompletableFuture()
+        .setCompressionSupported(true)).requestHandler(router).invalidRequestHandler(ApiServer::invalidRequest).listen().toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A request the HTTP decoder refused (a URI or headers over the limits, a malformed line): answered as
+   * every error is, in JSON, with what was wrong.
+   */
+  private static void invalidRequest(io.vertx.core.http.HttpServerRequest req) {
+    Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+    int status;
+    String error;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      status = 414;
+      error = "the request line is longer than the server takes (" + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH
+          + " bytes): send fewer or shorter parameters";
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      status = 431;
+      error = "the request's headers are larger than the server takes (" + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE
+          + " bytes)";
+    } else {
+      status = 400;
+      error = "the request is not valid HTTP" + (cause == null ? "" : ": " + cause.getMessage());
+    }
+    try {
+      req.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+          .end(JSON.writeValueAsString(Map.of("status", status, "error", error)));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      req.response().setStatusCode(status).end();
+    }
   }
 
   private void retention() {
@@ -258,13 +287,13 @@ public final class ApiServer implements AutoCloseable {
     r.post(BASE + "/runs/:id/stop").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = reasonOf(p);
+      String reason = reasonOf(p, ctx);
       blocking(ctx, () -> sentBody(commands.stop(id, reason)), 202);
     }));
     r.post(BASE + "/runs/:id/abort").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = reasonOf(p);
+      String reason = reasonOf(p, ctx);
       blocking(ctx, () -> sentBody(commands.abort(id, reason)), 202);
     }));
     r.get(BASE + "/runs/:id/summary").handler(read(ctx -> {
@@ -389,7 +418,8 @@ public final class ApiServer implements AutoCloseable {
     r.delete(BASE + "/runs/:id").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = p.one("reason") == null ? "deleted through the API" : reasonOf(p);
+      String reason = p.one("reason") == null && (ctx.body() == null || ctx.body().length() == 0) ? "deleted through the API"
+          : reasonOf(p, ctx);
       blocking(ctx, () -> loadTests.delete(id, reason, "api"), 200);
     }));
     r.get(BASE + "/deletions").handler(read(ctx -> {
@@ -569,8 +599,24 @@ public final class ApiServer implements AutoCloseable {
     return new WebhookRequest(n.path("project").asText(), url, events, format, secret);
   }
 
-  private static String reasonOf(Params p) {
+  /** A stop's or abort's reason: the {@code reason} parameter, or a JSON body's {@code "reason"}. */
+  private static String reasonOf(Params p, RoutingContext ctx) {
     String reason = p.one("reason");
+    String body = ctx.body() == null ? null : ctx.body().asString();
+    if (reason == null && body != null && !body.isBlank()) {
+      JsonNode n;
+      try {
+        n = JSON.readTree(body);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw ApiException.badRequest("reason", "the body must be JSON such as {\"reason\": \"...\"}: "
+            + e.getOriginalMessage());
+      }
+      JsonNode r = n == null ? null : n.get("reason");
+      if (n == null || !n.isObject() || (r != null && !r.isTextual() && !r.isNull())) {
+        throw ApiException.badRequest("reason", "the body must be {\"reason\": \"...\"} with a text reason");
+      }
+      reason = r == null || r.isNull() || r.asText().isBlank() ? null : r.asText().strip();
+    }
     if (reason != null && reason.length() > 500) {
       throw ApiException.badRequest("reason", "reason is longer than 500 characters");
     }
@@ -664,6 +710,7 @@ public final class ApiServer implements AutoCloseable {
       metrics.add(m);
     }
     blocking(ctx, () -> {
+      queries.run(id); // 404 for a run nobody knows, before any byte of the answer is written
       try {
         export.check();
         return true;

@@ -112,17 +112,26 @@ final class Params {
     if (v == null || v.isEmpty()) {
       return null;
     }
+    long ms;
     try {
-      return Long.parseLong(v);
+      ms = Long.parseLong(v);
     } catch (NumberFormatException e) {
       try {
-        return Instant.parse(v).toEpochMilli();
+        ms = Instant.parse(v).toEpochMilli();
       } catch (DateTimeParseException e2) {
         throw ApiException.badRequest(name, name + " must be epoch milliseconds or an ISO-8601 instant"
             + " (2026-11-23T10:00:00Z), got \"" + abbreviate(v) + "\"");
       }
     }
+    if (ms < 0 || ms > MAX_TIME_MS) {
+      throw ApiException.badRequest(name, name + " must be a time between 1970 and 9999 (epoch milliseconds 0 to "
+          + MAX_TIME_MS + "), got \"" + abbreviate(v) + "\"");
+    }
+    return ms;
   }
+
+  /** 9999-12-31T23:59:59.999Z. */
+  static final long MAX_TIME_MS = 253_402_300_799_999L;
 
   /** A flag: absent or {@code false} is false, {@code true} (or an empty value, {@code ?stats}) is true. */
   boolean bool(String name) {

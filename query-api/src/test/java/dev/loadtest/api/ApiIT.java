@@ -583,8 +583,12 @@ class ApiIT {
         + ", \"metadata\": {\"name\": \"from the API\"}}", WRITE);
     assertEquals(202, started.statusCode(), started.body());
     assertEquals(202, post("/runs/" + runId + "/stop?reason=enough", "", WRITE).statusCode());
-    assertEquals(202, post("/runs/" + runId + "/abort", "", WRITE).statusCode());
+    HttpResponse<String> badReason = post("/runs/" + runId + "/abort", "{\"reason\": 5}", WRITE);
+    assertEquals(400, badReason.statusCode(), badReason.body());
+    assertEquals("reason", JSON.readTree(badReason.body()).path("parameter").asText(), badReason.body());
+    assertEquals(202, post("/runs/" + runId + "/abort", "{\"reason\": \"the shop fell over\"}", WRITE).statusCode());
     List<String> types = new ArrayList<>();
+    List<String> reasons = new ArrayList<>();
     try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
         EmbeddedKafka.shared().bootstrapServers(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.GROUP_ID_CONFIG, "api-it-" + UUID.randomUUID()), new StringDeserializer(), new StringDeserializer())) {
@@ -593,27 +597,52 @@ class ApiIT {
       while (types.size() < 3 && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
           if (runId.equals(r.key())) {
-            types.add(CommandParser.parse(r.value()).getClass().getSimpleName());
+            var command = CommandParser.parse(r.value());
+            types.add(command.getClass().getSimpleName());
+            if (command instanceof dev.loadtest.schemas.command.Command.Stop st) {
+              reasons.add(st.reason());
+            } else if (command instanceof dev.loadtest.schemas.command.Command.Abort ab) {
+              reasons.add(ab.reason());
+            }
           }
         }
       }
     }
     assertEquals(List.of("Start", "Stop", "Abort"), types);
+    assertEquals(List.of("enough", "the shop fell over"), reasons, "a reason given as a parameter or in a JSON body");
+  }
+
+  @Test
+  void unknownRunsAndOversizedRequestsAreAnsweredInJson() throws Exception {
+    HttpResponse<String> samples = get("/runs/no-such-run-" + UUID.randomUUID().toString().substring(0, 8) + "/samples",
+        READ);
+    assertEquals(404, samples.statusCode(), "no empty 200 for a run nobody knows: " + samples.body());
+    assertTrue(JSON.readTree(samples.body()).path("error").asText().contains("no run"), samples.body());
+    // HTTP/1.1 as browsers and curl speak it (Java's client otherwise offers an h2c upgrade, which Vert.x
+    // refuses for an oversized line with an empty 431 before any handler of ours sees it)
+    HttpResponse<String> longLine = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+        HttpRequest.newBuilder(URI.create(api.url() + "/runs/" + run.run + "/summary?name=" + "x".repeat(10_000)))
+            .header("Authorization", "Bearer " + READ).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(414, longLine.statusCode(), longLine.body());
+    assertTrue(JSON.readTree(longLine.body()).path("error").asText().contains("request line"), longLine.body());
+    assertEquals(414, JSON.readTree(longLine.body()).path("status").asInt(), longLine.body());
   }
 
   @Test
   void everyParameterIsCheckedWithAMessageThatNamesIt() throws Exception {
-    Map<String, String> cases = Map.of(
-        "/runs/" + run.run + "/summary?bogus=1", "bogus",
-        "/runs/" + run.run + "/summary?trendStats=p(101)", "trendStats",
-        "/runs/" + run.run + "/summary?from=yesterday", "from",
-        "/runs/" + run.run + "/timeseries?metric=http_reqs", "stat",
-        "/runs/" + run.run + "/timeseries?metric=http_reqs&stat=p(95)", "stat",
-        "/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&groupBy=a,b,c,d", "groupBy",
-        "/runs/" + run.run + "/series?limit=100000", "limit",
-        "/runs/" + run.run + "/series/top?metric=http_reqs&by=p(95)", "by",
-        "/runs?status=sleeping", "status",
-        "/runs/" + run.run + "/samples?format=xml", "format");
+    Map<String, String> cases = Map.ofEntries(
+        Map.entry("/runs/" + run.run + "/summary?from=-1", "from"),
+        Map.entry("/runs/" + run.run + "/summary?from=0&to=-1", "to"),
+        Map.entry("/runs/" + run.run + "/summary?bogus=1", "bogus"),
+        Map.entry("/runs/" + run.run + "/summary?trendStats=p(101)", "trendStats"),
+        Map.entry("/runs/" + run.run + "/summary?from=yesterday", "from"),
+        Map.entry("/runs/" + run.run + "/timeseries?metric=http_reqs", "stat"),
+        Map.entry("/runs/" + run.run + "/timeseries?metric=http_reqs&stat=p(95)", "stat"),
+        Map.entry("/runs/" + run.run + "/timeseries?metric=http_reqs&stat=count&groupBy=a,b,c,d", "groupBy"),
+        Map.entry("/runs/" + run.run + "/series?limit=100000", "limit"),
+        Map.entry("/runs/" + run.run + "/series/top?metric=http_reqs&by=p(95)", "by"),
+        Map.entry("/runs?status=sleeping", "status"),
+        Map.entry("/runs/" + run.run + "/samples?format=xml", "format"));
     for (Map.Entry<String, String> c : cases.entrySet()) {
       HttpResponse<String> r = get(c.getKey(), READ);
       assertEquals(400, r.statusCode(), c.getKey() + " -> " + r.body());

@@ -151,8 +151,11 @@ public final class RunFollower {
           reason = e.path("reason").asText("");
           for (JsonNode w : e.path("warnings")) {
             if (warningsSeen.add(w.asText())) {
-              warningsToPrint.add(w.asText());
+              warningsToPrint.add("WARNING: " + w.asText());
             }
+          }
+          if ("QUEUED".equals(status) && !reason.isEmpty() && warningsSeen.add("QUEUED " + reason)) {
+            warningsToPrint.add("queued: " + reason); // e.g. no free generator in a zone: say why nothing moves
           }
           if ("RUNNING".equals(status) && runningSinceNanos == 0) {
             runningSinceNanos = System.nanoTime();
@@ -190,7 +193,7 @@ public final class RunFollower {
     }
   }
 
-  /** Prints the run's warnings that came since the last call, each once, on lines of their own. */
+  /** Prints the run's warnings (and why it is queued) that came since the last call, each once, on lines of their own. */
   private void printWarnings() {
     List<String> now;
     synchronized (lock) {
@@ -201,7 +204,7 @@ public final class RunFollower {
       warningsToPrint.clear();
     }
     for (String w : now) {
-      out.print((tty ? "\r\u001b[K" : "") + "WARNING: " + w + "\n");
+      out.print((tty ? "\r\u001b[K" : "") + w + "\n");
     }
     out.flush();
   }
