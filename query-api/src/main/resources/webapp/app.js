@@ -142,6 +142,7 @@ function badge(text, cls) { return h('span', { class: 'badge ' + (cls || text) }
 function leave() {
   for (const f of cleanup) { try { f(); } catch (e) { /* already gone */ } }
   cleanup = [];
+  delete document.body.dataset.runPageComplete;
 }
 
 // ------------------------------------------------------------------ session
@@ -219,7 +220,7 @@ async function route() {
   updateHeader();
   try {
     if (parts[0] === 'runs' && parts[1]) await runPage(decodeURIComponent(parts[1]));
-    else if (parts[0] === 'compare') await comparePage(params.get('a') || '', params.get('b') || '');
+    else if (parts[0] === 'compare') await comparePage(params.get('a') || '', params.get('b') || '', params.get('aa') || '', params.get('ab') || '');
     else if (parts[0] === 'new') newRunPage();
     else await runsPage(params);
   } catch (e) {
@@ -367,6 +368,39 @@ function timeChart(host, title, labels, unit, opts = {}) {
 }
 
 /** Points of a timeseries answer as {t(seconds): value} for column {@code col}. */
+/**
+ * JUnit XML of a run, as `loadtest run -o junit.xml` writes it: a test case per threshold (failed, or with
+ * no data: failed) and one for the run's end.
+ */
+function junitXml(run, summary) {
+  const x = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const cases = [];
+  for (const t of (summary.thresholds && summary.thresholds.results) || []) {
+    const label = t.threshold || '';
+    const colon = label.indexOf(': ');
+    const metric = colon < 0 ? label : label.slice(0, colon);
+    const expr = colon < 0 ? label : label.slice(colon + 2);
+    const value = typeof t.value === 'number' ? String(Math.round(t.value * 1000) / 1000) : 'none';
+    const failure = t.state === 'PASSED' ? null : t.state === 'FAILED' ? `threshold ${expr} failed on ${metric}: value ${value}`
+      : t.state === 'NO_DATA' ? `threshold ${expr} on ${metric} had no samples (counted as failed)`
+        : `threshold ${expr} on ${metric} has no final result (${t.state})`;
+    cases.push(['threshold', metric, expr, failure]);
+  }
+  const end = run.status === 'FINISHED' ? null : run.status === 'ABORTED'
+    ? `the run was aborted${run.abortSource === 'threshold' ? ' by a threshold' : ''}: ${run.reason || ''}`
+    : `the run ended ${run.status}: ${run.reason || ''}`;
+  cases.push(['run', 'run', 'the run finishes', end]);
+  const failures = cases.filter((c) => c[3]).length;
+  const seconds = (summary.durationSeconds || 0).toFixed(3);
+  const name = (run.metadata && run.metadata.name) || run.testRunId;
+  return '<?xml version="1.0" encoding="UTF-8"?>\n'
+    + `<testsuites name="loadtest" tests="${cases.length}" failures="${failures}" time="${seconds}">\n`
+    + `  <testsuite name="${x('loadtest ' + name)}" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds}" timestamp="${new Date().toISOString()}">\n`
+    + cases.map(([type, cls, n, f]) => `    <testcase classname="${x(cls)}" name="${x(n)}"`
+      + (f ? `>\n      <failure message="${x(f)}" type="${type}">${x(f)}</failure>\n    </testcase>\n` : '/>\n')).join('')
+    + '  </testsuite>\n</testsuites>\n';
+}
+
 function column(ts, col, seriesIndex = 0) {
   const i = ts.columns.indexOf(col);
   const s = ts.series[seriesIndex];
@@ -479,6 +513,18 @@ async function runPage(id) {
   const links = [
     h('a', { href: `${API}/runs/${encodeURIComponent(id)}/samples?format=csv`, download: `${id}.csv` }, 'Samples (CSV)'),
     h('a', { href: `${API}/runs/${encodeURIComponent(id)}/summary`, target: '_blank', rel: 'noopener' }, 'Summary (JSON)'),
+    h('a', { href: '#', id: 'junit', onclick: async (ev) => {
+      ev.preventDefault();
+      try {
+        const summary = await api(`/runs/${encodeURIComponent(id)}/summary`);
+        const url = URL.createObjectURL(new Blob([junitXml(state.run, summary)], { type: 'application/xml' }));
+        const a = h('a', { href: url, download: `${id}-junit.xml` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      } catch (e) { put(notice, errorBox(e)); }
+    } }, 'JUnit (XML)'),
     h('a', { href: '#/compare' + qs({ a: id }) }, 'Compare with…'),
   ];
   const drawActions = () => {
@@ -604,29 +650,33 @@ async function runPage(id) {
   let sortKey = 'count';
   let sortDesc = true;
   async function loadRequests() {
-    // the groups and their exact counts (a counter adds up over any steps), then the busiest 40 groups'
-    // latency and failures merged over the whole run (the summary's sub-metrics: exact percentiles)
-    const groups = await ts('http_reqs', 'count', { groupBy: ['name', 'method', 'status'], maxPoints: 1, top: 100, rankBy: 'count' });
+    // one point per group over the whole run (maxPoints=1: the groups' histograms merged, so the percentiles
+    // are exact as the summary's): three reads for the whole table, whatever the number of groups
+    const q = { groupBy: ['name', 'method', 'status'], maxPoints: 1, top: 100, rankBy: 'count' };
+    const [groups, lat, fail] = await Promise.all([ts('http_reqs', 'count', q),
+      ts('http_req_duration', 'count,med,p(95),p(99),max', q).catch(() => null), ts('http_req_failed', 'count,rate', q).catch(() => null)]);
     const duration = Math.max(1, ((endedAt() || Date.now()) - (startedAt() || Date.now())) / 1000);
-    const plain = (v) => !/[,{}:"]/.test(v);
-    const rows = groups.series.map((s) => ({ tags: s.tags || {}, other: !!s.other,
-      count: s.points.reduce((a, p) => a + (p[1] || 0), 0) }));
-    rows.sort((a, b) => b.count - a.count);
-    const exact = rows.filter((r) => !r.other && Object.values(r.tags).every(plain)).slice(0, 40);
-    const filter = state.tag.filter((t) => plain(t.slice(t.indexOf(':') + 1)));
-    const sel = (metric, r) => `${metric}{${Object.entries(r.tags).concat(filter.map((t) => [t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1)]))
-      .map(([k, v]) => `${k}:${v}`).join(',')}}`;
-    const summary = exact.length ? await api(`/runs/${encodeURIComponent(id)}/summary` + qs({ trendStats: 'med,p(95),p(99),max',
-      submetric: exact.flatMap((r) => [sel('http_req_duration', r), sel('http_req_failed', r)]) })) : { metrics: [] };
-    const subs = new Map();
-    for (const m of summary.metrics || []) for (const sm of m.submetrics || []) subs.set(m.metric + JSON.stringify(Object.entries(sm.tags || {}).sort()), sm.stats || {});
-    const tagsKey = (metric, r) => metric + JSON.stringify(Object.entries(r.tags).concat(filter.map((t) => [t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1)])).sort());
-    requestRows = rows.map((r) => {
-      const d = subs.get(tagsKey('http_req_duration', r)) || {};
-      const f = subs.get(tagsKey('http_req_failed', r)) || {};
-      return { name: r.other ? 'other' : r.tags.name || '', method: r.tags.method || '', status: r.tags.status || '',
-        count: r.count, rate: r.count / duration, p50: d.med ?? null, p95: d['p(95)'] ?? null, p99: d['p(99)'] ?? null,
-        max: d.max ?? null, errors: f.rate ?? null };
+    const key = (s) => (s.other ? '~other' : JSON.stringify(Object.entries(s.tags || {}).sort()));
+    const byKey = (t) => {
+      const m = new Map();
+      if (!t) return m;
+      for (const s of t.series) {
+        // a run across a boundary of the widest step has two points; a percentile cannot be added up
+        if (s.points.length !== 1) continue;
+        m.set(key(s), Object.fromEntries(t.columns.map((c, i) => [c, s.points[0][i]])));
+      }
+      return m;
+    };
+    const d = byKey(lat);
+    const f = byKey(fail);
+    requestRows = groups.series.map((s) => {
+      const x = d.get(key(s)) || {};
+      const e = f.get(key(s)) || {};
+      const tags = s.tags || {};
+      const count = s.points.reduce((a, p) => a + (p[1] || 0), 0);
+      return { name: s.other ? 'other' : tags.name || '', method: s.other ? '' : tags.method || '', status: s.other ? '' : tags.status || '',
+        count, rate: count / duration, p50: x.med ?? null, p95: x['p(95)'] ?? null, p99: x['p(99)'] ?? null,
+        max: x.max ?? null, errors: e.rate ?? null };
     });
     drawRequests();
   }
@@ -694,6 +744,8 @@ async function runPage(id) {
   drawActions();
   drawDetails();
   await Promise.all([loadThresholds().catch(() => {}), loadInsights(), loadStored(), loadSummaryKpis()]);
+  // every panel has its data: when this page was complete, in ms since the document began to load (benchmarks read it)
+  document.body.dataset.runPageComplete = String(Math.round(performance.now()));
 
   // -- live: one shared stream per run on the server; this page only listens
   if (!TERMINAL.has(run.status) || Date.now() - (endedAt() || 0) < 120000) {
@@ -754,19 +806,23 @@ async function runPage(id) {
 
 // ------------------------------------------------------------------ compare
 
-async function comparePage(a, b) {
+async function comparePage(a, b, aa = '', ab = '') {
   const recent = await api('/runs' + qs({ limit: 50 }));
   const list = h('datalist', { id: 'recent-runs' }, recent.runs.map((r) => h('option', { value: r.testRunId }, `${r.name || ''} ${fmtTime(r.createdAt)}`)));
   const ia = h('input', { id: 'cmp-a', name: 'a', list: 'recent-runs', value: a, size: 30, required: true });
   const ib = h('input', { id: 'cmp-b', name: 'b', list: 'recent-runs', value: b, size: 30, required: true });
+  // a replay's analysis id (loadtest replay prints it) compares the run as re-judged, e.g. with other thresholds
+  const iaa = h('input', { id: 'cmp-aa', name: 'aa', value: aa, size: 22, placeholder: 'optional' });
+  const iab = h('input', { id: 'cmp-ab', name: 'ab', value: ab, size: 22, placeholder: 'optional' });
   const out = h('div', { id: 'compare-out' });
   render(h('h1', {}, 'Compare runs'), list,
-    h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); location.hash = '#/compare' + qs({ a: ia.value.trim(), b: ib.value.trim() }); } },
-      h('label', { for: 'cmp-a' }, 'Run A (baseline)', ia), h('label', { for: 'cmp-b' }, 'Run B', ib),
+    h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); location.hash = '#/compare' + qs({ a: ia.value.trim(), aa: iaa.value.trim(), b: ib.value.trim(), ab: iab.value.trim() }); } },
+      h('label', { for: 'cmp-a' }, 'Run A (baseline)', ia), h('label', { for: 'cmp-aa' }, 'A: replay analysis', iaa),
+      h('label', { for: 'cmp-b' }, 'Run B', ib), h('label', { for: 'cmp-ab' }, 'B: replay analysis', iab),
       h('button', { class: 'primary', type: 'submit' }, 'Compare')), out);
   if (!a || !b) { out.append(h('p', { class: 'muted' }, 'Pick two runs (or tick two in the runs list).')); return; }
   let c;
-  try { c = await api('/compare' + qs({ a, b })); } catch (e) { out.append(errorBox(e)); return; }
+  try { c = await api('/compare' + qs({ a, b, analysisA: aa, analysisB: ab })); } catch (e) { out.append(errorBox(e)); return; }
   const charts = h('div', { class: 'grid' });
   const rows = [];
   for (const m of c.metrics || []) {
@@ -779,18 +835,18 @@ async function comparePage(a, b) {
     }
   }
   out.append(charts, h('h2', {}, 'Summary side by side'), h('table', { id: 'compare-table' },
-    h('thead', {}, h('tr', {}, ['Metric', 'Stat', 'A: ' + a, 'B: ' + b, 'B vs A'].map((x, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null }, x)))),
+    h('thead', {}, h('tr', {}, ['Metric', 'Stat', 'A: ' + a + (aa ? ` (${aa})` : ''), 'B: ' + b + (ab ? ` (${ab})` : ''), 'B vs A'].map((x, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null }, x)))),
     h('tbody', {}, rows)));
   // overlaid by elapsed time
-  const series = async (run, metric, stat) => {
-    const t = await api(`/runs/${encodeURIComponent(run)}/timeseries` + qs({ metric, stat, maxPoints: 300 }));
+  const series = async (run, analysis, metric, stat) => {
+    const t = await api(`/runs/${encodeURIComponent(run)}/timeseries` + qs({ metric, stat, analysis, maxPoints: 300 }));
     const m = column(t, stat);
     const from = t.from / 1000;
     return new Map([...m.entries()].map(([x, v]) => [x - from, stat === 'count' ? v / (t.stepSeconds || 1) : v]));
   };
   for (const [title, metric, stat, unit] of [['p(95) by elapsed time', 'http_req_duration', 'p(95)', 'ms'], ['requests/s by elapsed time', 'http_reqs', 'count', 'rate']]) {
     try {
-      const [ma, mb] = await Promise.all([series(a, metric, stat), series(b, metric, stat)]);
+      const [ma, mb] = await Promise.all([series(a, aa, metric, stat), series(b, ab, metric, stat)]);
       timeChart(charts, title, ['A: ' + a, 'B: ' + b], unit, { elapsed: true }).set(aligned([ma, mb]));
     } catch (e) { charts.append(errorBox(e)); }
   }

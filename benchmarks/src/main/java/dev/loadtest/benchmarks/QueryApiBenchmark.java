@@ -108,6 +108,16 @@ public final class QueryApiBenchmark {
 
   /** Writes a run of {@code series} http_req_duration series over {@code seconds}, with its rollups. */
   static void fill(ClickHouseHttp ch, String db, String run, long startSec, int series, int seconds) {
+    fill(ch, db, run, startSec, series, seconds, List.of("http_req_duration:TREND"));
+  }
+
+  /**
+   * Writes a run of {@code series} series over {@code seconds}, with its rollups, the series dealt to
+   * {@code metrics} ({@code NAME:TYPE}) in turn: trends and counters count the histogram's samples, rates
+   * have 1% of them non-zero.
+   */
+  static void fill(ClickHouseHttp ch, String db, String run, long startSec, int series, int seconds,
+      List<String> metrics) {
     long t0 = System.nanoTime();
     Random rnd = new Random(run.hashCode());
     // A few histogram shapes, reused: what matters to the reads is rows and buckets per row.
@@ -122,12 +132,13 @@ public final class QueryApiBenchmark {
     SeriesBucket[] proto = new SeriesBucket[series];
     List<SeriesBucket> firsts = new ArrayList<>();
     for (int i = 0; i < series; i++) {
-      TreeMap<String, String> tags = new TreeMap<>(Map.of("name", "endpoint-" + (i % 50), "status",
+      TreeMap<String, String> tags = new TreeMap<>(Map.of("name", "endpoint-" + ((i / metrics.size()) % 50), "status",
           i % 10 == 0 ? "500" : "200", "method", "GET", "generator", "gen-" + (i % 4), "instance", "i-" + i));
       SeriesBucket b = new SeriesBucket();
       b.testRunId = run;
-      b.metric = "http_req_duration";
-      b.type = "TREND";
+      String[] metric = metrics.get(i % metrics.size()).split(":");
+      b.metric = metric[0];
+      b.type = metric[1];
       b.tagKeys = tags.keySet().toArray(String[]::new);
       b.tagValues = tags.values().toArray(String[]::new);
       b.seriesId = SeriesId.of(run, b.metric, tags);
@@ -157,7 +168,8 @@ public final class QueryApiBenchmark {
           b.histIndexes = h.indexes();
           b.histCounts = counts;
           b.count = h.count() * width;
-          b.sum = (double) h.sum() * width;
+          b.sum = b.type.equals("COUNTER") ? b.count : (double) h.sum() * width;
+          b.nonZero = b.type.equals("RATE") ? b.count / 100 : 0;
           b.min = h.min();
           b.max = h.max();
           enc.write(b, out);

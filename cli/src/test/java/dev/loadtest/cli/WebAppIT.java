@@ -272,7 +272,21 @@ class WebAppIT {
     wait.until(d -> !d.findElements(By.cssSelector("#request-table tbody tr")).isEmpty());
     String requests = text(By.id("request-table"));
     assertTrue(requests.contains("products") && requests.contains("GET") && requests.contains("200"), requests);
+    assertTrue(requests.matches("(?s).*\\d+(\\.\\d+)? ms.*"), "the rows' percentiles: " + requests);
     shot("04-run-stopped");
+
+    // the JUnit file the page makes: the failing threshold is a failed case, as `loadtest run -o junit.xml` has it
+    Path downloads = Files.createDirectories(SHOTS.resolve("downloads"));
+    ((ChromeDriver) browser).executeCdpCommand("Browser.setDownloadBehavior", Map.of("behavior", "allow",
+        "downloadPath", downloads.toAbsolutePath().toString()));
+    Path junit = downloads.resolve(browserRun + "-junit.xml");
+    Files.deleteIfExists(junit);
+    until(By.id("junit")).click();
+    wait.until(d -> Files.exists(junit) && junit.toFile().length() > 0);
+    String xml = Files.readString(junit);
+    assertTrue(xml.contains("<testcase classname=\"http_req_duration\" name=\"p(95)&lt;0.001\">")
+        && xml.contains("<failure message=\"threshold p(95)&lt;0.001 failed on http_req_duration"), xml);
+    assertTrue(xml.contains("<testcase classname=\"checks\" name=\"rate&gt;0.9\"/>"), xml);
   }
 
   @Test

@@ -70,6 +70,11 @@ public final class ApiServer implements AutoCloseable {
   private final ClickHouseHttp clickHouse;
   private final Map<String, ApiConfig.Scope> tokens;
   private final String generatedToken;
+  /** A web app page's read (cookie session, GET): its answer may be shared with other viewers' (SharedReads). */
+  private static final String SHARED_READ = "loadtest.sharedRead";
+  /** Answers the web app's viewers share for 2 s: viewers of one run cost the store about what one does. */
+  private final dev.loadtest.api.web.SharedReads sharedReads = new dev.loadtest.api.web.SharedReads(2_000, 1_000,
+      System::nanoTime);
   /** The web app's sessions (a token exchanged for an HttpOnly cookie). */
   private final dev.loadtest.api.web.WebSessions sessions = new dev.loadtest.api.web.WebSessions(Duration.ofHours(12),
       10_000, Clock.systemUTC());
@@ -788,6 +793,11 @@ public final class ApiServer implements AutoCloseable {
           if (!scope.allows(needed)) {
             throw new ApiException(403, null, "this session's token may only read; this needs the write scope");
           }
+          if (ctx.request().method() == HttpMethod.GET) {
+            ctx.put(SHARED_READ, Boolean.TRUE);
+          } else {
+            sharedReads.clear();
+          }
           h.handle(ctx);
           return;
         }
@@ -803,6 +813,9 @@ public final class ApiServer implements AutoCloseable {
         if (!scope.allows(needed)) {
           throw new ApiException(403, null, "this token may only " + scope.name().toLowerCase(java.util.Locale.ROOT)
               + "; this endpoint needs the " + needed.name().toLowerCase(java.util.Locale.ROOT) + " scope");
+        }
+        if (ctx.request().method() != HttpMethod.GET) {
+          sharedReads.clear(); // the app's pages show what this write changes
         }
         h.handle(ctx);
       } catch (ApiException e) {
@@ -835,8 +848,10 @@ public final class ApiServer implements AutoCloseable {
     if (status == null) {
       return failOn(ctx, vertx.executeBlocking(work, false));
     }
-    Future<Buffer> body = failOn(ctx, vertx.executeBlocking(() -> Buffer.buffer(JSON.writeValueAsBytes(work.call())),
-        false));
+    Callable<Buffer> answer = () -> Buffer.buffer(JSON.writeValueAsBytes(work.call()));
+    Future<Buffer> body = failOn(ctx, status == 200 && ctx.get(SHARED_READ) != null
+        ? sharedReads.get(ctx.request().uri(), () -> vertx.executeBlocking(answer, false))
+        : vertx.executeBlocking(answer, false));
     body.onSuccess(b -> {
       if (!ctx.response().ended() && !ctx.response().closed()) {
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(b);

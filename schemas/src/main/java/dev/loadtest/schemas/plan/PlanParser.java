@@ -231,7 +231,10 @@ public final class PlanParser {
     }
   }
 
-  /** {@code "generator": {"plugin": "synthetic", "options": {...}}}; the plug-in checks its own options. */
+  /**
+   * {@code "generator": {"plugin": "synthetic", "options": {...}, "maxGenerators": 2}}; the plug-in checks its own
+   * options.
+   */
   private static TestPlan.GeneratorSpec generator(JsonObjectReader p) {
     if (!p.has("generator")) {
       return TestPlan.GeneratorSpec.HTTP;
@@ -242,7 +245,7 @@ public final class PlanParser {
       return TestPlan.GeneratorSpec.HTTP;
     }
     JsonObjectReader r = g.get();
-    r.allowOnly(Set.of("plugin", "options"), "the generator section");
+    r.allowOnly(Set.of("plugin", "options", "maxGenerators"), "the generator section");
     String plugin = r.string("plugin", true).orElse("http");
     if (!NAME.matcher(plugin).matches()) {
       r.error("plugin", "a plug-in name is letters, digits, - and _, got \"" + plugin + "\"");
@@ -255,7 +258,8 @@ public final class PlanParser {
         options = r.get("options").toString();
       }
     }
-    return new TestPlan.GeneratorSpec(plugin, options);
+    int max = r.integer("maxGenerators", 1, 10_000, 0L).orElse(0L).intValue();
+    return new TestPlan.GeneratorSpec(plugin, options, max);
   }
 
   private static Map<String, MetricType> metrics(JsonObjectReader p) {

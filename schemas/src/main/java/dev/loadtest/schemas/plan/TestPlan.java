@@ -52,8 +52,16 @@ public record TestPlan(String name, Map<String, String> env, Map<String, String>
    * Which generator plug-in runs the plan, and its options as JSON (checked by the plug-in, which
    * reports errors under {@code $.generator.options}).
    */
-  public record GeneratorSpec(String plugin, String optionsJson) {
+  /**
+   * The plug-in that runs the plan, its options, and the most generators a run of it may be spread over per
+   * load zone ({@code maxGenerators}; 0: as many as are free, one per VU at most).
+   */
+  public record GeneratorSpec(String plugin, String optionsJson, int maxGenerators) {
     public static final GeneratorSpec HTTP = new GeneratorSpec("http", "{}");
+
+    public GeneratorSpec(String plugin, String optionsJson) {
+      this(plugin, optionsJson, 0);
+    }
   }
 
   /** A load zone and its share of the load. */

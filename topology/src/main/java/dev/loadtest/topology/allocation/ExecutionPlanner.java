@@ -14,9 +14,10 @@ import java.util.Set;
  * Decides which generators run a plan and which execution segment each one gets.
  *
  * <p>The plan needs {@link #vusNeeded} VUs (the sum of every scenario's most VUs: scenarios may overlap).
- * With a {@code distribution}, each load zone takes its percentage of the run: the zone's share of VUs
- * is covered by as few of its free generators as possible (most free capacity first), and the zone's
- * part of [0, 1] is split evenly between them. Without one, any zone will do. The segments are the
+ * With a {@code distribution}, each load zone takes its percentage of the run; without one, any zone will
+ * do. A zone's share is spread over as many of its free generators as can take an even part of it (most
+ * free capacity first, at most one per VU and at most the plan's {@code generator.maxGenerators}), as k6
+ * Cloud sizes load generators by capacity, and the zone's part of [0, 1] is split evenly between them. The segments are the
  * bounds of one {@link ExecutionSegmentSequence}, so the generators' shares add up to the whole run
  * exactly. Pure and stateless; the caller passes the generators that are free.
  */
@@ -58,22 +59,19 @@ public final class ExecutionPlanner {
     }
     Map<String, List<GeneratorRegistry.Entry>> chosen = new LinkedHashMap<>();
     List<String> missing = new ArrayList<>();
+    int cap = plan.generator() == null || plan.generator().maxGenerators() <= 0 ? Integer.MAX_VALUE
+        : plan.generator().maxGenerators();
     for (Map.Entry<String, Integer> z : zones.entrySet()) {
       long need = (vus * z.getValue() + 99) / 100;
-      List<GeneratorRegistry.Entry> picked = new ArrayList<>();
-      long have = 0;
-      for (GeneratorRegistry.Entry g : registry.live(z.getKey())) {
-        if (have >= need) {
-          break;
-        }
-        if (!busy.contains(g.generatorId()) && g.capacityVus() > 0) {
-          picked.add(g);
-          have += g.capacityVus();
-        }
-      }
-      if (have < need) {
+      List<GeneratorRegistry.Entry> free = registry.live(z.getKey()).stream()
+          .filter(g -> !busy.contains(g.generatorId()) && g.capacityVus() > 0).toList(); // most capacity first
+      List<GeneratorRegistry.Entry> picked = spread(free, need, cap);
+      if (picked == null) {
         String where = z.getKey() == null ? "any zone" : "zone " + z.getKey();
-        missing.add(where + " needs " + need + " VUs, its free generators offer " + have);
+        long have = free.stream().limit(cap).mapToLong(GeneratorRegistry.Entry::capacityVus).sum();
+        missing.add(where + " needs " + need + " VUs, its free generators offer " + have
+            + (cap < free.size() ? " (the plan allows " + cap + " generator(s) per zone)" : ""));
+        picked = List.of();
       }
       chosen.put(z.getKey(), picked);
     }
@@ -103,6 +101,29 @@ public final class ExecutionPlanner {
     }
     ExecutionSegmentSequence sequence = ExecutionSegmentSequence.of(bounds);
     return new Allocation(sequence.toString(), out);
+  }
+
+  /**
+   * The generators of a zone that share its {@code need} VUs evenly: as many of the {@code free} ones (most
+   * capacity first) as the plan's cap and one VU each allow, such that none gets more VUs than it has room
+   * for; failing that, the fewest whose room adds up to the need (the one with least room runs over, as it
+   * would alone); null when even all of them, within the cap, have too little room.
+   */
+  static List<GeneratorRegistry.Entry> spread(List<GeneratorRegistry.Entry> free, long need, int cap) {
+    int most = (int) Math.min(Math.min(free.size(), cap), Math.max(1, need));
+    for (int n = most; n >= 1; n--) {
+      if ((need + n - 1) / n <= free.get(n - 1).capacityVus()) {
+        return List.copyOf(free.subList(0, n));
+      }
+    }
+    long have = 0;
+    for (int n = 1; n <= Math.min(free.size(), cap); n++) {
+      have += free.get(n - 1).capacityVus();
+      if (have >= need) {
+        return List.copyOf(free.subList(0, n));
+      }
+    }
+    return null;
   }
 
   private static Fraction fraction(long n, long d) {

@@ -49,16 +49,54 @@ class ExecutionPlannerTest {
     var d = ExecutionPlanner.plan(p, registry(beat("e1", "local:eu", 50), beat("e2", "local:eu", 50),
         beat("u1", "local:us", 100), beat("u2", "local:us", 100)), Set.of());
     var a = assertInstanceOf(ExecutionPlanner.Allocation.class, d);
-    assertEquals(List.of("e1", "e2", "u1"), a.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList());
+    assertEquals(List.of("e1", "e2", "u1", "u2"), a.assignments().stream().map(ExecutionPlanner.Assigned::generatorId)
+        .toList(), "each zone's share spread over its free generators");
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.parse(a.sequence());
-    assertEquals(3, seq.segmentCount());
+    assertEquals(4, seq.segmentCount());
     long total = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
       total += seq.scale(i, 1000);
     }
     assertEquals(1000, total, "shares of 1000 iterations add up");
-    assertEquals(400, seq.scale(2, 1000), "the us zone does 40%");
+    assertEquals(400, seq.scale(2, 1000) + seq.scale(3, 1000), "the us zone does 40%");
+    assertEquals(200, seq.scale(3, 1000));
     assertEquals(300, seq.scale(0, 1000));
+  }
+
+  @Test
+  void aRunIsSpreadOverTheFreeGeneratorsAtMostOnePerVuAndWithinThePlansCap() {
+    GeneratorRegistry three = registry(beat("g1", "a", 100), beat("g2", "a", 100), beat("g3", "a", 100));
+    var all = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(plan(30, ""), three, Set.of()));
+    assertEquals(List.of("g1", "g2", "g3"), all.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList());
+    assertEquals(List.of("0:1/3", "1/3:2/3", "2/3:1"), all.assignments().stream().map(ExecutionPlanner.Assigned::segment)
+        .toList());
+    assertEquals(List.of(10L, 10L, 10L), all.assignments().stream().map(ExecutionPlanner.Assigned::vus).toList());
+
+    var two = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(plan(2, ""), three, Set.of()));
+    assertEquals(2, two.assignments().size(), "no generator gets a share without a VU");
+    var one = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(plan(1, ""), three, Set.of()));
+    assertEquals(List.of("g1"), one.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList());
+
+    TestPlan capped = PlanParser.parse("""
+        {"name": "p", "scenarios": {"s": {"executor": "constant-vus", "vus": 30, "duration": "1m", "exec": "f"}},
+         "flows": {"f": {"steps": [{"think": "1s"}]}}, "generator": {"plugin": "http", "maxGenerators": 2}}""");
+    var c = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(capped, three, Set.of()));
+    assertEquals(List.of("g1", "g2"), c.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList());
+
+    TestPlan tooFew = PlanParser.parse("""
+        {"name": "p", "scenarios": {"s": {"executor": "constant-vus", "vus": 250, "duration": "1m", "exec": "f"}},
+         "flows": {"f": {"steps": [{"think": "1s"}]}}, "generator": {"plugin": "http", "maxGenerators": 2}}""");
+    var w = assertInstanceOf(ExecutionPlanner.Wait.class, ExecutionPlanner.plan(tooFew, three, Set.of()));
+    assertEquals("any zone needs 250 VUs, its free generators offer 200 (the plan allows 2 generator(s) per zone)",
+        w.reason());
+  }
+
+  @Test
+  void aGeneratorWithLittleRoomIsLeftOutRatherThanOverloaded() {
+    var d = ExecutionPlanner.plan(plan(30, ""), registry(beat("big", "a", 100), beat("small", "a", 5)), Set.of());
+    var a = assertInstanceOf(ExecutionPlanner.Allocation.class, d);
+    assertEquals(List.of("big"), a.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList(),
+        "15 VUs each would overload the small one");
   }
 
   @Test
