@@ -308,6 +308,9 @@ public final class RunCommand implements Callable<Integer> {
     if (!outcome.complete()) {
       o.println("  warning: the results are incomplete: " + outcome.incompleteWhy());
     }
+    if (outcome.degraded() != null) {
+      o.println("  DEGRADED: " + outcome.degraded());
+    }
     long failedIterations = outcome.totals().path("failedIterations").asLong();
     if (failedIterations > 0) {
       o.printf("  warning: %d of %d iterations failed for a reason of the plan or a generator, not of the system"

@@ -107,6 +107,28 @@ class ExamplesAndReportsTest {
   }
 
   @Test
+  void aRunWithALostGeneratorIsMarkedDegradedInTheSummaryAndTheReports(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    RunFollower.Outcome o = outcome("FINISHED", "", List.of());
+    assertEquals(null, o.degraded(), "no generator lost");
+    JsonNode run = JSON.readTree("""
+        {"testRunId": "r1", "metadata": {"name": "nightly"}, "history": [
+          {"status": "RUNNING", "atMs": 1000, "reason": "generator g1 started"},
+          {"status": "RUNNING", "atMs": 61000, "reason": "generator(s) g3 lost (no heartbeat for 5 s; g3 had sent 812 requests); going on degraded with the others"},
+          {"status": "FINISHED", "atMs": 121000, "reason": "2 of 3 generator(s) finished; degraded: g3 lost"}]}""");
+    ObjectNode totals = JSON.createObjectNode().put("requests", 100).put("generators", 2).put("lost", 1);
+    RunFollower.Outcome lost = new RunFollower.Outcome("FINISHED", "", "2 of 3 generator(s) finished; degraded: g3 lost",
+        o.verdict(), totals, true, "", o.summary(), run);
+    assertEquals("1 of 3 generator(s) lost; at 1970-01-01T00:01:01Z generator(s) g3 lost (no heartbeat for 5 s; g3 had"
+        + " sent 812 requests); the results hold what they delivered before", lost.degraded());
+    Path json = dir.resolve("summary.json");
+    Reports.write(json, lost, lost.exitCode(), null);
+    assertEquals(lost.degraded(), JSON.readTree(Files.readString(json)).path("degraded").asText());
+    assertTrue(Reports.html(lost, lost.exitCode(), Map.of(), null, null).contains("DEGRADED: 1 of 3 generator(s) lost"),
+        "the HTML report says it");
+  }
+
+  @Test
   void theJUnitReportHasOneCasePerThresholdAndFailsTheFailedAndTheEmptyOnes(@org.junit.jupiter.api.io.TempDir Path dir)
       throws Exception {
     Path file = dir.resolve("junit.xml");

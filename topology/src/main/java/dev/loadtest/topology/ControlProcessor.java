@@ -174,6 +174,8 @@ final class ControlProcessor implements Processor<String, String, String, String
         continue;
       }
       ((ObjectNode) entry.with("phases")).put(h.generatorId(), p.phase().name());
+      // what each generator said it had sent: what a lost one is known to have delivered
+      ((ObjectNode) entry.with("sent")).put(h.generatorId(), p.requests());
       if (p.phase() == Heartbeat.RunPhase.FAILED) {
         String id = state.testRunId();
         state = state.to(RunStatus.FAILED, now(), "generator " + h.generatorId() + " failed: " + p.message());
@@ -185,7 +187,7 @@ final class ControlProcessor implements Processor<String, String, String, String
         state = state.to(RunStatus.RUNNING, Math.min(now(), startAt), "generator " + h.generatorId() + " started");
       }
       if (!state.status().terminal() && allDone(entry)) {
-        state = state.to(RunStatus.FINISHED, now(), "all " + allocated(entry).size() + " generator(s) finished");
+        state = state.to(RunStatus.FINISHED, now(), finishedReason(entry));
       }
       save(entry, withTotals(entry, state, h.generatorId(), p));
     }
@@ -456,7 +458,10 @@ final class ControlProcessor implements Processor<String, String, String, String
       mine.forEach(g -> phases.put(g, "LOST"));
       boolean allLost = allocated(entry).stream().allMatch(g -> "LOST".equals(phases.path(g).asText()));
       TestPlan plan = plan(state.testRunId(), entry);
-      String what = "generator(s) " + String.join(", ", mine) + " lost (no heartbeat for " + lostAfter.toSeconds() + " s)";
+      JsonNode sent = entry.path("sent");
+      String what = "generator(s) " + String.join(", ", mine) + " lost (no heartbeat for " + lostAfter.toSeconds()
+          + " s; " + String.join(", ", mine.stream().map(g -> g + (sent.has(g) ? " had sent " + sent.path(g).asLong()
+          + " requests" : " had sent nothing yet")).toList()) + ")";
       if (allLost) {
         state = state.to(RunStatus.FAILED, now(), "all generators lost: " + what);
       } else if (plan.onGeneratorLoss() == TestPlan.GeneratorLossPolicy.ABORT) {
@@ -464,9 +469,11 @@ final class ControlProcessor implements Processor<String, String, String, String
         sendToAll(entry, id, g -> new Assignment.Abort(id, g, what));
         state = state.aborted(now(), what + "; the plan aborts on generator loss", Command.Source.SYSTEM);
       } else {
-        state = state.to(state.status(), now(), what + "; going on degraded with the others");
+        state = state.to(state.status(), now(), what + "; going on degraded with the others")
+            .withWarning("degraded: " + what + " at " + java.time.Instant.ofEpochMilli(now()) + "; the results hold what"
+                + " it delivered before, the plan's load was not fully applied");
         if (allDone(entry)) {
-          state = state.to(RunStatus.FINISHED, now(), "the remaining generators finished");
+          state = state.to(RunStatus.FINISHED, now(), finishedReason(entry));
         }
       }
       save(entry, withTotals(entry, state));
@@ -546,6 +553,17 @@ final class ControlProcessor implements Processor<String, String, String, String
   }
 
   // ----- helpers
+
+  /** "all 3 generator(s) finished", or, when some were lost, which ones and how many finished. */
+  static String finishedReason(ObjectNode entry) {
+    List<String> gens = allocated(entry);
+    List<String> lost = gens.stream().filter(g -> "LOST".equals(entry.path("phases").path(g).asText())).toList();
+    if (lost.isEmpty()) {
+      return "all " + gens.size() + " generator(s) finished";
+    }
+    return (gens.size() - lost.size()) + " of " + gens.size() + " generator(s) finished; degraded: "
+        + String.join(", ", lost) + " lost";
+  }
 
   private static boolean allDone(ObjectNode entry) {
     List<String> gens = allocated(entry);

@@ -183,6 +183,29 @@ class ControlProcessorTest extends DriverTest {
   }
 
   @Test
+  void aRunWithALostGeneratorFinishesDegradedAndSaysWhichAndWhatItSent() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.driver.advanceWallClockTime(Duration.ofSeconds(3)); // g-us silent for 6 s: lost
+    RunState degraded = last(c.runStates(), "run-1");
+    String lost = degraded.history().get(degraded.history().size() - 1).reason();
+    assertTrue(lost.contains("g-us lost (no heartbeat for 5 s; g-us had sent 10 requests)"), lost);
+    assertTrue(degraded.warnings().stream().anyMatch(w -> w.startsWith("degraded: generator(s) g-us lost (no"
+        + " heartbeat for 5 s; g-us had sent 10 requests) at ")), degraded.warnings().toString());
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "FINISHED");
+    RunState finished = last(c.runStates(), "run-1");
+    assertEquals(RunStatus.FINISHED, finished.status());
+    assertEquals("1 of 2 generator(s) finished; degraded: g-us lost",
+        finished.history().get(finished.history().size() - 1).reason());
+    assertEquals(1, finished.totals().lost(), "the totals say one generator's count is missing");
+    assertEquals(10, finished.totals().requests(), "what the generator that finished reported");
+  }
+
+  @Test
   void aPlanThatAbortsOnGeneratorLossIsAbortedBySystem() {
     twoGenerators();
     ObjectNode p = plan();

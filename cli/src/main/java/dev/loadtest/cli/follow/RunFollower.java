@@ -68,6 +68,27 @@ public final class RunFollower {
      * failed), 99 thresholds failed, 105 aborted, 108 aborted by a threshold. A pass is only ever said of
      * complete results.
      */
+    /**
+     * Why the run's results do not show the plan's whole load (a generator lost while it ran, with what it
+     * had sent, from the run's history), or null when they do.
+     */
+    public String degraded() {
+      int lost = totals == null ? 0 : totals.path("lost").asInt();
+      if (lost == 0) {
+        return null;
+      }
+      String what = lost + " of " + (totals.path("generators").asInt() + lost) + " generator(s) lost";
+      for (JsonNode t : run == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
+          : run.path("history")) {
+        String r = t.path("reason").asText();
+        if (r.contains(" lost (no heartbeat")) {
+          what += "; at " + java.time.Instant.ofEpochMilli(t.path("atMs").asLong()) + " "
+              + r.replaceFirst("; going on degraded with the others$", "");
+        }
+      }
+      return what + "; the results hold what they delivered before";
+    }
+
     public int exitCode() {
       return switch (status) {
         case "FINISHED" -> !complete ? INCOMPLETE
@@ -303,9 +324,17 @@ public final class RunFollower {
         String metric = tot.path("requests").asLong() > 0 ? "http_reqs" : "iterations";
         long expected = tot.path(metric.equals("http_reqs") ? "requests" : "iterations").asLong();
         long stored = summary == null ? 0 : samples(summary, metric);
-        complete = stored == expected;
-        why = complete ? "" : "the store holds " + stored + " of the " + expected + " " + metric
-            + " the generators reported";
+        if (tot.path("lost").asInt() > 0) {
+          // a lost generator reports no count: the store holds the others' and what it delivered before it was
+          // lost, so at least what the others reported; the run is degraded, said apart (Outcome.degraded)
+          complete = stored >= expected;
+          why = complete ? "" : "the store holds " + stored + " " + metric + ", fewer than the " + expected
+              + " the generators that finished reported";
+        } else {
+          complete = stored == expected;
+          why = complete ? "" : "the store holds " + stored + " of the " + expected + " " + metric
+              + " the generators reported";
+        }
       }
       if (hasThresholds && ended && ver.path("partial").asBoolean(false)) {
         why = (why.isEmpty() ? "" : why + "; ") + "the final verdict was judged without all of the run's data"

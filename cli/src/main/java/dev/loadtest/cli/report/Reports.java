@@ -111,6 +111,9 @@ public final class Reports {
     if (!o.complete()) {
       root.put("incomplete", o.incompleteWhy());
     }
+    if (o.degraded() != null) {
+      root.put("degraded", o.degraded());
+    }
     root.set("metadata", o.run().path("metadata"));
     root.set("history", o.run().path("history"));
     root.set("summary", o.summary());
@@ -231,6 +234,9 @@ public final class Reports {
         .append(exitCode).append(")</p>\n");
     if (!o.reason().isEmpty()) {
       h.append("<p class=\"meta\">").append(esc(o.reason())).append("</p>\n");
+    }
+    if (o.degraded() != null) {
+      h.append("<p class=\"fail\">DEGRADED: ").append(esc(o.degraded())).append("</p>\n");
     }
     if (!o.complete()) {
       h.append("<p class=\"fail\">Incomplete results: ").append(esc(o.incompleteWhy())).append("</p>\n");
