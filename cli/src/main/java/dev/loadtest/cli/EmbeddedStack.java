@@ -83,6 +83,7 @@ public final class EmbeddedStack implements AutoCloseable {
       progress.println("  starting ClickHouse...");
       ClickHouseServer ch = ClickHouseServer.resolve();
       started.add(ch);
+      ch.supervise(message -> progress.println("loadtest: " + message)); // a server started here is restarted
       Migrations.apply(client(ch), database);
       progress.println("  starting Flink MiniCluster...");
       FlinkMiniCluster flink = FlinkMiniCluster.start(FlinkMiniCluster.loopbackConfiguration(), 4);

@@ -20,7 +20,41 @@ public final class LoadtestCli implements Callable<Integer> {
   CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LoadtestCli()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line with its handler of failures: a command that fails says why in one line (the cause's
+   * chain of messages) and exits 1; the stack trace only with {@code LOADTEST_DEBUG=1}.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new LoadtestCli()).setExecutionExceptionHandler((ex, cl, parsed) -> {
+      cl.getErr().println("loadtest " + cl.getCommandName() + ": " + reason(ex));
+      if ("1".equals(System.getenv("LOADTEST_DEBUG"))) {
+        ex.printStackTrace(cl.getErr());
+      } else {
+        cl.getErr().println("(LOADTEST_DEBUG=1 shows where it failed)");
+      }
+      cl.getErr().flush();
+      return 1;
+    });
+  }
+
+  /** The messages of {@code t} and its causes, each once: "what failed: why". */
+  static String reason(Throwable t) {
+    List<String> parts = new java.util.ArrayList<>();
+    for (Throwable c = t; c != null && parts.size() < 5; c = c.getCause() == c ? null : c.getCause()) {
+      boolean bare = c.getMessage() == null || c.getMessage().isBlank() || c.getMessage().equals(
+          String.valueOf(c.getCause())); // a wrapper that only names its cause
+      if (bare && !parts.isEmpty()) {
+        continue; // a cause without words of its own adds nothing to what was said
+      }
+      String m = bare ? c.getClass().getSimpleName() : c.getMessage().lines().findFirst().orElse("").strip();
+      if (parts.stream().noneMatch(p -> p.contains(m))) {
+        parts.add(m);
+      }
+    }
+    return String.join(": ", parts);
   }
 
   @Override

@@ -144,6 +144,21 @@ public final class ClickHouseServer implements AutoCloseable {
     return log(new ClickHouseServer(p.httpUri(), "default", "", "local binary " + p.binary() + " (private)", p));
   }
 
+  /**
+   * Restarts this server whenever it exits, telling {@code say} (a server this process started; one given by
+   * URL or a container is not ours to restart, and this does nothing).
+   */
+  public void supervise(java.util.function.Consumer<String> say) {
+    if (owned instanceof LocalClickHouseProcess p) {
+      p.supervise(say);
+    }
+  }
+
+  /** Whether {@link #supervise} watches this server (it was started here from the local binary). */
+  public boolean supervisable() {
+    return owned instanceof LocalClickHouseProcess;
+  }
+
   /** Kills a server started by {@link #startLocal()}, keeping its data. */
   public void kill() {
     local().kill();

@@ -96,6 +96,50 @@ final class LocalClickHouseProcess implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log/stdout.log").toFile())).start();
   }
 
+  private volatile boolean closing;
+  private volatile Thread supervisor;
+
+  /**
+   * Watches the server from now on: when it exits (a crash, an OOM kill, someone's kill -9), it is started
+   * again on its data and ports, and {@code say} is told what happened and how long the restart took. After
+   * 5 restarts within 10 minutes it gives up and says so (something is wrong that restarting cannot fix).
+   */
+  synchronized void supervise(java.util.function.Consumer<String> say) {
+    if (supervisor != null) {
+      return;
+    }
+    supervisor = Thread.ofPlatform().daemon().name("clickhouse-supervisor").start(() -> {
+      java.util.ArrayDeque<Long> restarts = new java.util.ArrayDeque<>();
+      while (!closing) {
+        try {
+          Process p = process;
+          if (p.waitFor(1, java.util.concurrent.TimeUnit.SECONDS) && !closing && p == process) {
+            long now = System.nanoTime();
+            restarts.removeIf(t -> now - t > Duration.ofMinutes(10).toNanos());
+            if (restarts.size() >= 5) {
+              say.accept("ClickHouse exited (code " + p.exitValue() + ") for the 6th time in 10 minutes; not restarting"
+                  + " it again. Its log: " + dataDir.resolve("log/server.err.log"));
+              return;
+            }
+            restarts.add(now);
+            say.accept("ClickHouse exited (code " + p.exitValue() + "); restarting it on the same data and port...");
+            try {
+              restart(Duration.ofSeconds(60));
+              say.accept("ClickHouse is back after " + (System.nanoTime() - now) / 1_000_000 + " ms; writes it missed are"
+                  + " retried by the jobs");
+            } catch (RuntimeException e) {
+              if (!closing) {
+                say.accept("ClickHouse did not come back: " + e.getMessage().lines().findFirst().orElse(""));
+              }
+            }
+          }
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+  }
+
   /** Kills the server (as a crash would), keeping its data for {@link #restart}. */
   void kill() {
     process.destroyForcibly();
@@ -175,6 +219,11 @@ final class LocalClickHouseProcess implements AutoCloseable {
   }
 
   private void stop() {
+    closing = true;
+    Thread t = supervisor;
+    if (t != null) {
+      t.interrupt();
+    }
     process.destroyForcibly();
     try {
       process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);

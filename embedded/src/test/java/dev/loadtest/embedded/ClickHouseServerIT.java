@@ -46,6 +46,30 @@ class ClickHouseServerIT {
   }
 
   @Test
+  void aSupervisedServerThatDiesIsRestartedOnItsDataAndSaysSo() throws Exception {
+    try (ClickHouseServer own = ClickHouseServer.startLocal()) {
+      java.util.List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+      for (String sql : java.util.List.of("CREATE TABLE default.kept (x UInt32) ENGINE = MergeTree ORDER BY x",
+          "INSERT INTO default.kept VALUES (1), (2), (3)")) {
+        var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(own.httpUri())
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(sql)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+      }
+      own.supervise(said::add);
+      assertTrue(own.supervisable());
+      own.kill(); // as kill -9 would
+      long deadline = System.nanoTime() + 90_000_000_000L;
+      while (said.stream().noneMatch(m -> m.startsWith("ClickHouse is back")) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(said.get(0).startsWith("ClickHouse exited (code "), said.toString());
+      assertTrue(said.stream().anyMatch(m -> m.startsWith("ClickHouse is back after ")), said.toString());
+      assertEquals("3", own.query("SELECT count() FROM default.kept").strip(), "its data is kept");
+    }
+  }
+
+  @Test
   void withNothingAvailableItFailsAndSaysHowToGetClickHouse() {
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> ClickHouseServer.resolve(Map.of("LOADTEST_USE_DOCKER", "false"), null, Optional.empty()));

@@ -86,7 +86,7 @@ public final class ApiClient {
     try {
       resp = http.send(r, HttpResponse.BodyHandlers.ofString());
     } catch (java.net.ConnectException e) {
-      throw new IOException("cannot reach the query API at " + base + " (" + e.getMessage() + ")", e);
+      throw unreachable(e);
     }
     JsonNode body;
     try {
@@ -98,6 +98,14 @@ public final class ApiClient {
       throw new ApiError(what, resp.statusCode(), body);
     }
     return body;
+  }
+
+  private IOException unreachable(java.net.ConnectException e) {
+    // Java's client often leaves the message empty (or says ClosedChannelException): say what it means
+    String why = e.getMessage() == null || e.getMessage().contains("ClosedChannel") ? "nothing answers there"
+        : e.getMessage();
+    return new IOException("cannot reach the query API at " + base + ": " + why + " (is the stack up? `loadtest up`"
+        + " prints its address)", e);
   }
 
   static String query(Map<String, String> q) {
@@ -128,7 +136,12 @@ public final class ApiClient {
       b.header("Authorization", "Bearer " + token);
     }
     HttpRequest r = b.GET().build();
-    HttpResponse<InputStream> resp = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> resp;
+    try {
+      resp = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (java.net.ConnectException e) {
+      throw unreachable(e);
+    }
     if (resp.statusCode() != 200) {
       String body;
       try (InputStream in = resp.body()) {
