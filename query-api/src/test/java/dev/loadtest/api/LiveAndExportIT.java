@@ -140,7 +140,20 @@ class LiveAndExportIT {
       assertEquals("FAILED", threshold.path("state").asText());
       reader.interrupt();
 
-      // Raw export: two batches of the run (and one of another run on the same topic).
+      // Raw export: two batches of the run (and one of another run on the same topic). The API knows the run
+      // from its state on the runs topic (a run nobody knows has nothing to export: 404).
+      HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/" + run
+          + "/samples")).header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(404, unknown.statusCode(), unknown.body());
+      producer.send(new ProducerRecord<>(Topics.RUNS, run.getBytes(StandardCharsets.UTF_8),
+          dev.loadtest.schemas.run.RunState.first(run, dev.loadtest.schemas.run.RunStatus.RUNNING, second, "running",
+              List.of(), "h", "", null).toJson().getBytes(StandardCharsets.UTF_8))).get();
+      long known = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (http.send(HttpRequest.newBuilder(URI.create(api.url() + "/runs/" + run)).header("Authorization",
+          "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+        assertTrue(System.nanoTime() < known, "the API learns the run from the runs topic");
+        Thread.sleep(50);
+      }
       SampleBatch mine = batch(run, 0, 5);
       SampleBatch mine2 = batch(run, 1, 3);
       SampleBatch other = batch("other-" + run, 0, 7);
