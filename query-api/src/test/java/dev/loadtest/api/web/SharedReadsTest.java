@@ -70,6 +70,26 @@ class SharedReadsTest {
   }
 
   @Test
+  void answersAreKeptWithinAByteBudget() {
+    SharedReads shared = new SharedReads(2_000, 100, 10, now::get);
+    Promise<Buffer> small = Promise.promise();
+    Future<Buffer> a = shared.get("/small", () -> compute(small));
+    small.complete(Buffer.buffer("12345678"));
+    assertEquals(8, shared.bytes());
+    assertSame(a, shared.get("/small", () -> compute(Promise.promise())), "kept: within the budget");
+
+    Promise<Buffer> big = Promise.promise();
+    Future<Buffer> b1 = shared.get("/big", () -> compute(big));
+    assertSame(b1, shared.get("/big", () -> compute(Promise.promise())), "shared while in flight");
+    big.complete(Buffer.buffer("0123456789"));
+    assertEquals(8, shared.bytes(), "an answer over the budget is not kept");
+    assertNotSame(b1, shared.get("/big", () -> compute(Promise.promise())));
+
+    shared.clear();
+    assertEquals(0, shared.bytes());
+  }
+
+  @Test
   void boundedExpiredAnswersGoFirstAndWhenFullReadsAreNotShared() {
     SharedReads shared = new SharedReads(2_000, 2, now::get);
     Promise<Buffer> p1 = Promise.promise();
