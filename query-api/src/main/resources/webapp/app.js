@@ -825,13 +825,21 @@ async function comparePage(a, b, aa = '', ab = '') {
   try { c = await api('/compare' + qs({ a, b, analysisA: aa, analysisB: ab })); } catch (e) { out.append(errorBox(e)); return; }
   const charts = h('div', { class: 'grid' });
   const rows = [];
-  for (const m of c.metrics || []) {
+  // what a load tester reads first: latency, throughput, failures, checks; the generators' own health last
+  const order = ['http_req_duration', 'http_reqs', 'http_req_failed', 'iterations', 'iteration_duration', 'checks', 'vus'];
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : name.startsWith('generator_') ? 1000 : 100);
+  const metricsInOrder = [...(c.metrics || [])].sort((x, y) => rank(x.metric) - rank(y.metric) || x.metric.localeCompare(y.metric));
+  // worse in B: slower (a trend up), more failures, fewer checks passing
+  const worse = (m, stat, change) => (m.type === 'trend' && change > 0.1)
+    || (m.metric === 'http_req_failed' && stat === 'rate' && change > 0.1)
+    || (m.metric === 'checks' && stat === 'rate' && change < -0.01);
+  for (const m of metricsInOrder) {
     for (const [stat, v] of Object.entries(m.stats || {})) {
       const ms = m.type === 'trend';
       const f = (x) => (x === null || x === undefined ? '–' : ms ? fmtMs(x) : m.type === 'rate' && stat === 'rate' ? fmtPct(x) : fmtNum(x, 2));
       const change = v.change === null || v.change === undefined ? null : v.change;
       rows.push(h('tr', {}, h('td', {}, m.metric), h('td', {}, stat), h('td', { class: 'num' }, f(v.a)), h('td', { class: 'num' }, f(v.b)),
-        h('td', { class: 'num ' + (change > 0.1 && (ms || stat === 'rate') ? 'up' : '') }, change === null ? '–' : (change > 0 ? '+' : '') + (change * 100).toFixed(1) + '%')));
+        h('td', { class: 'num ' + (change !== null && worse(m, stat, change) ? 'up' : '') }, change === null ? '–' : (change > 0 ? '+' : '') + (change * 100).toFixed(1) + '%')));
     }
   }
   out.append(charts, h('h2', {}, 'Summary side by side'), h('table', { id: 'compare-table' },
