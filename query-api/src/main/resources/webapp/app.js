@@ -343,7 +343,9 @@ function timeChart(host, title, labels, unit, opts = {}) {
   el = h('div', { class: 'chart', role: 'img', 'aria-label': title });
   host.append(el);
   el.append(h('h3', {}, title));
-  const plot = new uPlot({ width: width(), height: 220, series, axes, scales: { x: { time: opts.elapsed ? false : true } },
+  const plot = new uPlot({ width: width(), height: 220, series, axes, scales: { x: { time: opts.elapsed ? false : true,
+    // at least 30 s wide: the first seconds of a live run are not drawn as milliseconds
+    range: (u, min, max) => (min === null || max === null || max - min >= 30 ? [min, max] : [min, min + 30]) } },
     legend: { live: true } }, data, el);
   // follow the box's width (the grid decides it once every chart is in)
   const ro = new ResizeObserver(() => { if (Math.abs(plot.width - width()) > 4) plot.setSize({ width: width(), height: 220 }); });
@@ -367,7 +369,6 @@ function timeChart(host, title, labels, unit, opts = {}) {
   };
 }
 
-/** Points of a timeseries answer as {t(seconds): value} for column {@code col}. */
 /**
  * JUnit XML of a run, as `loadtest run -o junit.xml` writes it: a test case per threshold (failed, or with
  * no data: failed) and one for the run's end.
@@ -401,6 +402,7 @@ function junitXml(run, summary) {
     + '  </testsuite>\n</testsuites>\n';
 }
 
+/** Points of a timeseries answer as {t(seconds): value} for column {@code col}. */
 function column(ts, col, seriesIndex = 0) {
   const i = ts.columns.indexOf(col);
   const s = ts.series[seriesIndex];
@@ -681,6 +683,7 @@ async function runPage(id) {
     drawRequests();
   }
   function drawRequests() {
+    if (!requestRows.length) { put(requests, h('p', { class: 'muted' }, 'No HTTP requests stored yet.')); return; }
     const cols = [['name', 'Name'], ['method', 'Method'], ['status', 'Status'], ['count', 'Count'], ['rate', 'Req/s'],
       ['p50', 'p(50)'], ['p95', 'p(95)'], ['p99', 'p(99)'], ['max', 'Max'], ['errors', 'Errors']];
     const sorted = [...requestRows].sort((a, b) => (a[sortKey] < b[sortKey] ? -1 : a[sortKey] > b[sortKey] ? 1 : 0) * (sortDesc ? -1 : 1));

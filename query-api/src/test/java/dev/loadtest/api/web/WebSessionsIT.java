@@ -33,6 +33,8 @@ class WebSessionsIT {
   static final String WRITE = "write-token-0123456789";
   static final String READ = "read-token-0123456789";
   static ApiServer api;
+  static String db;
+  static dev.loadtest.schemas.clickhouse.ClickHouseHttp clickHouse;
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
@@ -40,9 +42,10 @@ class WebSessionsIT {
     ClickHouseServer ch = ClickHouseServer.shared();
     EmbeddedKafka.shared().createTopics(dev.loadtest.schemas.topics.Topics.all().stream()
         .map(t -> new org.apache.kafka.clients.admin.NewTopic(t.name(), t.partitions(), (short) 1)).toList());
-    String db = ClickHouseServer.newDatabaseName("websessions");
-    dev.loadtest.schemas.clickhouse.Migrations.apply(new dev.loadtest.schemas.clickhouse.ClickHouseHttp(ch.httpUri(),
-        ch.user(), ch.password(), java.time.Duration.ofSeconds(60)), db);
+    db = ClickHouseServer.newDatabaseName("websessions");
+    clickHouse = new dev.loadtest.schemas.clickhouse.ClickHouseHttp(ch.httpUri(), ch.user(), ch.password(),
+        java.time.Duration.ofSeconds(60));
+    dev.loadtest.schemas.clickhouse.Migrations.apply(clickHouse, db);
     api = ApiServer.start(new ApiConfig("127.0.0.1", 0, ch.httpUri(), ch.user(), ch.password(), db,
         EmbeddedKafka.shared().bootstrapServers(), Map.of(WRITE, ApiConfig.Scope.WRITE, READ, ApiConfig.Scope.READ),
         List.of(), Limits.DEFAULT));
@@ -160,6 +163,62 @@ class WebSessionsIT {
     assertTrue(out.headers().firstValue("Set-Cookie").orElse("").contains("Max-Age=0"), out.headers().map().toString());
     assertEquals(401, send(req("/api/v1/runs").header("Cookie", cookie)).statusCode());
     assertEquals(401, send(req("/api/v1/session").header("Cookie", cookie)).statusCode());
+  }
+
+  /** Statements this test's API sent to ClickHouse about {@code run} (the test suite logs every statement). */
+  static long statementsAbout(String run) {
+    clickHouse.execute(null, "SYSTEM FLUSH LOGS");
+    return Long.parseLong(clickHouse.execute(null, "SELECT count() FROM system.query_log WHERE type = 2 AND"
+        + " position(query_id, '" + db + dev.loadtest.schemas.clickhouse.ClickHouseHttp.QUERY_ID_SEPARATOR + "') = 1"
+        + " AND position(query, '" + run + "') > 0 FORMAT TabSeparated").strip());
+  }
+
+  @Test
+  void viewersOfARunShareItsReadsWhileBearerCallsReadAfresh() throws Exception {
+    String run = "shared-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(Map.of(
+        "bootstrap.servers", EmbeddedKafka.shared().bootstrapServers()),
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.StringSerializer())) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(dev.loadtest.schemas.topics.Topics.RUNS, run,
+          dev.loadtest.schemas.run.RunState.first(run, dev.loadtest.schemas.run.RunStatus.RUNNING,
+              System.currentTimeMillis() - 10_000, "running", List.of(), "h", "", null).toJson())).get();
+    }
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (send(req("/api/v1/runs/" + run).header("Authorization", "Bearer " + READ)).statusCode() != 200) {
+      assertTrue(System.nanoTime() < deadline, "the API learns the run from the runs topic");
+      Thread.sleep(50);
+    }
+    String summary = "/api/v1/runs/" + run + "/summary";
+    long t0 = statementsAbout(run);
+    assertEquals(200, send(req(summary).header("Authorization", "Bearer " + READ)).statusCode());
+    long one = statementsAbout(run) - t0;
+    assertTrue(one > 0, "a summary reads ClickHouse");
+
+    // twelve viewers open the page at once: one computation, one answer for all
+    List<String> cookies = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      cookies.add((String) signIn(READ)[0]);
+    }
+    long t1 = statementsAbout(run);
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> answers = cookies.stream().map(c ->
+        HTTP.sendAsync(req(summary).header("Cookie", c).build(), HttpResponse.BodyHandlers.ofString())).toList();
+    java.util.Set<String> bodies = new java.util.HashSet<>();
+    for (var a : answers) {
+      HttpResponse<String> r = a.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+      bodies.add(r.body());
+    }
+    long shared = statementsAbout(run) - t1;
+    assertTrue(shared <= 2 * one, "12 viewers cost " + shared + " statements, one summary " + one);
+    assertEquals(1, bodies.size(), "the same answer for all");
+
+    // bearer callers (the CLI, CI gates) always read afresh
+    long t2 = statementsAbout(run);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, send(req(summary).header("Authorization", "Bearer " + READ)).statusCode());
+    }
+    assertEquals(3 * one, statementsAbout(run) - t2, "three bearer calls, three reads");
   }
 
   @Test
