@@ -188,7 +188,7 @@ public final class QueryService {
     result.put("percentileMethod", method.id());
     result.put("metrics", out);
     result.put("checks", checks(runId, analysis, types, slices));
-    result.put("thresholds", thresholds(runId, analysis));
+    result.put("thresholds", thresholds(state, runId, analysis)); // the state read above: one query less
     return result;
   }
 
@@ -252,7 +252,11 @@ public final class QueryService {
    * results only, complete when all are final.
    */
   public Map<String, Object> thresholds(String runId, String analysis) {
-    RunState state = run(runId);
+    return thresholds(run(runId), runId, analysis);
+  }
+
+  /** As {@link #thresholds(String, String)}, for a run whose state was read already. */
+  private Map<String, Object> thresholds(RunState state, String runId, String analysis) {
     Map<String, RunReader.ThresholdRow> stored = new LinkedHashMap<>();
     for (RunReader.ThresholdRow r : runs.thresholds(runId, analysis)) {
       stored.put(r.threshold(), r);
