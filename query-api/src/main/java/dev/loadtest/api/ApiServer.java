@@ -127,8 +127,8 @@ public final class ApiServer implements AutoCloseable {
       });
     }
     this.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
-        .setCompressionSupported(true)).requestHandler(router).invalidRequestHandler(ApiServer::invalidRequest).listen().toCompletionStage().toCompletableFuture()
-        .get(30, TimeUnit.SECONDS);
+        .setCompressionSupported(true)).requestHandler(router).invalidRequestHandler(ApiServer::invalidRequest)
+        .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   /**
@@ -292,13 +292,13 @@ public final class ApiServer implements AutoCloseable {
     r.post(BASE + "/runs/:id/stop").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = reasonOf(p, ctx);
+      String reason = reasonOf(p, ctx, "requested through the API");
       blocking(ctx, () -> sentBody(commands.stop(id, reason)), 202);
     }));
     r.post(BASE + "/runs/:id/abort").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = reasonOf(p, ctx);
+      String reason = reasonOf(p, ctx, "requested through the API");
       blocking(ctx, () -> sentBody(commands.abort(id, reason)), 202);
     }));
     r.get(BASE + "/runs/:id/summary").handler(read(ctx -> {
@@ -423,8 +423,7 @@ public final class ApiServer implements AutoCloseable {
     r.delete(BASE + "/runs/:id").handler(write(ctx -> {
       Params p = params(ctx, "reason");
       String id = p.runId("id");
-      String reason = p.one("reason") == null && (ctx.body() == null || ctx.body().length() == 0) ? "deleted through the API"
-          : reasonOf(p, ctx);
+      String reason = reasonOf(p, ctx, "deleted through the API");
       blocking(ctx, () -> loadTests.delete(id, reason, "api"), 200);
     }));
     r.get(BASE + "/deletions").handler(read(ctx -> {
@@ -604,8 +603,11 @@ public final class ApiServer implements AutoCloseable {
     return new WebhookRequest(n.path("project").asText(), url, events, format, secret);
   }
 
-  /** A stop's or abort's reason: the {@code reason} parameter, or a JSON body's {@code "reason"}. */
-  private static String reasonOf(Params p, RoutingContext ctx) {
+  /**
+   * A stop's, abort's or deletion's reason: the {@code reason} parameter, or a JSON body's {@code "reason"}, or
+   * {@code dflt} when neither gives one.
+   */
+  private static String reasonOf(Params p, RoutingContext ctx, String dflt) {
     String reason = p.one("reason");
     String body = ctx.body() == null ? null : ctx.body().asString();
     if (reason == null && body != null && !body.isBlank()) {
@@ -625,7 +627,7 @@ public final class ApiServer implements AutoCloseable {
     if (reason != null && reason.length() > 500) {
       throw ApiException.badRequest("reason", "reason is longer than 500 characters");
     }
-    return reason == null ? "requested through the API" : reason;
+    return reason == null ? dflt : reason;
   }
 
   private QueryService.SeriesRequest seriesRequest(Params p, List<String> stats) {
@@ -658,7 +660,7 @@ public final class ApiServer implements AutoCloseable {
     String id = p.runId("id");
     HttpServerResponse resp = ctx.response();
     Context context = vertx.getOrCreateContext();
-    blocking(ctx, () -> live.recent().newest(id, queries.runs().run(id)), null).onSuccess(state -> {
+    blocking(ctx, () -> queries.findRun(id), null).onSuccess(state -> {
       resp.setChunked(true).putHeader("Content-Type", "text/event-stream; charset=utf-8")
           .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
       resp.write("retry: 2000\n\n");

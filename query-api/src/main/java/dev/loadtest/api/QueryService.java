@@ -53,11 +53,15 @@ public final class QueryService {
     return runs;
   }
 
-  /** A run's stored state, or 404. */
+  /** A run's state, or 404. */
   public RunState run(String id) {
+    return findRun(id).orElseThrow(() -> ApiException.notFound("no run \"" + id + "\""));
+  }
+
+  /** A run's state: the newer of the stored one and the one seen on the runs topic (see withRecentRuns). */
+  public Optional<RunState> findRun(String id) {
     Optional<RunState> stored = runs.run(id);
-    return (recent == null ? stored : recent.newest(id, stored)).orElseThrow(() -> ApiException.notFound("no run \""
-        + id + "\""));
+    return recent == null ? stored : recent.newest(id, stored);
   }
 
   /**

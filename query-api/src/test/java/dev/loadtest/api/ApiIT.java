@@ -642,6 +642,7 @@ class ApiIT {
         Map.entry("/runs/" + run.run + "/series?limit=100000", "limit"),
         Map.entry("/runs/" + run.run + "/series/top?metric=http_reqs&by=p(95)", "by"),
         Map.entry("/runs?status=sleeping", "status"),
+        Map.entry("/runs?stats=maybe", "stats"),
         Map.entry("/runs/" + run.run + "/samples?format=xml", "format"));
     for (Map.Entry<String, String> c : cases.entrySet()) {
       HttpResponse<String> r = get(c.getKey(), READ);

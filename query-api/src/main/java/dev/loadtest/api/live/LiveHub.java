@@ -94,12 +94,12 @@ public final class LiveHub implements AutoCloseable {
     this.thread = Thread.ofPlatform().name("live-hub").daemon().start(this::loop);
   }
 
-  /** Waits until the hub reads its topics (from their current end). */
   /** The newest states of recent runs, as they came on the runs topic. */
   public RecentRuns recent() {
     return recent;
   }
 
+  /** Waits until the hub reads its topics (from their current end). */
   public boolean awaitAssigned(Duration timeout) throws InterruptedException {
     return assigned.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
