@@ -266,10 +266,22 @@ async function runsPage(params) {
   } }, 'Compare the two selected');
   render(h('h1', {}, 'Runs'), form, tableHost, h('div', { class: 'actions' }, compareBtn));
 
-  const load = async () => {
-    const page = await api('/runs' + qs(Object.assign({}, filters, { limit, offset, stats: 'true' })));
+  // A run's numbers cost a summary each: read with the page, again every 15 s while runs are live and when a
+  // run appears or its status changes; the polls between read the list alone (one query) and keep the numbers.
+  const numbers = new Map();
+  const statuses = new Map();
+  let polls = 0;
+  const load = async (withStats = true) => {
+    const page = await api('/runs' + qs(Object.assign({}, filters, { limit, offset, stats: withStats ? 'true' : null })));
+    if (!withStats && page.runs.some((r) => statuses.get(r.testRunId) !== r.status)) { // a new run, or one that moved on
+      return load(true);
+    }
+    for (const r of page.runs) {
+      statuses.set(r.testRunId, r.status);
+      if (withStats) numbers.set(r.testRunId, r.stats || {});
+    }
     const rows = page.runs.map((r) => {
-      const st = r.stats || {};
+      const st = numbers.get(r.testRunId) || {};
       const end = r.endedAt || (TERMINAL.has(r.status) ? null : Date.now());
       const box = h('input', { type: 'checkbox', value: r.testRunId, 'aria-label': 'select ' + r.testRunId + ' to compare',
         onchange: () => {
@@ -308,11 +320,12 @@ async function runsPage(params) {
     return page.runs.some((r) => !TERMINAL.has(r.status));
   };
   const anyLive = await load();
-  // Statuses update while some run on the page has not ended (the list is one query; no per-run reads).
+  // Statuses update while some run on the page has not ended.
   let timer = null;
   const poll = async () => {
     try {
-      if (await load()) timer = setTimeout(poll, 3000);
+      polls += 1;
+      if (await load(polls % 5 === 0)) timer = setTimeout(poll, 3000);
     } catch (e) { /* shown on the next navigation */ }
   };
   if (anyLive) timer = setTimeout(poll, 3000);
