@@ -231,10 +231,20 @@ public final class RunCommand implements Callable<Integer> {
       if (!errors.isEmpty()) {
         throw new InvalidPlanException(errors);
       }
+      // The plug-in's script travels in the plan: generators need not share this machine's files.
+      GeneratorPlugin plugin = GeneratorPlugin.find(parsed.generator().plugin()).orElseThrow();
+      String options = parsed.generator().optionsJson();
+      String embedded = plugin.embedFiles(options, baseDir);
+      if (!embedded.equals(options)) {
+        ((ObjectNode) json.get("generator")).set("options", JSON.readTree(embedded));
+        parsed = PlanParser.parse(json.toString());
+      }
       return new Loaded(json, parsed, source);
     } catch (InvalidPlanException e) {
       printErrors(err, source, e.errors());
       return null;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("a plug-in embedded its files as JSON that does not read back", e);
     }
   }
 

@@ -51,11 +51,11 @@ class PlanChecksUpFrontTest {
     Files.writeString(dir.resolve("users.csv"), "email\na@example.com\n");
     assertNull(errorsOf(p, Map.of()), "the same plan runs once the file is there");
 
-    Files.writeString(p, plan("\"generator\": {\"plugin\": \"jmeter\"}, ", "{}"));
+    Files.writeString(p, plan("\"generator\": {\"plugin\": \"wrk2\"}, ", "{}"));
     CliRun run = CliRun.of("run", p.toString());
     assertEquals(104, run.code(), run.out() + run.err());
-    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"jmeter\": the generators have http, synthetic"),
-        run.err());
+    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have http, jmeter,"
+        + " synthetic"), run.err());
     assertFalse(run.out().contains("starting the embedded stack"), "nothing started: " + run.out());
   }
 
@@ -87,5 +87,32 @@ class PlanChecksUpFrontTest {
     Files.write(p, new byte[] {0x1F, (byte) 0x8B, 0x08, 0x00, 0x00});
     err = errorsOf(p, Map.of());
     assertTrue(err.contains("binary file"), err);
+  }
+
+  @Test
+  void aJMeterTestPlanIsCheckedUpFrontAndTravelsInThePlan(@TempDir Path dir) throws Exception {
+    Path p = dir.resolve("jmeter.json");
+    Files.writeString(p, """
+        {"name": "j", "generator": {"plugin": "jmeter", "options": {"testPlan": "missing.jmx", "threads": 3}}}""");
+    CliRun run = CliRun.of("run", p.toString());
+    assertEquals(104, run.code(), run.out() + run.err());
+    assertTrue(run.err().contains("$.generator.options.threads: unknown option"), run.err());
+    Files.writeString(p, """
+        {"name": "j", "generator": {"plugin": "jmeter", "options": {"testPlan": "missing.jmx"}}}""");
+    assertTrue(errorsOf(p, Map.of()).contains("$.generator.options.testPlan: no JMeter test plan at "
+        + dir.resolve("missing.jmx")), errorsOf(p, Map.of()));
+
+    Files.writeString(dir.resolve("broken.jmx"), "<jmeterTestPlan><hashTree>");
+    Files.writeString(p, """
+        {"name": "j", "generator": {"plugin": "jmeter", "options": {"testPlan": "broken.jmx"}}}""");
+    assertTrue(errorsOf(p, Map.of()).contains("$.generator.options.testPlan: not a JMeter test plan that JMeter 5.6"
+        + " reads: "), errorsOf(p, Map.of()));
+
+    Path example = Path.of("../examples/jmeter/checkout.json").toAbsolutePath();
+    RunCommand.Loaded loaded = RunCommand.load(example, Map.of(), new PrintWriter(new StringWriter(), true));
+    assertNotNull(loaded, "the example plan is valid");
+    assertEquals(Files.readString(example.resolveSibling("checkout.jmx")), loaded.json().path("generator")
+        .path("options").path("testPlanXml").asText(), "the test plan's XML travels in the plan to the generators");
+    assertTrue(loaded.parsed().scenarios().isEmpty(), "JMeter's thread groups size the load");
   }
 }

@@ -422,12 +422,16 @@ final class ControlProcessor implements Processor<String, String, String, String
     return max;
   }
 
-  /** A plug-in's own {@code duration} or {@code maxDuration} option plus 30 s; zero without one. */
+  /**
+   * A plug-in's own {@code duration} or {@code maxDuration} option plus 30 s; without one, 10 minutes and 30 s for a
+   * plan with no scenarios of its own (the default {@code maxDuration} of the plug-ins that run other tools'
+   * scripts), else zero.
+   */
   static Duration pluginDuration(TestPlan plan) {
     if (plan.generator() == null || "http".equals(plan.generator().plugin())) {
       return Duration.ZERO;
     }
-    Duration longest = Duration.ZERO;
+    Duration longest = plan.scenarios().isEmpty() ? Duration.ofMinutes(10).plusSeconds(30) : Duration.ZERO;
     try {
       JsonNode options = JSON.readTree(plan.generator().optionsJson());
       for (String field : List.of("duration", "maxDuration")) {

@@ -227,7 +227,7 @@ public final class Generator implements AutoCloseable {
     List<String> warnings = r.overloaded() ? List.of(r.warning()) : List.of();
     return new Heartbeat(config.generatorId(), config.loadZone(), SelfMonitor.cores(), config.capacityVus(),
         dev.loadtest.generator.http.Version.VERSION, vus, r.cpu(), r.heapUsedBytes(), r.heapMaxBytes(),
-        r.schedulingDelayMs(), progress, warnings, System.currentTimeMillis());
+        r.schedulingDelayMs(), progress, warnings, System.currentTimeMillis(), List.copyOf(plugins.keySet()));
   }
 
   private static void closeQuietly(BatchingSampleSink sink) {

@@ -41,6 +41,25 @@ public interface GeneratorPlugin {
   }
 
   /**
+   * {@code optionsJson} with the files they name (a test script) embedded, read under {@code baseDir}, so that a
+   * plan can travel to generators that do not share this machine's files; called on a plan that {@link #check}
+   * found valid. Unchanged by default.
+   */
+  default String embedFiles(String optionsJson, Path baseDir) {
+    return optionsJson;
+  }
+
+  /** The plug-in called {@code name} on this classpath, if there is one. */
+  static java.util.Optional<GeneratorPlugin> find(String name) {
+    for (GeneratorPlugin p : ServiceLoader.load(GeneratorPlugin.class)) {
+      if (p.name().equals(name)) {
+        return java.util.Optional.of(p);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
    * The plug-in {@code plan} names, found with {@link ServiceLoader} as generators find it, and its
    * {@link #check}: an unknown plug-in is an error at {@code $.generator.plugin} naming the ones there are.
    */

@@ -28,6 +28,7 @@ public final class GeneratorJson {
   /** Bounds on what a heartbeat says about failed iterations (a generator sends 5 reasons of 300 characters). */
   static final int MAX_ITERATION_ERRORS = 20;
   static final int MAX_ITERATION_ERROR_CHARS = 1000;
+  static final int MAX_PLUGINS = 64;
 
   public static Heartbeat parseHeartbeat(String json) {
     Heartbeat h;
@@ -39,6 +40,11 @@ public final class GeneratorJson {
     if (h == null || h.generatorId() == null || h.generatorId().isBlank() || h.loadZone() == null
         || h.capacityVus() < 0) {
       throw new IllegalArgumentException("not a heartbeat: it needs generatorId, loadZone and capacityVus >= 0");
+    }
+    if (h.plugins() != null && (h.plugins().size() > MAX_PLUGINS
+        || h.plugins().stream().anyMatch(p -> p == null || !p.matches("[A-Za-z0-9_-]{1,64}")))) {
+      throw new IllegalArgumentException("not a heartbeat: plugins must be at most " + MAX_PLUGINS
+          + " names of letters, digits, - and _ (at most 64 characters each)");
     }
     for (int i = 0; i < h.runs().size(); i++) {
       Heartbeat.RunProgress p = h.runs().get(i);

@@ -12,14 +12,33 @@ import java.util.List;
  * @param schedulingDelayMs how late a timer of the generator fired, worst over the last interval
  * @param warnings e.g. CPU above 80%: the generator's numbers are then less trustworthy
  * @param sentAtMs epoch milliseconds
+ * @param plugins the generator plug-ins this generator runs ({@code http}, {@code synthetic}, {@code jmeter}...);
+ *     null from a generator that does not say (it runs {@link #BUILT_IN_PLUGINS})
  */
 public record Heartbeat(String generatorId, String loadZone, int cores, long capacityVus, String version,
     long activeVus, double cpu, long heapUsedBytes, long heapMaxBytes, double schedulingDelayMs,
-    List<RunProgress> runs, List<String> warnings, long sentAtMs) {
+    List<RunProgress> runs, List<String> warnings, long sentAtMs, List<String> plugins) {
+
+  /** The plug-ins every generator has. */
+  public static final List<String> BUILT_IN_PLUGINS = List.of("http", "synthetic");
 
   public Heartbeat {
     runs = List.copyOf(runs);
     warnings = List.copyOf(warnings);
+    plugins = plugins == null ? null : List.copyOf(plugins);
+  }
+
+  /** A heartbeat that does not list its plug-ins. */
+  public Heartbeat(String generatorId, String loadZone, int cores, long capacityVus, String version, long activeVus,
+      double cpu, long heapUsedBytes, long heapMaxBytes, double schedulingDelayMs, List<RunProgress> runs,
+      List<String> warnings, long sentAtMs) {
+    this(generatorId, loadZone, cores, capacityVus, version, activeVus, cpu, heapUsedBytes, heapMaxBytes,
+        schedulingDelayMs, runs, warnings, sentAtMs, null);
+  }
+
+  /** Whether this generator runs {@code plugin}. */
+  public boolean offers(String plugin) {
+    return (plugins == null ? BUILT_IN_PLUGINS : plugins).contains(plugin);
   }
 
   /** State of a run on this generator. */

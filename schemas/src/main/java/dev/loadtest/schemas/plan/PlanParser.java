@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import java.util.regex.Pattern;
 
 /**
@@ -145,10 +146,14 @@ public final class PlanParser {
     root.path("env").fieldNames().forEachRemaining(envNames::add);
     root.path("scenarios").forEach(sc -> sc.path("env").fieldNames().forEachRemaining(envNames::add));
     FlowParser.Refs refs = new FlowParser.Refs(feeders.keySet(), envNames);
-    Map<String, Flow> flows = FlowParser.flows(p, refs, errors);
+    // A plug-in that runs another tool's script (jmeter, locust...) or makes its own samples has its own timeline:
+    // its plan needs neither flows nor scenarios.
+    boolean ownTimeline = !"http".equals(root.path("generator").path("plugin").asText("http"))
+        && Stream.of("flows", "scenarios", "iterations", "duration", "stages").noneMatch(root::has);
+    Map<String, Flow> flows = ownTimeline ? Map.of() : FlowParser.flows(p, refs, errors);
     List<Step> setup = p.has("setup") ? FlowParser.steps(p, "setup", refs, errors) : List.of();
     List<Step> teardown = p.has("teardown") ? FlowParser.steps(p, "teardown", refs, errors) : List.of();
-    Map<String, Scenario> scenarios = shortcuts(p, flows.keySet(), errors)
+    Map<String, Scenario> scenarios = ownTimeline ? Map.of() : shortcuts(p, flows.keySet(), errors)
         .orElseGet(() -> scenarios(p, flows.keySet(), errors));
     List<Threshold> thresholds = thresholds(p, metrics, errors);
     Map<String, ZoneShare> distribution = distribution(p, errors);

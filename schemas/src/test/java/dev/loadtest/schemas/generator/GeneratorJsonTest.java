@@ -46,4 +46,23 @@ class GeneratorJsonTest {
         0, 0, "", 1, List.of("y".repeat(1001))));
     assertThrows(IllegalArgumentException.class, () -> GeneratorJson.parseHeartbeat(GeneratorJson.heartbeat(longReason)));
   }
+
+  @Test
+  void aHeartbeatListsItsPlugInsAndAnEarlierOneOffersTheBuiltInOnes() {
+    Heartbeat h = new Heartbeat("g-1", "local", 2, 100, "test", 3, 0.5, 1, 2, 0.1, List.of(), List.of(), 1_000,
+        List.of("http", "jmeter", "synthetic"));
+    Heartbeat read = GeneratorJson.parseHeartbeat(GeneratorJson.heartbeat(h));
+    assertEquals(h, read);
+    assertTrue(read.offers("jmeter") && !read.offers("locust"));
+    Heartbeat old = GeneratorJson.parseHeartbeat("{\"generatorId\":\"g-1\",\"loadZone\":\"local\",\"cores\":2,"
+        + "\"capacityVus\":100,\"version\":\"0\",\"runs\":[],\"warnings\":[],\"sentAtMs\":1}");
+    assertEquals(null, old.plugins());
+    assertTrue(old.offers("http") && old.offers("synthetic") && !old.offers("jmeter"));
+
+    Heartbeat hostile = new Heartbeat("g-1", "local", 2, 100, "test", 3, 0.5, 1, 2, 0.1, List.of(), List.of(), 1_000,
+        List.of("http", "<script>"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> GeneratorJson.parseHeartbeat(GeneratorJson.heartbeat(hostile)));
+    assertTrue(e.getMessage().contains("plugins must be at most 64 names"), e.getMessage());
+  }
 }

@@ -75,4 +75,16 @@ class PlanJsonSchemaTest {
     ((com.fasterxml.jackson.databind.node.ObjectNode) broken.get("plan")).remove("flows");
     assertTrue(!COMMAND.validate(broken).isEmpty(), "the plan inside a command is checked");
   }
+
+  @Test
+  void aPlanRunByAnotherToolsPlugInNeedsNoFlowsAndAnHttpPlanStillDoes() throws Exception {
+    String tool = "{\"name\": \"j\", \"generator\": {\"plugin\": \"jmeter\", \"options\": {\"testPlan\": \"a.jmx\"}}}";
+    assertEquals(Set.of(), PLAN.validate(JSON.readTree(tool)));
+    assertTrue(PlanParser.parse(tool).scenarios().isEmpty(), "the tool's script sizes the load");
+    String http = "{\"name\": \"h\", \"generator\": {\"plugin\": \"http\"}}";
+    assertFalse(PLAN.validate(JSON.readTree(http)).isEmpty());
+    InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidPlanException.class,
+        () -> PlanParser.parse(http));
+    assertEquals("$.flows", e.errors().get(0).path());
+  }
 }

@@ -61,15 +61,30 @@ public final class ExecutionPlanner {
     List<String> missing = new ArrayList<>();
     int cap = plan.generator() == null || plan.generator().maxGenerators() <= 0 ? Integer.MAX_VALUE
         : plan.generator().maxGenerators();
+    String plugin = plan.generator() == null ? "http" : plan.generator().plugin();
+    // A plug-in that runs another tool's script sizes its own load (thread groups, users): the coordinator cannot
+    // count its VUs, so it is spread over every free generator that has the plug-in, up to the plan's cap.
+    boolean ownTimeline = plan.scenarios().isEmpty();
     for (Map.Entry<String, Integer> z : zones.entrySet()) {
       long need = (vus * z.getValue() + 99) / 100;
-      List<GeneratorRegistry.Entry> free = registry.live(z.getKey()).stream()
+      String where = z.getKey() == null ? "any zone" : "zone " + z.getKey();
+      List<GeneratorRegistry.Entry> live = registry.live(z.getKey()).stream()
           .filter(g -> !busy.contains(g.generatorId()) && g.capacityVus() > 0).toList(); // most capacity first
-      List<GeneratorRegistry.Entry> picked = spread(free, need, cap);
+      List<GeneratorRegistry.Entry> free = live.stream().filter(g -> g.offers(plugin)).toList();
+      if (free.isEmpty() && !live.isEmpty()) {
+        missing.add(where + " has no free generator with the plug-in \"" + plugin + "\" (its free generators have "
+            + live.stream().flatMap(g -> (g.plugins() == null ? dev.loadtest.schemas.generator.Heartbeat.BUILT_IN_PLUGINS
+                : g.plugins()).stream()).distinct().sorted().toList() + ")");
+        chosen.put(z.getKey(), List.of());
+        continue;
+      }
+      List<GeneratorRegistry.Entry> picked = ownTimeline
+          ? (free.isEmpty() ? null : List.copyOf(free.subList(0, Math.min(free.size(), cap))))
+          : spread(free, need, cap);
       if (picked == null) {
-        String where = z.getKey() == null ? "any zone" : "zone " + z.getKey();
         long have = free.stream().limit(cap).mapToLong(GeneratorRegistry.Entry::capacityVus).sum();
-        missing.add(where + " needs " + need + " VUs, its free generators offer " + have
+        missing.add(ownTimeline ? where + " has no free generator for the plug-in \"" + plugin + "\""
+            : where + " needs " + need + " VUs, its free generators offer " + have
             + (cap < free.size() ? " (the plan allows " + cap + " generator(s) per zone)" : ""));
         picked = List.of();
       }

@@ -22,9 +22,24 @@ public final class GeneratorRegistry {
   /** Silent this many times {@code lostAfter}, a generator is lost whether or not others' heartbeats arrive. */
   public static final int STARVED_FACTOR = 3;
 
-  /** What the registry keeps of a generator. */
+  /**
+   * What the registry keeps of a generator.
+   *
+   * @param plugins the plug-ins it runs; null when its heartbeat does not say (it runs the built-in ones)
+   */
   public record Entry(String generatorId, String loadZone, long capacityVus, long activeVus, double cpu,
-      long lastSeenMs, boolean lost) {}
+      long lastSeenMs, boolean lost, List<String> plugins) {
+
+    public Entry(String generatorId, String loadZone, long capacityVus, long activeVus, double cpu, long lastSeenMs,
+        boolean lost) {
+      this(generatorId, loadZone, capacityVus, activeVus, cpu, lastSeenMs, lost, null);
+    }
+
+    /** Whether the generator runs {@code plugin}. */
+    public boolean offers(String plugin) {
+      return (plugins == null ? Heartbeat.BUILT_IN_PLUGINS : plugins).contains(plugin);
+    }
+  }
 
   private final Duration lostAfter;
   private final TreeMap<String, Entry> generators = new TreeMap<>();
@@ -36,7 +51,7 @@ public final class GeneratorRegistry {
   /** Records a heartbeat received at {@code nowMs}; a lost generator that beats again is live again. */
   public void heartbeat(Heartbeat h, long nowMs) {
     generators.put(h.generatorId(), new Entry(h.generatorId(), h.loadZone(), h.capacityVus(), h.activeVus(), h.cpu(),
-        nowMs, false));
+        nowMs, false, h.plugins()));
   }
 
   /**
@@ -56,7 +71,7 @@ public final class GeneratorRegistry {
       long silent = nowMs - g.lastSeenMs();
       if (!g.lost() && silent > limit && (heartbeatsArrive || silent > limit * STARVED_FACTOR)) {
         e.setValue(new Entry(g.generatorId(), g.loadZone(), g.capacityVus(), g.activeVus(), g.cpu(), g.lastSeenMs(),
-            true));
+            true, g.plugins()));
         lost.add(g.generatorId());
       }
     }

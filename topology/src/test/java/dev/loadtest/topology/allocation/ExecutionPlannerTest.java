@@ -133,4 +133,29 @@ class ExecutionPlannerTest {
       throw new IllegalStateException(e);
     }
   }
+
+  static Heartbeat beat(String id, String zone, long capacity, List<String> plugins) {
+    return new Heartbeat(id, zone, 2, capacity, "test", 0, 0.1, 1, 2, 0.1, List.of(), List.of(), 0, plugins);
+  }
+
+  @Test
+  void aPlugInPlanRunsOnlyOnGeneratorsWhoseHeartbeatListsThePlugInSpreadOverAllOfThem() {
+    TestPlan jmeter = PlanParser.parse("""
+        {"name": "j", "generator": {"plugin": "jmeter", "options": {"testPlan": "shop.jmx"}}}""");
+    GeneratorRegistry r = registry(beat("old", "z", 100), beat("j1", "z", 10, List.of("http", "jmeter")),
+        beat("j2", "z", 5, List.of("http", "jmeter", "synthetic")), beat("l1", "z", 50, List.of("http", "locust")));
+    var a = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(jmeter, r, Set.of()));
+    assertEquals(List.of("j1", "j2"), a.assignments().stream().map(ExecutionPlanner.Assigned::generatorId).toList(),
+        "the tool sizes its own load: every free generator with the plug-in takes an even share");
+    assertEquals("0,1/2,1", a.sequence());
+
+    var wait = assertInstanceOf(ExecutionPlanner.Wait.class, ExecutionPlanner.plan(jmeter, r, Set.of("j1", "j2")));
+    assertEquals("any zone has no free generator with the plug-in \"jmeter\" (its free generators have [http, locust,"
+        + " synthetic])", wait.reason());
+
+    // a generator that does not list its plug-ins (older) still runs the built-in ones
+    var http = assertInstanceOf(ExecutionPlanner.Allocation.class, ExecutionPlanner.plan(plan(1, ""),
+        registry(beat("old", "z", 100)), Set.of()));
+    assertEquals("old", http.assignments().get(0).generatorId());
+  }
 }

@@ -1,0 +1,98 @@
+package dev.loadtest.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.loadtest.cli.follow.ApiClient;
+import dev.loadtest.cli.follow.RunFollower;
+import dev.loadtest.cli.shop.DemoShop;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Other tools' scripts through the whole pipeline (`loadtest run` -> API -> coordinator -> two generators -> Kafka
+ * -> Flink -> ClickHouse): the JMeter example test plan, run by JMeter's engine on both generators against the demo
+ * shop, is stored request for request as the shop counted it, per name, and judged on the merged data.
+ */
+@Timeout(600)
+class ToolPluginsIT {
+  static EmbeddedStack stack;
+  static DemoShop shop;
+  static ApiClient api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    shop = DemoShop.start("127.0.0.1", 0, new DemoShop.Faults(Duration.ofMillis(5), 0.05, 256));
+    stack = EmbeddedStack.start("tools_it", new PrintStream(System.out, true));
+    stack.addGenerators(2, Path.of("."));
+    api = new ApiClient(stack.apiUrl(), stack.apiToken());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+    if (shop != null) {
+      shop.close();
+    }
+  }
+
+  /** Requests stored per {@code name}: each name's whole-run count, one point per name. */
+  static Map<String, Long> storedByName(String id) throws Exception {
+    JsonNode byName = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
+        "groupBy", "name", "maxPoints", "1"));
+    Map<String, Long> out = new HashMap<>();
+    for (JsonNode s : byName.path("series")) {
+      long n = 0;
+      for (JsonNode p : s.path("points")) {
+        n += p.path(1).asLong();
+      }
+      out.put(s.path("tags").path("name").asText(), n);
+    }
+    return out;
+  }
+
+  @Test
+  void theJMeterExampleOverTwoGeneratorsIsStoredAsTheShopServedItPerNameAndJudgedOnTheMergedData() throws Exception {
+    Map<String, Long> before = shop.requestsByRoute();
+    String id = "jmeter-it-1";
+    CliRun run = CliRun.of("run", Path.of("../examples/jmeter/checkout.json").toAbsolutePath().toString(), "--api",
+        stack.apiUrl(), "--token", stack.apiToken(), "--run-id", id, "-e", "BASE_URL=" + shop.url(), "-e",
+        "threads=5", "-e", "loops=8", "-e", "thinkMs=20", "-e", "rampUp=0");
+    // 5% injected errors: http_req_failed's threshold (rate<0.05) may go either way; checks' (rate>0.95) too
+    assertTrue(run.code() == 0 || run.code() == 99, "a verdict, not an error:\n" + run.out() + run.err());
+    assertTrue(run.out().contains("http_req_duration{name:checkout}") && run.out().contains("p(95)<1000"), run.out());
+
+    JsonNode state = api.get("/runs/" + id, Map.of());
+    assertEquals("FINISHED", state.path("status").asText(), state.toString());
+    String allocated = "";
+    for (JsonNode t : state.path("history")) {
+      if (t.path("status").asText().equals("ALLOCATED")) {
+        allocated = t.path("reason").asText();
+      }
+    }
+    assertTrue(allocated.startsWith("2 generator(s): "), "the tool's threads split over both generators: " + allocated);
+
+    Map<String, Long> served = new HashMap<>(shop.requestsByRoute());
+    before.forEach((k, v) -> served.merge(k, -v, Long::sum));
+    Map<String, Long> stored = storedByName(id);
+    assertEquals(40L, served.get("GET /api/products"), "5 threads x 8 loops");
+    assertEquals(served.get("GET /api/products"), stored.get("products"));
+    assertEquals(served.get("POST /api/carts"), stored.get("create cart"));
+    assertEquals(served.get("POST /api/carts/:id/items"), stored.get("add to cart"));
+    assertEquals(served.get("POST /api/carts/:id/checkout"), stored.get("checkout"));
+    long total = served.values().stream().mapToLong(Long::longValue).sum();
+    JsonNode summary = api.get("/runs/" + id + "/summary", Map.of());
+    assertEquals(total, RunFollower.samples(summary, "http_reqs"), "every request the shop served, stored once");
+    assertEquals(total, state.path("totals").path("requests").asLong(), "the generators' own count agrees");
+  }
+}

@@ -1,0 +1,252 @@
+package dev.loadtest.plugins.jmeter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loadtest.generator.plugin.GeneratorPlugin;
+import dev.loadtest.generator.plugin.PluginContext;
+import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
+import dev.loadtest.schemas.time.Durations;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.jmeter.engine.util.CompoundVariable;
+import org.apache.jmeter.threads.AbstractThreadGroup;
+import org.apache.jorphan.collections.HashTree;
+import org.apache.jorphan.collections.SearchByClass;
+
+/**
+ * The {@code jmeter} plug-in: a JMeter test plan ({@code .jmx}) run by Apache JMeter's own engine in the
+ * generator's JVM, each of its samples streamed as k6 samples as it completes. Options (under
+ * {@code generator.options}):
+ *
+ * <pre>
+ * {"testPlan": "checkout.jmx", "properties": {"threads": "20"}, "maxDuration": "10m"}
+ * </pre>
+ *
+ * {@code loadtest run} embeds the test plan's XML in the options ({@code testPlanXml}), so that generators on
+ * other machines need not have the file; a plan submitted without it names a file that each generator reads from
+ * its base directory (where it reads feeder files) unless the path is absolute;
+ * the plan's {@code env} (with the launch's overrides) and {@code properties} become JMeter properties
+ * ({@code ${__P(name)}}). Every thread group's thread count is scaled by the generator's execution segment
+ * (after its functions are evaluated), so N generators run together exactly the test plan's threads, each
+ * thread its loops. {@code maxDuration} (default 10 minutes) stops a test plan that would not end on its own;
+ * the coordinator's deadline counts it.
+ *
+ * <p>A JMeter test plan runs with the generator's rights, as it would under {@code jmeter -n}: its JSR223 and
+ * BeanShell elements execute code. A generator that takes plans from many teams runs them as the teams' tool
+ * would, no safer.
+ */
+public final class JMeterPlugin implements GeneratorPlugin {
+  static final String AT = "$.generator.options";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> OPTIONS = Set.of("testPlan", "testPlanXml", "properties", "maxDuration");
+  static final Duration DEFAULT_MAX_DURATION = Duration.ofMinutes(10);
+
+  /** Checked options. */
+  record Options(String testPlan, String testPlanXml, Map<String, String> properties, Duration maxDuration) {}
+
+  @Override
+  public String name() {
+    return "jmeter";
+  }
+
+  @Override
+  public List<PlanError> check(TestPlan plan, Path baseDir) {
+    try {
+      Options o = parse(plan.generator().optionsJson());
+      if (o.testPlanXml() != null) {
+        loadEmbedded(o);
+      } else if (baseDir != null) {
+        load(baseDir.resolve(o.testPlan()));
+      }
+      return List.of();
+    } catch (InvalidPlanException e) {
+      return e.errors();
+    }
+  }
+
+  @Override
+  public String embedFiles(String optionsJson, Path baseDir) {
+    Options o = parse(optionsJson);
+    if (o.testPlanXml() != null || baseDir == null) {
+      return optionsJson;
+    }
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode)
+          JSON.readTree(optionsJson);
+      n.put("testPlanXml", Files.readString(baseDir.resolve(o.testPlan())));
+      return n.toString();
+    } catch (IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "cannot read "
+          + baseDir.resolve(o.testPlan()).toAbsolutePath() + ": " + e.getMessage())));
+    }
+  }
+
+  @Override
+  public PluginRun prepare(PluginContext c) {
+    Options o = parse(c.plan().generator().optionsJson());
+    Map<String, String> properties = new LinkedHashMap<>(c.plan().env());
+    properties.putAll(c.envOverrides());
+    properties.putAll(o.properties());
+    JMeterEngineHome.setProperties(properties);
+    HashTree tree = o.testPlanXml() != null ? loadEmbedded(o) : load(c.baseDir().resolve(o.testPlan()));
+    scaleThreadGroups(tree, c.sequence(), c.segment());
+    return new JMeterRun(c, tree, o.maxDuration());
+  }
+
+  /** The embedded test plan, read by JMeter from a file of its own (JMeter reads test plans from files). */
+  static HashTree loadEmbedded(Options o) {
+    Path file = null;
+    try {
+      file = Files.createTempFile("testplan-", ".jmx");
+      Files.writeString(file, o.testPlanXml());
+      return load(file, AT + ".testPlanXml", o.testPlan() == null ? "the embedded test plan" : o.testPlan());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the embedded test plan to a file: " + e.getMessage(), e);
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+          // a temp file left behind
+        }
+      }
+    }
+  }
+
+  /**
+   * Scales every thread group's thread count to the segment's share, its value evaluated first (a plan often
+   * says {@code ${__P(threads,10)}}).
+   *
+   * @return the thread groups' scaled thread counts, by name
+   */
+  static Map<String, Integer> scaleThreadGroups(HashTree tree, ExecutionSegmentSequence sequence, int segment) {
+    SearchByClass<AbstractThreadGroup> groups = new SearchByClass<>(AbstractThreadGroup.class);
+    tree.traverse(groups);
+    Map<String, Integer> scaled = new LinkedHashMap<>();
+    for (AbstractThreadGroup g : groups.getSearchResults()) {
+      String raw = g.getPropertyAsString(AbstractThreadGroup.NUM_THREADS);
+      int threads;
+      try {
+        threads = Integer.parseInt(new CompoundVariable(raw).execute().trim());
+      } catch (RuntimeException e) {
+        throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "thread group \"" + g.getName()
+            + "\": its number of threads \"" + raw + "\" is not a whole number here (" + e.getMessage() + ")")));
+      }
+      int mine = (int) sequence.scale(segment, Math.max(0, threads));
+      g.setNumThreads(mine);
+      scaled.put(g.getName(), mine);
+    }
+    return scaled;
+  }
+
+  /** Reads a test plan with JMeter's own reader; errors at {@code $.generator.options.testPlan}. */
+  static HashTree load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "no JMeter test plan at "
+          + file.toAbsolutePath())));
+    }
+    return load(file, AT + ".testPlan", file.toAbsolutePath().toString());
+  }
+
+  private static HashTree load(Path file, String at, String what) {
+    HashTree tree;
+    try {
+      tree = JMeterEngineHome.loadTree(file);
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidPlanException(List.of(new PlanError(at, "not a JMeter test plan that JMeter "
+          + JMeterEngineHome.VERSION + " reads: " + what + ": " + rootCause(e))));
+    }
+    if (tree == null || tree.isEmpty()) {
+      throw new InvalidPlanException(List.of(new PlanError(at, what + " holds no test plan")));
+    }
+    SearchByClass<AbstractThreadGroup> groups = new SearchByClass<>(AbstractThreadGroup.class);
+    tree.traverse(groups);
+    if (groups.getSearchResults().isEmpty()) {
+      throw new InvalidPlanException(List.of(new PlanError(at, what
+          + " has no enabled thread group: it would make no request")));
+    }
+    return tree;
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return m.length() > 300 ? m.substring(0, 300) + "..." : m;
+  }
+
+  static Options parse(String json) {
+    List<PlanError> errors = new ArrayList<>();
+    JsonNode n;
+    try {
+      n = JSON.readTree(json);
+    } catch (IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT, "not JSON: " + e.getMessage())));
+    }
+    n.fieldNames().forEachRemaining(f -> {
+      if (!OPTIONS.contains(f)) {
+        errors.add(new PlanError(AT + "." + f, "unknown option; the jmeter plug-in takes testPlan (or testPlanXml),"
+            + " properties and maxDuration"));
+      }
+    });
+    String testPlan = null;
+    JsonNode tp = n.get("testPlan");
+    JsonNode xml = n.get("testPlanXml");
+    if (xml != null && (!xml.isTextual() || xml.asText().isBlank())) {
+      errors.add(new PlanError(AT + ".testPlanXml", "must be the XML of a JMeter test plan"));
+    }
+    if (tp != null && (!tp.isTextual() || tp.asText().isBlank())) {
+      errors.add(new PlanError(AT + ".testPlan", "must be the path of a JMeter test plan (.jmx), e.g."
+          + " \"checkout.jmx\""));
+    } else if (tp == null && xml == null) {
+      errors.add(new PlanError(AT + ".testPlan", "required: the path of a JMeter test plan (.jmx), e.g."
+          + " \"checkout.jmx\""));
+    } else if (tp != null) {
+      testPlan = tp.asText();
+    }
+    Map<String, String> properties = new LinkedHashMap<>();
+    JsonNode props = n.get("properties");
+    if (props != null) {
+      if (!props.isObject()) {
+        errors.add(new PlanError(AT + ".properties", "must be an object of JMeter properties, e.g. {\"threads\": \"20\"}"));
+      } else {
+        props.properties().forEach(e -> {
+          if (e.getValue().isValueNode() && !e.getValue().isNull()) {
+            properties.put(e.getKey(), e.getValue().asText());
+          } else {
+            errors.add(new PlanError(AT + ".properties." + e.getKey(), "a JMeter property is a string or a number"));
+          }
+        });
+      }
+    }
+    Duration max = DEFAULT_MAX_DURATION;
+    JsonNode md = n.get("maxDuration");
+    if (md != null) {
+      try {
+        max = Durations.parse(md.asText());
+        if (max.isZero() || max.isNegative()) {
+          errors.add(new PlanError(AT + ".maxDuration", "must be more than 0"));
+        }
+      } catch (IllegalArgumentException e) {
+        errors.add(new PlanError(AT + ".maxDuration", e.getMessage()));
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidPlanException(errors);
+    }
+    return new Options(testPlan, xml == null ? null : xml.asText(), properties, max);
+  }
+}
