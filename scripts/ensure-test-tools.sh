@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tools the test suite needs besides the JDK and ClickHouse: headless Chromium (renders the HTML report) and
+# Tools the test suite needs besides the JDK and ClickHouse: Locust (python3-locust, the locust plug-in's tests run
+# it), headless Chromium (renders the HTML report) and
 # its chromedriver (the web app's browser test drives it with Selenium), axe-core from npm (that test's
 # accessibility check, in ~/.cache/loadtest-axe), docker-compose (checks compose/ with `config`; no Docker engine needed), node and npm's chdb package (a
 # current ClickHouse engine in-process, for the check that our SQL answers alike on 18.16 and current
@@ -44,6 +45,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium-browser ] || missi
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 [ -x /usr/bin/chromedriver ] || command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# Locust for the locust plug-in's tests (Debian's /usr/bin/locust; LOADTEST_LOCUST names another)
+[ -n "${LOADTEST_LOCUST:-}" ] || [ -x /usr/bin/locust ] || missing+=(python3-locust)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   ensure_npm_packages

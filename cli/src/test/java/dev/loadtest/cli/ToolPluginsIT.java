@@ -95,4 +95,34 @@ class ToolPluginsIT {
     assertEquals(total, RunFollower.samples(summary, "http_reqs"), "every request the shop served, stored once");
     assertEquals(total, state.path("totals").path("requests").asLong(), "the generators' own count agrees");
   }
+
+  @Test
+  void theLocustExampleOverTwoGeneratorsIsStoredAsTheShopServedItPerName() throws Exception {
+    Map<String, Long> before = shop.requestsByRoute();
+    String id = "locust-it-1";
+    CliRun run = CliRun.of("run", Path.of("../examples/locust/checkout.json").toAbsolutePath().toString(), "--api",
+        stack.apiUrl(), "--token", stack.apiToken(), "--run-id", id, "-e", "BASE_URL=" + shop.url());
+    assertTrue(run.code() == 0 || run.code() == 99, "a verdict, not an error:\n" + run.out() + run.err());
+    JsonNode state = api.get("/runs/" + id, Map.of());
+    assertEquals("FINISHED", state.path("status").asText(), state.toString());
+    assertTrue(state.path("warnings").isMissingNode() || state.path("warnings").isEmpty(), "Locust ran cleanly: "
+        + state.path("warnings"));
+
+    Map<String, Long> served = new HashMap<>(shop.requestsByRoute());
+    before.forEach((k, v) -> served.merge(k, -v, Long::sum));
+    Map<String, Long> stored = storedByName(id);
+    assertTrue(served.get("GET /api/products") > 100, "10 users for 30 s: " + served);
+    assertEquals(served.get("GET /api/products"), stored.get("products"));
+    assertEquals(served.get("POST /api/carts"), stored.get("create cart"));
+    assertEquals(served.get("POST /api/carts/:id/items"), stored.get("add to cart"));
+    assertEquals(served.get("POST /api/carts/:id/checkout"), stored.get("checkout"));
+    long total = served.values().stream().mapToLong(Long::longValue).sum();
+    assertEquals(total, RunFollower.samples(api.get("/runs/" + id + "/summary", Map.of()), "http_reqs"));
+    JsonNode vus = api.get("/runs/" + id + "/timeseries", Map.of("metric", "vus", "stat", "max"));
+    double peak = 0;
+    for (JsonNode p : vus.path("series").path(0).path("points")) {
+      peak = Math.max(peak, p.path(1).asDouble());
+    }
+    assertEquals(10.0, peak, "the two Locust processes' users add up to the plan's");
+  }
 }

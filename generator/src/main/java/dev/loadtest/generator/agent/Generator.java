@@ -41,6 +41,8 @@ public final class Generator implements AutoCloseable {
   private final GeneratorConfig config;
   private final Publisher publisher;
   private final Map<String, GeneratorPlugin> plugins = new TreeMap<>();
+  /** Plug-ins on the classpath whose tool is missing here, with the reason. */
+  private final Map<String, String> unavailable = new TreeMap<>();
   private final SelfMonitor monitor = new SelfMonitor().start();
   private final ConcurrentHashMap<String, ActiveRun> runs = new ConcurrentHashMap<>();
   private final List<Heartbeat.RunProgress> finished = new ArrayList<>();
@@ -51,7 +53,13 @@ public final class Generator implements AutoCloseable {
     this.config = config;
     this.publisher = publisher;
     for (GeneratorPlugin p : ServiceLoader.load(GeneratorPlugin.class)) {
-      plugins.put(p.name(), p);
+      java.util.Optional<String> missing = p.unavailable();
+      if (missing.isEmpty()) {
+        plugins.put(p.name(), p);
+      } else {
+        unavailable.put(p.name(), missing.get());
+        LOG.info("generator plug-in {} is not offered here: {}", p.name(), missing.get());
+      }
     }
   }
 
@@ -117,8 +125,11 @@ public final class Generator implements AutoCloseable {
     TestPlan plan = PlanParser.parse(withEnv(planJson, env));
     GeneratorPlugin plugin = plugins.get(plan.generator().plugin());
     if (plugin == null) {
-      throw new InvalidPlanException(List.of(new PlanError("$.generator.plugin", "no generator plug-in \""
-          + plan.generator().plugin() + "\" here; this generator has " + plugins.keySet())));
+      String why = unavailable.get(plan.generator().plugin());
+      throw new InvalidPlanException(List.of(new PlanError("$.generator.plugin", why != null
+          ? "the plug-in \"" + plan.generator().plugin() + "\" cannot run on generator " + config.generatorId() + ": "
+              + why
+          : "no generator plug-in \"" + plan.generator().plugin() + "\" here; this generator has " + plugins.keySet())));
     }
     if (listed && runs.containsKey(testRunId)) {
       throw new IllegalStateException("run " + testRunId + " is already running here");

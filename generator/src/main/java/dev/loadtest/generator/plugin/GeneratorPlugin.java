@@ -49,6 +49,15 @@ public interface GeneratorPlugin {
     return optionsJson;
   }
 
+  /**
+   * Why this plug-in cannot run on this machine (its tool is not installed), or empty when it can. A generator
+   * lists only the plug-ins it can run in its heartbeats, so the coordinator never gives it a run of another,
+   * and refuses an assignment of one with this reason.
+   */
+  default java.util.Optional<String> unavailable() {
+    return java.util.Optional.empty();
+  }
+
   /** The plug-in called {@code name} on this classpath, if there is one. */
   static java.util.Optional<GeneratorPlugin> find(String name) {
     for (GeneratorPlugin p : ServiceLoader.load(GeneratorPlugin.class)) {

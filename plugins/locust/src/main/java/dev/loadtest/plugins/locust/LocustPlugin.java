@@ -1,0 +1,271 @@
+package dev.loadtest.plugins.locust;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loadtest.generator.plugin.GeneratorPlugin;
+import dev.loadtest.generator.plugin.PluginContext;
+import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.schemas.plan.InvalidPlanException;
+import dev.loadtest.schemas.plan.PlanError;
+import dev.loadtest.schemas.plan.TestPlan;
+import dev.loadtest.schemas.time.Durations;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code locust} plug-in: a locustfile run by Locust (Debian's {@code python3-locust}, or the command in
+ * {@code LOADTEST_LOCUST}) headless beside the generator, its users and spawn rate scaled by the generator's
+ * execution segment, every request event streamed to the generator as it happens by a listener shipped with the
+ * plug-in ({@code loadtest_locust.py}, over a socket on 127.0.0.1). Options (under {@code generator.options}):
+ *
+ * <pre>
+ * {"locustfile": "shop.py", "users": 20, "spawnRate": 5, "duration": "2m", "host": "http://127.0.0.1:8080",
+ *  "userClasses": ["Shopper"]}
+ * </pre>
+ *
+ * {@code users} is the whole run's (N generators run it together); {@code spawnRate} users per second, for the
+ * whole run too (default: all at once); {@code host} defaults to the plan's env {@code BASE_URL}; the plan's env
+ * is the Locust process's environment. {@code loadtest run} embeds the locustfile in the options
+ * ({@code locustfileContent}); a locustfile that imports modules of its own needs them on the generator.
+ */
+public final class LocustPlugin implements GeneratorPlugin {
+  static final String AT = "$.generator.options";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> OPTIONS = Set.of("locustfile", "locustfileContent", "users", "spawnRate",
+      "duration", "host", "userClasses");
+  private static volatile Optional<String> unavailable;
+
+  /** Checked options; {@code spawnRate} 0 when not given (all users at once). */
+  record Options(String locustfile, String content, long users, double spawnRate, Duration duration, String host,
+      List<String> userClasses) {}
+
+  @Override
+  public String name() {
+    return "locust";
+  }
+
+  /** The Locust command: {@code LOADTEST_LOCUST} or {@code locust}. */
+  static String command() {
+    String c = System.getenv("LOADTEST_LOCUST");
+    return c == null || c.isBlank() ? "locust" : c;
+  }
+
+  @Override
+  public Optional<String> unavailable() {
+    Optional<String> u = unavailable;
+    if (u == null) {
+      u = probe();
+      unavailable = u;
+    }
+    return u;
+  }
+
+  private static Optional<String> probe() {
+    try {
+      Process p = new ProcessBuilder(command(), "--version").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return Optional.of("\"" + command() + " --version\" did not answer within 30 s");
+      }
+      return p.exitValue() == 0 ? Optional.empty() : Optional.of("\"" + command() + " --version\" failed: " + out);
+    } catch (IOException e) {
+      return Optional.of("Locust is not installed here (" + e.getMessage() + "): install it (Debian: apt-get install"
+          + " python3-locust) or set LOADTEST_LOCUST to its command");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("interrupted while looking for Locust");
+    }
+  }
+
+  @Override
+  public List<PlanError> check(TestPlan plan, Path baseDir) {
+    try {
+      Options o = parse(plan.generator().optionsJson());
+      if (o.content() == null && baseDir != null && !Files.isRegularFile(baseDir.resolve(o.locustfile()))) {
+        return List.of(new PlanError(AT + ".locustfile", "no locustfile at "
+            + baseDir.resolve(o.locustfile()).toAbsolutePath()));
+      }
+      String content = o.content();
+      if (content == null && baseDir != null) {
+        try {
+          content = Files.readString(baseDir.resolve(o.locustfile()));
+        } catch (IOException e) {
+          return List.of(new PlanError(AT + ".locustfile", "cannot read " + baseDir.resolve(o.locustfile())
+              .toAbsolutePath() + ": " + e.getMessage()));
+        }
+      }
+      Optional<String> syntax = content == null ? Optional.empty() : syntaxError(content);
+      if (syntax.isPresent()) {
+        return List.of(new PlanError(AT + (o.content() != null ? ".locustfileContent" : ".locustfile"),
+            "not Python that compiles: " + syntax.get()));
+      }
+      if (o.host() == null && !plan.env().containsKey("BASE_URL")) {
+        return List.of(new PlanError(AT + ".host", "required (or the plan's env BASE_URL): the base URL Locust's"
+            + " users request, e.g. \"http://127.0.0.1:8080\""));
+      }
+      return List.of();
+    } catch (InvalidPlanException e) {
+      return e.errors();
+    }
+  }
+
+  /**
+   * What Python's parser says of {@code source} (a syntax error, with its line), when a {@code python3} is here to
+   * ask; empty when it compiles or no Python is at hand (the generators' Locust then reports it).
+   */
+  static Optional<String> syntaxError(String source) {
+    try {
+      Process p = new ProcessBuilder("python3", "-c", "import ast, sys\n"
+          + "try:\n    ast.parse(sys.stdin.read(), 'locustfile')\n"
+          + "except SyntaxError as e:\n    print(f'{type(e).__name__}: {e.msg} (line {e.lineno})')\n")
+          .redirectErrorStream(true).start();
+      try (var in = p.getOutputStream()) {
+        in.write(source.getBytes(StandardCharsets.UTF_8));
+      }
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return Optional.empty();
+      }
+      return p.exitValue() == 0 && !out.isEmpty() ? Optional.of(out) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public String embedFiles(String optionsJson, Path baseDir) {
+    Options o = parse(optionsJson);
+    if (o.content() != null || baseDir == null) {
+      return optionsJson;
+    }
+    try {
+      ObjectNode n = (ObjectNode) JSON.readTree(optionsJson);
+      n.put("locustfileContent", Files.readString(baseDir.resolve(o.locustfile())));
+      return n.toString();
+    } catch (IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".locustfile", "cannot read "
+          + baseDir.resolve(o.locustfile()).toAbsolutePath() + ": " + e.getMessage())));
+    }
+  }
+
+  @Override
+  public PluginRun prepare(PluginContext c) {
+    Options o = parse(c.plan().generator().optionsJson());
+    java.util.Map<String, String> env = new java.util.LinkedHashMap<>(c.plan().env());
+    env.putAll(c.envOverrides());
+    String host = o.host() != null ? o.host() : env.get("BASE_URL");
+    if (host == null) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".host", "required (or the plan's env BASE_URL)")));
+    }
+    long users = c.sequence().scale(c.segment(), o.users());
+    double spawnRate = o.spawnRate() > 0 ? c.sequence().scaleRate(c.segment(), o.spawnRate()) : Math.max(1, users);
+    String content;
+    try {
+      content = o.content() != null ? o.content() : Files.readString(c.baseDir().resolve(o.locustfile()));
+    } catch (IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".locustfile", "cannot read "
+          + c.baseDir().resolve(o.locustfile()).toAbsolutePath() + ": " + e.getMessage())));
+    }
+    return new LocustRun(c, content, users, spawnRate, o.duration(), host, o.userClasses(), env);
+  }
+
+  static Options parse(String json) {
+    List<PlanError> errors = new ArrayList<>();
+    JsonNode n;
+    try {
+      n = JSON.readTree(json);
+    } catch (IOException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT, "not JSON: " + e.getMessage())));
+    }
+    n.fieldNames().forEachRemaining(f -> {
+      if (!OPTIONS.contains(f)) {
+        errors.add(new PlanError(AT + "." + f, "unknown option; the locust plug-in takes locustfile (or"
+            + " locustfileContent), users, spawnRate, duration, host and userClasses"));
+      }
+    });
+    JsonNode file = n.get("locustfile");
+    JsonNode content = n.get("locustfileContent");
+    if (content != null && !content.isTextual()) {
+      errors.add(new PlanError(AT + ".locustfileContent", "must be the text of a locustfile"));
+    }
+    if (file == null && content == null) {
+      errors.add(new PlanError(AT + ".locustfile", "required: the path of a locustfile, e.g. \"locustfile.py\""));
+    } else if (file != null && (!file.isTextual() || file.asText().isBlank())) {
+      errors.add(new PlanError(AT + ".locustfile", "must be the path of a locustfile, e.g. \"locustfile.py\""));
+    }
+    long users = 0;
+    JsonNode u = n.get("users");
+    if (u == null || !u.canConvertToLong() || !u.isIntegralNumber() || u.asLong() < 1 || u.asLong() > 1_000_000) {
+      errors.add(new PlanError(AT + ".users", "required: the number of Locust users of the whole run, 1 to"
+          + " 1000000"));
+    } else {
+      users = u.asLong();
+    }
+    double spawnRate = 0;
+    JsonNode r = n.get("spawnRate");
+    if (r != null) {
+      if (!r.isNumber() || r.asDouble() <= 0 || r.asDouble() > 1_000_000) {
+        errors.add(new PlanError(AT + ".spawnRate", "users started per second for the whole run, more than 0"));
+      } else {
+        spawnRate = r.asDouble();
+      }
+    }
+    Duration duration = null;
+    JsonNode d = n.get("duration");
+    if (d == null) {
+      errors.add(new PlanError(AT + ".duration", "required: how long Locust runs, e.g. \"2m\""));
+    } else {
+      try {
+        duration = Durations.parse(d.asText());
+        if (duration.toSeconds() < 1) {
+          errors.add(new PlanError(AT + ".duration", "must be at least 1s (Locust's --run-time counts seconds)"));
+        }
+      } catch (IllegalArgumentException e) {
+        errors.add(new PlanError(AT + ".duration", e.getMessage()));
+      }
+    }
+    String host = null;
+    JsonNode h = n.get("host");
+    if (h != null) {
+      if (!h.isTextual() || !h.asText().matches("https?://\\S+")) {
+        errors.add(new PlanError(AT + ".host", "must be an http:// or https:// base URL"));
+      } else {
+        host = h.asText();
+      }
+    }
+    List<String> classes = new ArrayList<>();
+    JsonNode uc = n.get("userClasses");
+    if (uc != null) {
+      if (!uc.isArray()) {
+        errors.add(new PlanError(AT + ".userClasses", "must be an array of User class names"));
+      } else {
+        for (int i = 0; i < uc.size(); i++) {
+          if (!uc.get(i).isTextual() || !uc.get(i).asText().matches("[A-Za-z_][A-Za-z0-9_]{0,99}")) {
+            errors.add(new PlanError(AT + ".userClasses[" + i + "]", "must be the name of a User class"));
+          } else {
+            classes.add(uc.get(i).asText());
+          }
+        }
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidPlanException(errors);
+    }
+    return new Options(file == null ? null : file.asText(), content == null ? null : content.asText(), users,
+        spawnRate, duration, host, List.copyOf(classes));
+  }
+}
