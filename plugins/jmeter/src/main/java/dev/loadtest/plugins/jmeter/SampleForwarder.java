@@ -1,6 +1,7 @@
 package dev.loadtest.plugins.jmeter;
 
 import dev.loadtest.generator.plugin.PluginContext;
+import dev.loadtest.generator.plugin.RequestTags;
 import dev.loadtest.generator.sink.SampleSink;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.sample.TagSet;
@@ -109,7 +110,7 @@ final class SampleForwarder extends AbstractTestElement implements SampleListene
       }
       return;
     }
-    int status = status(r.getResponseCode());
+    int status = RequestTags.status(r.getResponseCode());
     boolean ok = r.isSuccessful();
     TagSet t = tagSet(label, http.getHTTPMethod(), status, scenario, group, ok);
     long elapsed = Math.max(0, r.getTime());
@@ -158,35 +159,9 @@ final class SampleForwarder extends AbstractTestElement implements SampleListene
     s[3] = 0;
   }
 
-  static int status(String code) {
-    if (code == null || code.length() != 3) {
-      return 0;
-    }
-    try {
-      int s = Integer.parseInt(code);
-      return s >= 100 && s <= 599 ? s : 0;
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
   private TagSet tagSet(String label, String method, int status, String scenario, String group, boolean ok) {
     String key = label + '\n' + method + '\n' + status + '\n' + scenario + '\n' + group + '\n' + ok;
-    return tagSets.computeIfAbsent(key, k -> {
-      TreeMap<String, String> m = new TreeMap<>(planTags);
-      m.put("name", label);
-      m.put("method", method == null || method.isEmpty() ? "GET" : method);
-      m.put("status", Integer.toString(status));
-      m.put("scenario", scenario);
-      m.put("group", group);
-      m.put("expected_response", Boolean.toString(ok));
-      if (status == 0) {
-        m.put("error_code", "1000");
-      } else if (status >= 400) {
-        m.put("error_code", Integer.toString(1000 + status));
-      }
-      return TagSet.of(m);
-    });
+    return tagSets.computeIfAbsent(key, k -> RequestTags.of(planTags, label, method, status, scenario, group, ok));
   }
 
   private TagSet tags(Map<String, String> extra) {

@@ -9,13 +9,12 @@ import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.sink.BatchingSampleSink;
-import dev.loadtest.generator.sink.Publisher;
+import dev.loadtest.generator.testing.FakePublisher;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.sample.SampleBatch;
-import dev.loadtest.schemas.sample.SampleBatchCodec;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
 import java.net.InetSocketAddress;
 import java.net.URISyntaxException;
@@ -30,7 +29,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,23 +85,6 @@ class JMeterPluginIT {
          "generator": {"plugin": "jmeter", "options": %s}}""".formatted(server.getAddress().getPort(), options));
   }
 
-  /** Decoded batches, as the Kafka publisher would have sent them. */
-  static final class Recorder implements Publisher {
-    final List<SampleBatch> batches = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void send(String key, byte[] value, Consumer<Exception> done) {
-      batches.add(SampleBatchCodec.decode(value));
-      done.accept(null);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  }
-
   static Map<String, String> tags(SampleBatch b, int tagSet) {
     String[] kv = b.tags(tagSet);
     Map<String, String> m = new HashMap<>();
@@ -120,7 +101,7 @@ class JMeterPluginIT {
     TestPlan plan = plan("{\"testPlan\": \"shop.jmx\", \"properties\": {\"threads\": \"5\"}}");
     assertEquals(List.of(), GeneratorPlugin.checkPlan(plan, shopJmx().getParent()), "the plan checks clean");
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
-    Recorder recorder = new Recorder();
+    FakePublisher recorder = new FakePublisher();
     ExecutorService pool = Executors.newFixedThreadPool(2);
     List<PluginRun> runs = new CopyOnWriteArrayList<>();
     List<BatchingSampleSink> sinks = new CopyOnWriteArrayList<>();
@@ -157,7 +138,7 @@ class JMeterPluginIT {
     long groupDurations = 0;
     long iterations = 0;
     long vusPoints = 0;
-    for (SampleBatch b : recorder.batches) {
+    for (SampleBatch b : recorder.delivered) {
       for (int i = 0; i < b.requests().size(); i++) {
         Map<String, String> t = tags(b, b.requests().tagSet()[i]);
         String name = t.get("name");

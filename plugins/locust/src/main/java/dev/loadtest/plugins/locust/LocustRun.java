@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.RequestTags;
 import dev.loadtest.generator.sink.SampleSink;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.sample.TagSet;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -193,21 +193,8 @@ final class LocustRun implements PluginRun {
 
   private TagSet tagSet(String name, String method, int status, boolean failed) {
     String key = name + '\n' + method + '\n' + status + '\n' + failed;
-    return tagSets.computeIfAbsent(key, k -> {
-      TreeMap<String, String> m = new TreeMap<>(c.plan().tags());
-      m.put("name", name);
-      m.put("method", method);
-      m.put("status", Integer.toString(status));
-      m.put("scenario", "locust");
-      m.put("group", "");
-      m.put("expected_response", Boolean.toString(!failed));
-      if (status == 0) {
-        m.put("error_code", "1000");
-      } else if (status >= 400) {
-        m.put("error_code", Integer.toString(1000 + status));
-      }
-      return TagSet.of(m);
-    });
+    return tagSets.computeIfAbsent(key, k -> RequestTags.of(c.plan().tags(), name, method, status, "locust", "",
+        !failed));
   }
 
   private void problem(String why) {

@@ -8,12 +8,11 @@ import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.sink.BatchingSampleSink;
-import dev.loadtest.generator.sink.Publisher;
+import dev.loadtest.generator.testing.FakePublisher;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.sample.SampleBatch;
-import dev.loadtest.schemas.sample.SampleBatchCodec;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -28,7 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,23 +77,6 @@ class LocustPluginIT {
          "generator": {"plugin": "locust", "options": %s}}""".formatted(server.getAddress().getPort(), options));
   }
 
-  /** Decoded batches, as the Kafka publisher would have sent them. */
-  static final class Recorder implements Publisher {
-    final List<SampleBatch> batches = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void send(String key, byte[] value, Consumer<Exception> done) {
-      batches.add(SampleBatchCodec.decode(value));
-      done.accept(null);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  }
-
   @Test
   void twoSegmentsOnTwoLocustProcessesStreamExactlyWhatTheServerServedPerName() throws Exception {
     Path dir = Path.of(LocustPluginIT.class.getResource("/shop.py").toURI()).getParent();
@@ -103,7 +84,7 @@ class LocustPluginIT {
         {"locustfile": "shop.py", "users": 4, "spawnRate": 4, "duration": "4s", "userClasses": ["Shopper"]}""");
     assertEquals(List.of(), GeneratorPlugin.checkPlan(plan, dir));
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
-    Recorder recorder = new Recorder();
+    FakePublisher recorder = new FakePublisher();
     List<BatchingSampleSink> sinks = new ArrayList<>();
     List<Future<Boolean>> done = new ArrayList<>();
     List<PluginRun> runs = new ArrayList<>();
@@ -132,7 +113,7 @@ class LocustPluginIT {
     Map<String, Long> failed = new HashMap<>();
     Map<String, Long> byGenerator = new HashMap<>();
     double maxVus = 0;
-    for (SampleBatch b : recorder.batches) {
+    for (SampleBatch b : recorder.delivered) {
       for (int i = 0; i < b.requests().size(); i++) {
         String[] kv = b.tags(b.requests().tagSet()[i]);
         Map<String, String> t = new HashMap<>();
@@ -185,7 +166,7 @@ class LocustPluginIT {
     Files.writeString(dir.resolve("fails.py"), "from locust import HttpUser\nraise RuntimeError('no database here')\n");
     PluginRun run = new LocustPlugin().prepare(new PluginContext("lc-bad", plan("""
         {"locustfile": "fails.py", "users": 1, "duration": "2s"}"""), Map.of(), ExecutionSegmentSequence.whole(), 0,
-        new BatchingSampleSink("lc-bad", "g", "local", new Recorder()), dir, () -> null, 1));
+        new BatchingSampleSink("lc-bad", "g", "local", new FakePublisher()), dir, () -> null, 1));
     assertTrue(run.run(System.nanoTime()));
     assertEquals(1, run.failedIterations());
     assertTrue(run.iterationErrors().get(0).startsWith("Locust ended before it ran the locustfile")
@@ -194,7 +175,7 @@ class LocustPluginIT {
     Files.writeString(dir.resolve("empty.py"), "WAIT = 1\n");
     PluginRun empty = new LocustPlugin().prepare(new PluginContext("lc-empty", plan("""
         {"locustfile": "empty.py", "users": 1, "duration": "2s"}"""), Map.of(), ExecutionSegmentSequence.whole(), 0,
-        new BatchingSampleSink("lc-empty", "g", "local", new Recorder()), dir, () -> null, 1));
+        new BatchingSampleSink("lc-empty", "g", "local", new FakePublisher()), dir, () -> null, 1));
     assertTrue(empty.run(System.nanoTime()));
     assertTrue(empty.iterationErrors().get(0).startsWith("Locust ended before its test started (exit code 1): ")
         && empty.iterationErrors().get(0).contains("No User class found"), empty.iterationErrors().toString());
