@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** The {@code loadtest} command. */
 @Command(name = "loadtest", mixinStandardHelpOptions = true, versionProvider = LoadtestCli.Version.class,
     description = "Distributed load testing: generators, coordinator, Flink aggregation, ClickHouse, query API.",
-    subcommands = {DemoCommand.class, LoadtestCli.Up.class, RunCommand.class, ReplayCommand.class, ShopCommand.class, GeneratorCommand.class, ServiceCommands.Init.class, ServiceCommands.Api.class, CoordinatorCommand.class, SubmitCommand.class,
+    subcommands = {DemoCommand.class, LoadtestCli.Up.class, RunCommand.class, ReplayCommand.class, ShopCommand.class, GeneratorCommand.class, ServiceCommands.Init.class, ServiceCommands.Api.class, CoordinatorCommand.class, SubmitCommand.class, ImportCommand.class,
         CommandLine.HelpCommand.class})
 public final class LoadtestCli implements Callable<Integer> {
   @Spec

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Other tools' scripts through the whole pipeline (`loadtest run` -> API -> coordinator -> two generators -> Kafka
@@ -62,12 +63,14 @@ class ToolPluginsIT {
   }
 
   @Test
-  void theJMeterExampleOverTwoGeneratorsIsStoredAsTheShopServedItPerNameAndJudgedOnTheMergedData() throws Exception {
+  void theJMeterExampleOverTwoGeneratorsIsStoredAsTheShopServedItPerNameAndItsJtlImportsTheSame(@TempDir Path dir)
+      throws Exception {
     Map<String, Long> before = shop.requestsByRoute();
     String id = "jmeter-it-1";
+    Path jtl = dir.resolve("results.jtl");
     CliRun run = CliRun.of("run", Path.of("../examples/jmeter/checkout.json").toAbsolutePath().toString(), "--api",
         stack.apiUrl(), "--token", stack.apiToken(), "--run-id", id, "-e", "BASE_URL=" + shop.url(), "-e",
-        "threads=5", "-e", "loops=8", "-e", "thinkMs=20", "-e", "rampUp=0");
+        "threads=5", "-e", "loops=8", "-e", "thinkMs=20", "-e", "rampUp=0", "-e", "jtl=" + jtl);
     // 5% injected errors: http_req_failed's threshold (rate<0.05) may go either way; checks' (rate>0.95) too
     assertTrue(run.code() == 0 || run.code() == 99, "a verdict, not an error:\n" + run.out() + run.err());
     assertTrue(run.out().contains("http_req_duration{name:checkout}") && run.out().contains("p(95)<1000"), run.out());
@@ -94,6 +97,44 @@ class ToolPluginsIT {
     JsonNode summary = api.get("/runs/" + id + "/summary", Map.of());
     assertEquals(total, RunFollower.samples(summary, "http_reqs"), "every request the shop served, stored once");
     assertEquals(total, state.path("totals").path("requests").asLong(), "the generators' own count agrees");
+
+    // JMeter's own results file of the same run (both engines wrote it), imported, stores the same
+    CliRun imported = CliRun.of("import", jtl.toString(), "--format", "jmeter-jtl", "--bootstrap",
+        stack.kafkaBootstrap(), "--api", stack.apiUrl(), "--token", stack.apiToken(), "--run-id", "jtl-import-1",
+        "--project", "imports");
+    assertEquals(0, imported.code(), imported.out() + imported.err());
+    assertTrue(imported.out().contains("Every imported request is stored."), imported.out());
+    assertEquals(stored, storedByName("jtl-import-1"), "an import of the run's JTL stores what the live run stored");
+    JsonNode importedState = api.get("/runs/jtl-import-1", Map.of());
+    assertEquals("FINISHED", importedState.path("status").asText());
+    assertEquals(total, importedState.path("totals").path("requests").asLong());
+  }
+
+  @Test
+  void aK6JsonResultOfYesterdayIsImportedAtItsOwnTimesAndABrokenOneIsRefusedWithItsLine(@TempDir Path dir)
+      throws Exception {
+    Path k6 = Path.of("../plugins/importers/src/test/resources/k6.json").toAbsolutePath();
+    CliRun run = CliRun.of("import", k6.toString(), "--format", "k6-json", "--bootstrap", stack.kafkaBootstrap(),
+        "--api", stack.apiUrl(), "--token", stack.apiToken(), "--run-id", "k6-import-1", "--name", "k6 shop");
+    assertEquals(0, run.code(), run.out() + run.err());
+    JsonNode summary = api.get("/runs/k6-import-1/summary", Map.of());
+    assertEquals(3, RunFollower.samples(summary, "http_reqs"));
+    assertEquals(Map.of("/api/products", 2L, "checkout", 1L), storedByName("k6-import-1"));
+    JsonNode state = api.get("/runs/k6-import-1", Map.of());
+    assertEquals(1_709_283_600_000L, state.path("history").path(0).path("atMs").asLong(),
+        "the run starts at the file's first sample (2024-03-01T10:00:00+01:00), not at the import");
+    assertTrue(run.out().contains("http_reqs") && run.out().contains("checks"), run.out());
+
+    Path broken = dir.resolve("broken.json");
+    java.nio.file.Files.writeString(broken, java.nio.file.Files.readString(k6).replaceFirst("\"value\": 1,", "\"value\": \"x\","));
+    CliRun refused = CliRun.of("import", broken.toString(), "--format", "k6-json", "--bootstrap",
+        stack.kafkaBootstrap(), "--run-id", "k6-import-2");
+    assertEquals(104, refused.code(), refused.out() + refused.err());
+    assertTrue(refused.err().contains(broken + ": line 13: a point without a numeric value"), refused.err());
+    assertTrue(!refused.out().contains("Imported"), "nothing sent: " + refused.out());
+    ApiClient.ApiError none = org.junit.jupiter.api.Assertions.assertThrows(ApiClient.ApiError.class,
+        () -> api.get("/runs/k6-import-2", Map.of()));
+    assertEquals(404, none.status());
   }
 
   @Test

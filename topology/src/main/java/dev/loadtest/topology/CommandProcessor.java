@@ -118,6 +118,7 @@ final class CommandProcessor implements Processor<String, String, String, String
       case Command.Start start -> start(record, start, existing);
       case Command.Stop stop -> end(record, existing, stop.testRunId(), stop.reason(), Command.Source.USER, true);
       case Command.Abort abort -> end(record, existing, abort.testRunId(), abort.reason(), abort.source(), false);
+      case Command.Import imp -> importRun(record, imp, existing);
       case Command.Schedule sc -> { } // handled above: schedules have no run state
       case Command.Unschedule un -> { }
     }
@@ -188,6 +189,27 @@ final class CommandProcessor implements Processor<String, String, String, String
     publish(validated);
     // From here on the run's lifecycle belongs to the control processor (one partition, one writer).
     context.forward(new Record<>(start.testRunId(), eventJson, now), CONTROL_SINK);
+  }
+
+  /**
+   * An imported test: a finished run at once, its history at the imported test's own times, its totals the
+   * importer's counts (what the stored run must add up to). Its samples were written before the command.
+   */
+  private void importRun(Record<String, String> record, Command.Import imp, RunState existing) {
+    if (existing != null) {
+      reject(record, "run \"" + imp.testRunId() + "\" exists already (" + existing.status()
+          + "); import under a new testRunId");
+      return;
+    }
+    String stored = StoredPlans.redacted(readTreeOrNull(imp.planJson()));
+    RunState created = RunState.first(imp.testRunId(), RunStatus.CREATED, imp.startedAtMs(), "import command "
+        + imp.commandId(), List.of(), StoredPlans.hash(stored), stored, imp.metadata());
+    RunState finished = created.to(RunStatus.RUNNING, imp.startedAtMs(), "imported from " + imp.source())
+        .to(RunStatus.FINISHED, imp.endedAtMs(), "imported from " + imp.source() + ": " + imp.requests()
+            + " requests")
+        .withTotals(new RunState.Totals(imp.requests(), imp.samples(), 0, imp.iterations(), 0, 0, 0));
+    publish(created);
+    publish(finished);
   }
 
   private void end(Record<String, String> record, RunState existing, String testRunId, String reason,

@@ -8,7 +8,8 @@ import java.util.TreeMap;
  * The tags of one HTTP request sample as k6 sets them, for plug-ins and importers that turn another tool's
  * requests into samples: the plan's tags, {@code name}, {@code method}, {@code status}, {@code scenario},
  * {@code group}, {@code expected_response}, and {@code error_code} where k6 sets one (1000 for a request without an
- * HTTP status, 1000 + status for 4xx and 5xx).
+ * HTTP status, 1000 + status for 4xx and 5xx). A status below 0 is one the tool did not record (Gatling's log):
+ * {@code status} is then empty and no {@code error_code} is set; so is a method it did not record.
  */
 public final class RequestTags {
   private RequestTags() {}
@@ -17,15 +18,17 @@ public final class RequestTags {
       String group, boolean expected) {
     TreeMap<String, String> m = new TreeMap<>(planTags);
     m.put("name", name);
-    m.put("method", method == null || method.isEmpty() ? "GET" : method);
-    m.put("status", Integer.toString(status));
+    m.put("method", method == null ? "" : method);
+    m.put("status", status < 0 ? "" : Integer.toString(status));
     m.put("scenario", scenario);
     m.put("group", group);
     m.put("expected_response", Boolean.toString(expected));
-    if (status == 0) {
-      m.put("error_code", "1000");
+    if (status < 0) {
+      // unknown: no error code either
+    } else if (status == 0) {
+      m.putIfAbsent("error_code", "1000");
     } else if (status >= 400) {
-      m.put("error_code", Integer.toString(1000 + status));
+      m.putIfAbsent("error_code", Integer.toString(1000 + status));
     }
     return TagSet.of(m);
   }

@@ -42,6 +42,19 @@ public sealed interface Command {
     }
   }
 
+  /**
+   * Record a finished test made elsewhere (another tool's results, imported) as a run: its samples were written to
+   * {@code loadtest.samples} before this command, under this run id. No generator runs anything.
+   *
+   * @param plan a plan naming the test (its name, tags, thresholds to judge the imported data by)
+   * @param source the format and file it came from, e.g. {@code "jmeter-jtl results.jtl"}
+   * @param startedAtMs when the imported test started, epoch milliseconds
+   * @param requests the imported requests, as many as the stored run must count
+   * @param samples every imported sample (requests and other metrics' points)
+   */
+  record Import(String commandId, String testRunId, TestPlan plan, String planJson, Metadata metadata, String source,
+      long startedAtMs, long endedAtMs, long requests, long samples, long iterations) implements Command {}
+
   /** Who asked for an abort. */
   enum Source { USER, THRESHOLD, SYSTEM }
 
@@ -53,5 +66,5 @@ public sealed interface Command {
   }
 
   /** Commands as the JSON Schema enumerates them. */
-  List<String> TYPES = List.of("start", "stop", "abort", "schedule", "unschedule");
+  List<String> TYPES = List.of("start", "stop", "abort", "schedule", "unschedule", "import");
 }

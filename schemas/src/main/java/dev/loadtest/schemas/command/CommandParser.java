@@ -87,9 +87,32 @@ public final class CommandParser {
         }
         return errors.isEmpty() ? new Command.Abort(commandId, testRunId, reason == null ? "" : reason, source) : null;
       }
+      case "import" -> {
+        allowOnly(root, Set.of("plan", "metadata", "source", "startedAtMs", "endedAtMs", "requests", "samples",
+            "iterations"), "an import command", errors);
+        JsonNode planNode = root.get("plan");
+        TestPlan plan = null;
+        if (planNode == null || planNode.isNull()) {
+          errors.add(new PlanError("$.plan", "an import command needs a \"plan\" (at least its name)"));
+        } else {
+          plan = PlanParser.parse(planNode, "$.plan", errors);
+        }
+        Command.Metadata meta = metadata(root.get("metadata"), errors);
+        String source = text(root, "source", true, errors);
+        long started = count(root, "startedAtMs", errors);
+        long ended = count(root, "endedAtMs", errors);
+        if (errors.isEmpty() && ended < started) {
+          errors.add(new PlanError("$.endedAtMs", "endedAtMs must not be before startedAtMs"));
+        }
+        long requests = count(root, "requests", errors);
+        long samples = count(root, "samples", errors);
+        long iterations = root.has("iterations") ? count(root, "iterations", errors) : 0;
+        return errors.isEmpty() ? new Command.Import(commandId, testRunId, plan, planNode.toString(), meta,
+            source, started, ended, requests, samples, iterations) : null;
+      }
       default -> {
-        errors.add(new PlanError("$.type", "unknown command type \"" + type + "\" (use start, stop, abort, schedule or"
-            + " unschedule)"));
+        errors.add(new PlanError("$.type", "unknown command type \"" + type + "\" (use start, stop, abort, schedule,"
+            + " unschedule or import)"));
         return null;
       }
     }
@@ -107,6 +130,16 @@ public final class CommandParser {
       throw new IllegalArgumentException(errors.toString());
     }
     return r;
+  }
+
+  /** A whole number >= 0 at {@code $.field} (required). */
+  private static long count(JsonNode root, String field, List<PlanError> errors) {
+    JsonNode v = root.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+      errors.add(new PlanError("$." + field, "\"" + field + "\" must be a whole number >= 0"));
+      return 0;
+    }
+    return v.asLong();
   }
 
   /** A schedule or unschedule command: keyed by {@code scheduleId} instead of a test run id. */

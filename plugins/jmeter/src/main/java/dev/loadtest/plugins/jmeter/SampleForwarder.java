@@ -2,7 +2,7 @@ package dev.loadtest.plugins.jmeter;
 
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.RequestTags;
-import dev.loadtest.generator.sink.SampleSink;
+import dev.loadtest.generator.plugin.ToolTimings;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.sample.TagSet;
 import java.util.List;
@@ -113,13 +113,8 @@ final class SampleForwarder extends AbstractTestElement implements SampleListene
     int status = RequestTags.status(r.getResponseCode());
     boolean ok = r.isSuccessful();
     TagSet t = tagSet(label, http.getHTTPMethod(), status, scenario, group, ok);
-    long elapsed = Math.max(0, r.getTime());
-    long connect = Math.max(0, Math.min(r.getConnectTime(), elapsed));
-    long latency = r.getLatency() <= 0 ? elapsed : Math.min(r.getLatency(), elapsed);
-    long waiting = Math.max(0, latency - connect) * 1000;
-    long receiving = Math.max(0, elapsed - Math.max(latency, connect)) * 1000;
-    c.sink().request(r.getStartTime() * 1000, t, new SampleSink.RequestTimings(waiting + receiving, 0,
-        connect * 1000, 0, 0, waiting, receiving, r.getSentBytes(), r.getBytesAsLong()), !ok, vu());
+    c.sink().request(r.getStartTime() * 1000, t, ToolTimings.jmeter(r.getTime(), r.getLatency(), r.getConnectTime(),
+        r.getSentBytes(), r.getBytesAsLong()), !ok, vu());
     for (AssertionResult a : r.getAssertionResults()) {
       TreeMap<String, String> m = new TreeMap<>(planTags);
       m.put("check", a.getName() == null ? "" : a.getName());

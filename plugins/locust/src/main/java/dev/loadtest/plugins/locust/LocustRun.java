@@ -6,7 +6,7 @@ import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.plugin.RequestTags;
-import dev.loadtest.generator.sink.SampleSink;
+import dev.loadtest.generator.plugin.ToolTimings;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.sample.TagSet;
 import java.io.BufferedReader;
@@ -186,8 +186,7 @@ final class LocustRun implements PluginRun {
     long durationUs = Math.max(0, Math.round(n.path("rt").asDouble(0) * 1000));
     long startUs = Math.round(n.path("t").asDouble(0) * 1e6);
     TagSet t = tagSet(n.path("n").asText(""), n.path("m").asText("GET"), status, failed);
-    c.sink().request(startUs, t, new SampleSink.RequestTimings(durationUs, 0, 0, 0, 0, durationUs, 0, 0,
-        Math.max(0, n.path("b").asLong(0))), failed, 0);
+    c.sink().request(startUs, t, ToolTimings.responseTime(durationUs, n.path("b").asLong(0)), failed, 0);
     requests++;
   }
 
