@@ -5,7 +5,10 @@
 #               the broker) next to wrk, hey and Gatling run the same way; median of RUNS runs.
 #   memory      50,000 closed-model VUs thinking 1-5 s: heap (after a full GC) and RSS per VU.
 #   synthetic   request samples/s the synthetic plug-in produces into Kafka from one core.
-# Usage: scripts/bench-generator.sh [throughput|memory|synthetic|all]   (RUNS=3 SECONDS_PER_RUN=20)
+#   tools       requests/s of one generator on CPU 0 running the same shape (50 users requesting nginx's 200 in a
+#               loop, no think) with the http plug-in, the jmeter plug-in (JMeter 5.6 in the generator's JVM) and
+#               the locust plug-in (Locust beside it, one process), every sample to the broker; median of RUNS.
+# Usage: scripts/bench-generator.sh [throughput|memory|synthetic|tools|all]   (RUNS=3 SECONDS_PER_RUN=20)
 # Needs: nginx, wrk, hey (Debian packages; installed here when missing and running as root).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -152,10 +155,34 @@ synthetic() {
   printf 'median: %.0f request samples/s delivered (target >= 1,000,000)\n' "$(median < "$work/syn")"
 }
 
+tools() {
+  start_broker
+  echo "== tools: one generator on CPU 0, 50 users, nginx's 200 in a loop, ${SECS} s, median of $RUNS =="
+  local dir="$work/tools"
+  mkdir -p "$dir"
+  cp "$root/benchmarks/generator/tools/"* "$dir/"
+  sed -i "s/\"SECONDS\": \"20\"/\"SECONDS\": \"$SECS\"/" "$dir/jmeter-plan.json"
+  sed -i "s/\"duration\": \"20s\"/\"duration\": \"${SECS}s\"/" "$dir/locust-plan.json"
+  sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/throughput-plan.json" > "$dir/http-plan.json"
+  : > "$work/t-http"; : > "$work/t-jmeter"; : > "$work/t-locust"
+  for i in $(seq "$RUNS"); do
+    for tool in http jmeter locust; do
+      (cd "$dir" && ours_run "t-$tool" "$dir/$tool-plan.json")
+      grep -E '^(FINISHED|ABORTED|FAILED)' "$work/t-$tool.log" | cut -c1-150 | sed "s/^/    $tool: /"
+    done
+    echo "  run $i: http $(tail -1 "$work/t-http")  jmeter $(tail -1 "$work/t-jmeter")  locust $(tail -1 "$work/t-locust") req/s"
+  done
+  local h j l
+  h=$(median < "$work/t-http"); j=$(median < "$work/t-jmeter"); l=$(median < "$work/t-locust")
+  printf 'median req/s per generator: http %.0f | jmeter %.0f | locust %.0f\n' "$h" "$j" "$l"
+  awk -v h="$h" -v j="$j" -v l="$l" 'BEGIN {printf "jmeter/http %.2fx  locust/http %.2fx\n", j/h, l/h}'
+}
+
 case "$what" in
   throughput) throughput ;;
+  tools) tools ;;
   memory) memory ;;
   synthetic) synthetic ;;
   all) throughput; memory; synthetic ;;
-  *) echo "usage: $0 [throughput|memory|synthetic|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [throughput|memory|synthetic|tools|all]" >&2; exit 2 ;;
 esac
