@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  * the summary, as {@code run} does.
  */
 @Command(name = "import", mixinStandardHelpOptions = true,
-    header = "Store another tool's results as a run: k6 JSON or CSV, JMeter JTL, Gatling's simulation.log.",
+    header = "Store another tool's results as a run: k6 JSON or CSV, JMeter JTL, Gatling's log, Locust's CSV.",
     description = {"Reads FILE (gzipped too) whole, refusing it with the line and the reason when anything in it",
         "is wrong; sends its samples to loadtest.samples and an import command to the coordinator, which records",
         "a finished run at the file's own times. The run is then compared, trended and gated like any other.",
@@ -54,7 +54,8 @@ final class ImportCommand implements Callable<Integer> {
   Path file;
 
   @Option(names = "--format", required = true, paramLabel = "FORMAT",
-      description = "k6-json, k6-csv, jmeter-jtl (CSV or XML) or gatling-log (text, Gatling 3.0 to 3.10).")
+      description = "k6-json, k6-csv, jmeter-jtl (CSV or XML), gatling-log (text, Gatling 3.0 to 3.10) or"
+          + " locust-csv (_stats_history.csv: aggregates, rebuilt as requests).")
   String format;
 
   @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",

@@ -54,7 +54,7 @@ class PlanChecksUpFrontTest {
     Files.writeString(p, plan("\"generator\": {\"plugin\": \"wrk2\"}, ", "{}"));
     CliRun run = CliRun.of("run", p.toString());
     assertEquals(104, run.code(), run.out() + run.err());
-    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have http, jmeter,"
+    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have http, jmeter, locust,"
         + " synthetic"), run.err());
     assertFalse(run.out().contains("starting the embedded stack"), "nothing started: " + run.out());
   }

@@ -47,6 +47,7 @@ public final class Importer {
         case K6_CSV -> K6Reader.csv(in, out);
         case JMETER_JTL -> JtlReader.read(in, out);
         case GATLING_LOG -> GatlingLogReader.read(in, out);
+        case LOCUST_CSV -> LocustHistoryReader.read(in, out);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);

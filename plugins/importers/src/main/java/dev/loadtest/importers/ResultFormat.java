@@ -12,7 +12,9 @@ public enum ResultFormat {
   /** JMeter's JTL, CSV (with its header line) or XML, as {@code jmeter -n -l results.jtl} writes it. */
   JMETER_JTL("jmeter-jtl"),
   /** Gatling's text {@code simulation.log} (Gatling 3.0 to 3.10; 3.11 and later write a binary log). */
-  GATLING_LOG("gatling-log");
+  GATLING_LOG("gatling-log"),
+  /** Locust's {@code _stats_history.csv}: aggregates per interval, not requests (an approximation, said so). */
+  LOCUST_CSV("locust-csv");
 
   private final String flag;
 
@@ -28,7 +30,7 @@ public enum ResultFormat {
     return Arrays.stream(values()).filter(f -> f.flag.equals(flag)).findFirst();
   }
 
-  /** The names, for messages: "k6-json, k6-csv, jmeter-jtl, gatling-log". */
+  /** The names, for messages: "k6-json, k6-csv, jmeter-jtl, gatling-log, locust-csv". */
   public static String names() {
     return String.join(", ", Arrays.stream(values()).map(ResultFormat::flag).toList());
   }

@@ -144,6 +144,23 @@ class ImporterTest {
   }
 
   @Test
+  void locustsStatsHistoryBecomesEachIntervalsRequestsWithTheirFailuresAndPercentiles() throws Exception {
+    // written by Locust 2.12 (Debian's) with --csv --csv-full-history: 4 users, 13 s, "missing" always 404
+    Recording r = read("locust_stats_history.csv", ResultFormat.LOCUST_CSV);
+    Map<String, Long> byName = r.requests.stream().collect(Collectors.groupingBy(q -> q.tags().get("name"),
+        Collectors.counting()));
+    assertEquals(Map.of("home", 534L, "missing", 164L), byName, "each name's last Total Request Count");
+    assertTrue(r.requests.stream().allMatch(q -> q.failed() == q.tags().get("name").equals("missing")));
+    assertEquals("GET", r.requests.get(0).tags().get("method"));
+    assertEquals("", r.requests.get(0).tags().get("status"), "Locust's CSV has no status");
+    long maxUs = r.requests.stream().mapToLong(q -> q.t().durationUs()).max().orElse(0);
+    assertTrue(maxUs > 0 && maxUs <= 31_000, "within the file's largest 100% (ms): " + maxUs);
+    assertEquals(4.0, r.points("vus").get(r.points("vus").size() - 1).value());
+    List<String> notes = Importer.check(fixture("locust_stats_history.csv"), ResultFormat.LOCUST_CSV).notes();
+    assertTrue(notes.get(0).contains("requests rebuilt from each interval's counts and percentiles"), notes.toString());
+  }
+
+  @Test
   void aBrokenFileIsRefusedWholeWithWhereAndWhy(@TempDir Path dir) throws Exception {
     Path json = dir.resolve("bad.json");
     Files.writeString(json, Files.readString(fixture("k6.json")) + "{\"type\":\"Point\",\"metric\":\"http_reqs\"\n");
