@@ -21,6 +21,7 @@ globals().update({k: v for k, v in vars(_module).items() if not k.startswith("__
 
 _socket = socket.create_connection(("127.0.0.1", int(os.environ["LOADTEST_SAMPLES_PORT"])))
 _out = _socket.makefile("w", encoding="utf-8", buffering=1 << 16)
+_flushed = [time.monotonic()]
 
 
 @events.request.add_listener
@@ -33,6 +34,10 @@ def _loadtest_request(request_type, name, response_time, response_length, respon
     if exception is not None:
         record["e"] = (type(exception).__name__ + ": " + str(exception))[:300]
     _out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    now = time.monotonic()
+    if now - _flushed[0] >= 0.1:  # requests reach the generator within 100 ms, in a write per 100 ms at most
+        _out.flush()
+        _flushed[0] = now
 
 
 def _users(environment):
