@@ -34,10 +34,10 @@ class ExamplesAndReportsTest {
     try (Stream<Path> s = Files.walk(Path.of("..", "examples"))) {
       examples = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
-    assertTrue(examples.size() >= 7, examples.toString());
+    assertTrue(examples.size() >= 8, examples.toString());
     for (Path p : examples) {
       TestPlan plan = PlanParser.parse(Files.readString(p)); // throws, listing the errors, when invalid
-      boolean tool = List.of("jmeter", "locust").contains(plan.generator().plugin());
+      boolean tool = List.of("jmeter", "locust", "gatling").contains(plan.generator().plugin());
       assertEquals(tool, plan.scenarios().isEmpty(), p + ": a tool's script sizes its own load, a plan's scenarios do");
       // every file a plan names is there, and its plug-in finds nothing wrong with it
       assertEquals(List.of(), dev.loadtest.generator.plugin.GeneratorPlugin.checkPlan(plan, p.getParent()), p.toString());

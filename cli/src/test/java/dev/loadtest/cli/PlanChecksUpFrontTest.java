@@ -54,8 +54,8 @@ class PlanChecksUpFrontTest {
     Files.writeString(p, plan("\"generator\": {\"plugin\": \"wrk2\"}, ", "{}"));
     CliRun run = CliRun.of("run", p.toString());
     assertEquals(104, run.code(), run.out() + run.err());
-    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have http, jmeter, locust,"
-        + " synthetic"), run.err());
+    assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have gatling, http,"
+        + " jmeter, locust, synthetic"), run.err());
     assertFalse(run.out().contains("starting the embedded stack"), "nothing started: " + run.out());
   }
 

@@ -166,4 +166,28 @@ class ToolPluginsIT {
     }
     assertEquals(10.0, peak, "the two Locust processes' users add up to the plan's");
   }
+
+  @Test
+  void theGatlingExampleOverTwoGeneratorsIsStoredAsTheShopServedItPerName() throws Exception {
+    Map<String, Long> before = shop.requestsByRoute();
+    String id = "gatling-it-1";
+    CliRun run = CliRun.of("run", Path.of("../examples/gatling/checkout.json").toAbsolutePath().toString(), "--api",
+        stack.apiUrl(), "--token", stack.apiToken(), "--run-id", id, "-e", "BASE_URL=" + shop.url(), "-e", "atOnce=2",
+        "-e", "ramped=8", "-e", "rampSeconds=3");
+    assertTrue(run.code() == 0 || run.code() == 99, "a verdict, not an error:\n" + run.out() + run.err());
+    JsonNode state = api.get("/runs/" + id, Map.of());
+    assertEquals("FINISHED", state.path("status").asText(), state.toString());
+    assertTrue(state.path("warnings").isMissingNode() || state.path("warnings").isEmpty(), "Gatling ran cleanly: "
+        + state.path("warnings"));
+    Map<String, Long> served = new HashMap<>(shop.requestsByRoute());
+    before.forEach((k, v) -> served.merge(k, -v, Long::sum));
+    Map<String, Long> stored = storedByName(id);
+    assertEquals(10L, served.get("GET /api/products"), "2 at once and 8 ramped users, split over two generators");
+    assertEquals(served.get("GET /api/products"), stored.get("products"));
+    assertEquals(served.get("POST /api/carts"), stored.get("create cart"));
+    assertEquals(served.getOrDefault("POST /api/carts/:id/items", 0L), stored.getOrDefault("add to cart", 0L));
+    assertEquals(served.getOrDefault("POST /api/carts/:id/checkout", 0L), stored.getOrDefault("checkout", 0L));
+    long total = served.values().stream().mapToLong(Long::longValue).sum();
+    assertEquals(total, RunFollower.samples(api.get("/runs/" + id + "/summary", Map.of()), "http_reqs"));
+  }
 }

@@ -297,7 +297,7 @@ class WebAppIT {
     wait.until(d -> d.findElement(By.cssSelector("tr[data-run=\"" + firstRun + "\"]")).getText().contains("FINISHED"));
     String text = text(By.cssSelector("tr[data-run=\"" + firstRun + "\"]"));
     assertTrue(text.contains("api run") && text.contains("passed"), text);
-    assertTrue(text.matches("(?s).*\\d+(\\.\\d+)? ms.*"), "p(95) shown: " + text);
+    assertTrue(text.matches("(?s).*\\d+(\\.\\d+)? m?s.*"), "p(95) shown (ms, or s on a busy machine): " + text);
     String browserRow = text(By.cssSelector("tr[data-run=\"" + browserRun + "\"]"));
     assertTrue(browserRow.contains("browser run"), browserRow);
     assertEquals(List.of(), accessibilityViolations(), "runs list");

@@ -20,9 +20,9 @@ import java.util.Map;
  *   <li>{@code RUN} and {@code ERROR}: nothing to store (errors are the KO requests' messages).</li>
  * </ul>
  */
-final class GatlingLogReader {
-  private GatlingLogReader() {}
+public final class GatlingLogReader {
 
+  /** The records of a whole file. */
   static void read(BufferedReader in, Emitter out) throws IOException, InterruptedException {
     in.mark(16);
     int first = in.read();
@@ -32,82 +32,128 @@ final class GatlingLogReader {
       throw new ImportException("line 1", "not a text simulation.log: Gatling 3.11 and later write a binary log, which"
           + " cannot be read here; import the log of Gatling 3.10 or earlier");
     }
+    GatlingLogReader log = new GatlingLogReader(out);
     String line;
     long n = 0;
-    long users = 0;
-    long lastVusSecond = Long.MIN_VALUE;
-    long lastTimeMs = 0;
-    long vusAtMs = 0;
-    long vusValue = 0;
-    String scenario = "";
     while ((line = in.readLine()) != null) {
-      n++;
-      if (line.isBlank()) {
-        continue;
-      }
-      String where = "line " + n;
-      String[] f = line.split("\t", -1);
-      switch (f[0]) {
-        case "REQUEST" -> {
-          // 3.x: REQUEST groups name start end status message; earlier 3.x: REQUEST user groups name start end ...
-          int at = f.length >= 8 && isNumber(f[4]) && isNumber(f[5]) ? 2 : 1;
-          if (f.length < at + 5) {
-            throw new ImportException(where, "a REQUEST record needs groups, name, start, end and status");
-          }
-          long start = number(f[at + 2], "start", where);
-          long end = number(f[at + 3], "end", where);
-          boolean ko = switch (f[at + 4]) {
-            case "OK" -> false;
-            case "KO" -> true;
-            default -> throw new ImportException(where, "status \"" + f[at + 4] + "\" is neither OK nor KO");
-          };
-          out.request(start * 1000, f[at + 1], "", -1, scenario.isEmpty() ? "gatling" : scenario, group(f[at]), ko,
-              Map.of(), ToolTimings.responseTime((end - start) * 1000, 0));
-          lastTimeMs = Math.max(lastTimeMs, end);
-        }
-        case "GROUP" -> {
-          if (f.length < 5) {
-            throw new ImportException(where, "a GROUP record needs groups, start and end");
-          }
-          long start = number(f[2], "start", where);
-          long end = number(f[3], "end", where);
-          out.point("group_duration", MetricType.TREND, end * 1000, Map.of("scenario", scenario.isEmpty() ? "gatling"
-              : scenario, "group", group(f[1])), end - start);
-        }
-        case "USER" -> {
-          int phase = -1;
-          for (int i = 2; i < f.length; i++) {
-            if (f[i].equals("START") || f[i].equals("END")) {
-              phase = i;
-              break;
-            }
-          }
-          if (phase < 0 || phase + 1 >= f.length) {
-            throw new ImportException(where, "a USER record needs START or END and a time");
-          }
-          scenario = f[1];
-          long t = number(f[phase + 1], "time", where);
-          users += f[phase].equals("START") ? 1 : -1;
-          if (f[phase].equals("END")) {
-            out.point("iterations", MetricType.COUNTER, t * 1000, Map.of("scenario", scenario, "group", ""), 1);
-          }
-          // vus: the count at the end of each second with a user event (a gauge keeps the last value a second)
-          long second = Math.floorDiv(t, 1000);
-          if (second != lastVusSecond && lastVusSecond != Long.MIN_VALUE) {
-            out.point("vus", MetricType.GAUGE, vusAtMs * 1000, Map.of(), vusValue);
-          }
-          lastVusSecond = second;
-          vusAtMs = t;
-          vusValue = Math.max(0, users);
-          lastTimeMs = Math.max(lastTimeMs, t);
-        }
-        case "RUN", "ERROR", "ASSERTION" -> { }
-        default -> throw new ImportException(where, "\"" + (f[0].length() > 20 ? f[0].substring(0, 20) : f[0])
-            + "\" is not a record of Gatling's simulation.log (RUN, USER, REQUEST, GROUP, ERROR)");
-      }
+      log.line(line, "line " + (++n));
     }
+    log.end();
+  }
+
+  private final Emitter out;
+  private long users;
+  private long lastVusSecond = Long.MIN_VALUE;
+  private long vusAtMs;
+  private long vusValue;
+  private String scenario = "";
+
+  private GatlingLogReader(Emitter out) {
+    this.out = out;
+  }
+
+  /**
+   * A reader of records as Gatling writes them, one line at a time (the gatling plug-in tails a running
+   * simulation's log with it), into {@code sink} with {@code planTags}.
+   */
+  public static Lines lines(dev.loadtest.generator.sink.SampleSink sink, Map<String, String> planTags) {
+    GatlingLogReader r = new GatlingLogReader(new Emitter(sink, planTags));
+    return new Lines() {
+      @Override
+      public void line(String line, String where) throws InterruptedException {
+        r.line(line, where);
+      }
+
+      @Override
+      public void end() throws InterruptedException {
+        r.end();
+      }
+
+      @Override
+      public long requests() {
+        return r.out.requests;
+      }
+    };
+  }
+
+  /** Records of a simulation.log, one line at a time. */
+  public interface Lines {
+    /** One record; {@code where} names it in an error. */
+    void line(String line, String where) throws InterruptedException;
+
+    /** No more records: the last second's users. */
+    void end() throws InterruptedException;
+
+    long requests();
+  }
+
+  void line(String line, String where) throws InterruptedException {
+    if (line.isBlank()) {
+      return;
+    }
+    String[] f = line.split("\t", -1);
+    switch (f[0]) {
+      case "REQUEST" -> {
+        // 3.x: REQUEST groups name start end status message; earlier 3.x: REQUEST user groups name start end ...
+        int at = f.length >= 8 && isNumber(f[4]) && isNumber(f[5]) ? 2 : 1;
+        if (f.length < at + 5) {
+          throw new ImportException(where, "a REQUEST record needs groups, name, start, end and status");
+        }
+        long start = number(f[at + 2], "start", where);
+        long end = number(f[at + 3], "end", where);
+        boolean ko = switch (f[at + 4]) {
+          case "OK" -> false;
+          case "KO" -> true;
+          default -> throw new ImportException(where, "status \"" + f[at + 4] + "\" is neither OK nor KO");
+        };
+        out.request(start * 1000, f[at + 1], "", -1, scenario.isEmpty() ? "gatling" : scenario, group(f[at]), ko,
+            Map.of(), ToolTimings.responseTime((end - start) * 1000, 0));
+      }
+      case "GROUP" -> {
+        if (f.length < 5) {
+          throw new ImportException(where, "a GROUP record needs groups, start and end");
+        }
+        long start = number(f[2], "start", where);
+        long end = number(f[3], "end", where);
+        out.point("group_duration", MetricType.TREND, end * 1000, Map.of("scenario", scenario.isEmpty() ? "gatling"
+            : scenario, "group", group(f[1])), end - start);
+      }
+      case "USER" -> {
+        int phase = -1;
+        for (int i = 2; i < f.length; i++) {
+          if (f[i].equals("START") || f[i].equals("END")) {
+            phase = i;
+            break;
+          }
+        }
+        if (phase < 0 || phase + 1 >= f.length) {
+          throw new ImportException(where, "a USER record needs START or END and a time");
+        }
+        scenario = f[1];
+        long t = number(f[phase + 1], "time", where);
+        users += f[phase].equals("START") ? 1 : -1;
+        if (f[phase].equals("END")) {
+          out.point("iterations", MetricType.COUNTER, t * 1000, Map.of("scenario", scenario, "group", ""), 1);
+        }
+        // vus: the count at the end of each second with a user event (a gauge keeps the last value a second)
+        long second = Math.floorDiv(t, 1000);
+        if (second != lastVusSecond && lastVusSecond != Long.MIN_VALUE) {
+          out.point("vus", MetricType.GAUGE, vusAtMs * 1000, Map.of(), vusValue);
+        }
+        lastVusSecond = second;
+        vusAtMs = t;
+        vusValue = Math.max(0, users);
+      }
+      case "RUN", "ERROR", "ASSERTION" -> { }
+      default -> throw new ImportException(where, "\"" + (f[0].length() > 20 ? f[0].substring(0, 20) : f[0])
+          + "\" is not a record of Gatling's simulation.log (RUN, USER, REQUEST, GROUP, ERROR)");
+    }
+  }
+
+  void end() throws InterruptedException {
     if (lastVusSecond != Long.MIN_VALUE) {
       out.point("vus", MetricType.GAUGE, vusAtMs * 1000, Map.of(), vusValue);
+      lastVusSecond = Long.MIN_VALUE;
     }
   }
 

@@ -1,15 +1,14 @@
 package dev.loadtest.plugins.jmeter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolScript;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
-import dev.loadtest.schemas.time.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,8 +47,9 @@ import org.apache.jorphan.collections.SearchByClass;
  */
 public final class JMeterPlugin implements GeneratorPlugin {
   static final String AT = "$.generator.options";
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> OPTIONS = Set.of("testPlan", "testPlanXml", "properties", "maxDuration");
+  static final ToolScript SCRIPT = new ToolScript("testPlan", "testPlanXml", "a JMeter test plan (.jmx)",
+      "checkout.jmx");
   static final Duration DEFAULT_MAX_DURATION = Duration.ofMinutes(10);
 
   /** Checked options. */
@@ -77,19 +77,8 @@ public final class JMeterPlugin implements GeneratorPlugin {
 
   @Override
   public String embedFiles(String optionsJson, Path baseDir) {
-    Options o = parse(optionsJson);
-    if (o.testPlanXml() != null || baseDir == null) {
-      return optionsJson;
-    }
-    try {
-      com.fasterxml.jackson.databind.node.ObjectNode n = (com.fasterxml.jackson.databind.node.ObjectNode)
-          JSON.readTree(optionsJson);
-      n.put("testPlanXml", Files.readString(baseDir.resolve(o.testPlan())));
-      return n.toString();
-    } catch (IOException e) {
-      throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "cannot read "
-          + baseDir.resolve(o.testPlan()).toAbsolutePath() + ": " + e.getMessage())));
-    }
+    parse(optionsJson);
+    return SCRIPT.embed(optionsJson, baseDir);
   }
 
   @Override
@@ -190,33 +179,8 @@ public final class JMeterPlugin implements GeneratorPlugin {
 
   static Options parse(String json) {
     List<PlanError> errors = new ArrayList<>();
-    JsonNode n;
-    try {
-      n = JSON.readTree(json);
-    } catch (IOException e) {
-      throw new InvalidPlanException(List.of(new PlanError(AT, "not JSON: " + e.getMessage())));
-    }
-    n.fieldNames().forEachRemaining(f -> {
-      if (!OPTIONS.contains(f)) {
-        errors.add(new PlanError(AT + "." + f, "unknown option; the jmeter plug-in takes testPlan (or testPlanXml),"
-            + " properties and maxDuration"));
-      }
-    });
-    String testPlan = null;
-    JsonNode tp = n.get("testPlan");
-    JsonNode xml = n.get("testPlanXml");
-    if (xml != null && (!xml.isTextual() || xml.asText().isBlank())) {
-      errors.add(new PlanError(AT + ".testPlanXml", "must be the XML of a JMeter test plan"));
-    }
-    if (tp != null && (!tp.isTextual() || tp.asText().isBlank())) {
-      errors.add(new PlanError(AT + ".testPlan", "must be the path of a JMeter test plan (.jmx), e.g."
-          + " \"checkout.jmx\""));
-    } else if (tp == null && xml == null) {
-      errors.add(new PlanError(AT + ".testPlan", "required: the path of a JMeter test plan (.jmx), e.g."
-          + " \"checkout.jmx\""));
-    } else if (tp != null) {
-      testPlan = tp.asText();
-    }
+    JsonNode n = ToolScript.options(json, OPTIONS, "jmeter", errors);
+    SCRIPT.check(n, errors);
     Map<String, String> properties = new LinkedHashMap<>();
     JsonNode props = n.get("properties");
     if (props != null) {
@@ -232,21 +196,10 @@ public final class JMeterPlugin implements GeneratorPlugin {
         });
       }
     }
-    Duration max = DEFAULT_MAX_DURATION;
-    JsonNode md = n.get("maxDuration");
-    if (md != null) {
-      try {
-        max = Durations.parse(md.asText());
-        if (max.isZero() || max.isNegative()) {
-          errors.add(new PlanError(AT + ".maxDuration", "must be more than 0"));
-        }
-      } catch (IllegalArgumentException e) {
-        errors.add(new PlanError(AT + ".maxDuration", e.getMessage()));
-      }
-    }
+    Duration max = ToolScript.duration(n, "maxDuration", DEFAULT_MAX_DURATION, errors);
     if (!errors.isEmpty()) {
       throw new InvalidPlanException(errors);
     }
-    return new Options(testPlan, xml == null ? null : xml.asText(), properties, max);
+    return new Options(SCRIPT.file(n), SCRIPT.text(n), properties, max);
   }
 }

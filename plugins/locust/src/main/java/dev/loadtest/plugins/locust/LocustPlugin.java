@@ -1,18 +1,15 @@
 package dev.loadtest.plugins.locust;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolScript;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.TestPlan;
-import dev.loadtest.schemas.time.Durations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,9 +36,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocustPlugin implements GeneratorPlugin {
   static final String AT = "$.generator.options";
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> OPTIONS = Set.of("locustfile", "locustfileContent", "users", "spawnRate",
       "duration", "host", "userClasses");
+  static final ToolScript SCRIPT = new ToolScript("locustfile", "locustfileContent", "a locustfile", "locustfile.py");
   private static volatile Optional<String> unavailable;
 
   /** Checked options; {@code spawnRate} 0 when not given (all users at once). */
@@ -91,19 +88,7 @@ public final class LocustPlugin implements GeneratorPlugin {
   public List<PlanError> check(TestPlan plan, Path baseDir) {
     try {
       Options o = parse(plan.generator().optionsJson());
-      if (o.content() == null && baseDir != null && !Files.isRegularFile(baseDir.resolve(o.locustfile()))) {
-        return List.of(new PlanError(AT + ".locustfile", "no locustfile at "
-            + baseDir.resolve(o.locustfile()).toAbsolutePath()));
-      }
-      String content = o.content();
-      if (content == null && baseDir != null) {
-        try {
-          content = Files.readString(baseDir.resolve(o.locustfile()));
-        } catch (IOException e) {
-          return List.of(new PlanError(AT + ".locustfile", "cannot read " + baseDir.resolve(o.locustfile())
-              .toAbsolutePath() + ": " + e.getMessage()));
-        }
-      }
+      String content = o.content() != null || baseDir == null ? o.content() : SCRIPT.read(o.locustfile(), null, baseDir);
       Optional<String> syntax = content == null ? Optional.empty() : syntaxError(content);
       if (syntax.isPresent()) {
         return List.of(new PlanError(AT + (o.content() != null ? ".locustfileContent" : ".locustfile"),
@@ -148,18 +133,8 @@ public final class LocustPlugin implements GeneratorPlugin {
 
   @Override
   public String embedFiles(String optionsJson, Path baseDir) {
-    Options o = parse(optionsJson);
-    if (o.content() != null || baseDir == null) {
-      return optionsJson;
-    }
-    try {
-      ObjectNode n = (ObjectNode) JSON.readTree(optionsJson);
-      n.put("locustfileContent", Files.readString(baseDir.resolve(o.locustfile())));
-      return n.toString();
-    } catch (IOException e) {
-      throw new InvalidPlanException(List.of(new PlanError(AT + ".locustfile", "cannot read "
-          + baseDir.resolve(o.locustfile()).toAbsolutePath() + ": " + e.getMessage())));
-    }
+    parse(optionsJson);
+    return SCRIPT.embed(optionsJson, baseDir);
   }
 
   @Override
@@ -173,40 +148,14 @@ public final class LocustPlugin implements GeneratorPlugin {
     }
     long users = c.sequence().scale(c.segment(), o.users());
     double spawnRate = o.spawnRate() > 0 ? c.sequence().scaleRate(c.segment(), o.spawnRate()) : Math.max(1, users);
-    String content;
-    try {
-      content = o.content() != null ? o.content() : Files.readString(c.baseDir().resolve(o.locustfile()));
-    } catch (IOException e) {
-      throw new InvalidPlanException(List.of(new PlanError(AT + ".locustfile", "cannot read "
-          + c.baseDir().resolve(o.locustfile()).toAbsolutePath() + ": " + e.getMessage())));
-    }
+    String content = SCRIPT.read(o.locustfile(), o.content(), c.baseDir());
     return new LocustRun(c, content, users, spawnRate, o.duration(), host, o.userClasses(), env);
   }
 
   static Options parse(String json) {
     List<PlanError> errors = new ArrayList<>();
-    JsonNode n;
-    try {
-      n = JSON.readTree(json);
-    } catch (IOException e) {
-      throw new InvalidPlanException(List.of(new PlanError(AT, "not JSON: " + e.getMessage())));
-    }
-    n.fieldNames().forEachRemaining(f -> {
-      if (!OPTIONS.contains(f)) {
-        errors.add(new PlanError(AT + "." + f, "unknown option; the locust plug-in takes locustfile (or"
-            + " locustfileContent), users, spawnRate, duration, host and userClasses"));
-      }
-    });
-    JsonNode file = n.get("locustfile");
-    JsonNode content = n.get("locustfileContent");
-    if (content != null && !content.isTextual()) {
-      errors.add(new PlanError(AT + ".locustfileContent", "must be the text of a locustfile"));
-    }
-    if (file == null && content == null) {
-      errors.add(new PlanError(AT + ".locustfile", "required: the path of a locustfile, e.g. \"locustfile.py\""));
-    } else if (file != null && (!file.isTextual() || file.asText().isBlank())) {
-      errors.add(new PlanError(AT + ".locustfile", "must be the path of a locustfile, e.g. \"locustfile.py\""));
-    }
+    JsonNode n = ToolScript.options(json, OPTIONS, "locust", errors);
+    SCRIPT.check(n, errors);
     long users = 0;
     JsonNode u = n.get("users");
     if (u == null || !u.canConvertToLong() || !u.isIntegralNumber() || u.asLong() < 1 || u.asLong() > 1_000_000) {
@@ -224,19 +173,9 @@ public final class LocustPlugin implements GeneratorPlugin {
         spawnRate = r.asDouble();
       }
     }
-    Duration duration = null;
-    JsonNode d = n.get("duration");
-    if (d == null) {
+    Duration duration = ToolScript.duration(n, "duration", null, errors);
+    if (duration == null && !n.has("duration")) {
       errors.add(new PlanError(AT + ".duration", "required: how long Locust runs, e.g. \"2m\""));
-    } else {
-      try {
-        duration = Durations.parse(d.asText());
-        if (duration.toSeconds() < 1) {
-          errors.add(new PlanError(AT + ".duration", "must be at least 1s (Locust's --run-time counts seconds)"));
-        }
-      } catch (IllegalArgumentException e) {
-        errors.add(new PlanError(AT + ".duration", e.getMessage()));
-      }
     }
     String host = null;
     JsonNode h = n.get("host");
@@ -265,7 +204,6 @@ public final class LocustPlugin implements GeneratorPlugin {
     if (!errors.isEmpty()) {
       throw new InvalidPlanException(errors);
     }
-    return new Options(file == null ? null : file.asText(), content == null ? null : content.asText(), users,
-        spawnRate, duration, host, List.copyOf(classes));
+    return new Options(SCRIPT.file(n), SCRIPT.text(n), users, spawnRate, duration, host, List.copyOf(classes));
   }
 }
