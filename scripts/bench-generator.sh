@@ -7,7 +7,8 @@
 #   synthetic   request samples/s the synthetic plug-in produces into Kafka from one core.
 #   tools       requests/s of one generator on CPU 0 running the same shape (50 users requesting nginx's 200 in a
 #               loop, no think) with the http plug-in, the jmeter plug-in (JMeter 5.6 in the generator's JVM) and
-#               the locust plug-in (Locust beside it, one process), every sample to the broker; median of RUNS.
+#               the locust plug-in (Locust beside it, one process) and the gatling plug-in (Gatling 3.10 in a JVM of
+#               its own beside it), every sample to the broker; median of RUNS.
 # Usage: scripts/bench-generator.sh [throughput|memory|synthetic|tools|all]   (RUNS=3 SECONDS_PER_RUN=20)
 # Needs: nginx, wrk, hey (Debian packages; installed here when missing and running as root).
 set -euo pipefail
@@ -161,21 +162,21 @@ tools() {
   local dir="$work/tools"
   mkdir -p "$dir"
   cp "$root/benchmarks/generator/tools/"* "$dir/"
-  sed -i "s/\"SECONDS\": \"20\"/\"SECONDS\": \"$SECS\"/" "$dir/jmeter-plan.json"
+  sed -i "s/\"SECONDS\": \"20\"/\"SECONDS\": \"$SECS\"/" "$dir/jmeter-plan.json" "$dir/gatling-plan.json"
   sed -i "s/\"duration\": \"20s\"/\"duration\": \"${SECS}s\"/" "$dir/locust-plan.json"
   sed "s/\"20s\"/\"${SECS}s\"/" "$root/benchmarks/generator/throughput-plan.json" > "$dir/http-plan.json"
-  : > "$work/t-http"; : > "$work/t-jmeter"; : > "$work/t-locust"
+  : > "$work/t-http"; : > "$work/t-jmeter"; : > "$work/t-locust"; : > "$work/t-gatling"
   for i in $(seq "$RUNS"); do
-    for tool in http jmeter locust; do
+    for tool in http jmeter locust gatling; do
       (cd "$dir" && ours_run "t-$tool" "$dir/$tool-plan.json")
       grep -E '^(FINISHED|ABORTED|FAILED)' "$work/t-$tool.log" | cut -c1-150 | sed "s/^/    $tool: /"
     done
-    echo "  run $i: http $(tail -1 "$work/t-http")  jmeter $(tail -1 "$work/t-jmeter")  locust $(tail -1 "$work/t-locust") req/s"
+    echo "  run $i: http $(tail -1 "$work/t-http")  jmeter $(tail -1 "$work/t-jmeter")  locust $(tail -1 "$work/t-locust")  gatling $(tail -1 "$work/t-gatling") req/s"
   done
-  local h j l
-  h=$(median < "$work/t-http"); j=$(median < "$work/t-jmeter"); l=$(median < "$work/t-locust")
-  printf 'median req/s per generator: http %.0f | jmeter %.0f | locust %.0f\n' "$h" "$j" "$l"
-  awk -v h="$h" -v j="$j" -v l="$l" 'BEGIN {printf "jmeter/http %.2fx  locust/http %.2fx\n", j/h, l/h}'
+  local h j l g
+  h=$(median < "$work/t-http"); j=$(median < "$work/t-jmeter"); l=$(median < "$work/t-locust"); g=$(median < "$work/t-gatling")
+  printf 'median req/s per generator: http %.0f | jmeter %.0f | locust %.0f | gatling %.0f\n' "$h" "$j" "$l" "$g"
+  awk -v h="$h" -v j="$j" -v l="$l" -v g="$g" 'BEGIN {printf "jmeter/http %.2fx  locust/http %.2fx  gatling/http %.2fx\n", j/h, l/h, g/h}'
 }
 
 case "$what" in

@@ -55,7 +55,7 @@ class PlanChecksUpFrontTest {
     CliRun run = CliRun.of("run", p.toString());
     assertEquals(104, run.code(), run.out() + run.err());
     assertTrue(run.err().contains("$.generator.plugin: unknown plug-in \"wrk2\": the generators have gatling, http,"
-        + " jmeter, locust, synthetic"), run.err());
+        + " jmeter, k6, locust, synthetic"), run.err());
     assertFalse(run.out().contains("starting the embedded stack"), "nothing started: " + run.out());
   }
 

@@ -93,8 +93,8 @@ public record ToolScript(String fileField, String textField, String what, String
     }
     Path p = baseDir.resolve(file);
     if (!Files.isRegularFile(p)) {
-      throw new InvalidPlanException(List.of(new PlanError(AT + "." + fileField, "no " + what + " at "
-          + p.toAbsolutePath())));
+      throw new InvalidPlanException(List.of(new PlanError(AT + "." + fileField, "there is no " + what.replaceFirst(
+          "^an? ", "") + " at " + p.toAbsolutePath())));
     }
     try {
       return Files.readString(p);

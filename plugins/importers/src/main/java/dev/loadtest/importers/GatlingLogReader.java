@@ -56,9 +56,9 @@ public final class GatlingLogReader {
    * A reader of records as Gatling writes them, one line at a time (the gatling plug-in tails a running
    * simulation's log with it), into {@code sink} with {@code planTags}.
    */
-  public static Lines lines(dev.loadtest.generator.sink.SampleSink sink, Map<String, String> planTags) {
+  public static ResultLines lines(dev.loadtest.generator.sink.SampleSink sink, Map<String, String> planTags) {
     GatlingLogReader r = new GatlingLogReader(new Emitter(sink, planTags));
-    return new Lines() {
+    return new ResultLines() {
       @Override
       public void line(String line, String where) throws InterruptedException {
         r.line(line, where);
@@ -74,17 +74,6 @@ public final class GatlingLogReader {
         return r.out.requests;
       }
     };
-  }
-
-  /** Records of a simulation.log, one line at a time. */
-  public interface Lines {
-    /** One record; {@code where} names it in an error. */
-    void line(String line, String where) throws InterruptedException;
-
-    /** No more records: the last second's users. */
-    void end() throws InterruptedException;
-
-    long requests();
   }
 
   void line(String line, String where) throws InterruptedException {

@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * {@code data_received} are kept as k6 wrote them (per iteration), so requests carry no bytes. The CSV does not
  * declare metric types: k6's built-in metrics have theirs, other metrics are imported as trends (noted).
  */
-final class K6Reader {
+public final class K6Reader {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final Set<String> HTTP = Set.of("http_reqs", "http_req_duration", "http_req_blocked", "http_req_connecting",
       "http_req_tls_handshaking", "http_req_sending", "http_req_waiting", "http_req_receiving", "http_req_failed");
@@ -125,16 +125,54 @@ final class K6Reader {
   // ----------------------------------------------------------------------------------------------------- JSON
 
   static void json(BufferedReader in, Emitter out) throws IOException, InterruptedException {
-    Map<String, MetricType> types = new HashMap<>(BuiltinMetrics.all());
-    Assembler a = new Assembler(out);
+    JsonLines lines = new JsonLines(out);
     String line;
     long n = 0;
     while ((line = in.readLine()) != null) {
-      n++;
-      if (line.isBlank()) {
-        continue;
+      lines.line(line, "line " + (++n));
+    }
+    lines.end();
+  }
+
+  /**
+   * A reader of k6's JSON output one line at a time (the k6 plug-in follows a running k6's output with it), into
+   * {@code sink} with {@code planTags}.
+   */
+  public static ResultLines jsonLines(dev.loadtest.generator.sink.SampleSink sink,
+      Map<String, String> planTags) {
+    Emitter out = new Emitter(sink, planTags);
+    JsonLines lines = new JsonLines(out);
+    return new ResultLines() {
+      @Override
+      public void line(String line, String where) throws InterruptedException {
+        lines.line(line, where);
       }
-      String where = "line " + n;
+
+      @Override
+      public void end() throws InterruptedException {
+        lines.end();
+      }
+
+      @Override
+      public long requests() {
+        return out.requests;
+      }
+    };
+  }
+
+  /** k6's JSON lines: Metric declarations (types) and Points, requests reassembled. */
+  private static final class JsonLines {
+    private final Map<String, MetricType> types = new HashMap<>(BuiltinMetrics.all());
+    private final Assembler a;
+
+    JsonLines(Emitter out) {
+      this.a = new Assembler(out);
+    }
+
+    void line(String line, String where) throws InterruptedException {
+      if (line.isBlank()) {
+        return;
+      }
       JsonNode j;
       try {
         j = JSON.readTree(line);
@@ -170,7 +208,10 @@ final class K6Reader {
         default -> throw new ImportException(where, "neither a Metric nor a Point line of k6's JSON output");
       }
     }
-    a.flush();
+
+    void end() throws InterruptedException {
+      a.flush();
+    }
   }
 
   private static String name(String metric, String where) {

@@ -1,14 +1,14 @@
 package dev.loadtest.plugins.gatling;
 
 import dev.loadtest.generator.plugin.PluginContext;
-import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolProcessRun;
 import dev.loadtest.importers.GatlingLogReader;
-import dev.loadtest.importers.ImportException;
+import dev.loadtest.importers.ResultFollower;
+import dev.loadtest.importers.ResultLines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -32,20 +31,17 @@ import org.slf4j.LoggerFactory;
  * Gatling and waits; told to go at the run's start time; its simulation.log followed as Gatling writes it, each
  * record read as the importer reads Gatling's logs ({@link GatlingLogReader}) into the sink.
  */
-final class GatlingRun implements PluginRun {
+final class GatlingRun extends ToolProcessRun {
   private static final Logger LOG = LoggerFactory.getLogger(GatlingRun.class);
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
   private final PluginContext c;
   private final GatlingPlugin.Source source;
   private final Duration maxDuration;
-  private final List<String> problems = new CopyOnWriteArrayList<>();
-  private volatile Process process;
-  private volatile boolean stopping;
-  private volatile boolean aborted;
   private volatile long requests;
 
   GatlingRun(PluginContext c, GatlingPlugin.Source source, Duration maxDuration) {
+    super(c.testRunId());
     this.c = c;
     this.source = source;
     this.maxDuration = maxDuration;
@@ -142,53 +138,34 @@ final class GatlingRun implements PluginRun {
 
   /** Reads the simulation's log as it grows, until Gatling's JVM has ended and the log is read to its end. */
   private void follow(Process p, Path results) throws IOException, InterruptedException {
-    GatlingLogReader.Lines lines = GatlingLogReader.lines(c.sink(), c.plan().tags());
-    Path file = null;
-    long offset = 0;
-    long lineNo = 0;
-    StringBuilder partial = new StringBuilder();
-    byte[] buf = new byte[1 << 16];
-    while (true) {
-      boolean alive = p.isAlive();
-      if (file == null) {
-        file = find(results).orElse(null);
-      }
-      int read = 0;
-      if (file != null) {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-          f.seek(offset);
-          int n;
-          while ((n = f.read(buf)) > 0) {
-            offset += n;
-            read += n;
-            partial.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-            int nl;
-            while ((nl = partial.indexOf("\n")) >= 0) {
-              String line = partial.substring(0, nl);
-              partial.delete(0, nl + 1);
-              lineNo++;
-              try {
-                lines.line(line, "simulation.log line " + lineNo);
-              } catch (ImportException e) {
-                problem(e.getMessage());
-              }
-            }
-          }
+    ResultLines lines = GatlingLogReader.lines(c.sink(), c.plan().tags());
+    Thread counter = Thread.ofVirtual().start(() -> {
+      try {
+        while (p.isAlive()) {
+          requests = lines.requests();
+          Thread.sleep(1000);
         }
+      } catch (InterruptedException ignored) {
+        Thread.currentThread().interrupt();
       }
-      if (!alive && read == 0) {
-        break;
-      }
-      if (read == 0) {
-        Thread.sleep(50);
-      }
-      requests = lines.requests();
+    });
+    try {
+      ResultFollower.follow(p, () -> find(results), "simulation.log", lines, this::problem);
+    } finally {
+      counter.interrupt();
     }
-    lines.end();
     requests = lines.requests();
   }
 
-  private static Optional<Path> find(Path results) throws IOException {
+  private static Optional<Path> find(Path results) {
+    try {
+      return findLog(results);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Path> findLog(Path results) throws IOException {
     if (!Files.isDirectory(results)) {
       return Optional.empty();
     }
@@ -223,65 +200,13 @@ final class GatlingRun implements PluginRun {
     }
   }
 
-  /** The last lines of Gatling's output: what went wrong is usually there. */
-  private static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
-      return lines.isEmpty() ? "(no output)" : String.join(" | ", lines.subList(Math.max(0, lines.size() - 3),
-          lines.size()));
-    } catch (IOException e) {
-      return "(no output: " + e.getMessage() + ")";
-    }
-  }
-
-  private void problem(String why) {
-    LOG.warn("run {}: {}", c.testRunId(), why);
-    if (problems.size() < 5) {
-      problems.add(why.length() > 400 ? why.substring(0, 400) + "..." : why);
-    }
-  }
-
-  @Override
-  public void stop() {
-    stopping = true;
-    Process p = process;
-    if (p != null) {
-      p.destroy();
-    }
-  }
-
-  @Override
-  public void abort() {
-    aborted = true;
-    stopping = true;
-    Process p = process;
-    if (p != null) {
-      p.destroyForcibly();
-    }
-  }
-
   @Override
   public long iterations() {
     return requests;
   }
 
   @Override
-  public long droppedIterations() {
-    return 0;
-  }
-
-  @Override
   public int activeVus() {
     return 0;
-  }
-
-  @Override
-  public long failedIterations() {
-    return problems.size();
-  }
-
-  @Override
-  public List<String> iterationErrors() {
-    return List.copyOf(problems);
   }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.generator.engine.EpochClock;
 import dev.loadtest.generator.plugin.PluginContext;
-import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolProcessRun;
 import dev.loadtest.generator.plugin.RequestTags;
 import dev.loadtest.generator.plugin.ToolTimings;
 import dev.loadtest.schemas.metrics.MetricType;
@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * {@code locust.log} of the run's directory), its request events read from the listener's socket as they come
  * and written to the sink.
  */
-final class LocustRun implements PluginRun {
+final class LocustRun extends ToolProcessRun {
   private static final Logger LOG = LoggerFactory.getLogger(LocustRun.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   /** How long Locust may take to start and load the locustfile before the run is given up. */
@@ -53,16 +52,13 @@ final class LocustRun implements PluginRun {
   private final List<String> userClasses;
   private final Map<String, String> env;
   private final Map<String, TagSet> tagSets = new ConcurrentHashMap<>();
-  private final List<String> problems = new CopyOnWriteArrayList<>();
-  private volatile Process process;
-  private volatile boolean stopping;
-  private volatile boolean aborted;
   private volatile int running;
   private volatile long requests;
   private volatile boolean started;
 
   LocustRun(PluginContext c, String locustfile, long users, double spawnRate, Duration duration, String host,
       List<String> userClasses, Map<String, String> env) {
+    super(c.testRunId());
     this.c = c;
     this.locustfile = locustfile;
     this.users = users;
@@ -112,7 +108,7 @@ final class LocustRun implements PluginRun {
       }
       Socket events = accept(server, p);
       if (events == null) {
-        problem("Locust ended before it ran the locustfile (exit code " + exitCode(p) + "): " + tail(dir));
+        problem("Locust ended before it ran the locustfile (exit code " + exitCode(p) + "): " + tail(dir.resolve("locust.log")));
         return !aborted;
       }
       try (events; BufferedReader in = new BufferedReader(new InputStreamReader(events.getInputStream(),
@@ -128,9 +124,9 @@ final class LocustRun implements PluginRun {
       int code = exitCode(p);
       // 1: some requests failed (Locust's --exit-code-on-error); a stop or an abort kills it
       if (!started && !stopping) {
-        problem("Locust ended before its test started (exit code " + code + "): " + tail(dir));
+        problem("Locust ended before its test started (exit code " + code + "): " + tail(dir.resolve("locust.log")));
       } else if (code > 1 && !stopping) {
-        problem("Locust exited with code " + code + ": " + tail(dir));
+        problem("Locust exited with code " + code + ": " + tail(dir.resolve("locust.log")));
       }
       LOG.info("run {}: Locust ended (exit code {}), {} requests; its output: {}", c.testRunId(), code, requests,
           dir.resolve("locust.log"));
@@ -196,53 +192,11 @@ final class LocustRun implements PluginRun {
         !failed));
   }
 
-  private void problem(String why) {
-    LOG.warn("run {}: {}", c.testRunId(), why);
-    if (problems.size() < 5) {
-      problems.add(why.length() > 300 ? why.substring(0, 300) + "..." : why);
-    }
-  }
-
   private static int exitCode(Process p) {
     try {
       return p.isAlive() ? -1 : p.exitValue();
     } catch (IllegalThreadStateException e) {
       return -1;
-    }
-  }
-
-  /** The last lines of Locust's output, for a reason. */
-  private static String tail(Path dir) {
-    try {
-      List<String> lines = Files.readAllLines(dir.resolve("locust.log")).stream().map(String::strip)
-          .filter(l -> !l.isEmpty()).toList();
-      if (lines.isEmpty()) {
-        return "(Locust printed nothing)";
-      }
-      // the last line says what went wrong (a Python exception); the ones before it where
-      return lines.get(lines.size() - 1) + " [" + String.join(" | ", lines.subList(Math.max(0, lines.size() - 4),
-          lines.size() - 1)) + "]";
-    } catch (IOException e) {
-      return "(no output: " + e.getMessage() + ")";
-    }
-  }
-
-  @Override
-  public void stop() {
-    stopping = true;
-    Process p = process;
-    if (p != null) {
-      p.destroy(); // SIGTERM: Locust stops its users and quits
-    }
-  }
-
-  @Override
-  public void abort() {
-    aborted = true;
-    stopping = true;
-    Process p = process;
-    if (p != null) {
-      p.destroyForcibly();
     }
   }
 
@@ -252,22 +206,7 @@ final class LocustRun implements PluginRun {
   }
 
   @Override
-  public long droppedIterations() {
-    return 0;
-  }
-
-  @Override
   public int activeVus() {
     return running;
-  }
-
-  @Override
-  public long failedIterations() {
-    return problems.size();
-  }
-
-  @Override
-  public List<String> iterationErrors() {
-    return List.copyOf(problems);
   }
 }

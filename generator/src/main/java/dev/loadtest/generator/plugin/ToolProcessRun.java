@@ -1,0 +1,85 @@
+package dev.loadtest.generator.plugin;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the runs of plug-ins that start another tool as a process (Locust, Gatling, k6) share: the process, a
+ * graceful stop (SIGTERM: the tools stop their users and exit) and an abort (killed at once), and the tool's
+ * problems (it would not start, it failed) reported as the run's failed iterations with their reasons, so that a
+ * run whose tool did nothing says why.
+ */
+public abstract class ToolProcessRun implements PluginRun {
+  private static final Logger LOG = LoggerFactory.getLogger(ToolProcessRun.class);
+  private final List<String> problems = new CopyOnWriteArrayList<>();
+  private final String testRunId;
+  protected volatile Process process;
+  protected volatile boolean stopping;
+  protected volatile boolean aborted;
+
+  protected ToolProcessRun(String testRunId) {
+    this.testRunId = testRunId;
+  }
+
+  /** Notes a problem of the tool (logged; the first five are the run's reasons). */
+  protected void problem(String why) {
+    LOG.warn("run {}: {}", testRunId, why);
+    if (problems.size() < 5) {
+      problems.add(why.length() > 400 ? why.substring(0, 400) + "..." : why);
+    }
+  }
+
+  /** The last lines of a tool's output, for a reason: what went wrong is usually there. */
+  protected static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+      if (lines.isEmpty()) {
+        return "(no output)";
+      }
+      // the last line says what went wrong (an exception); the ones before it where
+      return lines.get(lines.size() - 1) + " [" + String.join(" | ", lines.subList(Math.max(0, lines.size() - 4),
+          lines.size() - 1)) + "]";
+    } catch (IOException e) {
+      return "(no output: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void stop() {
+    stopping = true;
+    Process p = process;
+    if (p != null) {
+      p.destroy();
+    }
+  }
+
+  @Override
+  public void abort() {
+    aborted = true;
+    stopping = true;
+    Process p = process;
+    if (p != null) {
+      p.destroyForcibly();
+    }
+  }
+
+  @Override
+  public long droppedIterations() {
+    return 0;
+  }
+
+  @Override
+  public long failedIterations() {
+    return problems.size();
+  }
+
+  @Override
+  public List<String> iterationErrors() {
+    return List.copyOf(problems);
+  }
+}
