@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.jmeter.control.LoopController;
 import org.apache.jmeter.engine.util.CompoundVariable;
 import org.apache.jmeter.threads.AbstractThreadGroup;
 import org.apache.jorphan.collections.HashTree;
@@ -36,9 +37,9 @@ import org.apache.jorphan.collections.SearchByClass;
  * other machines need not have the file; a plan submitted without it names a file that each generator reads from
  * its base directory (where it reads feeder files) unless the path is absolute;
  * the plan's {@code env} (with the launch's overrides) and {@code properties} become JMeter properties
- * ({@code ${__P(name)}}). Every thread group's thread count is scaled by the generator's execution segment
- * (after its functions are evaluated), so N generators run together exactly the test plan's threads, each
- * thread its loops. {@code maxDuration} (default 10 minutes) stops a test plan that would not end on its own;
+ * ({@code ${__P(name)}}). Every thread group's threads (or, with fewer threads than generators, its loops) are
+ * scaled by the generator's execution segment (after its functions are evaluated), so N generators run together
+ * exactly the test plan's threads x loops. {@code maxDuration} (default 10 minutes) stops a test plan that would not end on its own;
  * the coordinator's deadline counts it.
  *
  * <p>A JMeter test plan runs with the generator's rights, as it would under {@code jmeter -n}: its JSR223 and
@@ -114,29 +115,41 @@ public final class JMeterPlugin implements GeneratorPlugin {
   }
 
   /**
-   * Scales every thread group's thread count to the segment's share, its value evaluated first (a plan often
-   * says {@code ${__P(threads,10)}}).
+   * Gives every thread group the segment's share of its load, its values evaluated first (a plan often says
+   * {@code ${__P(threads,10)}}): its threads when it has at least one per segment (each thread keeps its loops); else,
+   * when its loops are finite, its loops (each generator runs every thread, fewer times), so that a one-thread plan
+   * spreads too. Either way the generators' shares add up to the plan's threads x loops exactly.
    *
-   * @return the thread groups' scaled thread counts, by name
+   * @return the thread groups' shares, by name: threads x loops (-1 loops: until the scheduler or maxDuration)
    */
-  static Map<String, Integer> scaleThreadGroups(HashTree tree, ExecutionSegmentSequence sequence, int segment) {
+  static Map<String, String> scaleThreadGroups(HashTree tree, ExecutionSegmentSequence sequence, int segment) {
     SearchByClass<AbstractThreadGroup> groups = new SearchByClass<>(AbstractThreadGroup.class);
     tree.traverse(groups);
-    Map<String, Integer> scaled = new LinkedHashMap<>();
+    Map<String, String> scaled = new LinkedHashMap<>();
     for (AbstractThreadGroup g : groups.getSearchResults()) {
-      String raw = g.getPropertyAsString(AbstractThreadGroup.NUM_THREADS);
-      int threads;
-      try {
-        threads = Integer.parseInt(new CompoundVariable(raw).execute().trim());
-      } catch (RuntimeException e) {
-        throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "thread group \"" + g.getName()
-            + "\": its number of threads \"" + raw + "\" is not a whole number here (" + e.getMessage() + ")")));
+      int threads = Math.max(0, whole(g, g.getPropertyAsString(AbstractThreadGroup.NUM_THREADS), "number of threads"));
+      LoopController loop = g.getSamplerController() instanceof LoopController l ? l : null;
+      int loops = loop == null ? -1 : whole(g, loop.getPropertyAsString(LoopController.LOOPS), "loop count");
+      boolean forever = loop == null || loops < 0;
+      if (threads >= sequence.segmentCount() || forever || threads == 0) {
+        g.setNumThreads((int) sequence.scale(segment, threads));
+      } else {
+        loop.setLoops((int) sequence.scale(segment, loops));
+        g.setNumThreads(threads);
       }
-      int mine = (int) sequence.scale(segment, Math.max(0, threads));
-      g.setNumThreads(mine);
-      scaled.put(g.getName(), mine);
+      scaled.put(g.getName(), g.getNumThreads() + " x " + (loop == null ? -1 : loop.getLoops()));
     }
     return scaled;
+  }
+
+  /** A thread group's number, its functions evaluated; an error at the test plan's path when it is not one. */
+  private static int whole(AbstractThreadGroup g, String raw, String what) {
+    try {
+      return Integer.parseInt(new CompoundVariable(raw).execute().trim());
+    } catch (RuntimeException e) {
+      throw new InvalidPlanException(List.of(new PlanError(AT + ".testPlan", "thread group \"" + g.getName()
+          + "\": its " + what + " \"" + raw + "\" is not a whole number here (" + e.getMessage() + ")")));
+    }
   }
 
   /** Reads a test plan with JMeter's own reader; errors at {@code $.generator.options.testPlan}. */

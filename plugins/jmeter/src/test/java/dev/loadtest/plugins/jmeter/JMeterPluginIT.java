@@ -221,4 +221,26 @@ class JMeterPluginIT {
     assertTrue(e.errors().get(0).message().contains("thread group \"Shoppers\": its number of threads"),
         e.errors().get(0).message());
   }
+
+  @Test
+  void aThreadGroupWithFewerThreadsThanGeneratorsIsSplitByItsLoops() throws Exception {
+    served.clear();
+    TestPlan plan = plan("{\"testPlan\": \"shop.jmx\", \"properties\": {\"threads\": \"1\", \"loops\": \"7\"}}");
+    ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
+    List<String> shares = new java.util.ArrayList<>();
+    FakePublisher recorder = new FakePublisher();
+    for (int segment = 0; segment < 2; segment++) {
+      BatchingSampleSink sink = new BatchingSampleSink("jm-loops", "g" + segment, "local", recorder);
+      org.apache.jorphan.collections.HashTree tree = JMeterPlugin.load(shopJmx());
+      JMeterEngineHome.setProperties(Map.of("threads", "1", "loops", "7"));
+      shares.add(JMeterPlugin.scaleThreadGroups(tree, seq, segment).get("Shoppers"));
+      PluginRun run = new JMeterPlugin().prepare(new PluginContext("jm-loops", plan, Map.of(), seq, segment, sink,
+          shopJmx().getParent(), () -> null, 1));
+      assertTrue(run.run(System.nanoTime()));
+      sink.close(10_000);
+    }
+    assertEquals(List.of("1 x 4", "1 x 3"), shares, "one thread on each generator, the 7 loops split 4 + 3");
+    assertEquals(7, served.get("GET /products").get(), "1 thread x 7 loops, exactly, over two generators");
+    assertEquals(2, recorder.delivered.stream().map(SampleBatch::generatorId).distinct().count());
+  }
 }
