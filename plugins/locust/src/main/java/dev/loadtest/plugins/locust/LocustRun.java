@@ -42,6 +42,9 @@ final class LocustRun extends ToolProcessRun {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** How long Locust may take to start and load the locustfile before the run is given up. */
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** A LoadTestShape class in a locustfile. */
+  static final java.util.regex.Pattern SHAPE = java.util.regex.Pattern.compile(
+      "(?m)^\\s*class\\s+\\w+\\s*\\([^)]*LoadTestShape[^)]*\\)");
 
   private final PluginContext c;
   private final String locustfile;
@@ -71,8 +74,8 @@ final class LocustRun extends ToolProcessRun {
 
   @Override
   public boolean run(long startNanos) throws InterruptedException {
-    if (users == 0) {
-      return !aborted; // this generator's share of the users is none
+    if (users == 0 && !SHAPE.matcher(locustfile).find()) {
+      return !aborted; // this generator's share of the users is none (a shape sets its own, scaled by the listener)
     }
     Path dir;
     try {
@@ -92,19 +95,38 @@ final class LocustRun extends ToolProcessRun {
         return !aborted;
       }
       List<String> cmd = new ArrayList<>(List.of(LocustPlugin.command(), "-f", dir.resolve("loadtest_locust.py")
-          .toString(), "--headless", "--users", Long.toString(users), "--spawn-rate",
-          String.format(Locale.ROOT, "%.3f", spawnRate), "--run-time", Math.max(1, duration.toSeconds()) + "s",
-          "--host", host, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"));
+          .toString(), "--headless", "--host", host, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"));
+      // A LoadTestShape sets the users and the end itself (Locust refuses --run-time beside one); the listener scales
+      // its users, and `duration` is then a cap this run enforces.
+      boolean shaped = SHAPE.matcher(locustfile).find();
+      if (!shaped) {
+        cmd.addAll(List.of("--users", Long.toString(users), "--spawn-rate", String.format(Locale.ROOT, "%.3f",
+            spawnRate), "--run-time", Math.max(1, duration.toSeconds()) + "s"));
+      }
       cmd.addAll(userClasses);
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
           .redirectOutput(dir.resolve("locust.log").toFile());
       pb.environment().putAll(env);
       pb.environment().put("LOADTEST_LOCUSTFILE", dir.resolve("locustfile.py").toString());
       pb.environment().put("LOADTEST_SAMPLES_PORT", Integer.toString(server.getLocalPort()));
+      dev.loadtest.schemas.segment.ExecutionSegment seg = c.sequence().segmentAt(c.segment());
+      pb.environment().put("LOADTEST_SEGMENT_FROM", seg.from().numerator() + "/" + seg.from().denominator());
+      pb.environment().put("LOADTEST_SEGMENT_TO", seg.to().numerator() + "/" + seg.to().denominator());
       Process p = pb.start();
       process = p;
       if (stopping) {
         p.destroy();
+      }
+      if (shaped) {
+        Thread.ofVirtual().start(() -> {
+          try {
+            if (!p.waitFor(duration.toMillis(), TimeUnit.MILLISECONDS)) {
+              stop();
+            }
+          } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+          }
+        });
       }
       Socket events = accept(server, p);
       if (events == null) {

@@ -4,13 +4,15 @@
 # second. Shipped with the loadtest locust plug-in; not meant to be edited.
 import importlib.util
 import json
+import math
 import os
 import socket
 import sys
 import time
 
 import gevent
-from locust import events
+from fractions import Fraction
+from locust import LoadTestShape, events
 
 _path = os.path.abspath(os.environ["LOADTEST_LOCUSTFILE"])
 sys.path.insert(0, os.path.dirname(_path))
@@ -18,6 +20,29 @@ _spec = importlib.util.spec_from_file_location("locustfile", _path)
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 globals().update({k: v for k, v in vars(_module).items() if not k.startswith("__")})
+
+# This generator's execution segment of the run: a LoadTestShape's users (it sets the whole run's) become this
+# generator's part of them, the parts of all generators adding up to the shape's users exactly.
+_from = Fraction(os.environ.get("LOADTEST_SEGMENT_FROM", "0"))
+_to = Fraction(os.environ.get("LOADTEST_SEGMENT_TO", "1"))
+
+
+def _share(users):
+    return math.floor(users * _to) - math.floor(users * _from)
+
+
+def _scaled_tick(tick):
+    def scaled(self):
+        r = tick(self)
+        if r is None:
+            return None
+        return (_share(r[0]), max(float(r[1]) * float(_to - _from), 0.001)) + tuple(r[2:])
+    return scaled
+
+
+for _shape in [v for v in vars(_module).values()
+               if isinstance(v, type) and issubclass(v, LoadTestShape) and v is not LoadTestShape]:
+    _shape.tick = _scaled_tick(_shape.tick)
 
 _socket = socket.create_connection(("127.0.0.1", int(os.environ["LOADTEST_SAMPLES_PORT"])))
 _out = _socket.makefile("w", encoding="utf-8", buffering=1 << 16)

@@ -180,4 +180,46 @@ class LocustPluginIT {
     assertTrue(empty.iterationErrors().get(0).startsWith("Locust ended before its test started (exit code 1): ")
         && empty.iterationErrors().get(0).contains("No User class found"), empty.iterationErrors().toString());
   }
+
+  @Test
+  void aLoadTestShapesUsersAreSplitBetweenTheGenerators() throws Exception {
+    Path dir = Path.of(LocustPluginIT.class.getResource("/shaped.py").toURI()).getParent();
+    long before = served.getOrDefault("/products", new AtomicLong()).get();
+    TestPlan plan = plan("""
+        {"locustfile": "shaped.py", "users": 1, "duration": "6s"}""");
+    ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
+    FakePublisher recorder = new FakePublisher();
+    List<Future<Boolean>> done = new ArrayList<>();
+    List<BatchingSampleSink> sinks = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    long start = System.nanoTime() + 100_000_000L;
+    for (int segment = 0; segment < 2; segment++) {
+      BatchingSampleSink sink = new BatchingSampleSink("lc-shape", "g" + segment, "local", recorder);
+      sinks.add(sink);
+      PluginRun run = new LocustPlugin().prepare(new PluginContext("lc-shape", plan, Map.of(), seq, segment, sink, dir,
+          () -> null, 1));
+      done.add(pool.submit(() -> run.run(start)));
+    }
+    for (Future<Boolean> f : done) {
+      assertTrue(f.get());
+    }
+    for (BatchingSampleSink s : sinks) {
+      s.close(10_000);
+    }
+    pool.shutdown();
+    Map<String, Double> peak = new HashMap<>();
+    long requests = 0;
+    for (SampleBatch b : recorder.delivered) {
+      requests += b.requests().size();
+      for (int i = 0; i < b.points().size(); i++) {
+        if (b.strings().get(b.metrics().get(b.points().metric()[i]).name()).equals("vus")) {
+          peak.merge(b.generatorId(), b.points().value()[i], Math::max);
+        }
+      }
+    }
+    assertEquals(5.0, peak.values().stream().mapToDouble(Double::doubleValue).sum(),
+        "the shape's 5 users, split: " + peak);
+    assertEquals(2, peak.size());
+    assertEquals(served.get("/products").get() - before, requests, "every request the server served, streamed");
+  }
 }
