@@ -121,6 +121,13 @@ final class ImportCommand implements Callable<Integer> {
     tags.forEach(planTags::put);
     plan.putObject("generator").put("plugin", "import").putObject("options").put("format", f.flag())
         .put("file", file.getFileName().toString());
+    // the command is checked as the coordinator will check it (name, tags, project) before anything is sent
+    try {
+      CommandParser.parse(command(id, f, plan, runName, checked).toString());
+    } catch (dev.loadtest.schemas.plan.InvalidPlanException e) {
+      RunCommand.printErrors(err, "the import of " + file, e.errors());
+      return 104;
+    }
 
     // the samples first, then the command that makes them a run
     Importer.Summary sent;
@@ -135,16 +142,7 @@ final class ImportCommand implements Callable<Integer> {
         return 1;
       }
     }
-    ObjectNode command = JSON.createObjectNode().put("type", "import").put("commandId", UUID.randomUUID().toString())
-        .put("testRunId", id).put("source", f.flag() + " " + file.getFileName()).put("startedAtMs", sent.firstMs())
-        .put("endedAtMs", sent.lastMs()).put("requests", sent.requests()).put("samples", sent.samples())
-        .put("iterations", sent.iterations());
-    command.set("plan", plan);
-    ObjectNode meta = command.putObject("metadata").put("name", runName).put("who",
-        System.getProperty("user.name", "cli")).put("notes", "imported from " + file);
-    if (project != null) {
-      meta.put("project", project);
-    }
+    ObjectNode command = command(id, f, plan, runName, sent);
     Runnable send = () -> {
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
           bootstrap), new StringSerializer(), new StringSerializer())) {
@@ -189,5 +187,20 @@ final class ImportCommand implements Callable<Integer> {
     out.printf("%nEvery imported request is stored. (exit code 0)%n");
     out.flush();
     return 0;
+  }
+
+  /** The import command of {@code s}'s counts and times. */
+  private ObjectNode command(String id, ResultFormat f, ObjectNode plan, String runName, Importer.Summary s) {
+    ObjectNode command = JSON.createObjectNode().put("type", "import").put("commandId", UUID.randomUUID().toString())
+        .put("testRunId", id).put("source", f.flag() + " " + file.getFileName()).put("startedAtMs", s.firstMs())
+        .put("endedAtMs", s.lastMs()).put("requests", s.requests()).put("samples", s.samples())
+        .put("iterations", s.iterations());
+    command.set("plan", plan);
+    ObjectNode meta = command.putObject("metadata").put("name", runName).put("who",
+        System.getProperty("user.name", "cli")).put("notes", "imported from " + file);
+    if (project != null) {
+      meta.put("project", project);
+    }
+    return command;
   }
 }

@@ -135,6 +135,14 @@ class ToolPluginsIT {
     ApiClient.ApiError none = org.junit.jupiter.api.Assertions.assertThrows(ApiClient.ApiError.class,
         () -> api.get("/runs/k6-import-2", Map.of()));
     assertEquals(404, none.status());
+
+    // what the coordinator would refuse (a plan over its limits) is refused here, before a sample is sent
+    CliRun tooLarge = CliRun.of("import", k6.toString(), "--format", "k6-json", "--bootstrap", stack.kafkaBootstrap(),
+        "--run-id", "k6-import-3", "--tag", "note=" + "x".repeat(300_000));
+    assertEquals(104, tooLarge.code(), tooLarge.out() + tooLarge.err());
+    assertTrue(tooLarge.err().contains("the import of " + k6 + " is not a valid plan") && tooLarge.err().contains(
+        "$.plan"), tooLarge.err());
+    assertTrue(!tooLarge.out().contains("Imported"), "nothing sent: " + tooLarge.out());
   }
 
   @Test
