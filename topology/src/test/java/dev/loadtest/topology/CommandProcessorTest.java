@@ -207,4 +207,41 @@ class CommandProcessorTest extends DriverTest {
     c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
     assertEquals(RunStatus.VALIDATED, c.runStates().get(1).status(), "the coordinator goes on");
   }
+
+  static String importCommand(String commandId, String runId, String extra) {
+    return "{\"type\":\"import\",\"commandId\":\"" + commandId + "\",\"testRunId\":\"" + runId + "\","
+        + "\"plan\":{\"name\":\"imported\",\"generator\":{\"plugin\":\"import\",\"options\":{}}},"
+        + "\"source\":\"k6-json results.json\",\"startedAtMs\":1709283600000,\"endedAtMs\":1709283660000,"
+        + "\"requests\":1200,\"samples\":5000" + extra + "}";
+  }
+
+  @Test
+  void anImportIsAFinishedRunAtTheFilesOwnTimesAndAnExistingRunIsNotOverwritten() {
+    c.commands.pipeInput("imp-1", importCommand("c-1", "imp-1", ",\"iterations\":300"));
+    List<RunState> states = c.runStates();
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.FINISHED), states.stream().map(RunState::status).toList());
+    RunState done = states.get(1);
+    assertEquals(List.of(1709283600000L, 1709283600000L, 1709283660000L),
+        done.history().stream().map(RunState.Transition::atMs).toList());
+    assertEquals("imported from k6-json results.json: 1200 requests", done.lastReason());
+    assertEquals(1200, done.totals().requests());
+    assertEquals(300, done.totals().iterations());
+
+    c.commands.pipeInput("imp-1", importCommand("c-2", "imp-1", ""));
+    c.commands.pipeInput("imp-1", "{\"type\":\"abort\",\"commandId\":\"c-3\",\"testRunId\":\"imp-1\"}");
+    assertTrue(c.runStates().isEmpty(), "nothing changes an imported run");
+    List<JsonNode> answers = c.rejections();
+    assertTrue(answers.get(0).path("reason").asText().contains("run \"imp-1\" exists already (FINISHED)"),
+        answers.toString());
+    assertTrue(answers.get(1).path("reason").asText().contains("has ended already"), answers.toString());
+  }
+
+  @Test
+  void aMalformedImportGoesToTheDlqWithEveryErrorAndMakesNoRun() {
+    c.commands.pipeInput("imp-2", importCommand("c-1", "imp-2", "").replace("\"requests\":1200", "\"requests\":-5")
+        .replace("\"endedAtMs\":1709283660000", "\"endedAtMs\":\"soon\"").replace(",\"samples\":5000", ""));
+    assertTrue(c.runStates().isEmpty());
+    String reason = c.rejections().get(0).path("reason").asText();
+    assertTrue(reason.contains("$.requests") && reason.contains("$.endedAtMs") && reason.contains("$.samples"), reason);
+  }
 }

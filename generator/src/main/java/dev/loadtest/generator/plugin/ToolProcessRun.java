@@ -26,6 +26,39 @@ public abstract class ToolProcessRun implements PluginRun {
     this.testRunId = testRunId;
   }
 
+  /**
+   * Whether {@code command versionArg} answers (a tool's installation check for {@link GeneratorPlugin#unavailable}):
+   * empty when it exits 0 within 30 s, else why not; {@code missing} is the reason when it cannot start at all, its
+   * {@code %s} the system's words.
+   */
+  public static java.util.Optional<String> probe(String command, String versionArg, String missing) {
+    Path out = null;
+    try {
+      out = Files.createTempFile("probe-", ".out");
+      Process p = new ProcessBuilder(command, versionArg).redirectErrorStream(true).redirectOutput(out.toFile())
+          .start();
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return java.util.Optional.of("\"" + command + " " + versionArg + "\" did not answer within 30 s");
+      }
+      return p.exitValue() == 0 ? java.util.Optional.empty() : java.util.Optional.of("\"" + command + " " + versionArg
+          + "\" failed: " + Files.readString(out).strip());
+    } catch (IOException e) {
+      return java.util.Optional.of(missing.formatted(e.getMessage()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.Optional.of("interrupted while looking for " + command);
+    } finally {
+      if (out != null) {
+        try {
+          Files.deleteIfExists(out);
+        } catch (IOException ignored) {
+          // a temp file left behind
+        }
+      }
+    }
+  }
+
   /** Notes a problem of the tool (logged; the first five are the run's reasons). */
   protected void problem(String why) {
     LOG.warn("run {}: {}", testRunId, why);

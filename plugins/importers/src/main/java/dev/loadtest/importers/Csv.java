@@ -10,13 +10,12 @@ import java.util.List;
  * doubled quotes and line breaks). Counts lines, so that an error can say where.
  */
 final class Csv {
-  private final BufferedReader in;
+  private final Lines in;
   private final char delimiter;
-  private long line;
   private long recordLine;
 
   Csv(BufferedReader in, char delimiter) {
-    this.in = in;
+    this.in = new Lines(in);
     this.delimiter = delimiter;
   }
 
@@ -27,16 +26,15 @@ final class Csv {
 
   /** The next record's fields, or null at the end; blank lines are skipped. */
   List<String> next() throws IOException {
-    String text = in.readLine();
-    line++;
+    String text = in.next();
     while (text != null && text.isBlank()) {
-      text = in.readLine();
-      line++;
+      text = in.next();
     }
     if (text == null) {
       return null;
     }
-    recordLine = line;
+    recordLine = in.number();
+    int chars = 0;
     List<String> fields = new ArrayList<>();
     StringBuilder f = new StringBuilder();
     boolean quoted = false;
@@ -47,8 +45,12 @@ final class Csv {
           fields.add(f.toString());
           return fields;
         }
-        String more = in.readLine(); // a line break inside quotes
-        line++;
+        String more = in.next(); // a line break inside quotes
+        chars += text.length();
+        if (chars > Lines.MAX_CHARS) {
+          throw new ImportException("line " + recordLine, "a record longer than " + Lines.MAX_CHARS + " characters (a"
+              + " quoted field that does not end?)");
+        }
         if (more == null) {
           throw new ImportException("line " + recordLine, "a quoted field is not closed before the end of the file");
         }

@@ -16,7 +16,9 @@ import java.util.TreeMap;
 final class Emitter {
   private final SampleSink sink;
   private final Map<String, String> planTags;
-  private final Map<String, TagSet> tagSets = new HashMap<>();
+  /** Tag sets built so far, by what they are made of; emptied when it reaches {@link #MAX_TAG_SETS}. */
+  private final Map<Object, TagSet> tagSets = new HashMap<>();
+  static final int MAX_TAG_SETS = 100_000;
   private final Map<String, Long> notes = new LinkedHashMap<>();
   long requests;
   long samples;
@@ -31,9 +33,7 @@ final class Emitter {
 
   void request(long startUs, String name, String method, int status, String scenario, String group, boolean failed,
       Map<String, String> extraTags, SampleSink.RequestTimings t) throws InterruptedException {
-    String key = name + '\n' + method + '\n' + status + '\n' + scenario + '\n' + group + '\n' + failed + '\n'
-        + extraTags;
-    TagSet tags = tagSets.computeIfAbsent(key, k -> {
+    TagSet tags = tagSet(new RequestKey(name, method, status, scenario, group, failed, extraTags), () -> {
       Map<String, String> base = planTags;
       if (!extraTags.isEmpty()) {
         base = new TreeMap<>(planTags);
@@ -50,8 +50,7 @@ final class Emitter {
 
   void point(String metric, MetricType type, long timeUs, Map<String, String> tags, double value)
       throws InterruptedException {
-    String key = metric + '\n' + tags;
-    TagSet t = tagSets.computeIfAbsent(key, k -> {
+    TagSet t = tagSet(tags, () -> {
       TreeMap<String, String> m = new TreeMap<>(planTags);
       m.putAll(tags);
       return TagSet.of(m);
@@ -62,6 +61,25 @@ final class Emitter {
       iterations += (long) value;
     }
     span(timeUs);
+  }
+
+  private record RequestKey(String name, String method, int status, String scenario, String group, boolean failed,
+      Map<String, String> extra) {}
+
+  /**
+   * The tag set of {@code key}, built once; a file of more distinct sets than the cache holds (a name per request)
+   * only costs building them again.
+   */
+  private TagSet tagSet(Object key, java.util.function.Supplier<TagSet> build) {
+    TagSet t = tagSets.get(key);
+    if (t == null) {
+      if (tagSets.size() >= MAX_TAG_SETS) {
+        tagSets.clear();
+      }
+      t = build.get();
+      tagSets.put(key, t);
+    }
+    return t;
   }
 
   private void span(long us) {

@@ -20,7 +20,7 @@ import java.util.Map;
  *   <li>{@code RUN} and {@code ERROR}: nothing to store (errors are the KO requests' messages).</li>
  * </ul>
  */
-public final class GatlingLogReader {
+public final class GatlingLogReader implements ResultLines {
 
   /** The records of a whole file. */
   static void read(BufferedReader in, Emitter out) throws IOException, InterruptedException {
@@ -33,10 +33,10 @@ public final class GatlingLogReader {
           + " cannot be read here; import the log of Gatling 3.10 or earlier");
     }
     GatlingLogReader log = new GatlingLogReader(out);
+    Lines file = new Lines(in);
     String line;
-    long n = 0;
-    while ((line = in.readLine()) != null) {
-      log.line(line, "line " + (++n));
+    while ((line = file.next()) != null) {
+      log.line(line, "line " + file.number());
     }
     log.end();
   }
@@ -53,30 +53,20 @@ public final class GatlingLogReader {
   }
 
   /**
-   * A reader of records as Gatling writes them, one line at a time (the gatling plug-in tails a running
+   * A reader of records as Gatling writes them, one line at a time (the gatling plug-in follows a running
    * simulation's log with it), into {@code sink} with {@code planTags}.
    */
   public static ResultLines lines(dev.loadtest.generator.sink.SampleSink sink, Map<String, String> planTags) {
-    GatlingLogReader r = new GatlingLogReader(new Emitter(sink, planTags));
-    return new ResultLines() {
-      @Override
-      public void line(String line, String where) throws InterruptedException {
-        r.line(line, where);
-      }
-
-      @Override
-      public void end() throws InterruptedException {
-        r.end();
-      }
-
-      @Override
-      public long requests() {
-        return r.out.requests;
-      }
-    };
+    return new GatlingLogReader(new Emitter(sink, planTags));
   }
 
-  void line(String line, String where) throws InterruptedException {
+  @Override
+  public long requests() {
+    return out.requests;
+  }
+
+  @Override
+  public void line(String line, String where) throws InterruptedException {
     if (line.isBlank()) {
       return;
     }
@@ -139,7 +129,8 @@ public final class GatlingLogReader {
     }
   }
 
-  void end() throws InterruptedException {
+  @Override
+  public void end() throws InterruptedException {
     if (lastVusSecond != Long.MIN_VALUE) {
       out.point("vus", MetricType.GAUGE, vusAtMs * 1000, Map.of(), vusValue);
       lastVusSecond = Long.MIN_VALUE;

@@ -126,10 +126,10 @@ public final class K6Reader {
 
   static void json(BufferedReader in, Emitter out) throws IOException, InterruptedException {
     JsonLines lines = new JsonLines(out);
+    Lines file = new Lines(in);
     String line;
-    long n = 0;
-    while ((line = in.readLine()) != null) {
-      lines.line(line, "line " + (++n));
+    while ((line = file.next()) != null) {
+      lines.line(line, "line " + file.number());
     }
     lines.end();
   }
@@ -138,38 +138,28 @@ public final class K6Reader {
    * A reader of k6's JSON output one line at a time (the k6 plug-in follows a running k6's output with it), into
    * {@code sink} with {@code planTags}.
    */
-  public static ResultLines jsonLines(dev.loadtest.generator.sink.SampleSink sink,
-      Map<String, String> planTags) {
-    Emitter out = new Emitter(sink, planTags);
-    JsonLines lines = new JsonLines(out);
-    return new ResultLines() {
-      @Override
-      public void line(String line, String where) throws InterruptedException {
-        lines.line(line, where);
-      }
-
-      @Override
-      public void end() throws InterruptedException {
-        lines.end();
-      }
-
-      @Override
-      public long requests() {
-        return out.requests;
-      }
-    };
+  public static ResultLines jsonLines(dev.loadtest.generator.sink.SampleSink sink, Map<String, String> planTags) {
+    return new JsonLines(new Emitter(sink, planTags));
   }
 
   /** k6's JSON lines: Metric declarations (types) and Points, requests reassembled. */
-  private static final class JsonLines {
+  private static final class JsonLines implements ResultLines {
     private final Map<String, MetricType> types = new HashMap<>(BuiltinMetrics.all());
+    private final Emitter out;
     private final Assembler a;
 
     JsonLines(Emitter out) {
+      this.out = out;
       this.a = new Assembler(out);
     }
 
-    void line(String line, String where) throws InterruptedException {
+    @Override
+    public long requests() {
+      return out.requests;
+    }
+
+    @Override
+    public void line(String line, String where) throws InterruptedException {
       if (line.isBlank()) {
         return;
       }
@@ -209,7 +199,8 @@ public final class K6Reader {
       }
     }
 
-    void end() throws InterruptedException {
+    @Override
+    public void end() throws InterruptedException {
       a.flush();
     }
   }

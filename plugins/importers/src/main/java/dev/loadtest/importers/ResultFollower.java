@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 /**
  * Follows a result file while the tool that writes it runs (as {@code tail -f} would): each complete line to a
  * {@link ResultLines} as soon as it is in the file, until the tool has ended and the file is read to its end. A line
- * that cannot be read is reported to {@code problem} and skipped: one bad record does not end a run.
+ * that cannot be read, or is longer than {@link Lines#MAX_CHARS}, is reported to {@code problem} and skipped: one bad
+ * record does not end a run.
  */
 public final class ResultFollower {
   private ResultFollower() {}
@@ -26,6 +27,7 @@ public final class ResultFollower {
     long offset = 0;
     long lineNo = 0;
     StringBuilder partial = new StringBuilder();
+    boolean skipping = false;
     byte[] buf = new byte[1 << 16];
     while (true) {
       boolean alive = tool.isAlive();
@@ -42,10 +44,20 @@ public final class ResultFollower {
             read += n;
             partial.append(new String(buf, 0, n, StandardCharsets.UTF_8));
             int nl;
+            if (partial.indexOf("\n") < 0 && partial.length() > Lines.MAX_CHARS) {
+              problem.accept(what + " line " + (lineNo + 1) + ": longer than " + Lines.MAX_CHARS
+                  + " characters: skipped");
+              partial.setLength(0);
+              skipping = true;
+            }
             while ((nl = partial.indexOf("\n")) >= 0) {
               String line = partial.substring(0, nl);
               partial.delete(0, nl + 1);
               lineNo++;
+              if (skipping) {
+                skipping = false; // the rest of the over-long line
+                continue;
+              }
               try {
                 lines.line(line, what + " line " + lineNo);
               } catch (ImportException e) {
@@ -60,6 +72,14 @@ public final class ResultFollower {
       }
       if (read == 0) {
         Thread.sleep(50);
+      }
+    }
+    if (!partial.isEmpty() && !skipping) {
+      // the tool ended without ending its last line: it is a record all the same
+      try {
+        lines.line(partial.toString(), what + " line " + (lineNo + 1));
+      } catch (ImportException e) {
+        problem.accept(e.getMessage());
       }
     }
     lines.end();

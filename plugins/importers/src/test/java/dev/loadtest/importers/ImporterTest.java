@@ -201,4 +201,40 @@ class ImporterTest {
     e = assertThrows(ImportException.class, () -> Importer.check(wrong, ResultFormat.JMETER_JTL));
     assertTrue(e.getMessage().contains("needs JMeter's header line"), e.getMessage());
   }
+
+  @Test
+  void anOverlongLineOrRecordIsRefusedWithItsLineAndNotReadWhole(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("long.json");
+    Files.writeString(json, Files.readAllLines(fixture("k6.json")).get(0) + "\n" + "x".repeat(Lines.MAX_CHARS + 1)
+        + "\n");
+    ImportException e = assertThrows(ImportException.class, () -> Importer.check(json, ResultFormat.K6_JSON));
+    assertTrue(e.getMessage().endsWith("line 2: is longer than 1048576 characters: not a result file of this format"),
+        e.getMessage());
+
+    Path jtl = dir.resolve("unclosed.jtl");
+    StringBuilder b = new StringBuilder("timeStamp,elapsed,label,responseMessage\n1709283600100,15,products,\"open");
+    for (int i = 0; i < 20_000; i++) {
+      b.append("\n").append("y".repeat(100));
+    }
+    Files.writeString(jtl, b);
+    e = assertThrows(ImportException.class, () -> Importer.check(jtl, ResultFormat.JMETER_JTL));
+    assertTrue(e.getMessage().contains("line 2: a record longer than 1048576 characters"), e.getMessage());
+  }
+
+  @Test
+  void moreDistinctTagSetsThanTheCacheHoldsAreStillEachTheirOwn(@TempDir Path dir) throws Exception {
+    int names = Emitter.MAX_TAG_SETS + 20_000;
+    StringBuilder b = new StringBuilder("timeStamp,elapsed,label,responseCode\n");
+    for (int i = 0; i < names; i++) {
+      b.append(1709283600100L + i).append(",5,name-").append(i).append(",200\n");
+    }
+    Path jtl = dir.resolve("many.jtl");
+    Files.writeString(jtl, b);
+    Recording r = new Recording();
+    Importer.read(jtl, ResultFormat.JMETER_JTL, Map.of(), r);
+    assertEquals(names, r.requests.size());
+    assertEquals(names, r.requests.stream().map(q -> q.tags().get("name")).distinct().count());
+    assertEquals("name-0", r.requests.get(0).tags().get("name"));
+    assertEquals("name-" + (names - 1), r.requests.get(names - 1).tags().get("name"));
+  }
 }

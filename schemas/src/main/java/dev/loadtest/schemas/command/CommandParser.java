@@ -99,9 +99,10 @@ public final class CommandParser {
         }
         Command.Metadata meta = metadata(root.get("metadata"), errors);
         String source = text(root, "source", true, errors);
+        int before = errors.size();
         long started = count(root, "startedAtMs", errors);
         long ended = count(root, "endedAtMs", errors);
-        if (errors.isEmpty() && ended < started) {
+        if (errors.size() == before && ended < started) {
           errors.add(new PlanError("$.endedAtMs", "endedAtMs must not be before startedAtMs"));
         }
         long requests = count(root, "requests", errors);

@@ -10,6 +10,7 @@ import dev.loadtest.schemas.plan.PlanError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -65,5 +66,25 @@ class CommandParserTest {
     InvalidPlanException e = assertThrows(InvalidPlanException.class, () -> CommandParser.parse(json));
     assertTrue(e.errors().stream().map(PlanError::toString).anyMatch(s -> s.startsWith(path + ":") && s.contains(message)),
         e.getMessage());
+  }
+
+  @Test
+  void anImportCommandNeedsAPlanItsSourceAndCountsAndTimesInOrder() {
+    String ok = "{\"type\":\"import\",\"commandId\":\"c\",\"testRunId\":\"r\",\"plan\":{\"name\":\"n\","
+        + "\"generator\":{\"plugin\":\"import\"}},\"source\":\"jmeter-jtl a.jtl\",\"startedAtMs\":10,"
+        + "\"endedAtMs\":20,\"requests\":3,\"samples\":4}";
+    Command.Import imp = assertInstanceOf(Command.Import.class, CommandParser.parse(ok));
+    assertEquals(3, imp.requests());
+    assertEquals(0, imp.iterations());
+    dev.loadtest.schemas.plan.InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.loadtest.schemas.plan.InvalidPlanException.class, () -> CommandParser.parse(ok.replace("\"endedAtMs\":20",
+            "\"endedAtMs\":5").replace("\"samples\":4", "\"samples\":4,\"extra\":1")));
+    assertEquals(List.of("$.extra", "$.endedAtMs"), e.errors().stream().map(dev.loadtest.schemas.plan.PlanError::path)
+        .toList(), e.errors().toString());
+    e = org.junit.jupiter.api.Assertions.assertThrows(dev.loadtest.schemas.plan.InvalidPlanException.class,
+        () -> CommandParser.parse(ok.replace("\"requests\":3", "\"requests\":1e30").replace(
+            ",\"plan\":{\"name\":\"n\",\"generator\":{\"plugin\":\"import\"}}", "")));
+    assertEquals(List.of("$.plan", "$.requests"), e.errors().stream().map(dev.loadtest.schemas.plan.PlanError::path)
+        .toList(), e.errors().toString());
   }
 }

@@ -3,29 +3,26 @@ package dev.loadtest.plugins.gatling;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.sink.BatchingSampleSink;
+import dev.loadtest.generator.testing.CountingServer;
 import dev.loadtest.generator.testing.FakePublisher;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,40 +36,23 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class GatlingPluginIT {
-  static HttpServer server;
-  static final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
-  static final AtomicLong cartFailures = new AtomicLong();
+  static CountingServer server;
 
   @BeforeAll
   static void start() throws Exception {
     assertEquals(java.util.Optional.empty(), new GatlingPlugin().unavailable());
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-    server.createContext("/", ex -> {
-      String path = ex.getRequestURI().getPath();
-      long n = served.computeIfAbsent(path, k -> new AtomicLong()).incrementAndGet();
-      ex.getRequestBody().readAllBytes();
-      int status = path.equals("/cart") && n % 4 == 0 ? 503 : 200;
-      if (status == 503) {
-        cartFailures.incrementAndGet();
-      }
-      byte[] body = "{\"ok\":true}".getBytes();
-      ex.sendResponseHeaders(status, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.start();
+    server = new CountingServer("/cart", 4, Map.of());
   }
 
   @AfterAll
   static void stop() {
-    server.stop(0);
+    server.close();
   }
 
   static TestPlan plan(String options) {
     return PlanParser.parse("""
         {"name": "gatling shop", "tags": {"team": "perf"}, "env": {"BASE_URL": "http://127.0.0.1:%d"},
-         "generator": {"plugin": "gatling", "options": %s}}""".formatted(server.getAddress().getPort(), options));
+         "generator": {"plugin": "gatling", "options": %s}}""".formatted(server.port(), options));
   }
 
   @Test
@@ -132,9 +112,9 @@ class GatlingPluginIT {
       }
     }
     assertEquals(Map.of("products", 10L, "cart", 10L, "checkout", 10L), byName, "4 at once and 6 ramped users");
-    assertEquals(10, served.get("/products").get());
-    assertEquals(10, served.get("/checkout").get());
-    assertEquals(Map.of("cart", cartFailures.get()), failed, "Gatling's KO: its default status check");
+    assertEquals(10, server.served("/products"));
+    assertEquals(10, server.served("/checkout"));
+    assertEquals(Map.of("cart", server.failures()), failed, "Gatling's KO: its default status check");
     assertEquals(Map.of("g0", 15L, "g1", 15L), byGenerator, "5 users each: 2 at once and 3 ramped");
     assertEquals(10, iterations, "each user that ended");
   }

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.sink.BatchingSampleSink;
+import dev.loadtest.generator.testing.CountingServer;
 import dev.loadtest.generator.testing.FakePublisher;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
@@ -16,19 +16,16 @@ import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
-import java.net.InetSocketAddress;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,37 +39,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class JMeterPluginIT {
-  static HttpServer server;
-  static final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
-  static final AtomicLong cartFailures = new AtomicLong();
+  static CountingServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-    server.createContext("/", ex -> {
-      String path = ex.getRequestURI().getPath();
-      long n = served.computeIfAbsent(ex.getRequestMethod() + " " + path, k -> new AtomicLong()).incrementAndGet();
-      ex.getRequestBody().readAllBytes();
-      int status = 200;
-      if (path.equals("/checkout")) {
-        ex.getResponseHeaders().add("Location", "/done");
-        status = 302;
-      } else if (path.equals("/cart") && n % 4 == 0) {
-        status = 503;
-        cartFailures.incrementAndGet();
-      }
-      byte[] body = "{\"ok\":true}".getBytes();
-      ex.sendResponseHeaders(status, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.start();
+    server = new CountingServer("/cart", 4, Map.of("/checkout", "/done"));
   }
 
   @AfterAll
   static void stop() {
-    server.stop(0);
+    server.close();
   }
 
   static Path shopJmx() throws URISyntaxException {
@@ -82,7 +58,7 @@ class JMeterPluginIT {
   static TestPlan plan(String options) {
     return PlanParser.parse("""
         {"name": "jmeter shop", "tags": {"team": "perf"}, "env": {"port": "%d", "loops": "6"},
-         "generator": {"plugin": "jmeter", "options": %s}}""".formatted(server.getAddress().getPort(), options));
+         "generator": {"plugin": "jmeter", "options": %s}}""".formatted(server.port(), options));
   }
 
   static Map<String, String> tags(SampleBatch b, int tagSet) {
@@ -96,8 +72,7 @@ class JMeterPluginIT {
 
   @Test
   void twoSegmentsOnTwoEnginesMakeExactlyThePlansRequestsPerName() throws Exception {
-    served.clear();
-    cartFailures.set(0);
+    server.reset();
     TestPlan plan = plan("{\"testPlan\": \"shop.jmx\", \"properties\": {\"threads\": \"5\"}}");
     assertEquals(List.of(), GeneratorPlugin.checkPlan(plan, shopJmx().getParent()), "the plan checks clean");
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
@@ -124,10 +99,10 @@ class JMeterPluginIT {
     pool.shutdown();
 
     // 5 threads x 6 loops, split 3 + 2 threads: each path served 30 times
-    assertEquals(30, served.get("GET /products").get());
-    assertEquals(30, served.get("POST /cart").get());
-    assertEquals(30, served.get("GET /checkout").get());
-    assertEquals(30, served.get("GET /done").get());
+    assertEquals(30, server.served("GET /products"));
+    assertEquals(30, server.served("POST /cart"));
+    assertEquals(30, server.served("GET /checkout"));
+    assertEquals(30, server.served("GET /done"));
     assertEquals(30, runs.get(0).iterations() + runs.get(1).iterations(), "each thread's loops are iterations");
 
     Map<String, Long> requestsByName = new HashMap<>();
@@ -184,10 +159,10 @@ class JMeterPluginIT {
     }
     assertEquals(Map.of("products", 30L, "cart", 30L, "checkout", 60L), requestsByName,
         "a request per request served; the redirect's two hops are both the sampler's");
-    assertEquals(Map.of("cart", cartFailures.get()), failedByName, "JMeter's verdicts are http_req_failed");
-    assertTrue(cartFailures.get() > 0);
-    assertEquals(cartFailures.get(), checksFailed, "a failed assertion is a failed check");
-    assertEquals(30 - cartFailures.get(), checksPassed);
+    assertEquals(Map.of("cart", server.failures()), failedByName, "JMeter's verdicts are http_req_failed");
+    assertTrue(server.failures() > 0);
+    assertEquals(server.failures(), checksFailed, "a failed assertion is a failed check");
+    assertEquals(30 - server.failures(), checksPassed);
     assertEquals(30, groupDurations, "a transaction sample per loop");
     assertEquals(30, iterations);
     assertTrue(vusPoints >= 2, "each generator reports its running threads as vus");
@@ -224,7 +199,7 @@ class JMeterPluginIT {
 
   @Test
   void aThreadGroupWithFewerThreadsThanGeneratorsIsSplitByItsLoops() throws Exception {
-    served.clear();
+    server.reset();
     TestPlan plan = plan("{\"testPlan\": \"shop.jmx\", \"properties\": {\"threads\": \"1\", \"loops\": \"7\"}}");
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
     List<String> shares = new java.util.ArrayList<>();
@@ -240,7 +215,7 @@ class JMeterPluginIT {
       sink.close(10_000);
     }
     assertEquals(List.of("1 x 4", "1 x 3"), shares, "one thread on each generator, the 7 loops split 4 + 3");
-    assertEquals(7, served.get("GET /products").get(), "1 thread x 7 loops, exactly, over two generators");
+    assertEquals(7, server.served("GET /products"), "1 thread x 7 loops, exactly, over two generators");
     assertEquals(2, recorder.delivered.stream().map(SampleBatch::generatorId).distinct().count());
   }
 }

@@ -4,12 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolProcessRun;
 import dev.loadtest.generator.plugin.ToolScript;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.TestPlan;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code k6} plug-in: a k6 script run by the k6 binary configured on the generator ({@code LOADTEST_K6}, else
@@ -58,20 +56,7 @@ public final class K6Plugin implements GeneratorPlugin {
   }
 
   static Optional<String> probe(String k6) {
-    try {
-      Process p = new ProcessBuilder(k6, "version").redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return Optional.of("\"" + k6 + " version\" did not answer within 30 s");
-      }
-      return p.exitValue() == 0 ? Optional.empty() : Optional.of("\"" + k6 + " version\" failed: " + out);
-    } catch (IOException e) {
-      return Optional.of("no k6 binary here (" + e.getMessage() + "): set LOADTEST_K6 to one, or put k6 on the PATH");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while looking for k6");
-    }
+    return ToolProcessRun.probe(k6, "version", "no k6 binary here (%s): set LOADTEST_K6 to one, or put k6 on the PATH");
   }
 
   @Override

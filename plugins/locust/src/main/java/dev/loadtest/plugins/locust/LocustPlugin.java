@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
+import dev.loadtest.generator.plugin.ToolProcessRun;
 import dev.loadtest.generator.plugin.ToolScript;
 import dev.loadtest.schemas.plan.InvalidPlanException;
 import dev.loadtest.schemas.plan.PlanError;
@@ -67,21 +68,8 @@ public final class LocustPlugin implements GeneratorPlugin {
   }
 
   private static Optional<String> probe() {
-    try {
-      Process p = new ProcessBuilder(command(), "--version").redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return Optional.of("\"" + command() + " --version\" did not answer within 30 s");
-      }
-      return p.exitValue() == 0 ? Optional.empty() : Optional.of("\"" + command() + " --version\" failed: " + out);
-    } catch (IOException e) {
-      return Optional.of("Locust is not installed here (" + e.getMessage() + "): install it (Debian: apt-get install"
-          + " python3-locust) or set LOADTEST_LOCUST to its command");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while looking for Locust");
-    }
+    return ToolProcessRun.probe(command(), "--version", "Locust is not installed here (%s): install it (Debian:"
+        + " apt-get install python3-locust) or set LOADTEST_LOCUST to its command");
   }
 
   @Override

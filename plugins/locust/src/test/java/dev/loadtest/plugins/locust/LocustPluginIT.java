@@ -3,30 +3,26 @@ package dev.loadtest.plugins.locust;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.loadtest.generator.plugin.GeneratorPlugin;
 import dev.loadtest.generator.plugin.PluginContext;
 import dev.loadtest.generator.plugin.PluginRun;
 import dev.loadtest.generator.sink.BatchingSampleSink;
+import dev.loadtest.generator.testing.CountingServer;
 import dev.loadtest.generator.testing.FakePublisher;
 import dev.loadtest.schemas.plan.PlanError;
 import dev.loadtest.schemas.plan.PlanParser;
 import dev.loadtest.schemas.plan.TestPlan;
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.segment.ExecutionSegmentSequence;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,41 +36,24 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(180)
 class LocustPluginIT {
-  static HttpServer server;
-  static final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
-  static final AtomicLong cartFailures = new AtomicLong();
+  static CountingServer server;
 
   @BeforeAll
   static void start() throws Exception {
     assertEquals(java.util.Optional.empty(), new LocustPlugin().unavailable(),
         "Locust must be installed for this test: apt-get install python3-locust (./run-tests installs it)");
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
-    server.createContext("/", ex -> {
-      String path = ex.getRequestURI().getPath();
-      long n = served.computeIfAbsent(path, k -> new AtomicLong()).incrementAndGet();
-      ex.getRequestBody().readAllBytes();
-      int status = path.equals("/cart") && n % 5 == 0 ? 503 : 200;
-      if (status == 503) {
-        cartFailures.incrementAndGet();
-      }
-      byte[] body = "{\"ok\":true}".getBytes();
-      ex.sendResponseHeaders(status, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
-    server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    server.start();
+    server = new CountingServer("/cart", 5, Map.of());
   }
 
   @AfterAll
   static void stop() {
-    server.stop(0);
+    server.close();
   }
 
   static TestPlan plan(String options) {
     return PlanParser.parse("""
         {"name": "locust shop", "tags": {"team": "perf"}, "env": {"BASE_URL": "http://127.0.0.1:%d"},
-         "generator": {"plugin": "locust", "options": %s}}""".formatted(server.getAddress().getPort(), options));
+         "generator": {"plugin": "locust", "options": %s}}""".formatted(server.port(), options));
   }
 
   @Test
@@ -136,11 +115,11 @@ class LocustPluginIT {
         }
       }
     }
-    assertEquals(served.get("/products").get(), byName.get("products"));
-    assertEquals(served.get("/cart").get(), byName.get("cart"));
-    assertEquals(null, served.get("/idle"), "only the user classes named run");
-    assertEquals(Map.of("cart", cartFailures.get()), failed);
-    assertTrue(served.get("/products").get() > 50, "4 users for 4 s, a request every 20 ms: " + served);
+    assertEquals(server.served("/products"), byName.get("products"));
+    assertEquals(server.served("/cart"), byName.get("cart"));
+    assertEquals(0, server.served("/idle"), "only the user classes named run");
+    assertEquals(Map.of("cart", server.failures()), failed);
+    assertTrue(server.served("/products") > 50, "4 users for 4 s, a request every 20 ms: " + server.served("/products"));
     assertEquals(2, byGenerator.size(), "both Locust processes made requests");
     assertEquals(2.0, maxVus, "each runs its 2 of the 4 users");
   }
@@ -184,7 +163,7 @@ class LocustPluginIT {
   @Test
   void aLoadTestShapesUsersAreSplitBetweenTheGenerators() throws Exception {
     Path dir = Path.of(LocustPluginIT.class.getResource("/shaped.py").toURI()).getParent();
-    long before = served.getOrDefault("/products", new AtomicLong()).get();
+    long before = server.served("/products");
     TestPlan plan = plan("""
         {"locustfile": "shaped.py", "users": 1, "duration": "6s"}""");
     ExecutionSegmentSequence seq = ExecutionSegmentSequence.split(2);
@@ -220,6 +199,6 @@ class LocustPluginIT {
     assertEquals(5.0, peak.values().stream().mapToDouble(Double::doubleValue).sum(),
         "the shape's 5 users, split: " + peak);
     assertEquals(2, peak.size());
-    assertEquals(served.get("/products").get() - before, requests, "every request the server served, streamed");
+    assertEquals(server.served("/products") - before, requests, "every request the server served, streamed");
   }
 }
