@@ -260,7 +260,9 @@ class WebAppIT {
       return !rows.isEmpty() && rows.get(0).getAttribute("class").contains("fail") ? rows.get(0) : null;
     });
     assertTrue(text(By.id("kpi-thresholds")).contains("1"), text(By.id("kpi-thresholds")));
-    assertTrue(browser.findElement(By.id("kpi-thresholds")).getAttribute("class").contains("fail"));
+    // read inside the wait: the live header re-renders every second, so an element found a moment ago may be gone
+    String kpiClass = wait.until(d -> d.findElement(By.id("kpi-thresholds")).getAttribute("class"));
+    assertTrue(kpiClass.contains("fail"), kpiClass);
     wait.until(d -> !d.findElements(By.cssSelector(".chart canvas")).isEmpty());
     shot("03-live-run");
     assertEquals(List.of(), accessibilityViolations(), "live run page");
@@ -311,7 +313,10 @@ class WebAppIT {
     browser.get(stack.appUrl() + "#/runs");
     until(By.cssSelector("input[value=\"" + firstRun + "\"]")).click();
     until(By.cssSelector("input[value=\"" + browserRun + "\"]")).click();
-    browser.findElement(By.xpath("//button[contains(., 'Compare the two selected')]")).click();
+    wait.until(d -> { // the list may re-render between finding the button and clicking it
+      d.findElement(By.xpath("//button[contains(., 'Compare the two selected')]")).click();
+      return true;
+    });
     String table = text(By.id("compare-table"));
     assertTrue(table.contains("http_req_duration") && table.contains("p(95)") && table.contains("http_reqs"), table);
     assertTrue(table.contains("%"), "differences in percent: " + table);
