@@ -85,8 +85,8 @@ public final class RunCommand implements Callable<Integer> {
   String baseline;
 
   @Option(names = "--regression", paramLabel = "LIMIT", description = {"A regression limit (repeatable), judged on both"
-      + " runs' merged data: METRIC[{tag:value}]: STAT (+|-)AMOUNT[%|pp|ms|s], e.g.",
-      "  'http_req_duration{name:checkout}: p(95) +10%'  'http_req_failed: rate +0.5pp'  'http_reqs: rate -5%'",
+      + " runs' merged data: METRIC[{tag:value}]: STAT (+|-)AMOUNT[%%|pp|ms|s], e.g.",
+      "  'http_req_duration{name:checkout}: p(95) +10%%'  'http_req_failed: rate +0.5pp'  'http_reqs: rate -5%%'",
       "Exceeded: exit code 99, and a failed JUnit case in an --out *.xml report."})
   List<String> regressions = new ArrayList<>();
 
