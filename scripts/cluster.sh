@@ -195,6 +195,8 @@ transaction.state.log.replication.factor=$KAFKA_REPLICATION_FACTOR
 transaction.state.log.min.isr=$KAFKA_MIN_INSYNC_REPLICAS
 transaction.max.timeout.ms=$KAFKA_TRANSACTION_MAX_TIMEOUT_MS
 group.initial.rebalance.delay.ms=0
+broker.session.timeout.ms=$KAFKA_BROKER_SESSION_TIMEOUT_MS
+broker.heartbeat.interval.ms=$KAFKA_BROKER_HEARTBEAT_INTERVAL_MS
 unclean.leader.election.enable=false
 EOF
 }
@@ -204,7 +206,7 @@ start_broker() { # start_broker N
   mkdir -p "$dir/kafka-$n"
   kafka_props "$n" >"$dir/kafka-$n/server.properties"
   if [ ! -f "$dir/kafka-$n/data/meta.properties" ]; then
-    "${JAVA[@]}" -cp "$lib/*" kafka.tools.StorageTool format -t "$(cat "$dir/kafka-cluster-id")" \
+    "${JAVA[@]}" -cp "$lib/*" kafka.tools.StorageTool format -t "$KAFKA_CLUSTER_ID" \
       -c "$dir/kafka-$n/server.properties" >>"$logs/broker-$n.log" 2>&1 || die "formatting broker $n failed (log: $logs/broker-$n.log)"
   fi
   launch "broker-$n" - "${JAVA[@]}" -Xms256m -Xmx768m -Dkafka.logs.dir="$dir/kafka-$n" -cp "$lib/*" kafka.Kafka "$dir/kafka-$n/server.properties"
@@ -328,7 +330,6 @@ up() {
   mkdir -p "$dir" "$logs" "$pids"
   echo "$generators" >"$dir/generators"
   [ -f "$dir/token" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$dir/token"
-  [ -f "$dir/kafka-cluster-id" ] || "${JAVA[@]}" -cp "$lib/*" kafka.tools.StorageTool random-uuid >"$dir/kafka-cluster-id"
   network_up
   say "ClickHouse"
   clickhouse_up
@@ -358,7 +359,7 @@ up() {
   cat <<EOF
 
 Cluster up. Run a test against it:
-  ./loadtest run examples/checkout.json --api $api_url --token \$(cat $dir/token) -e BASE_URL=$shop_url
+  ./loadtest run examples/checkout.json --api $api_url/api/v1 --token \$(cat $dir/token) -e BASE_URL=$shop_url
 Web app: $api_url/  (token in $dir/token)   Flink: $flink_url/   Logs: $logs/
 EOF
 }

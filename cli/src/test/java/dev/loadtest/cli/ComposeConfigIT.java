@@ -31,8 +31,26 @@ class ComposeConfigIT {
     String out = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.exitValue(), out);
     Set<String> services = new TreeSet<>(out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
-    assertEquals(new TreeSet<>(List.of("kafka", "clickhouse", "init", "coordinator", "generator", "api", "shop",
-        "aggregate-jobmanager", "aggregate-taskmanager", "thresholds-jobmanager", "thresholds-taskmanager")), services);
+    assertEquals(new TreeSet<>(List.of("kafka-1", "kafka-2", "kafka-3", "clickhouse", "init", "coordinator-1",
+        "coordinator-2", "generator", "api", "shop", "jobmanager", "taskmanager-1", "taskmanager-2", "flink-submit")),
+        services, "the topology of scripts/cluster.sh: three brokers, a Flink session cluster, two coordinators");
+  }
+
+  @Test
+  void composeAndTheLocalClusterTakeTheirSettingsFromOneFile() throws Exception {
+    Path env = ROOT.resolve("compose/.env");
+    assertTrue(Files.isSymbolicLink(env) && Files.readSymbolicLink(env).toString().equals("cluster.env"),
+        "compose/.env links to cluster.env, so that docker compose substitutes its values");
+    String settings = Files.readString(ROOT.resolve("compose/cluster.env"));
+    String compose = Files.readString(ROOT.resolve("compose/docker-compose.yml"));
+    String script = Files.readString(ROOT.resolve("scripts/cluster.sh"));
+    assertTrue(script.contains(". \"$root/compose/cluster.env\""), "scripts/cluster.sh sources the settings");
+    for (String key : List.of("KAFKA_REPLICATION_FACTOR", "KAFKA_MIN_INSYNC_REPLICAS", "KAFKA_CLUSTER_ID",
+        "KAFKA_BROKER_SESSION_TIMEOUT_MS", "FLINK_TASK_SLOTS", "FLINK_TASKMANAGER_MEMORY")) {
+      assertTrue(settings.lines().anyMatch(l -> l.startsWith(key + "=")), key + " is set in cluster.env");
+      assertTrue(compose.contains("${" + key + "}"), key + " is used by compose");
+      assertTrue(script.contains("$" + key), key + " is used by scripts/cluster.sh");
+    }
   }
 
   @Test

@@ -64,6 +64,9 @@ final class ControlProcessor implements Processor<String, String, String, String
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Duration lostAfter;
+  /** When this instance last ticked (every second, unless its thread is held up), and listens since when. */
+  private long lastTickMs;
+  private long listeningSinceMs;
   private final CoordinatorConfig config;
   private ProcessorContext<String, String> context;
   private KeyValueStore<String, String> lifecycle;
@@ -86,6 +89,9 @@ final class ControlProcessor implements Processor<String, String, String, String
     this.active = context.getStateStore(ACTIVE_STORE);
     this.schedules = new ScheduleBook(context.getStateStore(ScheduleBook.STORE));
     context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::tick);
+    // this instance listens from now on (it may have just taken the generators over from another coordinator)
+    lastTickMs = context.currentSystemTimeMs();
+    listeningSinceMs = lastTickMs;
   }
 
   @Override
@@ -349,8 +355,16 @@ final class ControlProcessor implements Processor<String, String, String, String
     fired.starts().forEach(kv -> context.forward(new Record<>(kv.key, kv.value, nowMs), SCHEDULED_COMMANDS_SINK));
     fired.states().forEach(st -> context.forward(new Record<>(st.path("scheduleId").asText(), st.toString(), nowMs),
         SCHEDULES_SINK));
+    // Silence counts only while this coordinator was listening: since it started (it may have just taken the
+    // generators over from another coordinator, with their last heartbeats from before) or since its first
+    // tick after a gap longer than the limit itself (its thread was held up: a broker failing over under its
+    // transactions, a machine out of CPU), so that the heartbeats waiting for it are read before it judges.
+    if (nowMs - lastTickMs > lostAfter.toMillis()) {
+      listeningSinceMs = nowMs;
+    }
+    lastTickMs = nowMs;
     GeneratorRegistry reg = registry();
-    List<String> lost = reg.expire(nowMs);
+    List<String> lost = reg.expire(nowMs, listeningSinceMs);
     if (!lost.isEmpty()) {
       for (String id : lost) {
         registry.delete(id);

@@ -22,6 +22,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * Start with {@link #start}; {@link #close} stops it cleanly.
  */
 public final class Coordinator implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Coordinator.class);
   public static final String APPLICATION_ID = "loadtest-coordinator";
 
   private final KafkaStreams streams;
@@ -45,10 +46,17 @@ public final class Coordinator implements AutoCloseable {
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    // A coordinator that dies without leaving (kill -9, a lost host) hands its runs to another after this,
+    // not after the client's default 45 s: runs' deadlines and generators' losses must not wait that long.
+    p.put(StreamsConfig.consumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+    p.put(StreamsConfig.consumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
     ErrorHandlers.configure(p);
     KafkaStreams streams = new KafkaStreams(CoordinatorTopology.build(config), p);
     java.util.concurrent.CompletableFuture<KafkaStreams.State> settled = new java.util.concurrent.CompletableFuture<>();
     streams.setStateListener((now, before) -> {
+      if (now == KafkaStreams.State.RUNNING) {
+        logTasks(streams);
+      }
       if (now == KafkaStreams.State.RUNNING || now == KafkaStreams.State.ERROR
           || now == KafkaStreams.State.NOT_RUNNING) {
         settled.complete(now);
@@ -66,6 +74,24 @@ public final class Coordinator implements AutoCloseable {
       throw new IllegalStateException("the coordinator was not running within 60 s (" + state + ")");
     }
     return new Coordinator(streams);
+  }
+
+  /**
+   * Says which partitions this instance now works on (after each rebalance): with several coordinators,
+   * the log tells which one holds a run's partition, and that another took it over when one died.
+   */
+  private static void logTasks(KafkaStreams streams) {
+    try {
+      java.util.TreeSet<String> active = new java.util.TreeSet<>();
+      java.util.TreeSet<String> standby = new java.util.TreeSet<>();
+      for (org.apache.kafka.streams.ThreadMetadata t : streams.metadataForLocalThreads()) {
+        t.activeTasks().forEach(task -> task.topicPartitions().forEach(tp -> active.add(tp.toString())));
+        t.standbyTasks().forEach(task -> task.topicPartitions().forEach(tp -> standby.add(tp.toString())));
+      }
+      LOG.info("coordinator running; active partitions {}; standby partitions {}", active, standby);
+    } catch (RuntimeException e) {
+      LOG.info("coordinator running; its partitions cannot be listed now: {}", e.toString());
+    }
   }
 
   private static void createControlTopic(String bootstrapServers) {

@@ -173,13 +173,44 @@ class ControlProcessorTest extends DriverTest {
     RunState degraded = last(c.runStates(), "run-1");
     assertEquals(RunStatus.RUNNING, degraded.status(), "the plan says onGeneratorLoss: continue");
     assertTrue(degraded.history().get(degraded.history().size() - 1).reason().contains("g-us lost"));
-    c.driver.advanceWallClockTime(Duration.ofSeconds(6));
+    for (int s = 0; s < 6; s++) { // ticks every second: the coordinator listens all along
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
     assertTrue(c.runStates().isEmpty(), "the last generator silent for 6 s, and no heartbeat from anyone either (a"
-        + " starved coordinator looks the same): it is given its due, nothing changes");
-    c.driver.advanceWallClockTime(Duration.ofSeconds(10)); // silent for 16 s, more than 3 x 5 s: lost
+        + " starved coordinator or a broker failing over looks the same): it is given its due, nothing changes");
+    for (int s = 0; s < 19; s++) {
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+    assertTrue(c.runStates().isEmpty(), "silent for 28 s: still given its due");
+    for (int s = 0; s < 3; s++) {
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1)); // silent for 31 s, more than 6 x 5 s: lost
+    }
     RunState failed = last(c.runStates(), "run-1");
     assertEquals(RunStatus.FAILED, failed.status());
     assertTrue(failed.history().get(failed.history().size() - 1).reason().startsWith("all generators lost"));
+  }
+
+  @Test
+  void aCoordinatorHeldUpLongerThanTheLimitGivesTheHeartbeatsTimeToComeThrough() {
+    twoGenerators();
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    c.runStates();
+    c.driver.advanceWallClockTime(Duration.ofSeconds(12)); // no tick for 12 s: this coordinator was held up
+    assertTrue(c.runStates().isEmpty(), "nobody is lost for a silence the coordinator did not listen to");
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING"); // what waited in Kafka comes through
+    c.heartbeat("g-us", "local:us", 1000, "run-1", "RUNNING");
+    for (int s = 0; s < 4; s++) {
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    for (int s = 0; s < 3; s++) {
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    }
+    RunState degraded = last(c.runStates(), "run-1");
+    assertTrue(degraded.history().get(degraded.history().size() - 1).reason().contains("g-us lost"),
+        "a generator silent while the other beats is still lost after the limit");
   }
 
   @Test

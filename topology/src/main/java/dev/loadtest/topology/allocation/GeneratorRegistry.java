@@ -13,14 +13,21 @@ import java.util.TreeMap;
  * once none came for {@code lostAfter} while others' did come, or none for {@link #STARVED_FACTOR} times
  * {@code lostAfter} at all. When the coordinator (or the broker between) is starved of CPU, no heartbeat
  * arrives from anyone, and a generator is not blamed for that silence until the longer limit; a generator
- * that stops while the others' heartbeats still arrive is lost after {@code lostAfter}. A pure value kept in
+ * that stops while the others' heartbeats still arrive is lost after {@code lostAfter}. Silence is counted only
+ * while the coordinator was listening ({@link #expire(long, long)}): a coordinator that has just taken the
+ * registry over from another, or was itself held up (a broker failing over under its transactions), first
+ * gives the heartbeats time to come through. A pure value kept in
  * the coordinator's state; time is passed in, never read, so that the rules are tested without waiting.
  * Not thread-safe (one stream thread owns it).
  */
 public final class GeneratorRegistry {
   public static final Duration DEFAULT_LOST_AFTER = Duration.ofSeconds(5);
-  /** Silent this many times {@code lostAfter}, a generator is lost whether or not others' heartbeats arrive. */
-  public static final int STARVED_FACTOR = 3;
+  /**
+   * Silent this many times {@code lostAfter}, a generator is lost whether or not others' heartbeats arrive
+   * (a broker failing over holds every heartbeat for a few seconds up to its session timeout, and more on a
+   * machine short of CPU).
+   */
+  public static final int STARVED_FACTOR = 6;
 
   /**
    * What the registry keeps of a generator.
@@ -62,13 +69,22 @@ public final class GeneratorRegistry {
    * @return the ids that became lost now
    */
   public List<String> expire(long nowMs) {
-    long latest = generators.values().stream().mapToLong(Entry::lastSeenMs).max().orElse(Long.MIN_VALUE);
+    return expire(nowMs, Long.MIN_VALUE);
+  }
+
+  /**
+   * As {@link #expire(long)}, counting silence only from {@code listeningSinceMs} on: the time from which the
+   * coordinator was able to receive heartbeats (when it took over, or came back after it was held up).
+   */
+  public List<String> expire(long nowMs, long listeningSinceMs) {
+    long latest = Math.max(listeningSinceMs,
+        generators.values().stream().mapToLong(Entry::lastSeenMs).max().orElse(Long.MIN_VALUE));
     long limit = lostAfter.toMillis();
     boolean heartbeatsArrive = nowMs - latest <= limit;
     List<String> lost = new ArrayList<>();
     for (Map.Entry<String, Entry> e : generators.entrySet()) {
       Entry g = e.getValue();
-      long silent = nowMs - g.lastSeenMs();
+      long silent = nowMs - Math.max(g.lastSeenMs(), listeningSinceMs);
       if (!g.lost() && silent > limit && (heartbeatsArrive || silent > limit * STARVED_FACTOR)) {
         e.setValue(new Entry(g.generatorId(), g.loadZone(), g.capacityVus(), g.activeVus(), g.cpu(), g.lastSeenMs(),
             true, g.plugins()));

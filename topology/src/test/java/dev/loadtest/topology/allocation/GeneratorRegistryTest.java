@@ -25,14 +25,28 @@ class GeneratorRegistryTest {
   }
 
   @Test
-  void whenNoHeartbeatArrivesFromAnyoneTheGeneratorsGetThreeTimesTheLimit() {
-    // A coordinator (or broker) starved of CPU receives nothing from anyone: that is not the generators' fault.
+  void whenNoHeartbeatArrivesFromAnyoneTheGeneratorsGetSixTimesTheLimit() {
+    // A coordinator (or broker) starved of CPU, or a broker failing over, lets nothing through from anyone:
+    // that is not the generators' fault.
     GeneratorRegistry r = new GeneratorRegistry(Duration.ofSeconds(5));
     r.heartbeat(beat("a", 1_000), 1_000);
     r.heartbeat(beat("b", 1_200), 1_200);
     assertEquals(List.of(), r.expire(12_000));
-    assertEquals(List.of(), r.expire(16_000));
-    assertEquals(List.of("a"), r.expire(16_001));
-    assertEquals(List.of("b"), r.expire(16_201));
+    assertEquals(List.of(), r.expire(31_000));
+    assertEquals(List.of("a"), r.expire(31_001));
+    assertEquals(List.of("b"), r.expire(31_201));
+  }
+
+  @Test
+  void silenceCountsOnlyFromWhenTheCoordinatorListens() {
+    // A coordinator that took the generators over at 20 s (their last heartbeats from 1 s, before the other
+    // coordinator died), or whose thread was held up until then, gives them the limit from 20 s on.
+    GeneratorRegistry r = new GeneratorRegistry(Duration.ofSeconds(5));
+    r.heartbeat(beat("a", 1_000), 1_000);
+    r.heartbeat(beat("b", 1_000), 1_000);
+    assertEquals(List.of(), r.expire(20_000, 20_000), "just taken over: nobody is lost for the time before");
+    r.heartbeat(beat("b", 21_000), 21_000);
+    assertEquals(List.of(), r.expire(25_000, 20_000), "a silent for 5 s since the coordinator listens: not yet");
+    assertEquals(List.of("a"), r.expire(25_001, 20_000), "a stays silent while b beats: lost");
   }
 }
