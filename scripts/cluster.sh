@@ -51,7 +51,7 @@ java_cmd() {
     --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
     --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
     -Djava.net.preferIPv4Stack=true -XX:+UseParallelGC -Dlog4j2.configurationFile="$dir/log4j2.xml")
-  if [ ! -f "$dir/log4j2.xml" ]; then
+  if [ ! -f "$dir/log4j2.xml" ] || [ "$dir/log4j2.xml" -ot "${BASH_SOURCE[0]}" ]; then
     mkdir -p "$dir"
     cat >"$dir/log4j2.xml" <<'EOF'
 <?xml version="1.0" encoding="UTF-8"?>
@@ -67,6 +67,10 @@ java_cmd() {
     <Logger name="kafka" level="WARN"/>
     <Logger name="org.apache.kafka.streams.KafkaStreams" level="INFO"/>
     <Logger name="org.apache.flink.runtime.checkpoint" level="WARN"/>
+    <Logger name="org.apache.flink.runtime.source.coordinator.SourceCoordinator" level="WARN"/>
+    <Logger name="org.apache.flink.metrics" level="ERROR"/>
+    <Logger name="org.apache.flink.runtime.metrics" level="ERROR"/>
+    <Logger name="org.apache.flink.connector.kafka.sink.internal" level="WARN"/>
     <Root level="INFO"><AppenderRef ref="out"/></Root>
   </Loggers>
 </Configuration>

@@ -102,8 +102,33 @@ taskmanager_of_aggregate() {
   vid=$(curl -fsS "$LOADTEST_CLUSTER_FLINK/jobs/$jid" | json 'd["vertices"][-1]["id"]')
   curl -fsS "$LOADTEST_CLUSTER_FLINK/jobs/$jid/vertices/$vid/taskmanagers" | json 'd["taskmanagers"][0]["taskmanager-id"]'
 }
+cases="$out/cases.tsv"
+: >"$cases"
 check() { # check DESCRIPTION COMMAND...
-  if "${@:2}"; then echo "  ok: $1"; else echo "  FAILED: $1"; failures+=("$scenario: $1"); fi
+  if "${@:2}"; then
+    echo "  ok: $1"; printf '%s\t%s\tok\n' "$scenario" "$1" >>"$cases"
+  else
+    echo "  FAILED: $1"; failures+=("$scenario: $1"); printf '%s\t%s\tfailed\n' "$scenario" "$1" >>"$cases"
+  fi
+}
+# A JUnit report of the checks (./run-tests counts it with the others): CLUSTER_JUNIT=FILE
+junit() {
+  [ -n "${CLUSTER_JUNIT:-}" ] || return 0
+  mkdir -p "$(dirname "$CLUSTER_JUNIT")"
+  python3 - "$cases" "$CLUSTER_JUNIT" "${failures[@]}" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+loose = [f for f in sys.argv[3:] if not any(f == f"{s}: {d}" for s, d, _ in rows)]
+suite = ET.Element("testsuite", name="ClusterFailures", tests=str(len(rows) + len(loose)),
+                   failures=str(sum(r[2] != "ok" for r in rows) + len(loose)), errors="0", skipped="0")
+for s, d, result in rows:
+    c = ET.SubElement(suite, "testcase", classname="ClusterFailures." + s, name=d)
+    if result != "ok":
+        ET.SubElement(c, "failure", message=d)
+for f in loose:
+    c = ET.SubElement(ET.SubElement(suite, "testcase", classname="ClusterFailures", name=f), "failure", message=f)
+ET.ElementTree(suite).write(sys.argv[2], encoding="unicode", xml_declaration=True)
+EOF
 }
 
 for scenario in "${scenarios[@]}"; do
@@ -167,6 +192,7 @@ print(int(sum(p[1] or 0 for s in d['series'] for p in s['points'])))" 2>"$out/$s
   results+=("$(printf '%-12s %-14s served %-6s stored %-6s series %-6s exit %-3s recovery %s' "$scenario" "$victim" "$served" "$stored" "$series" "$rc" "$recovery")")
 done
 
+junit
 echo
 echo "Summary (logs and reports: $out):"
 printf '  %s\n' "${results[@]}"
