@@ -128,10 +128,10 @@ class Target:
                 with open(f"{self.dir}/pids/{f}") as fh:
                     out[f[:-4]] = int(fh.read().strip())
             return out
-        jvm = [p for p in child_pids(self.proc.pid)] or [self.proc.pid]
-        out = {"loadtest up (JVM: broker, Flink, coordinator, API, generators)": jvm[0]}
-        for c in child_pids(jvm[0]):
-            out[f"child {c} (ClickHouse)"] = c
+        # ./loadtest execs the JVM: the process started is the JVM; ClickHouse is its child
+        out = {"JVM (broker, Flink, coordinator, API, generators)": self.proc.pid}
+        for c in child_pids(self.proc.pid):
+            out["ClickHouse" if len(out) == 1 else f"child {c}"] = c
         return out
 
     def stop(self):

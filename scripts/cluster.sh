@@ -231,6 +231,8 @@ taskmanager.host: $ip_host
 taskmanager.numberOfTaskSlots: $FLINK_TASK_SLOTS
 taskmanager.memory.process.size: $FLINK_TASKMANAGER_MEMORY
 parallelism.default: 1
+# the two jobs' tasks spread over the TaskManagers (not all in the first one's slots)
+taskmanager.load-balance.mode: SLOTS
 execution.checkpointing.dir: file://$dir/flink/checkpoints
 execution.checkpointing.num-retained: 2
 restart-strategy.type: exponential-delay
