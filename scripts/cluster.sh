@@ -265,11 +265,61 @@ submit_job() { # submit_job aggregate|thresholds
   if flink_job_running "loadtest-$job"; then
     return 0
   fi
-  say "submitting the $job job (flink run $job_jar)"
-  FLINK_CONF_DIR="$dir/flink/conf" "${JAVA[@]}" -cp "$(flink_classpath)" org.apache.flink.client.cli.CliFrontend \
-    run -d -c dev.loadtest.flink.FlinkJobs "$job_jar" "$job" --bootstrap "$bootstrap" \
-    --clickhouse-url "$clickhouse_url" --database loadtest --sink-staging-dir "file://$dir/flink/staging/$job" \
-    >>"$logs/submit-$job.log" 2>&1 || die "submitting the $job job failed (log: $logs/submit-$job.log)"
+  local from=() savepoint="$dir/flink/savepoint-$job"
+  if [ -s "$savepoint" ]; then
+    from=(-s "$(cat "$savepoint")")
+    say "submitting the $job job (flink run $job_jar), from the savepoint taken when the cluster went down"
+  else
+    say "submitting the $job job (flink run $job_jar)"
+  fi
+  local run=(env FLINK_CONF_DIR="$dir/flink/conf" "${JAVA[@]}" -cp "$(flink_classpath)"
+    org.apache.flink.client.cli.CliFrontend run -d)
+  local args=(-c dev.loadtest.flink.FlinkJobs "$job_jar" "$job" --bootstrap "$bootstrap"
+    --clickhouse-url "$clickhouse_url" --database loadtest --sink-staging-dir "file://$dir/flink/staging/$job")
+  if [ ${#from[@]} -gt 0 ] && ! "${run[@]}" "${from[@]}" "${args[@]}" >>"$logs/submit-$job.log" 2>&1; then
+    say "the $job job did not start from $(cat "$savepoint") (log: $logs/submit-$job.log); starting it afresh"
+    from=()
+  fi
+  if [ ${#from[@]} -eq 0 ]; then
+    "${run[@]}" "${args[@]}" >>"$logs/submit-$job.log" 2>&1 || die "submitting the $job job failed (log: $logs/submit-$job.log)"
+  fi
+  rm -f "$savepoint"
+}
+
+# Stops the running jobs with a savepoint each (their open seconds and offsets), so that the next `up`
+# resumes them where they were instead of starting afresh; done first, while Kafka and ClickHouse still run.
+stop_jobs_with_savepoints() {
+  curl -fsS --max-time 5 "$flink_url/jobs/overview" >/dev/null 2>&1 || return 0
+  python3 - "$flink_url" "$dir/flink" <<'EOF' || true
+import json, sys, time, urllib.request
+base, d = sys.argv[1], sys.argv[2]
+def call(method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+for j in call("GET", "/jobs/overview")["jobs"]:
+    if j["state"] != "RUNNING" or j["name"] not in ("loadtest-aggregate", "loadtest-thresholds"):
+        continue
+    job = j["name"][len("loadtest-"):]
+    trigger = call("POST", f"/jobs/{j['jid']}/stop", {"targetDirectory": f"file://{d}/savepoints", "drain": False})
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        st = call("GET", f"/jobs/{j['jid']}/savepoints/{trigger['request-id']}")
+        if st["status"]["id"] == "COMPLETED":
+            location = st.get("operation", {}).get("location")
+            if location:
+                with open(f"{d}/savepoint-{job}", "w") as f:
+                    f.write(location)
+                print(f"cluster: {j['name']} stopped with a savepoint ({location})", file=sys.stderr)
+            else:
+                cause = str(st.get("operation", {}).get("failure-cause", {}).get("stack-trace", "?"))[:300]
+                print(f"cluster: {j['name']}: no savepoint ({cause}); the next up starts it afresh", file=sys.stderr)
+            break
+        time.sleep(0.5)
+    else:
+        print(f"cluster: {j['name']}: no savepoint within 120 s; the next up starts it afresh", file=sys.stderr)
+EOF
 }
 
 clickhouse_up() {
@@ -393,6 +443,7 @@ status() {
 
 down() {
   local name p
+  stop_jobs_with_savepoints
   if [ -d "$pids" ]; then
     for f in "$pids"/*.pid; do
       [ -e "$f" ] || continue
