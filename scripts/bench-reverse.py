@@ -171,6 +171,7 @@ def run_step(target, label, rate, seconds, names, wait_after):
     start_ms = int(time.time() * 1000)
     end_ms = start_ms + seconds * 1000
     lags, reads = [], {"summary": [], "requests/s": [], "p(95) by name": []}
+    summary_over_time = []  # (ms into the step, read ms): a soak's reads as its records grow
     tick = 0
     while time.time() * 1000 < end_ms:
         now = int(time.time() * 1000)
@@ -184,6 +185,7 @@ def run_step(target, label, rate, seconds, names, wait_after):
             if tick % 3 == 0:
                 _, ms = api.call("GET", f"/runs/{run_id}/summary")
                 reads["summary"].append(ms)
+                summary_over_time.append((now - start_ms, ms))
             if tick % 3 == 1:
                 _, ms = api.call("GET", f"/runs/{run_id}/timeseries?metric=http_req_duration&stat=p(95)&groupBy=name&top=10")
                 reads["p(95) by name"].append(ms)
@@ -214,7 +216,16 @@ def run_step(target, label, rate, seconds, names, wait_after):
             "generated": generated, "stored": stored, "exact": generated is not None and stored == generated,
             "completeAfterS": complete_after, "lagP50": percentile(lags, 50), "lagP99": percentile(lags, 99),
             "reads": {k: (statistics.median(v), percentile(v, 95)) for k, v in reads.items() if v and k != "errors"},
+            "summaryByWindow": windows(summary_over_time, 300_000) if seconds > 300 else [],
             "readErrors": len(reads.get("errors", [])), "wallS": round(t_cpu1 - t_cpu0, 1), "cpuS": cpu}
+
+
+def windows(points, width_ms):
+    """(window start s, median, p95) of the values per window of the step."""
+    out = {}
+    for t, v in points:
+        out.setdefault(t // width_ms, []).append(v)
+    return [(k * width_ms // 1000, statistics.median(v), percentile(v, 95)) for k, v in sorted(out.items())]
 
 
 def show(r):
@@ -227,6 +238,9 @@ def show(r):
         f"complete {complete} after the end, lag p50 {r['lagP50']:.1f} s p99 {r['lagP99']:.1f} s")
     log("    reads (median / p95 ms): " + ", ".join(f"{k} {m:.0f} / {p:.0f}" for k, (m, p) in r["reads"].items())
         + (f", {r['readErrors']} failed" if r["readErrors"] else ""))
+    if r["summaryByWindow"]:
+        log("    summary reads per 5 minutes (from s: median / p95 ms): "
+            + ", ".join(f"{s}: {m:.0f} / {p:.0f}" for s, m, p in r["summaryByWindow"]))
     top = sorted(r["cpuS"].items(), key=lambda kv: -kv[1])
     log(f"    CPU seconds over {r['wallS']} s (2 cores = {2 * r['wallS']:.0f}): "
         + ", ".join(f"{k} {v}" for k, v in top if v >= 0.5))
