@@ -18,4 +18,12 @@ import java.util.function.Supplier;
  */
 public record PluginContext(String testRunId, TestPlan plan, Map<String, String> envOverrides,
     ExecutionSegmentSequence sequence, int segment, BatchingSampleSink sink, Path baseDir, Supplier<HttpEngine> http,
-    long seed) {}
+    long seed) {
+
+  /** The plan's env with the launch's overrides over it (what a tool gets as its environment or properties). */
+  public Map<String, String> env() {
+    Map<String, String> m = new java.util.LinkedHashMap<>(plan.env());
+    m.putAll(envOverrides);
+    return m;
+  }
+}

@@ -26,6 +26,34 @@ public abstract class ToolProcessRun implements PluginRun {
     this.testRunId = testRunId;
   }
 
+  /** A tool's command: the environment variable {@code variable} when set, else {@code fallback} (on the PATH). */
+  public static String command(String variable, String fallback) {
+    String c = System.getenv(variable);
+    return c == null || c.isBlank() ? fallback : c;
+  }
+
+  /**
+   * A tool's installation check, made once on first use (it starts a process) and remembered: what a plug-in's
+   * {@link GeneratorPlugin#unavailable} answers.
+   */
+  public static final class Availability {
+    private final java.util.function.Supplier<java.util.Optional<String>> probe;
+    private volatile java.util.Optional<String> answer;
+
+    public Availability(java.util.function.Supplier<java.util.Optional<String>> probe) {
+      this.probe = probe;
+    }
+
+    public java.util.Optional<String> get() {
+      java.util.Optional<String> a = answer;
+      if (a == null) {
+        a = probe.get();
+        answer = a;
+      }
+      return a;
+    }
+  }
+
   /**
    * Whether {@code command versionArg} answers (a tool's installation check for {@link GeneratorPlugin#unavailable}):
    * empty when it exits 0 within 30 s, else why not; {@code missing} is the reason when it cannot start at all, its

@@ -80,8 +80,7 @@ final class GatlingRun extends ToolProcessRun {
         "-cp", GatlingLib.classpath(dir.resolve("classes")),
         "-Dloadtest.sequence=" + c.sequence(), "-Dloadtest.segment=" + c.segment(),
         "-Dloadtest.maxDurationSeconds=" + maxDuration.toSeconds()));
-    Map<String, String> env = new java.util.LinkedHashMap<>(c.plan().env());
-    env.putAll(c.envOverrides());
+    Map<String, String> env = c.env();
     // Java DSL simulations read settings as system properties (-DBASE_URL=...) or the environment: both are there
     env.forEach((k, v) -> {
       if (k.matches("[A-Za-z_][A-Za-z0-9_.-]*")) {

@@ -85,8 +85,7 @@ public final class JMeterPlugin implements GeneratorPlugin {
   @Override
   public PluginRun prepare(PluginContext c) {
     Options o = parse(c.plan().generator().optionsJson());
-    Map<String, String> properties = new LinkedHashMap<>(c.plan().env());
-    properties.putAll(c.envOverrides());
+    Map<String, String> properties = c.env();
     properties.putAll(o.properties());
     JMeterEngineHome.setProperties(properties);
     HashTree tree = o.testPlanXml() != null ? loadEmbedded(o) : load(c.baseDir().resolve(o.testPlan()));

@@ -30,7 +30,7 @@ public final class K6Plugin implements GeneratorPlugin {
   static final String AT = ToolScript.AT;
   private static final Set<String> OPTIONS = Set.of("script", "scriptContent", "maxDuration");
   static final ToolScript SCRIPT = new ToolScript("script", "scriptContent", "a k6 script", "script.js");
-  private static volatile Optional<String> unavailable;
+  private static final ToolProcessRun.Availability AVAILABILITY = new ToolProcessRun.Availability(() -> probe(command()));
 
   record Options(String script, String content, Duration maxDuration) {}
 
@@ -41,18 +41,12 @@ public final class K6Plugin implements GeneratorPlugin {
 
   /** The k6 command: {@code LOADTEST_K6} or {@code k6}. */
   static String command() {
-    String c = System.getenv("LOADTEST_K6");
-    return c == null || c.isBlank() ? "k6" : c;
+    return ToolProcessRun.command("LOADTEST_K6", "k6");
   }
 
   @Override
   public Optional<String> unavailable() {
-    Optional<String> u = unavailable;
-    if (u == null) {
-      u = probe(command());
-      unavailable = u;
-    }
-    return u;
+    return AVAILABILITY.get();
   }
 
   static Optional<String> probe(String k6) {
@@ -82,9 +76,7 @@ public final class K6Plugin implements GeneratorPlugin {
   public PluginRun prepare(PluginContext c) {
     Options o = parse(c.plan().generator().optionsJson());
     String script = SCRIPT.read(o.script(), o.content(), c.baseDir());
-    Map<String, String> env = new java.util.LinkedHashMap<>(c.plan().env());
-    env.putAll(c.envOverrides());
-    return new K6Run(c, script, env, o.maxDuration(), command());
+    return new K6Run(c, script, c.env(), o.maxDuration(), command());
   }
 
   /**

@@ -40,7 +40,7 @@ public final class LocustPlugin implements GeneratorPlugin {
   private static final Set<String> OPTIONS = Set.of("locustfile", "locustfileContent", "users", "spawnRate",
       "duration", "host", "userClasses");
   static final ToolScript SCRIPT = new ToolScript("locustfile", "locustfileContent", "a locustfile", "locustfile.py");
-  private static volatile Optional<String> unavailable;
+  private static final ToolProcessRun.Availability AVAILABILITY = new ToolProcessRun.Availability(LocustPlugin::probe);
 
   /** Checked options; {@code spawnRate} 0 when not given (all users at once). */
   record Options(String locustfile, String content, long users, double spawnRate, Duration duration, String host,
@@ -53,18 +53,12 @@ public final class LocustPlugin implements GeneratorPlugin {
 
   /** The Locust command: {@code LOADTEST_LOCUST} or {@code locust}. */
   static String command() {
-    String c = System.getenv("LOADTEST_LOCUST");
-    return c == null || c.isBlank() ? "locust" : c;
+    return ToolProcessRun.command("LOADTEST_LOCUST", "locust");
   }
 
   @Override
   public Optional<String> unavailable() {
-    Optional<String> u = unavailable;
-    if (u == null) {
-      u = probe();
-      unavailable = u;
-    }
-    return u;
+    return AVAILABILITY.get();
   }
 
   private static Optional<String> probe() {
@@ -128,8 +122,7 @@ public final class LocustPlugin implements GeneratorPlugin {
   @Override
   public PluginRun prepare(PluginContext c) {
     Options o = parse(c.plan().generator().optionsJson());
-    java.util.Map<String, String> env = new java.util.LinkedHashMap<>(c.plan().env());
-    env.putAll(c.envOverrides());
+    java.util.Map<String, String> env = c.env();
     String host = o.host() != null ? o.host() : env.get("BASE_URL");
     if (host == null) {
       throw new InvalidPlanException(List.of(new PlanError(AT + ".host", "required (or the plan's env BASE_URL)")));
