@@ -288,7 +288,19 @@ def main():
     a.add_argument("--warm-up-seconds", type=int, default=30,
                    help="a run at the lowest rate first, reported but not judged (JIT, first inserts); 0: none")
     args = a.parse_args()
-    rates = [int(x) for x in args.rates.split(",")]
+    # every value checked before anything starts (a cluster, a stack)
+    try:
+        rates = [int(x) for x in args.rates.split(",")]
+    except ValueError:
+        a.error(f"--rates: whole numbers separated by commas, got {args.rates!r}")
+    if any(r < 1 or r > 10_000_000 for r in rates):
+        a.error(f"--rates: each from 1 to 10,000,000 request samples/s, got {args.rates!r}")
+    for name, value, low, high in (("--step-seconds", args.step_seconds, 1, 86_400),
+                                   ("--wait-after", args.wait_after, 0, 86_400),
+                                   ("--warm-up-seconds", args.warm_up_seconds, 0, 3_600),
+                                   ("--alone-requests", args.alone_requests, 0, 1_000_000_000)):
+        if not low <= value <= high:
+            a.error(f"{name}: from {low:,} to {high:,}, got {value}")
     names = 455 if args.shape == "soak" else 2091
     if args.shape == "peak":
         steps = [(f"{r}", r, args.step_seconds) for r in rates]

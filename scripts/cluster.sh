@@ -485,16 +485,19 @@ case "$cmd" in
   up)
     while [ $# -gt 0 ]; do
       case "$1" in
-        --generators) generators=$2; shift 2 ;;
+        --generators) [ $# -ge 2 ] || die "--generators needs a number (1..99)"; generators=$2; shift 2 ;;
         *) die "unknown option $1 (up [--generators N])" ;;
       esac
     done
     [[ "$generators" =~ ^[1-9][0-9]?$ ]] || die "--generators must be 1..99, got $generators"
     up ;;
-  down) down "${1:-}" ;;
+  down)
+    case "${1:-}" in ""|--purge) ;; *) die "unknown option $1 (down [--purge])" ;; esac
+    down "${1:-}" ;;
   status) status ;;
   kill)
     [ -n "${1:-}" ] || die "kill NAME"
+    [[ "$1" =~ ^[a-z]+(-[0-9]+)?$ ]] || die "no component named $1 (see: scripts/cluster.sh status)"
     p=$(pid_of "$1"); [ -n "$p" ] && kill -KILL -- -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || die "$1 is not running"
     say "killed $1 (pid $p) with SIGKILL" ;;
   start) [ -n "${1:-}" ] || die "start NAME"; start_one "$1" ;;
