@@ -711,8 +711,9 @@ async function runPage(id) {
 
   async function loadGenerators() {
     const q = { groupBy: 'generator', maxPoints: 1 };
-    const [cpu, heap, delay] = await Promise.all([ts('generator_cpu', 'max,value', q).catch(() => null),
-      ts('generator_heap_bytes', 'max', q).catch(() => null), ts('generator_scheduling_delay', 'p(95)', q).catch(() => null)]);
+    const [cpu, host, heap, delay] = await Promise.all([ts('generator_cpu', 'max,value', q).catch(() => null),
+      ts('generator_host_cpu', 'max', q).catch(() => null), ts('generator_heap_bytes', 'max', q).catch(() => null),
+      ts('generator_scheduling_delay', 'p(95)', q).catch(() => null)]);
     const by = new Map();
     const take = (answer, key, col) => {
       for (const s of answer ? answer.series : []) {
@@ -722,12 +723,14 @@ async function runPage(id) {
         (by.get(g) || by.set(g, {}).get(g))[key] = v;
       }
     };
-    take(cpu, 'cpu', 'max'); take(heap, 'heap', 'max'); take(delay, 'delay', 'p(95)');
-    const rows = [...by.entries()].sort().map(([g, v]) => h('tr', { class: v.cpu > 0.8 ? 'fail' : null },
-      h('td', {}, g), h('td', { class: 'num' }, fmtPct(v.cpu), v.cpu > 0.8 ? ' ⚠ above 80%: timings may be inflated' : ''),
+    take(cpu, 'cpu', 'max'); take(host, 'host', 'max'); take(heap, 'heap', 'max'); take(delay, 'delay', 'p(95)');
+    const high = (v) => v > 0.8;
+    const rows = [...by.entries()].sort().map(([g, v]) => h('tr', { class: high(v.cpu) || high(v.host) ? 'fail' : null },
+      h('td', {}, g), h('td', { class: 'num' }, fmtPct(v.cpu), high(v.cpu) ? ' ⚠ above 80%: timings may be inflated' : ''),
+      h('td', { class: 'num' }, v.host === undefined ? '' : fmtPct(v.host), high(v.host) && !high(v.cpu) ? ' ⚠ machine busy: timings may be inflated' : ''),
       h('td', { class: 'num' }, fmtBytes(v.heap)), h('td', { class: 'num' }, fmtMs(v.delay))));
     put(generators, rows.length ? h('table', { id: 'generator-table' }, h('thead', {}, h('tr', {},
-      ['Generator', 'CPU (max)', 'Heap (max)', 'Scheduling delay p(95)'].map((x, i) => h('th', { scope: 'col', class: i ? 'num' : null }, x)))), h('tbody', {}, rows))
+      ['Generator', 'CPU (max)', 'Machine CPU (max)', 'Heap (max)', 'Scheduling delay p(95)'].map((x, i) => h('th', { scope: 'col', class: i ? 'num' : null }, x)))), h('tbody', {}, rows))
       : h('p', { class: 'muted' }, 'No generator gauges yet.'));
   }
 

@@ -78,6 +78,10 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--project", description = "The run's project: with its name, the load test the run belongs to.")
   String project;
 
+  @Option(names = "--load-test", paramLabel = "ID", description = "Make the run one of load test ID, whatever its"
+      + " name and project (default: the load test of its name in its project).")
+  String loadTest;
+
   @Option(names = "--tag", paramLabel = "K=V", description = "A tag on every imported sample (repeatable).")
   Map<String, String> tags = new LinkedHashMap<>();
 
@@ -103,6 +107,12 @@ final class ImportCommand implements Callable<Integer> {
     String id = runId != null ? runId : "import-" + UUID.randomUUID().toString().substring(0, 8);
     if (!CommandParser.ID.matcher(id).matches()) {
       err.printf("loadtest: --run-id %s is not a run id (letters, digits and . _ : -, at most 128)%n", id);
+      err.flush();
+      return 2;
+    }
+    if (loadTest != null && !dev.loadtest.schemas.command.Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
+      err.printf("loadtest: --load-test %s is not a load test id (1 to 100 letters, digits and . _ : -, not starting"
+          + " with lt-)%n", loadTest);
       err.flush();
       return 2;
     }
@@ -200,6 +210,9 @@ final class ImportCommand implements Callable<Integer> {
         System.getProperty("user.name", "cli")).put("notes", "imported from " + file);
     if (project != null) {
       meta.put("project", project);
+    }
+    if (loadTest != null) {
+      meta.put("loadTest", loadTest);
     }
     return command;
   }

@@ -79,6 +79,11 @@ public final class RunCommand implements Callable<Integer> {
       + " test (trends, baselines, regression gates).")
   String project;
 
+  @Option(names = "--load-test", paramLabel = "ID", description = {"Make the run one of load test ID (letters, digits"
+      + " and . _ : -), whatever its name and project: for a test whose plan is renamed or kept in several files.",
+      "Default: the load test of the plan's name in its project."})
+  String loadTest;
+
   @Option(names = "--baseline", paramLabel = "auto|RUN", description = {"Compare the finished run with this run, or"
       + " with auto: its load test's baseline (POST /runs/{id}/baseline), else its newest earlier run that passed.",
       "Without --regression, the differences are shown, not judged. Default with --regression: auto."})
@@ -137,8 +142,14 @@ public final class RunCommand implements Callable<Integer> {
       err.println("loadtest: --baseline must be auto or a run id, got \"" + baseline + "\"");
       return 2;
     }
-    Options opts = new Options(runId, name, project, out, dev.loadtest.schemas.time.Durations.parse(settleTimeout),
-        method, baseline != null ? baseline : regressions.isEmpty() ? null : "auto", List.copyOf(regressions));
+    if (loadTest != null && !dev.loadtest.schemas.command.Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
+      err.println("loadtest: --load-test: a load test id is 1 to 100 letters, digits and . _ : -, starting with a"
+          + " letter or digit, and not with \"lt-\" (the ids derived from a plan's name), got \"" + loadTest + "\"");
+      return 2;
+    }
+    Options opts = new Options(runId, name, project, loadTest, out,
+        dev.loadtest.schemas.time.Durations.parse(settleTimeout), method,
+        baseline != null ? baseline : regressions.isEmpty() ? null : "auto", List.copyOf(regressions));
     if (api == null && System.getenv("LOADTEST_API") != null && !System.getenv("LOADTEST_API").isBlank()) {
       api = System.getenv("LOADTEST_API");
     }
@@ -178,11 +189,11 @@ public final class RunCommand implements Callable<Integer> {
    * @param baseline what the finished run is compared with ({@code auto} or a run id; null: not compared)
    * @param regressions the limits of that comparison (none: differences shown, not judged)
    */
-  record Options(String runId, String name, String project, List<Path> reports, Duration settleTimeout,
-      PercentileMethod percentiles, String baseline, List<String> regressions) {
+  record Options(String runId, String name, String project, String loadTest, List<Path> reports,
+      Duration settleTimeout, PercentileMethod percentiles, String baseline, List<String> regressions) {
 
     Options(String runId, String name, List<Path> reports, Duration settleTimeout, PercentileMethod percentiles) {
-      this(runId, name, null, reports, settleTimeout, percentiles, null, List.of());
+      this(runId, name, null, null, reports, settleTimeout, percentiles, null, List.of());
     }
   }
 
@@ -286,6 +297,9 @@ public final class RunCommand implements Callable<Integer> {
         : loaded.json().path("name").asText(loaded.source())).put("who", System.getProperty("user.name", "cli"));
     if (opts.project() != null) {
       metadata.put("project", opts.project());
+    }
+    if (opts.loadTest() != null) {
+      metadata.put("loadTest", opts.loadTest());
     }
     boolean tty = System.console() != null && System.getenv("CI") == null;
     RunFollower follower = new RunFollower(client, o, tty, tty ? Duration.ofSeconds(1) : Duration.ofSeconds(5),

@@ -151,6 +151,24 @@ class RunCommandIT {
         "message"));
   }
 
+  @Test
+  void runsOfTwoPlanNamesAreOneLoadTestByAnExplicitIdAndAreGatedAgainstEachOther(@TempDir Path dir) throws Exception {
+    String loadTest = "renamed-" + java.util.UUID.randomUUID().toString().substring(0, 6);
+    CliRun bad = run(syntheticPlan(dir, "a.json", 20), "--load-test", "lt-0123456789abcdef");
+    assertEquals(2, bad.code(), bad.out() + bad.err());
+    assertTrue(bad.err().contains("--load-test: ") && !bad.out().contains("submitted"), bad.out() + bad.err());
+    CliRun first = run(syntheticPlan(dir, "a.json", 20), "--load-test", loadTest, "--name", "checkout (old name)");
+    assertEquals(0, first.code(), first.out() + first.err());
+    CliRun second = run(syntheticPlan(dir, "b.json", 20), "--load-test", loadTest, "--name", "checkout",
+        "--regression", "http_req_duration: p(95) +50%");
+    assertEquals(0, second.code(), second.out() + second.err());
+    assertTrue(second.out().contains("compared with run " + runIdOf(first)), second.out());
+    com.fasterxml.jackson.databind.JsonNode test = apiGet("/load-tests/" + loadTest);
+    assertEquals(2, test.path("runs").size(), test.toString());
+    assertEquals("checkout", test.path("name").asText(), "the newest run's name");
+    assertEquals(runIdOf(second), test.path("runs").get(0).path("testRunId").asText());
+  }
+
   static com.fasterxml.jackson.databind.JsonNode apiGet(String path) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
         .header("Authorization", "Bearer " + stack.apiToken()).build(), HttpResponse.BodyHandlers.ofString());
@@ -172,30 +190,15 @@ class RunCommandIT {
     // A system that degrades: 600 names, VUs rising over a flat rate, failures from 1% to 30% after 25 s.
     Path plan = syntheticPlan(dir, "degrading.json", """
         {"rate": 400, "duration": "45s", "names": 600, "statusMix": {"200": 0.99, "500": 0.01},
-         "phases": [{"after": "25s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 60}}""", "");
+         "phases": [{"after": "25s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 60}}""",
+        // this machine runs the whole stack beside the generator: its CPU may be high for 10 s, which is not this test's
+        "\"insights\": {\"disabled\": [\"high-generator-cpu\"]},");
     String id = "insights-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-    java.util.Map<String, Long> seenAt = new java.util.concurrent.ConcurrentHashMap<>();
-    java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
-    Thread poller = Thread.ofVirtual().start(() -> {
-      while (watching.get()) {
-        try {
-          com.fasterxml.jackson.databind.JsonNode n = apiGet("/runs/" + id + "/insights");
-          long now = System.currentTimeMillis();
-          if (n != null) {
-            n.path("insights").forEach(i -> seenAt.putIfAbsent(i.path("rule").asText(), now));
-          }
-          Thread.sleep(250); // a reader's polling interval: the latency is measured to within it
-        } catch (Exception e) {
-          return;
-        }
-      }
-    });
     CliRun r;
-    try {
+    java.util.Map<String, Long> seenAt;
+    try (InsightWatch watch = new InsightWatch(id)) {
       r = run(plan, "--run-id", id, "-o", dir.resolve("summary.json").toString());
-    } finally {
-      watching.set(false);
-      poller.join();
+      seenAt = watch.seenAt;
     }
     assertEquals(0, r.code(), r.out() + r.err());
     com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
@@ -221,6 +224,81 @@ class RunCommandIT {
     com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
         dir.resolve("summary.json").toFile());
     assertEquals(3, summary.path("insights").size(), summary.path("insights").toString());
+  }
+
+  /** Polls a run's insights while it goes, noting when each rule was first readable in the API. */
+  static final class InsightWatch implements AutoCloseable {
+    final java.util.Map<String, Long> seenAt = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final Thread poller;
+
+    InsightWatch(String run) {
+      poller = Thread.ofVirtual().start(() -> {
+        while (watching.get()) {
+          try {
+            com.fasterxml.jackson.databind.JsonNode n = apiGet("/runs/" + run + "/insights");
+            long now = System.currentTimeMillis();
+            if (n != null) {
+              n.path("insights").forEach(i -> seenAt.putIfAbsent(i.path("rule").asText(), now));
+            }
+            Thread.sleep(250); // a reader's polling interval: the latency is measured to within it
+          } catch (Exception e) {
+            return;
+          }
+        }
+      });
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      watching.set(false);
+      poller.join();
+    }
+  }
+
+  @Test
+  void aGeneratorProcessAtFullCpuAndHeapIsNamedByBothGeneratorInsights(@TempDir Path dir) throws Exception {
+    // A generator of its own (a JVM with a 192 MB heap, zone local:heavy) whose synthetic run keeps its cores
+    // busy and holds 88% of its heap, as a costly script would: its own gauges must raise both insights.
+    String javaCommand = ProcessHandle.current().info().command().orElseThrow();
+    Path log = dir.resolve("heavy-generator.log");
+    Process generator = new ProcessBuilder(javaCommand, "-Xmx192m", "-Djava.net.preferIPv4Stack=true",
+        "-cp", System.getProperty("java.class.path"), "dev.loadtest.cli.LoadtestCli", "generator", "--bootstrap",
+        stack.kafkaBootstrap(), "--zone", "local:heavy", "--id", "heavy-generator", "--warm-up", "0")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      Path plan = syntheticPlan(dir, "heavy.json", """
+          {"rate": 200, "duration": "30s", "names": 3, "load": {"cpu": 1, "heap": 0.88}}""",
+          "\"distribution\": {\"heavy\": {\"loadZone\": \"local:heavy\", \"percent\": 100}},");
+      String id = "heavy-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+      CliRun r;
+      java.util.Map<String, Long> seenAt;
+      try (InsightWatch watch = new InsightWatch(id)) {
+        r = run(plan, "--run-id", id);
+        seenAt = watch.seenAt;
+      }
+      assertEquals(0, r.code(), r.out() + r.err() + Files.readString(log));
+      com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
+      java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byRule = new java.util.TreeMap<>();
+      answer.path("insights").forEach(i -> byRule.put(i.path("rule").asText(), i));
+      assertEquals(java.util.Set.of("high-generator-cpu", "high-generator-memory"), byRule.keySet(), answer + "\n"
+          + apiGet("/runs/" + id + "/timeseries?metric=generator_cpu&stat=max,value"));
+      for (var e : byRule.entrySet()) {
+        assertEquals("heavy-generator", e.getValue().path("subject").asText(), e.getValue().toString());
+        assertTrue(e.getValue().path("to").asLong() - e.getValue().path("from").asLong() >= 10_000,
+            "10 s in a row above 80%: " + e.getValue());
+        long latency = seenAt.getOrDefault(e.getKey(), Long.MAX_VALUE) - e.getValue().path("to").asLong();
+        System.out.printf("insight %s: readable %d ms after its trigger%n", e.getKey(), latency);
+        assertTrue(latency < 15_000, e.getKey() + " appeared " + latency + " ms after its trigger");
+      }
+      assertTrue(r.out().contains("(high-generator-cpu, ") && r.out().contains("(high-generator-memory, ")
+          && r.out().contains("heavy-generator"), r.out());
+    } finally {
+      generator.destroy(); // as Ctrl-C: it leaves (a tombstone on loadtest.generators), so no later run goes to it
+      if (!generator.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        generator.destroyForcibly().waitFor();
+      }
+    }
   }
 
   @Test

@@ -385,9 +385,11 @@ public final class ApiServer implements AutoCloseable {
     r.get(BASE + "/load-tests/:id").handler(read(ctx -> {
       Params p = params(ctx, "limit");
       String id = ctx.pathParam("id");
-      if (id == null || !id.matches("lt-[0-9a-f]{16}")) {
-        throw ApiException.badRequest("id", "a load test id is lt- and 16 hex digits (see GET " + BASE + "/load-tests),"
-            + " got \"" + Params.abbreviate(id) + "\"");
+      if (id == null || !id.matches("lt-[0-9a-f]{16}")
+          && !dev.loadtest.schemas.command.Command.Metadata.LOAD_TEST_ID.matcher(id).matches()) {
+        throw ApiException.badRequest("id", "a load test id is lt- and 16 hex digits, or the explicit id runs were"
+            + " started with (metadata.loadTest: letters, digits and . _ : -) (see GET " + BASE + "/load-tests), got \""
+            + Params.abbreviate(id) + "\"");
       }
       int limit = (int) p.integer("limit", 50, 1, config.limits().maxPage());
       blocking(ctx, () -> loadTests.get(id, limit), 200);

@@ -58,6 +58,7 @@ public final class LoadTests {
     for (LoadTestStore.LoadTest t : page.tests()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", t.id());
+      m.put("explicitId", t.explicitId());
       m.put("project", t.project());
       m.put("name", t.name());
       m.put("runs", t.runs());
@@ -81,8 +82,8 @@ public final class LoadTests {
    * the most VUs and the verdict.
    */
   public Map<String, Object> get(String id, int limit) {
-    String[] pn = store.find(id).orElseThrow(() -> ApiException.notFound("no load test \"" + id + "\""));
-    List<LoadTestStore.TestRun> runs = store.runs(pn[0], pn[1], limit);
+    LoadTestStore.Key key = store.find(id).orElseThrow(() -> ApiException.notFound("no load test \"" + id + "\""));
+    List<LoadTestStore.TestRun> runs = store.runs(key, limit);
     Map<String, Map<String, Object>> versions = new LinkedHashMap<>();
     List<Map<String, Object>> runList = new ArrayList<>();
     for (LoadTestStore.TestRun r : runs) {
@@ -117,8 +118,9 @@ public final class LoadTests {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
-    out.put("project", pn[0]);
-    out.put("name", pn[1]);
+    out.put("explicitId", !key.explicitId().isEmpty());
+    out.put("project", key.project());
+    out.put("name", key.name());
     out.put("baseline", runs.stream().filter(LoadTestStore.TestRun::baseline).map(LoadTestStore.TestRun::testRunId)
         .findFirst().orElse(null));
     out.put("runs", runList);
@@ -217,13 +219,13 @@ public final class LoadTests {
     }
     String project = project(state);
     String name = name(state);
+    LoadTestStore.Key key = LoadTestStore.Key.of(state.metadata());
     String chosen;
     String how;
     if (baseline == null || baseline.equals("auto")) {
       long created = state.history().isEmpty() ? Long.MAX_VALUE / 1000 : state.history().get(0).atMs() / 1000;
-      chosen = store.autoBaseline(project, name, run, created).orElseThrow(() -> new ApiException(404, "baseline",
-          "load test "
-          + LoadTestStore.loadTestId(project, name) + " (\"" + name + "\" in project \"" + project + "\") has no"
+      chosen = store.autoBaseline(key, run, created).orElseThrow(() -> new ApiException(404, "baseline",
+          key + " has no"
           + " baseline and no earlier run that finished without failing a threshold: nothing to compare with yet"
           + " (mark a run with POST " + ApiServer.BASE + "/runs/{id}/baseline)"));
       how = store.isBaseline(chosen) ? "the load test's baseline" : "the load test's newest earlier run that passed"
@@ -290,7 +292,7 @@ public final class LoadTests {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("testRunId", run);
-    out.put("loadTest", LoadTestStore.loadTestId(project, name));
+    out.put("loadTest", key.id());
     out.put("baseline", Map.of("testRunId", chosen, "chosen", how));
     out.put("regressed", exceeded > 0);
     out.put("regressions", checks);
@@ -311,7 +313,7 @@ public final class LoadTests {
     endedNumbers.remove(run);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("testRunId", run);
-    out.put("loadTest", LoadTestStore.loadTestId(project(s), name(s)));
+    out.put("loadTest", LoadTestStore.Key.of(s.metadata()).id());
     out.put("baseline", baseline);
     return out;
   }

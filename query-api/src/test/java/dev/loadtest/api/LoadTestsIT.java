@@ -168,6 +168,39 @@ class LoadTestsIT {
   }
 
   @Test
+  void runsStartedWithAnExplicitLoadTestIdAreOneLoadTestWhateverTheirNames() throws Exception {
+    String explicit = "checkout-" + id;
+    // Two plan names (a renamed plan) in one load test by its id; a run of the same name without it stays apart.
+    RunData first = write(new RunData("lt-x1-" + id, START + 10_000, 10, 1.0, 21).named("checkout v1", "mobile", explicit));
+    RunData second = write(new RunData("lt-x2-" + id, START + 13_600, 10, 1.2, 22).named("checkout v2", "mobile", explicit));
+    RunData apart = write(new RunData("lt-x3-" + id, START + 14_000, 10, 1.0, 23).named("checkout v2", "mobile"));
+    JsonNode test = ok("GET", "/load-tests/" + explicit);
+    assertEquals(explicit, test.path("id").asText());
+    assertTrue(test.path("explicitId").asBoolean());
+    assertEquals("checkout v2", test.path("name").asText(), "its newest run's name");
+    List<String> runs = new ArrayList<>();
+    test.path("runs").forEach(r -> runs.add(r.path("testRunId").asText()));
+    assertEquals(List.of(second.run, first.run), runs);
+    assertEquals(2, test.path("trend").size());
+    JsonNode listed = ok("GET", "/load-tests?project=mobile");
+    java.util.Map<String, Integer> byId = new java.util.TreeMap<>();
+    listed.path("loadTests").forEach(t -> byId.put(t.path("id").asText(), t.path("runs").asInt()));
+    assertEquals(java.util.Map.of(explicit, 2, LoadTestStore.loadTestId("mobile", "checkout v2"), 1), byId,
+        listed.toString());
+    JsonNode apartTest = ok("GET", "/load-tests/" + LoadTestStore.loadTestId("mobile", "checkout v2"));
+    assertEquals(apart.run, apartTest.path("runs").get(0).path("testRunId").asText());
+    assertEquals(1, apartTest.path("runs").size());
+    // the gate's automatic baseline is the same load test's earlier run, not the one of the same name
+    JsonNode gate = ok("GET", compareUrl(second.run, "auto", "http_req_duration: p(95) +50%"));
+    assertEquals(first.run, gate.path("baseline").path("testRunId").asText(), gate.toString());
+    assertEquals(explicit, gate.path("loadTest").asText());
+    assertEquals(404, call("GET", "/load-tests/never-" + id, READ).statusCode());
+    HttpResponse<String> bad = call("GET", "/load-tests/" + enc("-bad id"), READ);
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("explicit id"), bad.body());
+  }
+
+  @Test
   void aRegressionGateComparesWithTheBaselineOnMergedData() throws Exception {
     // No run marked: the newest earlier run that passed is the baseline.
     JsonNode unmarked = ok("GET", compareUrl(slow.run, "auto", "http_req_duration: p(95) +10%"));

@@ -100,9 +100,14 @@ final class RunData {
 
   /** This run as one of the load test {@code name} in {@code project} (its metadata's name and project). */
   RunData named(String name, String project) {
+    return named(name, project, "");
+  }
+
+  /** This run as one of the load test of explicit id {@code loadTest} (else of {@code name} in {@code project}). */
+  RunData named(String name, String project, String loadTest) {
     long startMs = startSec * 1000;
     state = RunState.first(run, RunStatus.CREATED, startMs - 2_000, "created", List.of(), "hash-" + name, plan,
-            new dev.loadtest.schemas.command.Command.Metadata(name, project, Map.of("team", "perf"), "", "ci"))
+            new dev.loadtest.schemas.command.Command.Metadata(name, project, Map.of("team", "perf"), "", "ci", loadTest))
         .to(RunStatus.RUNNING, startMs, "running").to(RunStatus.FINISHED, startMs + seconds * 1000L, "finished");
     return this;
   }

@@ -150,7 +150,13 @@ final class ControlProcessor implements Processor<String, String, String, String
   private void heartbeat(Record<String, String> record) {
     String json = record.value();
     if (json == null) {
-      return; // a tombstone of the compacted topic: a generator's entry removed
+      // A tombstone: the generator has left. No new run goes to it; one it is running learns of it as of a
+      // lost generator, after its silence (its last heartbeats may still be on their way).
+      String id = record.key();
+      if (id != null && registry.get(id) != null && !busyGenerators().contains(id)) {
+        registry.delete(id);
+      }
+      return;
     }
     Heartbeat h;
     try {

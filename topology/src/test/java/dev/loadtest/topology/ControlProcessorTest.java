@@ -102,6 +102,29 @@ class ControlProcessorTest extends DriverTest {
   }
 
   @Test
+  void aGeneratorThatHasLeftGetsNoNewRunButOneAtWorkIsJudgedByItsSilence() {
+    twoGenerators();
+    c.generators.pipeInput("g-us", (String) null); // g-us leaves (its tombstone), idle
+    c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));
+    assertEquals(List.of(RunStatus.CREATED, RunStatus.VALIDATED, RunStatus.QUEUED), statuses("run-1"),
+        "local:us has no generator left: the run waits, it does not go to one that has gone");
+    assertTrue(c.assignments().isEmpty());
+    c.heartbeat("g-us", "local:us", 1000); // back
+    c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(List.of(RunStatus.ALLOCATED), statuses("run-1"));
+    assertEquals(2, c.assignments().size());
+    c.generators.pipeInput("g-us", (String) null); // leaves while it has a share of run-1
+    c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    assertEquals(List.of(RunStatus.RUNNING), statuses("run-1"), "still its generator until its silence says more");
+    for (int s = 0; s < 7; s++) {
+      c.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      c.heartbeat("g-eu", "local:eu", 1000, "run-1", "RUNNING");
+    }
+    RunState degraded = last(c.runStates(), "run-1");
+    assertTrue(degraded.history().get(degraded.history().size() - 1).reason().contains("g-us lost"), degraded.toString());
+  }
+
+  @Test
   void aGeneratorRunsOneTestAtATimeSoTheSecondWaitsForTheFirst() {
     twoGenerators();
     c.commands.pipeInput("run-1", start("c-1", "run-1", plan()));

@@ -8,14 +8,14 @@ import org.apache.flink.api.java.tuple.Tuple2;
 
 /**
  * A run state of {@code loadtest.runs} (key, JSON) as its row of the {@code runs} table (migrations V001,
- * V006): the searchable columns plus the whole state. ReplacingMergeTree(version) keeps the newest state of
+ * V006, V013): the searchable columns plus the whole state. ReplacingMergeTree(version) keeps the newest state of
  * each run however often a restarted job writes one again. Stateless; the JSON must be a readable run state
  * (filter with {@link #readable} first).
  */
 public final class RunRowBinary implements RowBinaryRows<Tuple2<String, String>> {
   public static final String INSERT = "INSERT INTO runs (test_run_id, version, status, name, project, tag_keys,"
       + " tag_values, plan_hash, plan_json, created_at, started_at, ended_at, reason, verdict, updated_at,"
-      + " state_json) FORMAT RowBinary";
+      + " state_json, load_test) FORMAT RowBinary";
   private static final long serialVersionUID = 1L;
 
   /** Whether {@code json} is a run state this encoder can write. */
@@ -54,5 +54,6 @@ public final class RunRowBinary implements RowBinaryRows<Tuple2<String, String>>
     out.string(s.verdict() == null ? "" : s.verdict().ok() ? "passed" : "failed");
     out.uint32(updated / 1000);
     out.string(record.f1);
+    out.string(s.metadata() == null ? "" : s.metadata().loadTest());
   }
 }

@@ -30,8 +30,9 @@ import java.util.TreeSet;
  *       twice as often as the run's first 20 s with requests;</li>
  *   <li>{@code high-failure-rate-early}: over 15% of requests failed until the run's 100th iteration (its
  *       100th request when it counts no iterations, as the synthetic plug-in);</li>
- *   <li>{@code high-generator-cpu}, {@code high-generator-memory}: a generator's {@code generator_cpu}
- *       ({@code generator_memory}, heap used over its maximum) above 0.8 for 10 s in a row;</li>
+ *   <li>{@code high-generator-cpu}, {@code high-generator-memory}: a generator's {@code generator_cpu}, or the
+ *       CPU of the machine (container) it runs on, {@code generator_host_cpu} ({@code generator_memory}, heap
+ *       used over its maximum) above 0.8 for 10 s in a row;</li>
  *   <li>{@code too-many-urls}: more than 500 distinct {@code name} tags;</li>
  *   <li>{@code third-party-hosts}: a generator's requests went to 10 or more distinct hosts
  *       ({@code generator_hosts});</li>
@@ -131,6 +132,9 @@ public final class InsightRules {
       case "generator_memory" -> {
         return highUse(generator, 1, sec, Math.max(b.last, b.max), Insight.HIGH_GENERATOR_MEMORY, nowMs);
       }
+      case "generator_host_cpu" -> {
+        return highUse(generator, 2, sec, Math.max(b.last, b.max), Insight.HIGH_GENERATOR_CPU, nowMs);
+      }
       case "generator_hosts" -> {
         double hosts = Math.max(b.last, b.max);
         if (hosts >= MANY_HOSTS) {
@@ -161,7 +165,14 @@ public final class InsightRules {
     if (generator == null) {
       return List.of();
     }
-    long[] runs = highUse.computeIfAbsent(generator, g -> new long[] {-1, -1, -1, -1});
+    long[] runs = highUse.get(generator);
+    if (runs == null || runs.length < 6) { // (state from before the machine's CPU was watched has four)
+      long[] grown = {-1, -1, -1, -1, -1, -1};
+      if (runs != null) {
+        System.arraycopy(runs, 0, grown, 0, runs.length);
+      }
+      highUse.put(generator, runs = grown);
+    }
     int from = which * 2;
     if (value <= HIGH_USE) {
       runs[from] = -1;
@@ -178,12 +189,20 @@ public final class InsightRules {
     if (runs[from + 1] - runs[from] + 1 < HIGH_USE_SECONDS) {
       return List.of();
     }
-    boolean cpu = which == 0;
-    return raise(rule, generator, "warning", cpu ? "High load generator CPU usage" : "High load generator memory usage",
-        "generator " + generator + " ran above " + Math.round(HIGH_USE * 100) + "% " + (cpu ? "CPU" : "of its heap")
-            + " for " + HIGH_USE_SECONDS + " s: " + (cpu ? "its timings may include its own scheduling delay;"
-            : "it may pause or fail;") + " spread the load over more generators",
-        runs[from] * 1000, (runs[from + 1] + 1) * 1000, Map.of(cpu ? "cpu" : "memory", value), nowMs);
+    String above = " ran above " + Math.round(HIGH_USE * 100) + "%";
+    String over = " for " + HIGH_USE_SECONDS + " s";
+    String message = switch (which) {
+      case 0 -> "generator " + generator + above + " CPU" + over + ": its timings may include its own scheduling delay;"
+          + " spread the load over more generators";
+      case 1 -> "generator " + generator + above + " of its heap" + over + ": it may pause or fail; spread the load over"
+          + " more generators";
+      default -> "the machine (or container) of generator " + generator + above + " CPU" + over + ", counting"
+          + " everything that runs there: the generator's timings may include scheduling delay; spread the load"
+          + " over more generators or give them machines of their own";
+    };
+    return raise(rule, generator, "warning", which != 1 ? "High load generator CPU usage"
+        : "High load generator memory usage", message, runs[from] * 1000, (runs[from + 1] + 1) * 1000,
+        Map.of(which == 0 ? "cpu" : which == 1 ? "memory" : "hostCpu", value), nowMs);
   }
 
   /** Judges second {@code sec}, once event time has passed it (seconds come in order). */

@@ -133,6 +133,26 @@ class InsightRulesTest {
   }
 
   @Test
+  void aGeneratorWhoseMachineIsSaturatedByOthersIsNamedToo() {
+    InsightRules r = new InsightRules();
+    List<Insight> out = new ArrayList<>();
+    for (int s = 0; s < 12; s++) {
+      // the generator itself uses 30%; its machine, shared with other processes, 90%
+      out.addAll(r.add(bucket("generator_cpu", T0 + s, 1, 0.3, 0, "generator", "gen-d"), false, 0));
+      out.addAll(r.add(bucket("generator_host_cpu", T0 + s, 1, 0.9, 0, "generator", "gen-d"), false, 0));
+    }
+    assertEquals(List.of(Insight.HIGH_GENERATOR_CPU), rules(out), out.toString());
+    assertEquals("gen-d", out.get(0).subject());
+    assertEquals(0.9, out.get(0).values().get("hostCpu"));
+    assertTrue(out.get(0).message().startsWith("the machine (or container) of generator gen-d ran above 80% CPU for 10 s"),
+        out.get(0).message());
+    for (int s = 12; s < 30; s++) { // both high now: still raised once per generator
+      out.addAll(r.add(bucket("generator_cpu", T0 + s, 1, 0.95, 0, "generator", "gen-d"), false, 0));
+    }
+    assertEquals(1, out.size(), out.toString());
+  }
+
+  @Test
   void moreThan500NamesIsTooManyUrlsAndTheSeriesAreNoLongerNeeded() {
     InsightRules r = new InsightRules();
     List<Insight> out = new ArrayList<>();

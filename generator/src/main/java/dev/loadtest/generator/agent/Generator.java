@@ -46,7 +46,7 @@ public final class Generator implements AutoCloseable {
   private final SelfMonitor monitor = new SelfMonitor().start();
   private final ConcurrentHashMap<String, ActiveRun> runs = new ConcurrentHashMap<>();
   private final List<Heartbeat.RunProgress> finished = new ArrayList<>();
-  private volatile SelfMonitor.Reading lastReading = new SelfMonitor.Reading(0, 0, 0, 0);
+  private volatile SelfMonitor.Reading lastReading = new SelfMonitor.Reading(0, 0, 0, 0, 0);
   private HttpEngine http;
 
   public Generator(GeneratorConfig config, Publisher publisher) {
@@ -335,7 +335,10 @@ public final class Generator implements AutoCloseable {
           run.failedIterations(), run.iterationErrors());
     }
 
-    /** The generator's own CPU, heap (bytes, and used over maximum) and scheduling delay as metrics of the run, every second. */
+    /**
+     * The generator's own CPU, its machine's (or container's) CPU, heap (bytes, and used over maximum) and
+     * scheduling delay as metrics of the run, every second.
+     */
     private void reportSelf(long startNanos) {
       TagSet tags = TagSet.of(Map.of("generator", config.generatorId()));
       try {
@@ -347,6 +350,7 @@ public final class Generator implements AutoCloseable {
           SelfMonitor.Reading r = lastReading.heapUsedBytes() == 0 ? monitor.read() : lastReading;
           long now = dev.loadtest.generator.engine.EpochClock.nowMicros();
           sink.point("generator_cpu", MetricType.GAUGE, now, tags, r.cpu());
+          sink.point("generator_host_cpu", MetricType.GAUGE, now, tags, r.hostCpu());
           sink.point("generator_heap_bytes", MetricType.GAUGE, now, tags, r.heapUsedBytes());
           if (r.heapMaxBytes() > 0) { // heap used over its maximum: the insight "high-generator-memory" reads it
             sink.point("generator_memory", MetricType.GAUGE, now, tags, (double) r.heapUsedBytes() / r.heapMaxBytes());

@@ -220,6 +220,15 @@ public final class GeneratorAgent implements AutoCloseable {
     assignmentThread.join(10_000);
     heartbeatThread.join(10_000);
     generator.close();
+    try {
+      // A tombstone after the last heartbeat: the coordinator allocates no new run to a generator that has
+      // left (rather than until its silence makes it lost), and compaction forgets it.
+      heartbeats.send(new ProducerRecord<>(Topics.GENERATORS, generator.config().generatorId(), null))
+          .get(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.warn("generator {}: could not say it leaves ({}); it is taken for lost after its silence",
+          generator.config().generatorId(), e.getMessage());
+    }
     heartbeats.close(Duration.ofSeconds(5));
     if (ownedPublisher != null) {
       ownedPublisher.close();

@@ -6,7 +6,8 @@ import java.lang.management.MemoryUsage;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Watches the generator itself: process CPU (0..1 of all cores), heap, and scheduling delay (how late a
+ * Watches the generator itself: process CPU (0..1 of all cores), the CPU of its machine or container (every
+ * process on it: what competes with the generator for its cores), heap, and scheduling delay (how late a
  * 10 ms timer fires: a loaded or GC-pausing generator fires late, and then so do its VUs). Above
  * {@link #CPU_WARNING} CPU the generator's own numbers are less trustworthy, and it says so.
  * Thread-safe; one per generator, its sampling thread started by {@link #start}.
@@ -21,7 +22,7 @@ public final class SelfMonitor implements AutoCloseable {
   private volatile Thread thread;
 
   /** One reading. */
-  public record Reading(double cpu, long heapUsedBytes, long heapMaxBytes, double schedulingDelayMs) {
+  public record Reading(double cpu, long heapUsedBytes, long heapMaxBytes, double schedulingDelayMs, double hostCpu) {
     public boolean overloaded() {
       return cpu > CPU_WARNING;
     }
@@ -52,7 +53,9 @@ public final class SelfMonitor implements AutoCloseable {
   public Reading read() {
     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     double cpu = os.getProcessCpuLoad();
-    return new Reading(cpu < 0 ? 0 : cpu, heap.getUsed(), heap.getMax(), worstDelayNanos.getAndSet(0) / 1e6);
+    double host = os.getCpuLoad(); // container-aware: a container's share of its quota
+    return new Reading(cpu < 0 ? 0 : cpu, heap.getUsed(), heap.getMax(), worstDelayNanos.getAndSet(0) / 1e6,
+        host < 0 ? 0 : host);
   }
 
   public static int cores() {

@@ -27,12 +27,15 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  * {"rate": 1000000, "duration": "30s", "latency": {"median": "20ms", "p99": "250ms"},
  *  "statusMix": {"200": 0.97, "404": 0.02, "500": 0.01}, "names": 100, "tags": {"service": "shop"},
- *  "phases": [{"after": "20s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 50}}
+ *  "phases": [{"after": "20s", "statusMix": {"200": 0.7, "500": 0.3}}], "vus": {"from": 10, "to": 50},
+ *  "load": {"cpu": 0.95, "heap": 0.85}}
  * </pre>
  *
  * {@code phases} change the status mix from a time into the run on (a system that degrades); {@code vus}
  * reports a {@code vus} gauge rising linearly over the duration while the rate stays (a closed model that
- * hit its throughput limit): profiles for the performance insights.
+ * hit its throughput limit); {@code load} makes the generator itself heavy while the run goes, as a costly
+ * script would ({@link GeneratorLoad}: CPU threads busy that share of the time, that share of its maximum heap held):
+ * profiles for the performance insights.
  *
  * {@code rate} is request samples per second for the whole run (a segment makes its share); {@code names}
  * distinct {@code name} tags times the statuses give the series count. The plan's scenarios are not
@@ -45,10 +48,11 @@ public final class SyntheticPlugin implements GeneratorPlugin {
 
   /** Checked options. */
   record Options(double rate, Duration duration, double medianMs, double p99Ms, int[] statuses, double[] weights,
-      int names, Map<String, String> tags, int batchSize, List<Phase> phases, double vusFrom, double vusTo) {
+      int names, Map<String, String> tags, int batchSize, List<Phase> phases, double vusFrom, double vusTo,
+      double cpuLoad, double heapLoad) {
     Options(double rate, Duration duration, double medianMs, double p99Ms, int[] statuses, double[] weights, int names,
         Map<String, String> tags, int batchSize) {
-      this(rate, duration, medianMs, p99Ms, statuses, weights, names, tags, batchSize, List.of(), -1, -1);
+      this(rate, duration, medianMs, p99Ms, statuses, weights, names, tags, batchSize, List.of(), -1, -1, 0, 0);
     }
 
     /** The cumulative status weights in force {@code sinceStartNanos} into the run (over {@link #statuses}). */
@@ -98,10 +102,10 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     }
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String f = it.next();
-      if (!List.of("rate", "duration", "latency", "statusMix", "names", "tags", "batchSize", "phases", "vus")
+      if (!List.of("rate", "duration", "latency", "statusMix", "names", "tags", "batchSize", "phases", "vus", "load")
           .contains(f)) {
         errors.add(new PlanError(AT + "." + f, "unknown option; the synthetic plug-in takes rate, duration, latency,"
-            + " statusMix, names, tags, batchSize, phases and vus"));
+            + " statusMix, names, tags, batchSize, phases, vus and load"));
       }
     }
     double rate = number(n, "rate", 1, 100_000_000, Double.NaN, errors);
@@ -153,6 +157,31 @@ public final class SyntheticPlugin implements GeneratorPlugin {
         vusTo = v.path("to").asDouble();
       }
     }
+    double cpuLoad = 0;
+    double heapLoad = 0;
+    if (n.has("load")) {
+      JsonNode l = n.get("load");
+      if (!l.isObject() || l.isEmpty()) {
+        errors.add(new PlanError(AT + ".load", "must be {\"cpu\": SHARE, \"heap\": SHARE} (either or both)"));
+      } else {
+        for (Iterator<String> it = l.fieldNames(); it.hasNext(); ) {
+          String f = it.next();
+          JsonNode v = l.get(f);
+          double max = f.equals("heap") ? GeneratorLoad.MAX_HEAP_SHARE : 1;
+          if (!f.equals("cpu") && !f.equals("heap")) {
+            errors.add(new PlanError(AT + ".load." + f, "unknown; load takes cpu and heap"));
+          } else if (!v.isNumber() || v.asDouble() < 0 || v.asDouble() > max) {
+            errors.add(new PlanError(AT + ".load." + f, "must be a share from 0 to " + max + (f.equals("cpu")
+                ? " (of the time its " + GeneratorLoad.THREADS_PER_CORE + " CPU threads per core are busy)"
+                : " of the generator's maximum heap")));
+          } else if (f.equals("cpu")) {
+            cpuLoad = v.asDouble();
+          } else {
+            heapLoad = v.asDouble();
+          }
+        }
+      }
+    }
     int names = (int) number(n, "names", 1, 1_000_000, 10, errors);
     int batchSize = (int) number(n, "batchSize", 100, 100_000, 10_000, errors);
     Map<String, String> tags = new LinkedHashMap<>();
@@ -172,7 +201,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
     }
     return new Options(rate, duration, median.toNanos() / 1e6, p99.toNanos() / 1e6,
         statuses.stream().mapToInt(Integer::intValue).toArray(), cumulative(statuses, base), names, tags, batchSize,
-        List.copyOf(phases), vusFrom, vusTo);
+        List.copyOf(phases), vusFrom, vusTo, cpuLoad, heapLoad);
   }
 
   /** A status mix's shares by status code; errors for what is not one. */
@@ -305,6 +334,14 @@ public final class SyntheticPlugin implements GeneratorPlugin {
       long lastUs = EpochClock.nowMicros();
       long lastBatchNanos = System.nanoTime();
       long nextVusNanos = startNanos;
+      try (GeneratorLoad load = GeneratorLoad.start(o.cpuLoad(), o.heapLoad(), () -> stopping)) {
+        emit(startNanos, latency, tags, total, lastUs, lastBatchNanos, nextVusNanos);
+      }
+      return !stopping || emitted >= total;
+    }
+
+    private void emit(long startNanos, long[] latency, TagSet[][] tags, long total, long lastUs, long lastBatchNanos,
+        long nextVusNanos) throws InterruptedException {
       while (!stopping && emitted < total) {
         long nowNanos = System.nanoTime();
         if (o.vusFrom() >= 0 && nowNanos >= nextVusNanos) {
@@ -334,7 +371,6 @@ public final class SyntheticPlugin implements GeneratorPlugin {
           throw new InterruptedException();
         }
       }
-      return !stopping || emitted >= total;
     }
 
     private long random;

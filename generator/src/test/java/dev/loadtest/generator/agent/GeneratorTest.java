@@ -37,6 +37,7 @@ class GeneratorTest {
       assertTrue(points.getOrDefault("generator_cpu", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("generator_heap_bytes", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("generator_memory", 0) >= 2, points.toString());
+      assertTrue(points.getOrDefault("generator_host_cpu", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("generator_scheduling_delay", 0) >= 2, points.toString());
       assertTrue(points.getOrDefault("vus", 0) >= 2 && points.getOrDefault("vus_max", 0) >= 2, points.toString());
       Heartbeat h = g.heartbeat();
@@ -64,9 +65,9 @@ class GeneratorTest {
 
   @Test
   void overloadWarningAboveEightyPercentCpu() {
-    SelfMonitor.Reading busy = new SelfMonitor.Reading(0.93, 1, 2, 0.5);
+    SelfMonitor.Reading busy = new SelfMonitor.Reading(0.93, 1, 2, 0.5, 0.95);
     assertTrue(busy.overloaded());
     assertTrue(busy.warning().contains("93%"), busy.warning());
-    assertTrue(!new SelfMonitor.Reading(0.5, 1, 2, 0.5).overloaded());
+    assertTrue(!new SelfMonitor.Reading(0.5, 1, 2, 0.5, 0.95).overloaded());
   }
 }

@@ -111,11 +111,39 @@ class SyntheticPluginTest {
         {"{\"rate\": 10, \"duration\": \"1s\", \"phases\": [{\"after\": \"2s\", \"statusMix\": {\"200\": 0}}]}",
             "$.generator.options.phases[0].statusMix"},
         {"{\"rate\": 10, \"duration\": \"1s\", \"vus\": {\"from\": -1, \"to\": 5}}", "$.generator.options.vus"},
-        {"{\"rate\": 10, \"duration\": \"1s\", \"vus\": 5}", "$.generator.options.vus"}};
+        {"{\"rate\": 10, \"duration\": \"1s\", \"vus\": 5}", "$.generator.options.vus"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": 0.9}", "$.generator.options.load"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": {}}", "$.generator.options.load"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": {\"cpu\": 1.5}}", "$.generator.options.load.cpu"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": {\"heap\": 0.99}}", "$.generator.options.load.heap"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": {\"heap\": \"80%\"}}", "$.generator.options.load.heap"},
+        {"{\"rate\": 10, \"duration\": \"1s\", \"load\": {\"disk\": 1}}", "$.generator.options.load.disk"}};
     for (String[] b : bad) {
       dev.loadtest.schemas.plan.InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(
           dev.loadtest.schemas.plan.InvalidPlanException.class, () -> SyntheticPlugin.parse(b[0]), b[0]);
       assertTrue(e.errors().stream().anyMatch(x -> x.path().equals(b[1])), b[0] + " -> " + e.errors());
     }
+  }
+
+  @Test
+  void aHeapLoadHoldsItsShareOfTheHeapWhileTheRunGoesAndReleasesItAfter() throws Exception {
+    SyntheticPlugin.Options o = SyntheticPlugin.parse("""
+        {"rate": 10, "duration": "10s", "load": {"cpu": 0.5, "heap": 0.3}}""");
+    assertEquals(0.5, o.cpuLoad());
+    assertEquals(0.3, o.heapLoad());
+    java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+    long max = memory.getHeapMemoryUsage().getMax();
+    GeneratorLoad load = GeneratorLoad.start(0, 0.3, () -> false);
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (memory.getHeapMemoryUsage().getUsed() < 0.25 * max && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(memory.getHeapMemoryUsage().getUsed() >= 0.25 * max, "heap use reached its share");
+    memory.gc();
+    assertTrue(memory.getHeapMemoryUsage().getUsed() <= 0.3 * max + 16 * 1024 * 1024,
+        "never much above its share, even what is live: " + memory.getHeapMemoryUsage());
+    load.close();
+    memory.gc();
+    assertTrue(memory.getHeapMemoryUsage().getUsed() < 0.2 * max, "released: " + memory.getHeapMemoryUsage());
   }
 }

@@ -58,10 +58,22 @@ public sealed interface Command {
   /** Who asked for an abort. */
   enum Source { USER, THRESHOLD, SYSTEM }
 
-  /** Who started a run and how to find it again. */
-  record Metadata(String name, String project, Map<String, String> tags, String notes, String who) {
+  /**
+   * Who started a run and how to find it again. {@code loadTest}: the explicit id of the load test the run
+   * belongs to ({@code ""}: the load test of its name in its project).
+   */
+  record Metadata(String name, String project, Map<String, String> tags, String notes, String who, String loadTest) {
+    /** What an explicit load-test id looks like; ids starting {@code lt-} are those derived from a name. */
+    public static final java.util.regex.Pattern LOAD_TEST_ID = java.util.regex.Pattern.compile(
+        "(?!lt-)[A-Za-z0-9][A-Za-z0-9._:-]{0,99}");
+
     public Metadata {
       tags = Map.copyOf(tags);
+      loadTest = loadTest == null ? "" : loadTest; // states written before the field was there
+    }
+
+    public Metadata(String name, String project, Map<String, String> tags, String notes, String who) {
+      this(name, project, tags, notes, who, "");
     }
   }
 

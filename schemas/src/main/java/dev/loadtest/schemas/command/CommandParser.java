@@ -221,8 +221,9 @@ public final class CommandParser {
     Iterator<String> names = m.fieldNames();
     while (names.hasNext()) {
       String f = names.next();
-      if (!Set.of("name", "project", "tags", "notes", "who").contains(f)) {
-        errors.add(new PlanError("$.metadata." + f, "unknown field \"" + f + "\" in metadata (allowed: name, project, tags, notes, who)"));
+      if (!Set.of("name", "project", "tags", "notes", "who", "loadTest").contains(f)) {
+        errors.add(new PlanError("$.metadata." + f, "unknown field \"" + f + "\" in metadata (allowed: name, project,"
+            + " tags, notes, who, loadTest)"));
       }
     }
     Map<String, String> tags = new LinkedHashMap<>();
@@ -240,8 +241,14 @@ public final class CommandParser {
         });
       }
     }
+    String loadTest = sub(m, "loadTest", errors);
+    if (!loadTest.isEmpty() && !Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
+      errors.add(new PlanError("$.metadata.loadTest", "a load test id is 1 to 100 letters, digits and . _ : -,"
+          + " starting with a letter or digit, and not with \"lt-\" (the ids derived from a plan's name), got \""
+          + (loadTest.length() > 120 ? loadTest.substring(0, 120) + "..." : loadTest) + "\""));
+    }
     return new Command.Metadata(sub(m, "name", errors), sub(m, "project", errors), tags, sub(m, "notes", errors),
-        sub(m, "who", errors));
+        sub(m, "who", errors), loadTest);
   }
 
   private static String sub(JsonNode m, String field, List<PlanError> errors) {

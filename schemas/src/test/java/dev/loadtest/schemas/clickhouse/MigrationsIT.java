@@ -103,7 +103,10 @@ class MigrationsIT {
     String old = ch.execute(db, read.formatted("metric_1s")).strip();
     assertEquals("[5,300,7000,7295]\t300\t7295", old);
     Migrations.Result after = Migrations.apply(ch, db);
-    assertEquals(List.of(9, 10, 11, 12), after.applied().stream().map(Migrations.Migration::version).toList());
+    List<Integer> applied = after.applied().stream().map(Migrations.Migration::version).toList();
+    assertEquals(java.util.stream.IntStream.rangeClosed(9, 8 + applied.size()).boxed().toList(), applied,
+        "every later migration, in order");
+    assertTrue(applied.size() >= 4, applied.toString());
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       assertEquals(old, ch.execute(db, read.formatted(table)).strip(), table + " reads as before");
       assertEquals("Array(Int16)\tInt16", ch.execute(db, "SELECT toTypeName(hist_idx), toTypeName(bucket_p95) FROM "

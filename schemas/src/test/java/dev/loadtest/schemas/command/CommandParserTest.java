@@ -33,6 +33,21 @@ class CommandParserTest {
     assertEquals(2, start.plan().scenarios().size());
     assertEquals(Map.of("env", "staging"), start.metadata().tags());
     assertEquals("ci", start.metadata().who());
+    assertEquals("", start.metadata().loadTest(), "no explicit load test: the one of its name");
+  }
+
+  @Test
+  void anExplicitLoadTestIdIsTakenAndAMalformedOneRefusedWithItsPath() throws IOException {
+    String start = "{\"type\":\"start\",\"commandId\":\"c-1\",\"testRunId\":\"run-42\",\"metadata\":{\"loadTest\":LOAD_TEST},"
+        + "\"plan\":" + plan() + "}";
+    Command.Start ok = assertInstanceOf(Command.Start.class, CommandParser.parse(start.replace("LOAD_TEST", "\"checkout.nightly-2\"")));
+    assertEquals("checkout.nightly-2", ok.metadata().loadTest());
+    for (String bad : List.of("\"lt-0123456789abcdef\"", "\"two words\"", "\"-x\"", "5",
+        "\"" + "x".repeat(101) + "\"")) {
+      InvalidPlanException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidPlanException.class,
+          () -> CommandParser.parse(start.replace("LOAD_TEST", bad)), bad);
+      assertTrue(e.errors().stream().anyMatch(x -> x.path().equals("$.metadata.loadTest")), bad + " -> " + e.errors());
+    }
   }
 
   @Test
