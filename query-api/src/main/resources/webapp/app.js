@@ -1,4 +1,4 @@
-// The loadtest web app: runs, a run live and final, compare, start a run. Plain ES module, no build step;
+// The loadtest web app: runs, a run live and final, load tests and their trends, compare, start a run. Plain ES module, no build step;
 // charts by uPlot (served from its WebJar). Every value from the API is put in the page as text, never as
 // HTML. The token is exchanged once for an HttpOnly session cookie (POST /api/v1/session) and never kept.
 'use strict';
@@ -222,6 +222,8 @@ async function route() {
     if (parts[0] === 'runs' && parts[1]) await runPage(decodeURIComponent(parts[1]));
     else if (parts[0] === 'compare') await comparePage(params.get('a') || '', params.get('b') || '', params.get('aa') || '', params.get('ab') || '');
     else if (parts[0] === 'new') newRunPage();
+    else if (parts[0] === 'load-tests' && parts[1]) await loadTestPage(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'load-tests') await loadTestsPage(params);
     else await runsPage(params);
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) render(h('h1', {}, 'Something went wrong'), errorBox(e));
@@ -340,17 +342,104 @@ function toLocalInput(iso) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
+// ------------------------------------------------------------------ load tests
+
+/** Load tests (the runs of one plan name in one project, or of one explicit id), newest activity first. */
+async function loadTestsPage(params) {
+  const limit = 20;
+  const offset = Math.max(0, Number(params.get('offset') || 0));
+  const filters = { project: params.get('project') || '', name: params.get('name') || '' };
+  const go = (f, off) => { location.hash = '#/load-tests' + qs(Object.assign({}, f, { offset: off || '' })); };
+  const project = h('input', { type: 'text', size: 12, id: 'lt-project', name: 'project', value: filters.project });
+  const name = h('input', { type: 'text', size: 16, id: 'lt-name', name: 'name', value: filters.name });
+  const form = h('form', { class: 'filters', role: 'search', onsubmit: (ev) => {
+    ev.preventDefault();
+    go({ project: project.value.trim(), name: name.value.trim() }, 0);
+  } }, h('label', { for: 'lt-project' }, 'Project', project), h('label', { for: 'lt-name' }, 'Name contains', name),
+  h('button', { class: 'primary', type: 'submit' }, 'Filter'));
+  const page = await api('/load-tests' + qs(Object.assign({}, filters, { limit, offset })));
+  const rows = page.loadTests.map((t) => h('tr', { 'data-load-test': t.id, class: t.lastRun.verdict === 'failed' ? 'fail' : null },
+    h('td', {}, h('a', { href: '#/load-tests/' + encodeURIComponent(t.id) }, t.name || t.id), h('div', { class: 'muted' }, t.id)),
+    h('td', {}, t.project || '–'),
+    h('td', { class: 'num' }, fmtNum(t.runs)),
+    h('td', {}, h('a', { href: '#/runs/' + encodeURIComponent(t.lastRun.testRunId) }, t.lastRun.testRunId), ' ',
+      badge(t.lastRun.status), h('div', { class: 'muted' }, fmtTime(t.lastRun.createdAt))),
+    h('td', {}, t.lastRun.verdict ? badge(t.lastRun.verdict) : '–'),
+    h('td', {}, t.baseline ? h('a', { href: '#/runs/' + encodeURIComponent(t.baseline) }, t.baseline) : '–')));
+  const pager = h('div', { class: 'pager' },
+    h('button', { class: 'plain', type: 'button', disabled: offset === 0, onclick: () => go(filters, Math.max(0, offset - limit)) }, 'Newer'),
+    h('span', { class: 'muted' }, page.total ? `${offset + 1}–${Math.min(offset + limit, page.total)} of ${page.total}` : ''),
+    h('button', { class: 'plain', type: 'button', disabled: offset + limit >= page.total, onclick: () => go(filters, offset + limit) }, 'Older'));
+  render(h('h1', {}, 'Load tests'), form,
+    h('table', { id: 'load-tests' }, h('caption', { class: 'sr-only' }, 'Load tests, newest activity first'),
+      h('thead', {}, h('tr', {}, ['Load test', 'Project', 'Runs', 'Last run', 'Verdict', 'Baseline']
+        .map((t, i) => h('th', { scope: 'col', class: i === 2 ? 'num' : null }, t)))),
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No load tests match.')))),
+    pager);
+}
+
+/** One load test: its trend (p(95), requests/s, errors per ended run), its runs with their baseline mark, its plan versions. */
+async function loadTestPage(id) {
+  const t = await api('/load-tests/' + encodeURIComponent(id) + qs({ limit: 200 }));
+  const canWrite = session.scope === 'write';
+  const charts = h('div', { class: 'charts', id: 'trend-charts' });
+  const message = h('div', { 'aria-live': 'polite' });
+  const mark = async (run, on) => {
+    try {
+      await api('/runs/' + encodeURIComponent(run) + '/baseline', { method: on ? 'POST' : 'DELETE' });
+      await route();
+    } catch (e) { put(message, errorBox(e)); }
+  };
+  const runRows = t.runs.map((r) => h('tr', { 'data-run': r.testRunId, class: r.verdict === 'failed' ? 'fail' : null },
+    h('td', {}, badge(r.status), r.reason ? h('div', { class: 'muted reason' }, r.reason) : null),
+    h('td', {}, h('a', { href: '#/runs/' + encodeURIComponent(r.testRunId) }, r.testRunId)),
+    h('td', {}, fmtTime(r.createdAt)),
+    h('td', {}, r.verdict ? badge(r.verdict) : '–'),
+    h('td', {}, h('code', {}, (r.planHash || '').slice(0, 12))),
+    h('td', {}, r.baseline ? badge('baseline', 'passed') : '',
+      canWrite && TERMINAL.has(r.status) ? h('button', { class: 'plain', type: 'button', onclick: () => mark(r.testRunId, !r.baseline) },
+        r.baseline ? 'Unmark' : 'Mark baseline') : null),
+    h('td', {}, h('a', { href: '#/compare' + qs({ a: t.baseline && t.baseline !== r.testRunId ? t.baseline : '', b: r.testRunId }) }, 'Compare'))));
+  render(
+    h('h1', {}, t.name || t.id),
+    h('p', { class: 'muted' }, t.project ? `project ${t.project} · ` : '', `${t.explicitId ? 'explicit id' : 'id'} ${t.id} · `,
+      `${t.runs.length} run(s) · baseline `, t.baseline ? h('a', { href: '#/runs/' + encodeURIComponent(t.baseline) }, t.baseline) : 'none'),
+    message,
+    h('h2', {}, 'Trend'), t.trend.length ? charts : h('p', { class: 'muted' }, 'No run has ended yet.'),
+    h('h2', {}, 'Runs'),
+    h('table', { id: 'load-test-runs' }, h('thead', {}, h('tr', {}, ['Status', 'Run', 'Created', 'Verdict', 'Plan', 'Baseline', '']
+      .map((x) => h('th', { scope: 'col' }, x || h('span', { class: 'sr-only' }, 'Compare'))))), h('tbody', {}, runRows)),
+    h('h2', {}, 'Plan versions'),
+    h('table', { id: 'plan-versions' }, h('thead', {}, h('tr', {}, ['Plan hash', 'Runs', 'First run', 'Last run']
+      .map((x, i) => h('th', { scope: 'col', class: i === 1 ? 'num' : null }, x)))),
+    h('tbody', {}, t.planVersions.map((v) => h('tr', {}, h('td', {}, h('code', {}, (v.planHash || '').slice(0, 12))),
+      h('td', { class: 'num' }, fmtNum(v.runs)),
+      h('td', {}, h('a', { href: '#/runs/' + encodeURIComponent(v.firstRunId) }, v.firstRunId)),
+      h('td', {}, h('a', { href: '#/runs/' + encodeURIComponent(v.lastRunId) }, v.lastRunId)))))));
+  if (t.trend.length) {
+    // One point per ended run, oldest first, by its number in the trend (as k6 Cloud's trending chart).
+    const xs = t.trend.map((p, i) => i + 1);
+    const runOf = (x) => { const p = t.trend[Math.round(x) - 1]; return p ? `#${Math.round(x)} ${p.testRunId} (${fmtTime(p.createdAt)})` : ''; };
+    const byRun = { elapsed: true, xLabel: 'Run', xValue: runOf, xRange: () => [0.5, t.trend.length + 0.5],
+      xAxis: { values: (u, vals) => vals.map((v) => (Number.isInteger(v) && v >= 1 && v <= t.trend.length ? '#' + v : '')) } };
+    const base = t.trend.map((p) => (p.baseline ? p.p95Ms : null));
+    timeChart(charts, 'p(95) per run (the baseline marked)', ['p(95)', 'baseline'], 'ms', byRun).set([xs, t.trend.map((p) => p.p95Ms), base]);
+    timeChart(charts, 'Requests/s per run', ['req/s'], 'rate', byRun).set([xs, t.trend.map((p) => p.requestsPerSecond)]);
+    timeChart(charts, 'Errors per run (%)', ['errors %'], 'rate', byRun).set([xs, t.trend.map((p) => (p.errorRate === null ? null : p.errorRate * 100))]);
+  }
+}
+
 // ------------------------------------------------------------------ charts
 
 /** A time chart: series of one unit; data is [xs(seconds), ...ys]. */
 function timeChart(host, title, labels, unit, opts = {}) {
   let el = null;
   const width = () => Math.max(300, (el && el.clientWidth ? el.clientWidth : host.clientWidth) - 12);
-  const series = [{}].concat(labels.map((l, i) => ({
+  const series = [opts.xLabel ? { label: opts.xLabel, value: (u, v) => (v === null || v === undefined ? '–' : opts.xValue ? opts.xValue(v) : v) } : {}].concat(labels.map((l, i) => ({
     label: l, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, scale: (opts.scales && opts.scales[i]) || 'y',
     value: (u, v) => (v === null || v === undefined ? '–' : unit === 'ms' ? fmtMs(v) : fmtNum(v, unit === 'rate' ? 1 : 0)),
   })));
-  const axes = [{}, { scale: 'y', size: 64, values: (u, vals) => vals.map((v) => (unit === 'ms' ? fmtMs(v) : fmtNum(v))) }];
+  const axes = [opts.xAxis || {}, { scale: 'y', size: 64, values: (u, vals) => vals.map((v) => (unit === 'ms' ? fmtMs(v) : fmtNum(v))) }];
   if (opts.rightScale) axes.push({ scale: opts.rightScale, side: 1, grid: { show: false } });
   const data = [[]].concat(labels.map(() => []));
   el = h('div', { class: 'chart', role: 'img', 'aria-label': title });
@@ -358,7 +447,7 @@ function timeChart(host, title, labels, unit, opts = {}) {
   el.append(h('h3', {}, title));
   const plot = new uPlot({ width: width(), height: 220, series, axes, scales: { x: { time: opts.elapsed ? false : true,
     // at least 30 s wide: the first seconds of a live run are not drawn as milliseconds
-    range: (u, min, max) => (min === null || max === null || max - min >= 30 ? [min, max] : [min, min + 30]) } },
+    range: opts.xRange || ((u, min, max) => (min === null || max === null || max - min >= 30 ? [min, max] : [min, min + 30])) } },
     legend: { live: true } }, data, el);
   // follow the box's width (the grid decides it once every chart is in)
   const ro = new ResizeObserver(() => { if (Math.abs(plot.width - width()) > 4) plot.setSize({ width: width(), height: 220 }); });

@@ -325,6 +325,59 @@ class WebAppIT {
     shot("06-compare");
   }
 
+  @Test
+  @Order(6)
+  void aLoadTestShowsItsTrendAndARunIsMarkedItsBaselineFromThePage() throws Exception {
+    awaitEnded(firstRun);
+    String again = startByApi(plan("api run", "5s", "{\"http_req_failed\": [\"rate<0.5\"]}")); // the same load test
+    awaitEnded(again);
+    // Load tests are read from ClickHouse's runs table, which the threshold job writes a moment after the API knows.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!lastRunStored(again)) {
+      assertTrue(System.nanoTime() < deadline, "the load test's last run stored as FINISHED: " + apiGet("/load-tests"));
+      Thread.sleep(250);
+    }
+    browser.get(stack.appUrl() + "#/load-tests");
+    WebElement row = wait.until(d -> d.findElements(By.cssSelector("#load-tests tbody tr")).stream()
+        .filter(r -> r.getText().contains("api run")).findFirst().orElse(null));
+    String id = row.getAttribute("data-load-test");
+    assertTrue(row.getText().contains(again) && row.getText().contains("FINISHED") && row.getText().contains("2"),
+        row.getText());
+    row.findElement(By.cssSelector("a")).click();
+    wait.until(d -> d.findElements(By.cssSelector("#trend-charts .chart canvas")).size() == 3);
+    String runs = text(By.id("load-test-runs"));
+    assertTrue(runs.contains(firstRun) && runs.contains(again) && runs.indexOf(again) < runs.indexOf(firstRun)
+        && runs.contains("passed"), "both runs, newest first: " + runs);
+    assertTrue(text(By.id("plan-versions")).contains(firstRun), "the plan version it ran");
+    wait.until(d -> { // the page re-renders once marked
+      d.findElement(By.cssSelector("#load-test-runs tr[data-run=\"" + firstRun + "\"] button")).click();
+      return true;
+    });
+    wait.until(d -> d.findElement(By.cssSelector("#load-test-runs tr[data-run=\"" + firstRun + "\"]")).getText()
+        .contains("Unmark"));
+    JsonNode test = apiGet("/load-tests/" + id);
+    assertEquals(firstRun, test.path("baseline").asText(), test.toString());
+    assertEquals(List.of(), accessibilityViolations(), "load test page");
+    shot("07-load-test");
+  }
+
+  /** Whether the load tests list shows {@code run} as its load test's last run, FINISHED. */
+  static boolean lastRunStored(String run) throws Exception {
+    for (JsonNode t : apiGet("/load-tests").path("loadTests")) {
+      if (t.path("lastRun").path("testRunId").asText().equals(run)) {
+        return t.path("lastRun").path("status").asText().equals("FINISHED");
+      }
+    }
+    return false;
+  }
+
+  static JsonNode apiGet(String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
+        .header("Authorization", "Bearer " + stack.apiToken()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), path + ": " + r.body());
+    return JSON.readTree(r.body());
+  }
+
   static void awaitEnded(String run) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();

@@ -53,6 +53,8 @@ class WebhooksIT {
   static ApiServer api;
   static HttpServer receiver;
   static KafkaProducer<String, String> producer;
+  static ClickHouseHttp ch;
+  static String db;
   /** What the receiver got: path, event header, signature header, body. */
   static final List<String[]> received = new CopyOnWriteArrayList<>();
   /** The receiver answers 500 to this many requests first. */
@@ -63,8 +65,8 @@ class WebhooksIT {
     ClickHouseServer server = ClickHouseServer.shared();
     EmbeddedKafka kafka = EmbeddedKafka.shared();
     kafka.createTopics(Topics.all().stream().map(t -> new NewTopic(t.name(), t.partitions(), (short) 1)).toList());
-    ClickHouseHttp ch = new ClickHouseHttp(server.httpUri(), server.user(), server.password(), Duration.ofSeconds(60));
-    String db = ClickHouseServer.newDatabaseName("webhooks");
+    ch = new ClickHouseHttp(server.httpUri(), server.user(), server.password(), Duration.ofSeconds(60));
+    db = ClickHouseServer.newDatabaseName("webhooks");
     Migrations.apply(ch, db);
     receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     receiver.createContext("/", ex -> {
@@ -193,6 +195,37 @@ class WebhooksIT {
     assertEquals(200, call("DELETE", "/webhooks/" + webhook, null, WRITE).statusCode());
     assertEquals(0, JSON.readTree(call("GET", "/webhooks?project=" + project, null, READ).body()).path("webhooks")
         .size());
+  }
+
+  @Test
+  void anEventOneApiProcessDeliveredIsNotSentAgainByARestartedOne() throws Exception {
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    String project = "restart-" + id;
+    String path = "/restart-" + id;
+    failFirst.set(0);
+    assertEquals(201, call("POST", "/webhooks", """
+        {"project": "%s", "url": "%s", "events": ["regression"]}""".formatted(project, hook(path)), WRITE).statusCode());
+    List<Map<String, Object>> checks = List.of(Map.of("state", "EXCEEDED", "message", "p(95) went from 60 to 120"));
+    dev.loadtest.api.notify.WebhookStore store = new dev.loadtest.api.notify.WebhookStore(ch, db);
+    String unused = "notifier-unused-" + id; // these notifiers are told of regressions only
+    try (var first = new dev.loadtest.api.notify.Notifier(EmbeddedKafka.shared().bootstrapServers(), unused, unused,
+        store, "", Duration.ofMillis(100))) {
+      first.regression("run-" + id, project, "checkout", "base-" + id, checks);
+      await("the regression", () -> at(path).size() == 1);
+    }
+    String eventId = JSON.readTree(at(path).get(0)[3]).path("eventId").asText();
+    assertTrue(eventId.startsWith("ev-"), at(path).get(0)[3]);
+    // The same event from a process that does not remember it (an API restarted, or another one): not sent again.
+    try (var second = new dev.loadtest.api.notify.Notifier(EmbeddedKafka.shared().bootstrapServers(), unused, unused,
+        store, "", Duration.ofMillis(100))) {
+      second.regression("run-" + id, project, "checkout", "base-" + id, checks);
+      await("the repeat found delivered", () -> second.skippedAsDelivered() == 1);
+      second.regression("other-run-" + id, project, "checkout", "base-" + id, checks); // a new event is sent
+      await("the other run's regression", () -> at(path).size() == 2);
+    }
+    assertEquals(List.of("run-" + id, "other-run-" + id), at(path).stream()
+        .map(r -> tree(r[3]).path("testRunId").asText()).toList(), "each event once");
+    assertFalse(tree(at(path).get(1)[3]).path("eventId").asText().equals(eventId), "another event, another id");
   }
 
   @Test

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * sent by one) and is told of regressions by the API's gates. Events: {@code finished},
  * {@code thresholds-failed}, {@code aborted-by-threshold}, {@code aborted-by-user}, {@code aborted-by-system},
  * {@code failed}, {@code regression}, {@code insight}; each at most once per run (per insight rule and
- * subject) in a process. A delivery is a POST of a JSON body (or Slack's {@code {"text": ...}} form), signed
+ * subject): each has a stable id ({@code eventId} in the body, {@code X-Loadtest-Event-Id}), and one delivered
+ * already (recorded in {@code webhook_deliveries}) is not sent again by a restarted or another API process. A delivery is a POST of a JSON body (or Slack's {@code {"text": ...}} form), signed
  * with the webhook's secret ({@code X-Loadtest-Signature: sha256=HMAC}); it is retried with backoff (1, 2, 4,
  * 8 s) until a 2xx answer or {@link #ATTEMPTS} attempts, and every attempt is recorded. Secrets and bodies
  * are never logged.
@@ -227,25 +228,57 @@ public final class Notifier implements AutoCloseable {
     }
     for (WebhookStore.Webhook w : hooks) {
       if (w.wants(event) && sent.add(w.id() + "/" + run + "/" + dedupe)) {
+        String eventId = eventId(w.id(), run, dedupe);
         String payload;
         try {
+          Map<String, Object> withId = new LinkedHashMap<>(body);
+          withId.put("eventId", eventId);
           payload = w.format().equals("slack") ? JSON.writeValueAsString(Map.of("text", "*loadtest* " + text))
-              : JSON.writeValueAsString(body);
+              : JSON.writeValueAsString(withId);
         } catch (java.io.IOException e) {
           throw new IllegalStateException(e);
         }
-        sender.execute(() -> attempt(w, run, event, payload, 1));
+        sender.execute(() -> {
+          try {
+            if (store.delivered(w.id(), eventId)) { // by this API before a restart, or by another API process
+              skippedAsDelivered.incrementAndGet();
+              LOG.info("webhook {}: {} of run {} was delivered already (event {})", w.id(), event, run, eventId);
+              return;
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("cannot check the deliveries of webhook {} ({}); sending", w.id(), e.getMessage());
+          }
+          attempt(w, run, event, eventId, payload, 1);
+        });
       }
     }
   }
 
-  private void attempt(WebhookStore.Webhook w, String run, String event, String payload, int attempt) {
+  private final java.util.concurrent.atomic.AtomicLong skippedAsDelivered = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Events this notifier did not send because the store says they were delivered already. */
+  public long skippedAsDelivered() {
+    return skippedAsDelivered.get();
+  }
+
+  /** One event's id for one webhook: the same in every process, so that receivers and the store can tell repeats. */
+  static String eventId(String webhookId, String run, String dedupe) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest((webhookId + "\n" + run + "\n" + dedupe)
+          .getBytes(StandardCharsets.UTF_8));
+      return "ev-" + HexFormat.of().formatHex(h, 0, 12);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void attempt(WebhookStore.Webhook w, String run, String event, String eventId, String payload, int attempt) {
     int status = 0;
     String error = null;
     try {
       HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(w.url())).timeout(Duration.ofSeconds(10))
           .header("Content-Type", "application/json").header("User-Agent", "loadtest-notifier")
-          .header("X-Loadtest-Event", event).header("X-Loadtest-Webhook", w.id())
+          .header("X-Loadtest-Event", event).header("X-Loadtest-Webhook", w.id()).header("X-Loadtest-Event-Id", eventId)
           .POST(HttpRequest.BodyPublishers.ofString(payload));
       if (!w.secret().isEmpty()) {
         r.header("X-Loadtest-Signature", "sha256=" + sign(w.secret(), payload));
@@ -263,7 +296,7 @@ public final class Notifier implements AutoCloseable {
     boolean ok = error == null;
     try {
       store.record(new WebhookStore.Delivery(w.id(), run, event, attempt, status, error, ok,
-          System.currentTimeMillis()));
+          System.currentTimeMillis(), eventId));
     } catch (RuntimeException e) {
       LOG.warn("cannot record a delivery of webhook {}: {}", w.id(), e.getMessage());
     }
@@ -271,7 +304,7 @@ public final class Notifier implements AutoCloseable {
       long wait = firstBackoff.toMillis() << (attempt - 1);
       LOG.info("webhook {} ({} of run {}) attempt {} failed ({}); again in {} ms", w.id(), event, run, attempt, error,
           wait);
-      sender.schedule(() -> attempt(w, run, event, payload, attempt + 1), wait, TimeUnit.MILLISECONDS);
+      sender.schedule(() -> attempt(w, run, event, eventId, payload, attempt + 1), wait, TimeUnit.MILLISECONDS);
     } else if (!ok) {
       LOG.warn("webhook {} ({} of run {}) failed {} times, the last: {}; given up", w.id(), event, run, attempt, error);
     }

@@ -27,9 +27,9 @@ public final class WebhookStore {
     }
   }
 
-  /** One attempt to deliver an event. */
+  /** One attempt to deliver an event ({@code eventId}: the same for every attempt of it, in any process). */
   public record Delivery(String webhookId, String testRunId, String event, int attempt, int statusCode, String error,
-      boolean delivered, long atMs) {}
+      boolean delivered, long atMs, String eventId) {}
 
   private final ClickHouseHttp ch;
   private final String database;
@@ -95,16 +95,22 @@ public final class WebhookStore {
 
   public void record(Delivery d) {
     ch.execute(database, "INSERT INTO webhook_deliveries (webhook_id, test_run_id, event, attempt, status_code, error,"
-        + " delivered, at_ms) VALUES (" + q(d.webhookId()) + ", " + q(d.testRunId()) + ", " + q(d.event()) + ", "
-        + d.attempt() + ", " + d.statusCode() + ", " + q(d.error() == null ? "" : d.error()) + ", "
-        + (d.delivered() ? 1 : 0) + ", " + d.atMs() + ")");
+        + " delivered, at_ms, event_id) VALUES (" + q(d.webhookId()) + ", " + q(d.testRunId()) + ", " + q(d.event())
+        + ", " + d.attempt() + ", " + d.statusCode() + ", " + q(d.error() == null ? "" : d.error()) + ", "
+        + (d.delivered() ? 1 : 0) + ", " + d.atMs() + ", " + q(d.eventId()) + ")");
+  }
+
+  /** Whether event {@code eventId} reached webhook {@code webhookId} already (from this process or another). */
+  public boolean delivered(String webhookId, String eventId) {
+    return !ch.execute(database, "SELECT count() FROM webhook_deliveries WHERE webhook_id = " + q(webhookId)
+        + " AND event_id = " + q(eventId) + " AND delivered = 1 FORMAT TabSeparated").strip().equals("0");
   }
 
   /** A webhook's delivery attempts, newest first. */
   public List<Delivery> deliveries(String webhookId, int limit) {
     List<Delivery> out = new ArrayList<>();
     for (String line : ch.execute(database, "SELECT webhook_id, test_run_id, event, attempt, status_code, error,"
-        + " delivered, at_ms FROM webhook_deliveries WHERE webhook_id = " + q(webhookId) + " ORDER BY at_ms DESC,"
+        + " delivered, at_ms, event_id FROM webhook_deliveries WHERE webhook_id = " + q(webhookId) + " ORDER BY at_ms DESC,"
         + " attempt DESC LIMIT " + limit + " FORMAT JSONEachRow").split("\n")) {
       if (line.isEmpty()) {
         continue;
@@ -112,7 +118,7 @@ public final class WebhookStore {
       JsonNode n = tree(line);
       out.add(new Delivery(n.path("webhook_id").asText(), n.path("test_run_id").asText(), n.path("event").asText(),
           n.path("attempt").asInt(), n.path("status_code").asInt(), n.path("error").asText(),
-          n.path("delivered").asInt() == 1, n.path("at_ms").asLong()));
+          n.path("delivered").asInt() == 1, n.path("at_ms").asLong(), n.path("event_id").asText()));
     }
     return out;
   }
