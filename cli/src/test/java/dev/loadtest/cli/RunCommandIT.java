@@ -194,12 +194,9 @@ class RunCommandIT {
         // this machine runs the whole stack beside the generator: its CPU may be high for 10 s, which is not this test's
         "\"insights\": {\"disabled\": [\"high-generator-cpu\"]},");
     String id = "insights-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-    CliRun r;
-    java.util.Map<String, Long> seenAt;
-    try (InsightWatch watch = new InsightWatch(id)) {
-      r = run(plan, "--run-id", id, "-o", dir.resolve("summary.json").toString());
-      seenAt = watch.seenAt;
-    }
+    // each readable while the run went, within seconds of the end of the data that triggered it
+    CliRun r = runWatched(plan, id, java.util.Set.of("too-many-urls", "throughput-limit", "increased-failure-rate"),
+        "-o", dir.resolve("summary.json").toString());
     assertEquals(0, r.code(), r.out() + r.err());
     com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
     assertTrue(answer.path("complete").asBoolean(), answer.toString());
@@ -213,17 +210,39 @@ class RunCommandIT {
     assertTrue(byRule.get("too-many-urls").path("values").path("names").asDouble() > 500);
     assertTrue(byRule.get("throughput-limit").path("values").path("vusTo").asDouble()
         > byRule.get("throughput-limit").path("values").path("vusFrom").asDouble());
-    for (var e : byRule.entrySet()) {
-      // while the run went: each was readable within seconds of the end of the data that triggered it
-      long latency = seenAt.getOrDefault(e.getKey(), Long.MAX_VALUE) - e.getValue().path("to").asLong();
-      System.out.printf("insight %s: readable %d ms after its trigger%n", e.getKey(), latency);
-      assertTrue(latency < 15_000, e.getKey() + " appeared " + latency + " ms after its trigger");
-    }
     assertTrue(r.out().contains("PERFORMANCE INSIGHTS") && r.out().contains("Increased failure rate ("
         + "increased-failure-rate, "), r.out());
     com.fasterxml.jackson.databind.JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
         dir.resolve("summary.json").toFile());
     assertEquals(3, summary.path("insights").size(), summary.path("insights").toString());
+  }
+
+  /**
+   * {@code plan} run as {@code id} while its insights are watched: each of {@code rules} must be raised and
+   * readable in the API within 15 s of the end of the data that triggered it (printed: the README's figures).
+   */
+  static CliRun runWatched(Path plan, String id, java.util.Set<String> rules, String... more) throws Exception {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--run-id", id));
+    args.addAll(java.util.List.of(more));
+    CliRun r;
+    java.util.Map<String, Long> seenAt;
+    try (InsightWatch watch = new InsightWatch(id)) {
+      r = run(plan, args.toArray(String[]::new));
+      seenAt = watch.seenAt;
+    }
+    com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
+    for (String rule : rules) {
+      com.fasterxml.jackson.databind.JsonNode i = null;
+      for (com.fasterxml.jackson.databind.JsonNode x : answer.path("insights")) {
+        i = x.path("rule").asText().equals(rule) ? x : i;
+      }
+      assertTrue(i != null, rule + " raised: " + answer);
+      long latency = seenAt.getOrDefault(rule, Long.MAX_VALUE) - i.path("to").asLong();
+      System.out.printf("insight %s: readable %d ms after its trigger (raised by the job %d ms after it)%n", rule,
+          latency, i.path("raisedAt").asLong() - i.path("to").asLong());
+      assertTrue(latency < 15_000, rule + " appeared " + latency + " ms after its trigger");
+    }
+    return r;
   }
 
   /** Polls a run's insights while it goes, noting when each rule was first readable in the API. */
@@ -232,7 +251,10 @@ class RunCommandIT {
     private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
     private final Thread poller;
 
+    private final String run;
+
     InsightWatch(String run) {
+      this.run = run;
       poller = Thread.ofVirtual().start(() -> {
         while (watching.get()) {
           try {
@@ -250,9 +272,15 @@ class RunCommandIT {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws Exception {
       watching.set(false);
       poller.join();
+      // once more: what came after the last poll is readable now at the latest
+      com.fasterxml.jackson.databind.JsonNode n = apiGet("/runs/" + run + "/insights");
+      long now = System.currentTimeMillis();
+      if (n != null) {
+        n.path("insights").forEach(i -> seenAt.putIfAbsent(i.path("rule").asText(), now));
+      }
     }
   }
 
@@ -271,25 +299,16 @@ class RunCommandIT {
           {"rate": 200, "duration": "30s", "names": 3, "load": {"cpu": 1, "heap": 0.88}}""",
           "\"distribution\": {\"heavy\": {\"loadZone\": \"local:heavy\", \"percent\": 100}},");
       String id = "heavy-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-      CliRun r;
-      java.util.Map<String, Long> seenAt;
-      try (InsightWatch watch = new InsightWatch(id)) {
-        r = run(plan, "--run-id", id);
-        seenAt = watch.seenAt;
-      }
+      CliRun r = runWatched(plan, id, java.util.Set.of("high-generator-cpu", "high-generator-memory"));
       assertEquals(0, r.code(), r.out() + r.err() + Files.readString(log));
       com.fasterxml.jackson.databind.JsonNode answer = apiGet("/runs/" + id + "/insights");
       java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byRule = new java.util.TreeMap<>();
       answer.path("insights").forEach(i -> byRule.put(i.path("rule").asText(), i));
-      assertEquals(java.util.Set.of("high-generator-cpu", "high-generator-memory"), byRule.keySet(), answer + "\n"
-          + apiGet("/runs/" + id + "/timeseries?metric=generator_cpu&stat=max,value"));
+      assertEquals(java.util.Set.of("high-generator-cpu", "high-generator-memory"), byRule.keySet(), answer.toString());
       for (var e : byRule.entrySet()) {
         assertEquals("heavy-generator", e.getValue().path("subject").asText(), e.getValue().toString());
         assertTrue(e.getValue().path("to").asLong() - e.getValue().path("from").asLong() >= 10_000,
             "10 s in a row above 80%: " + e.getValue());
-        long latency = seenAt.getOrDefault(e.getKey(), Long.MAX_VALUE) - e.getValue().path("to").asLong();
-        System.out.printf("insight %s: readable %d ms after its trigger%n", e.getKey(), latency);
-        assertTrue(latency < 15_000, e.getKey() + " appeared " + latency + " ms after its trigger");
       }
       assertTrue(r.out().contains("(high-generator-cpu, ") && r.out().contains("(high-generator-memory, ")
           && r.out().contains("heavy-generator"), r.out());
@@ -316,7 +335,8 @@ class RunCommandIT {
          "scenarios": {"s": {"executor": "constant-arrival-rate", "rate": 5, "timeUnit": "1s", "duration": "3s",
            "preAllocatedVUs": 5, "maxVUs": 10, "exec": "f"}},
          "flows": {"f": {"steps": [%s]}}}""".formatted(steps));
-    CliRun r = run(plan);
+    CliRun r = runWatched(plan, "hosts-" + java.util.UUID.randomUUID().toString().substring(0, 8),
+        java.util.Set.of("third-party-hosts"));
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().contains("Third-party content (third-party-hosts, ") && r.out().contains(
         "requests went to 12 distinct hosts"), r.out());
@@ -324,12 +344,14 @@ class RunCommandIT {
 
   @Test
   void aRunBrokenFromTheStartOrTooShortIsToldSoAndAPlanCanSilenceARule(@TempDir Path dir) throws Exception {
-    CliRun broken = run(syntheticPlan(dir, "broken.json", """
-        {"rate": 100, "duration": "3s", "names": 3, "statusMix": {"200": 0.6, "503": 0.4}}""", ""));
+    CliRun broken = runWatched(syntheticPlan(dir, "broken.json", """
+        {"rate": 100, "duration": "3s", "names": 3, "statusMix": {"200": 0.6, "503": 0.4}}""", ""),
+        "broken-" + java.util.UUID.randomUUID().toString().substring(0, 8), java.util.Set.of("high-failure-rate-early"));
     assertEquals(0, broken.code(), broken.out() + broken.err());
     assertTrue(broken.out().contains("High failure rate early in the run (high-failure-rate-early, "), broken.out());
-    CliRun tiny = run(syntheticPlan(dir, "tiny.json", """
-        {"rate": 20, "duration": "2s", "names": 3}""", ""));
+    CliRun tiny = runWatched(syntheticPlan(dir, "tiny.json", """
+        {"rate": 20, "duration": "2s", "names": 3}""", ""), "tiny-" + java.util.UUID.randomUUID().toString()
+        .substring(0, 8), java.util.Set.of("not-enough-data"));
     assertTrue(tiny.out().contains("Not enough data (not-enough-data, ") && tiny.out().contains("the run made 40 requests"),
         tiny.out());
     CliRun quiet = run(syntheticPlan(dir, "quiet.json", """

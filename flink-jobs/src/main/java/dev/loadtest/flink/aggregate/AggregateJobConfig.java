@@ -29,7 +29,8 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
     Duration idleness, Duration checkpointInterval, String aggregatesTopic, String analysisId, String runFilter,
     long fromMs, long toMs, String stagingDir) implements Serializable {
   public static final Duration DEFAULT_OUT_OF_ORDERNESS = Duration.ofSeconds(1);
-  public static final Duration DEFAULT_IDLENESS = Duration.ofSeconds(5);
+  /** Short: at a run's end, its last seconds close this long after its last sample (a late sample is merged as a correction). */
+  public static final Duration DEFAULT_IDLENESS = Duration.ofSeconds(2);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
 
   public AggregateJobConfig {

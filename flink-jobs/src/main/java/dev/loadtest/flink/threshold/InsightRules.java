@@ -205,6 +205,20 @@ public final class InsightRules {
         Map.of(which == 0 ? "cpu" : which == 1 ? "memory" : "hostCpu", value), nowMs);
   }
 
+  /**
+   * Judges every second not judged yet up to {@code lastSec}, in order: for a run whose every request is
+   * counted, so that its end need not wait for event time to pass it.
+   */
+  public List<Insight> judgeUntil(long lastSec, long nowMs) {
+    long from = lastJudgedSec >= 0 ? lastJudgedSec + 1 : !seconds.isEmpty() ? seconds.firstKey()
+        : !vus.isEmpty() ? vus.firstKey() : lastSec;
+    List<Insight> out = new ArrayList<>();
+    for (long sec = from; sec <= lastSec; sec++) {
+      out.addAll(second(sec, nowMs));
+    }
+    return out;
+  }
+
   /** Judges second {@code sec}, once event time has passed it (seconds come in order). */
   public List<Insight> second(long sec, long nowMs) {
     if (sec <= lastJudgedSec) {

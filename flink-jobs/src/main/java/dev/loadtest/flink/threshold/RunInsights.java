@@ -111,7 +111,27 @@ public final class RunInsights
       endTimer.update(at);
       ctx.timerService().registerEventTimeTimer(at);
     }
+    if (finishIfAllCounted(ctx, r, out)) {
+      return;
+    }
     scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_IDLE_MS, ctx);
+  }
+
+  /**
+   * A run that has ended with every one of its requests counted is judged at once: its remaining seconds,
+   * then the whole run, without waiting for event time to pass its end (the 2 s after it and the
+   * out-of-orderness: seconds for an insight like not-enough-data).
+   */
+  private boolean finishIfAllCounted(Context ctx, InsightRules r, Collector<Tuple2<String, String>> out)
+      throws Exception {
+    Long end = endTimer.value();
+    Long expected = expectedRequests.value();
+    if (end == null || expected == null || r.requests() < expected || Boolean.TRUE.equals(ended.value())) {
+      return false;
+    }
+    emit(ctx.getCurrentKey(), r.judgeUntil(Math.floorDiv(end, 1000) - 1, System.currentTimeMillis()), out);
+    finishIfComplete(ctx, r, out, false);
+    return true;
   }
 
   @Override
@@ -149,6 +169,9 @@ public final class RunInsights
     }
     if (finishBy.value() != null && totals(buckets)) {
       finishIfComplete(ctx, r, out, false);
+      return;
+    }
+    if (totals(buckets) && finishIfAllCounted(ctx, r, out)) {
       return;
     }
     scheduleForget(ctx.timerService().currentProcessingTime() + FORGET_IDLE_MS, ctx);

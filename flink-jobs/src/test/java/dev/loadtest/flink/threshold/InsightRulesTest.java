@@ -191,6 +191,24 @@ class InsightRulesTest {
   }
 
   @Test
+  void aRunWhoseRequestsAreAllCountedIsJudgedToItsEndWithoutWaitingForEventTime() {
+    InsightRules r = new InsightRules();
+    for (int s = 0; s < 12; s++) { // counted, but event time has judged only the first 3 seconds
+      r.add(bucket("http_reqs", T0 + s, 20, 20, 0), true, 0);
+      r.add(bucket("http_req_failed", T0 + s, 20, 4, 4), true, 0);
+      r.add(bucket("iterations", T0 + s, 10, 10, 0), true, 0);
+      if (s < 3) {
+        assertEquals(List.of(), r.second(T0 + s, 0));
+      }
+    }
+    List<Insight> out = r.judgeUntil(T0 + 11, 0);
+    assertEquals(List.of(Insight.HIGH_FAILURE_RATE_EARLY), rules(out), "the 100th iteration comes in second 9");
+    assertEquals((T0 + 10) * 1000, out.get(0).toMs());
+    assertEquals(List.of(), r.second(T0 + 11, 0), "a judged second is not judged again when event time reaches it");
+    assertEquals(List.of(), r.judgeUntil(T0 + 11, 0));
+  }
+
+  @Test
   void theRulesStateSurvivesItsJsonForm() {
     InsightRules r = new InsightRules();
     for (int s = 0; s < 9; s++) {
