@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loadtest.cli.follow.ApiClient;
+import dev.loadtest.cli.follow.LoadTestTrend;
 import dev.loadtest.cli.follow.RegressionGate;
 import dev.loadtest.cli.follow.RunFollower;
 import dev.loadtest.cli.follow.RunInsights;
@@ -355,6 +356,18 @@ public final class RunCommand implements Callable<Integer> {
       } else {
         o.printf("%n  regression gate: not checked: the run %s%n", outcome.complete() ? "ended " + outcome.status()
             : "has incomplete results");
+      }
+    }
+    if (outcome.summary() != null && outcome.status().equals("FINISHED")) {
+      String project = opts.project() != null ? opts.project() : "";
+      String runName = metadata.path("name").asText();
+      String testId = opts.loadTest() != null ? opts.loadTest()
+          : dev.loadtest.api.store.LoadTestStore.loadTestId(project, runName);
+      try {
+        o.print(LoadTestTrend.read(client, testId, runName, id, outcome.summary()).render(
+            client.base().replaceFirst("/api/v1/?$", "") + "/#/load-tests/" + ApiClient.enc(testId)));
+      } catch (IOException e) {
+        o.println("  load test trend: not shown: " + e.getMessage()); // the run's own results stand
       }
     }
     boolean regressed = gate != null && gate.regressed();

@@ -163,6 +163,10 @@ class RunCommandIT {
         "--regression", "http_req_duration: p(95) +50%");
     assertEquals(0, second.code(), second.out() + second.err());
     assertTrue(second.out().contains("compared with run " + runIdOf(first)), second.out());
+    // it closes with the load test's trend: the earlier run's numbers, then its own
+    assertTrue(second.out().contains("█ LOAD TEST checkout (" + loadTest + ")")
+        && second.out().matches("(?s).*p\\(95\\)\\s+\\d+\\.\\d+ms → \\d+\\.\\d+ms\n.*")
+        && second.out().contains("#/load-tests/" + loadTest), second.out());
     com.fasterxml.jackson.databind.JsonNode test = apiGet("/load-tests/" + loadTest);
     assertEquals(2, test.path("runs").size(), test.toString());
     assertEquals("checkout", test.path("name").asText(), "the newest run's name");
@@ -318,6 +322,25 @@ class RunCommandIT {
         generator.destroyForcibly().waitFor();
       }
     }
+  }
+
+  @Test
+  void aRunOfFewNamesButManySeriesHasTooManyTimeSeries(@TempDir Path dir) throws Exception {
+    // 400 names (under the names rule's 500) x 10 statuses x 11 metrics: about 44,000 series, past 80% of 50,000.
+    StringBuilder mix = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      mix.append(i == 0 ? "" : ", ").append("\"").append(200 + i).append("\": 0.1");
+    }
+    Path plan = syntheticPlan(dir, "series.json", """
+        {"rate": 3000, "duration": "12s", "names": 400, "statusMix": {%s}}""".formatted(mix),
+        "\"insights\": {\"disabled\": [\"high-generator-cpu\"]},");
+    String id = "series-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    CliRun r = runWatched(plan, id, java.util.Set.of("too-many-urls"));
+    assertEquals(0, r.code(), r.out() + r.err());
+    com.fasterxml.jackson.databind.JsonNode i = apiGet("/runs/" + id + "/insights").path("insights").get(0);
+    assertEquals("series", i.path("subject").asText(), i.toString());
+    assertTrue(i.path("values").path("series").asDouble() >= 40_000, i.toString());
+    assertTrue(r.out().contains("Too many time series (too-many-urls, "), r.out());
   }
 
   @Test

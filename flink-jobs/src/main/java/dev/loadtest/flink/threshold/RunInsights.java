@@ -49,6 +49,9 @@ public final class RunInsights
   private transient ValueState<Long> expectedRequests;
   /** Set when event time has passed the run's end: the run is judged once all its requests are counted. */
   private transient ValueState<Long> finishBy;
+  /** The run's distinct series seen while its series records are read (for too-many-urls' series count). */
+  private transient org.apache.flink.api.common.state.MapState<Long, Boolean> seriesSeen;
+  private transient ValueState<Long> seriesCount;
   private transient Counter unreadable;
   private transient Counter raised;
 
@@ -63,6 +66,9 @@ public final class RunInsights
     seriesDone = rc.getState(new ValueStateDescriptor<>("insight-series-done", Types.BOOLEAN));
     expectedRequests = rc.getState(new ValueStateDescriptor<>("insight-expected-requests", Types.LONG));
     finishBy = rc.getState(new ValueStateDescriptor<>("insight-finish-by", Types.LONG));
+    seriesSeen = rc.getMapState(new org.apache.flink.api.common.state.MapStateDescriptor<>("insight-series-seen",
+        Types.LONG, Types.BOOLEAN));
+    seriesCount = rc.getState(new ValueStateDescriptor<>("insight-series-count", Types.LONG));
     unreadable = rc.getMetricGroup().counter("unreadableAggregates");
     raised = rc.getMetricGroup().counter("insightsRaised");
   }
@@ -159,6 +165,12 @@ public final class RunInsights
         continue; // a projection's series: the raw series have the tags
       }
       emit(ctx.getCurrentKey(), r.add(b, isTotal, now), out);
+      if (!isTotal && r.wantsSeries() && !seriesSeen.contains(b.seriesId)) {
+        seriesSeen.put(b.seriesId, Boolean.TRUE);
+        long n = (seriesCount.value() == null ? 0 : seriesCount.value()) + 1;
+        seriesCount.update(n);
+        emit(ctx.getCurrentKey(), r.seriesSeen(n, Math.floorDiv(b.startMs, 1000), now), out);
+      }
       // Its second is judged once event time reaches the second's last millisecond (the watermark is the
       // newest record's time less the out-of-orderness: records of two seconds later have come by then).
       ctx.timerService().registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 999);
@@ -166,6 +178,7 @@ public final class RunInsights
     rules.update(r.toJson());
     if (!r.wantsSeries()) {
       seriesDone.update(true);
+      seriesSeen.clear(); // no longer counted
     }
     if (finishBy.value() != null && totals(buckets)) {
       finishIfComplete(ctx, r, out, false);
@@ -201,6 +214,7 @@ public final class RunInsights
         System.currentTimeMillis())), out);
     ended.update(true);
     rules.clear();
+    seriesSeen.clear();
     Long by = finishBy.value();
     if (by != null && !anyway) {
       ctx.timerService().deleteProcessingTimeTimer(by);
@@ -225,6 +239,8 @@ public final class RunInsights
         ended.clear();
         forgetAt.clear();
         seriesDone.clear();
+        seriesSeen.clear();
+        seriesCount.clear();
       }
       return;
     }

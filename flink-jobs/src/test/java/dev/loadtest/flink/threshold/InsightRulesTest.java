@@ -1,6 +1,7 @@
 package dev.loadtest.flink.threshold;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loadtest.flink.aggregate.SeriesBucket;
@@ -206,6 +207,20 @@ class InsightRulesTest {
     assertEquals((T0 + 10) * 1000, out.get(0).toMs());
     assertEquals(List.of(), r.second(T0 + 11, 0), "a judged second is not judged again when event time reaches it");
     assertEquals(List.of(), r.judgeUntil(T0 + 11, 0));
+  }
+
+  @Test
+  void aRunNearItsSeriesBudgetHasTooManyTimeSeriesEvenWithFewNames() {
+    InsightRules r = new InsightRules();
+    long near = (long) (InsightRules.NEAR_BUDGET * InsightRules.SERIES_BUDGET);
+    assertEquals(List.of(), r.seriesSeen(near - 1, T0, 0));
+    List<Insight> out = r.seriesSeen(near, T0 + 1, 0);
+    assertEquals(List.of(Insight.TOO_MANY_URLS), rules(out));
+    assertEquals("series", out.get(0).subject());
+    assertEquals((double) near, out.get(0).values().get("series"));
+    assertTrue(out.get(0).message().startsWith("the run made " + near + " distinct time series"), out.get(0).message());
+    assertFalse(r.wantsSeries(), "its series records are no longer needed");
+    assertEquals(List.of(), r.seriesSeen(near + 1, T0 + 2, 0), "raised once");
   }
 
   @Test
