@@ -368,7 +368,7 @@ class RunCommandIT {
   @Test
   void aRunBrokenFromTheStartOrTooShortIsToldSoAndAPlanCanSilenceARule(@TempDir Path dir) throws Exception {
     CliRun broken = runWatched(syntheticPlan(dir, "broken.json", """
-        {"rate": 100, "duration": "3s", "names": 3, "statusMix": {"200": 0.6, "503": 0.4}}""", ""),
+        {"rate": 100, "duration": "8s", "names": 3, "statusMix": {"200": 0.6, "503": 0.4}}""", ""),
         "broken-" + java.util.UUID.randomUUID().toString().substring(0, 8), java.util.Set.of("high-failure-rate-early"));
     assertEquals(0, broken.code(), broken.out() + broken.err());
     assertTrue(broken.out().contains("High failure rate early in the run (high-failure-rate-early, "), broken.out());

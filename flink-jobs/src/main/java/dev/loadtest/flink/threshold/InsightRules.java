@@ -33,7 +33,8 @@ import java.util.TreeSet;
  *   <li>{@code high-generator-cpu}, {@code high-generator-memory}: a generator's {@code generator_cpu}, or the
  *       CPU of the machine (container) it runs on, {@code generator_host_cpu} ({@code generator_memory}, heap
  *       used over its maximum) above 0.8 for 10 s in a row;</li>
- *   <li>{@code too-many-urls}: more than 500 distinct {@code name} tags;</li>
+ *   <li>{@code too-many-urls}: more than 500 distinct {@code name} tags, or (subject {@code series}) 80% of
+ *       {@link #SERIES_BUDGET} distinct series counted by the operator ({@link #seriesSeen});</li>
  *   <li>{@code third-party-hosts}: a generator's requests went to 10 or more distinct hosts
  *       ({@code generator_hosts});</li>
  *   <li>{@code not-enough-data}: fewer than 100 iterations (requests without iterations) in the whole run.</li>
@@ -74,6 +75,9 @@ public final class InsightRules {
   private double totalRequests;
   private boolean countsIterations;
   private long lastJudgedSec = -1;
+  /** Per metric the seconds are judged on, the newest second whose total came (each comes in order). */
+  private TreeMap<String, Long> totalsThrough = new TreeMap<>();
+  private static final List<String> COUNTED = List.of("http_reqs", "http_req_failed", "iterations");
 
   /** Requests counted in the totals so far (to know when all of a run's have come). */
   public double requests() {
@@ -126,6 +130,9 @@ public final class InsightRules {
       return List.of();
     }
     if (totals) {
+      if (COUNTED.contains(b.metric)) {
+        totalsThrough.merge(b.metric, sec, Math::max);
+      }
       switch (b.metric) {
         case "http_reqs" -> {
           double n = b.sum > 0 ? b.sum : b.count;
@@ -229,6 +236,24 @@ public final class InsightRules {
     return raise(rule, generator, "warning", which != 1 ? "High load generator CPU usage"
         : "High load generator memory usage", message, runs[from] * 1000, (runs[from + 1] + 1) * 1000,
         Map.of(which == 0 ? "cpu" : which == 1 ? "memory" : "hostCpu", value), nowMs);
+  }
+
+  /**
+   * The newest second before which every total the seconds are judged on has come ({@code http_reqs},
+   * {@code http_req_failed} and, when counted, {@code iterations}): each metric's totals are made by one task
+   * of the aggregate job, second after second, so a total of a later second says the earlier ones are in.
+   * -1 while one of them has not come yet.
+   */
+  public long countedThrough() {
+    long through = Long.MAX_VALUE;
+    for (String m : COUNTED) {
+      Long t = totalsThrough.get(m);
+      if (t == null && (!m.equals("iterations") || countsIterations)) {
+        return -1;
+      }
+      through = t == null ? through : Math.min(through, t);
+    }
+    return through == Long.MAX_VALUE ? -1 : through;
   }
 
   /**

@@ -175,6 +175,12 @@ public final class RunInsights
       // newest record's time less the out-of-orderness: records of two seconds later have come by then).
       ctx.timerService().registerEventTimeTimer(Math.floorDiv(b.startMs, 1000) * 1000 + 999);
     }
+    if (totals(buckets) && r.countedThrough() > 0) {
+      // Each metric's totals come second after second: once every metric judged on has come for a second,
+      // the seconds before it are judged now rather than when event time (held back by the out-of-orderness
+      // the series' records need) passes them.
+      emit(ctx.getCurrentKey(), r.judgeUntil(r.countedThrough() - 1, now), out);
+    }
     rules.update(r.toJson());
     if (!r.wantsSeries()) {
       seriesDone.update(true);

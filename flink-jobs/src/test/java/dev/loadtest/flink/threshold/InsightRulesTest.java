@@ -224,6 +224,19 @@ class InsightRulesTest {
   }
 
   @Test
+  void secondsAreCountedThroughTheOldestNewestTotalOfTheMetricsJudgedOn() {
+    InsightRules r = new InsightRules();
+    assertEquals(-1, r.countedThrough());
+    r.add(bucket("http_reqs", T0 + 5, 20, 20, 0), true, 0);
+    assertEquals(-1, r.countedThrough(), "http_req_failed's totals have not come");
+    r.add(bucket("http_req_failed", T0 + 3, 20, 4, 4), true, 0);
+    assertEquals(T0 + 3, r.countedThrough());
+    r.add(bucket("iterations", T0 + 2, 10, 10, 0), true, 0);
+    assertEquals(T0 + 2, r.countedThrough(), "iterations are judged on once they come");
+    assertEquals(T0 + 2, InsightRules.fromJson(r.toJson()).countedThrough(), "kept in the state");
+  }
+
+  @Test
   void theRulesStateSurvivesItsJsonForm() {
     InsightRules r = new InsightRules();
     for (int s = 0; s < 9; s++) {
