@@ -278,6 +278,22 @@ class ApiIT {
    * the percentiles of either method fall within the layout's bound (1/128) on each side of zero.
    */
   @Test
+  void aGeneratorsShareOfItsCpuIsTheBusiestGeneratorsNotTheirSum() throws Exception {
+    RunData gens = new RunData("api-gens-" + UUID.randomUUID().toString().substring(0, 8), START + 4000, 5, 1.0, 13);
+    long t0 = (START + 4000) * 1000;
+    for (int s = 0; s < 5; s++) {
+      gens.addGauge("generator_cpu", "g1", t0 + 1000L * s, 0.7);
+      gens.addGauge("generator_cpu", "g2", t0 + 1000L * s, 0.5 + 0.05 * s);
+    }
+    gens.write(ch, db, Long.MAX_VALUE);
+    JsonNode cpu = metric(ok("/runs/" + gens.run + "/summary"), "generator_cpu").path("stats");
+    assertEquals(0.7, cpu.path("min").asDouble(), 1e-9, "two generators at 70% and 50-70% are at 70%, not 120%");
+    assertEquals(0.7, cpu.path("max").asDouble(), 1e-9);
+    JsonNode vus = metric(ok("/runs/" + gens.run + "/summary"), "vus").path("stats");
+    assertTrue(vus.path("min").asDouble() >= 10, "VUs still add up over generators: " + vus);
+  }
+
+  @Test
   void userTrendsBelowZeroReadExactlyAndTheirPercentilesWithinTheBound() throws Exception {
     RunData neg = new RunData("api-neg-" + UUID.randomUUID().toString().substring(0, 8), START + 3000, 12, 1.0, 12);
     long t0 = (START + 3000) * 1000;

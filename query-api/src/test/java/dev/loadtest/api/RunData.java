@@ -157,6 +157,11 @@ final class RunData {
    * A value of a user Trend metric (k6's {@code new Trend(name)}, which may be negative), stored as the
    * aggregate job stores it: in thousandths, through the signed histogram layout.
    */
+  /** A gauge {@code metric} of generator {@code gen} at {@code timeMs}. */
+  void addGauge(String metric, String gen, long timeMs, double value) {
+    add(gauge(metric, gen, timeMs, value));
+  }
+
   void addUserTrend(String metric, long timeMs, double value) {
     SeriesBucket b = base(metric, "TREND", timeMs, "scenario", "default");
     long units = dev.loadtest.schemas.histogram.HistogramLayout.toUnits(value * 1000);
@@ -235,7 +240,11 @@ final class RunData {
   }
 
   private SeriesBucket gauge(String gen, long timeMs, double value) {
-    SeriesBucket b = base("vus", "GAUGE", timeMs, "generator", gen);
+    return gauge("vus", gen, timeMs, value);
+  }
+
+  private SeriesBucket gauge(String metric, String gen, long timeMs, double value) {
+    SeriesBucket b = base(metric, "GAUGE", timeMs, "generator", gen);
     b.count = 1;
     b.last = value;
     b.min = value;

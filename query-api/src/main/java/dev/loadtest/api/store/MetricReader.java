@@ -400,8 +400,17 @@ public final class MetricReader {
   }
 
   /**
+   * Gauges each generator reports as a share or a count of its own (its CPU, its machine's, its heap used
+   * over its maximum, the hosts it requested): over several generators the busiest one's value is the
+   * answer (two generators at 70% CPU are not at 140%), where other gauges add up (the VUs of all generators).
+   */
+  public static final Set<String> PER_GENERATOR_GAUGES = Set.of("generator_cpu", "generator_host_cpu",
+      "generator_memory", "generator_hosts");
+
+  /**
    * Gauges: per group and step, the sum over series of each series' latest value (e.g. the VUs of all
-   * generators), with the smallest and largest such total per second within the step as min and max.
+   * generators; the largest for {@link #PER_GENERATOR_GAUGES}), with the smallest and largest such total per
+   * second within the step as min and max.
    */
   public List<Row> gauges(Query query) {
     if (query.slices().isEmpty()) {
@@ -418,7 +427,11 @@ public final class MetricReader {
     perSecond.add("t");
     perSecond.add("ts");
     // The latest value per series and second, summed over series per second, then the last total per step.
-    String inner = "SELECT " + String.join(", ", perSecond) + ", sum(v) AS total, sum(n) AS c FROM (SELECT "
+    String perGenerator = PER_GENERATOR_GAUGES.stream().sorted().map(MetricReader::q)
+        .collect(Collectors.joining(", "));
+    String total = query.byMetric() ? "if(metric IN (" + perGenerator + "), max(v), sum(v))"
+        : PER_GENERATOR_GAUGES.containsAll(query.metrics()) && !query.metrics().isEmpty() ? "max(v)" : "sum(v)";
+    String inner = "SELECT " + String.join(", ", perSecond) + ", " + total + " AS total, sum(n) AS c FROM (SELECT "
         + String.join(", ", perSecond) + ", series_id, argMax(last, ts) AS v, sum(count) AS n FROM ("
         + union(query, ", intDiv(toUInt32(ts), " + Math.max(1, query.step()) + ") * " + Math.max(1, query.step())
         + " AS t") + ")"
