@@ -110,9 +110,10 @@ final class ImportCommand implements Callable<Integer> {
       err.flush();
       return 2;
     }
-    if (loadTest != null && !dev.loadtest.schemas.command.Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
-      err.printf("loadtest: --load-test %s is not a load test id (1 to 100 letters, digits and . _ : -, not starting"
-          + " with lt-)%n", loadTest);
+    String loadTestProblem = loadTest == null ? null
+        : dev.loadtest.schemas.command.Command.Metadata.loadTestIdProblem(loadTest);
+    if (loadTestProblem != null) {
+      err.println("loadtest: --load-test: " + loadTestProblem);
       err.flush();
       return 2;
     }

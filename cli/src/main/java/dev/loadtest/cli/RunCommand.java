@@ -143,9 +143,10 @@ public final class RunCommand implements Callable<Integer> {
       err.println("loadtest: --baseline must be auto or a run id, got \"" + baseline + "\"");
       return 2;
     }
-    if (loadTest != null && !dev.loadtest.schemas.command.Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
-      err.println("loadtest: --load-test: a load test id is 1 to 100 letters, digits and . _ : -, starting with a"
-          + " letter or digit, and not with \"lt-\" (the ids derived from a plan's name), got \"" + loadTest + "\"");
+    String loadTestProblem = loadTest == null ? null
+        : dev.loadtest.schemas.command.Command.Metadata.loadTestIdProblem(loadTest);
+    if (loadTestProblem != null) {
+      err.println("loadtest: --load-test: " + loadTestProblem);
       return 2;
     }
     Options opts = new Options(runId, name, project, loadTest, out,

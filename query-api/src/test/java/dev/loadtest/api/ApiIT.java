@@ -289,6 +289,11 @@ class ApiIT {
     JsonNode cpu = metric(ok("/runs/" + gens.run + "/summary"), "generator_cpu").path("stats");
     assertEquals(0.7, cpu.path("min").asDouble(), 1e-9, "two generators at 70% and 50-70% are at 70%, not 120%");
     assertEquals(0.7, cpu.path("max").asDouble(), 1e-9);
+    // the same through a time series of the gauge alone (the web app's generator table reads it so)
+    JsonNode ts = ok("/runs/" + gens.run + "/timeseries?metric=generator_cpu&stat=max");
+    for (JsonNode p : ts.path("series").get(0).path("points")) {
+      assertEquals(0.7, p.get(1).asDouble(), 1e-9, ts.toString());
+    }
     JsonNode vus = metric(ok("/runs/" + gens.run + "/summary"), "vus").path("stats");
     assertTrue(vus.path("min").asDouble() >= 10, "VUs still add up over generators: " + vus);
   }

@@ -72,6 +72,13 @@ public sealed interface Command {
       loadTest = loadTest == null ? "" : loadTest; // states written before the field was there
     }
 
+    /** What is wrong with {@code id} as an explicit load-test id, or null when nothing is. */
+    public static String loadTestIdProblem(String id) {
+      return LOAD_TEST_ID.matcher(id).matches() ? null : "a load test id is 1 to 100 letters, digits and . _ : -,"
+          + " starting with a letter or digit, and not with \"lt-\" (the ids derived from a plan's name), got \""
+          + (id.length() > 120 ? id.substring(0, 120) + "..." : id) + "\"";
+    }
+
     public Metadata(String name, String project, Map<String, String> tags, String notes, String who) {
       this(name, project, tags, notes, who, "");
     }

@@ -242,10 +242,8 @@ public final class CommandParser {
       }
     }
     String loadTest = sub(m, "loadTest", errors);
-    if (!loadTest.isEmpty() && !Command.Metadata.LOAD_TEST_ID.matcher(loadTest).matches()) {
-      errors.add(new PlanError("$.metadata.loadTest", "a load test id is 1 to 100 letters, digits and . _ : -,"
-          + " starting with a letter or digit, and not with \"lt-\" (the ids derived from a plan's name), got \""
-          + (loadTest.length() > 120 ? loadTest.substring(0, 120) + "..." : loadTest) + "\""));
+    if (!loadTest.isEmpty() && Command.Metadata.loadTestIdProblem(loadTest) != null) {
+      errors.add(new PlanError("$.metadata.loadTest", Command.Metadata.loadTestIdProblem(loadTest)));
     }
     return new Command.Metadata(sub(m, "name", errors), sub(m, "project", errors), tags, sub(m, "notes", errors),
         sub(m, "who", errors), loadTest);
