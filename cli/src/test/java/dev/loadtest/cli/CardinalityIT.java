@@ -135,11 +135,47 @@ class CardinalityIT {
     }
     assertEquals(requests, durations, "counts of a trend add up with the other series as well");
 
+    // The whole run ranked by p(95) from the job's whole-run rows (one per name), once they are written (every
+    // 10 s of event time while a name changes, so shortly after the run): the same names, in the same order,
+    // with the same values as a ranking from the run's own rows (asked with a range, which the rows do not serve).
+    Map<String, String> byP95 = Map.of("metric", "http_req_duration", "stat", "p(95)", "groupBy", "name",
+        "top", "10", "rankBy", "p(95)", "page", "3");
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    JsonNode fast = api.get("/runs/" + id + "/timeseries", byP95);
+    while (!fast.path("groups").path("rankedFrom").toString().equals("[\"metric_run\"]")) {
+      assertTrue(System.nanoTime() < deadline, "ranked from the whole-run rows within 90 s: " + fast.path("groups"));
+      Thread.sleep(500); // the rows come with the aggregate job's next checkpoint
+      fast = api.get("/runs/" + id + "/timeseries", byP95);
+    }
+    assertEquals(requests, Long.parseLong(ch.execute(DB, "SELECT sum(c) FROM (SELECT argMax(count, version) AS c"
+        + " FROM metric_run WHERE test_run_id = '" + id + "' AND analysis_id = '~name' AND metric ="
+        + " 'http_req_duration' GROUP BY series_id, ts, writer_id) FORMAT TabSeparated").strip()),
+        "the whole-run rows hold every request");
+    assertEquals("0", ch.execute(DB, "SELECT count() FROM metric_run WHERE test_run_id = '" + id + "' AND metric"
+        + " IN ('http_req_waiting', 'http_reqs') FORMAT TabSeparated").strip(), "only the trends, not the phases");
+    Map<String, String> ranged = new java.util.HashMap<>(byP95);
+    ranged.put("from", Long.toString(whole.path("from").asLong() - 60_000));
+    ranged.put("to", Long.toString(whole.path("to").asLong() + 60_000));
+    JsonNode slow = api.get("/runs/" + id + "/timeseries", ranged);
+    assertTrue(!slow.path("groups").path("rankedFrom").toString().contains("metric_run"), slow.path("groups")
+        .toString());
+    assertEquals(1000, fast.path("groups").path("total").asInt());
+    assertEquals(ranks(slow), ranks(fast), "the same page of names and values, whichever rows ranked them");
+
     ApiClient.ApiError past = org.junit.jupiter.api.Assertions.assertThrows(ApiClient.ApiError.class, () -> api.get(
         "/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count", "groupBy", "name", "top", "10",
             "page", "100")));
     assertEquals(400, past.status());
     assertTrue(past.body().toString().contains("past the last one (99)"), past.body().toString());
+  }
+
+  /** A ranked answer's page: each series' rank, name and rank value. */
+  static List<String> ranks(JsonNode answer) {
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode s : answer.path("series")) {
+      out.add(s.path("rank").asText() + " " + s.path("tags").path("name").asText() + " " + s.path("rankValue"));
+    }
+    return out;
   }
 
   /** The sum of the first stat over a series' points ({@code [t, value, ...]}). */

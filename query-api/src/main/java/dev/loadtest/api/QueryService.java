@@ -441,7 +441,7 @@ public final class QueryService {
     Future<Prepared> everything = async(() -> ungrouped(req, prepared));
     int guessedStep = plan(prepared.state(), req, Math.min(groupCount, top), prepared.coverage()).step;
     Future<OtherRows> everythingRows = async(() -> otherRows(req, join(everything), asked, guessedStep));
-    Ranking ranked = rank(req, prepared, asked, rankBy, (req.page() + 1) * top);
+    Ranking ranked = rank(req, prepared, asked, rankBy, (req.page() + 1) * top, everythingRows);
     List<Map.Entry<List<String>, Double>> ranking = ranked.order();
     Comparator<Map.Entry<List<String>, Double>> byValue = Comparator.comparingDouble(e -> e.getValue());
     ranking.sort((a, b) -> {
@@ -520,6 +520,7 @@ public final class QueryService {
     g.put("pages", pages);
     g.put("top", top);
     g.put("rankedBy", rankBy);
+    g.put("rankedFrom", ranked.from());
     g.put("order", req.ascending() ? "asc" : "desc");
     out.put("groups", g);
     out.put("timingsMs", Map.of("rank", (t1 - t0) / 1_000_000, "points", (System.nanoTime() - t1) / 1_000_000));
@@ -554,10 +555,15 @@ public final class QueryService {
         true));
   }
 
-  /** The groups in no particular order with their values ({@link #rank}), and each group's series. */
-  private record Ranking(List<Map.Entry<List<String>, Double>> order, Map<List<String>, long[]> seriesOf) {}
+  /**
+   * The groups in no particular order with their values ({@link #rank}), each group's series, and where the
+   * values came from ({@code metric_run}, or the tables of the range's rows).
+   */
+  private record Ranking(List<Map.Entry<List<String>, Double>> order, Map<List<String>, long[]> seriesOf,
+      List<String> from) {}
 
-  private Ranking rank(SeriesRequest req, Prepared prepared, Range asked, String rankBy, int needed) {
+  private Ranking rank(SeriesRequest req, Prepared prepared, Range asked, String rankBy, int needed,
+      Future<OtherRows> everything) {
     MetricType type = prepared.type();
     // A whole run's ranking reads all of the run's rows, as its summary does: the coarsest rows, the rollups'
     // (a run's first and last minute need no 1 s rows at its edges).
@@ -566,6 +572,12 @@ public final class QueryService {
         prepared.coverage());
     List<Double> percentiles = Agg.percentiles(List.of(rankBy));
     Double percentile = type == MetricType.TREND && !percentiles.isEmpty() ? percentiles.get(0) : null;
+    if (whole && percentile != null) {
+      Ranking fromRunRows = wholeRunRanking(req, prepared, slices, percentile, rankBy, asked, everything);
+      if (fromRunRows != null) {
+        return fromRunRows;
+      }
+    }
     List<MetricReader.GroupTotals> totals = metrics.groupTotals(new Query(req.run(), prepared.source(),
         Set.of(req.metric()), req.filters(), req.groupBy(), false, false, 0, slices), percentile);
     List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
@@ -576,7 +588,7 @@ public final class QueryService {
         ranking.add(Map.entry(t.groups(), java.util.Objects.requireNonNullElse(t.agg().stat(type, rankBy,
             asked.seconds()), Double.NaN)));
       }
-      return new Ranking(ranking, seriesOf);
+      return new Ranking(ranking, seriesOf, tables(slices));
     }
     java.util.Set<List<String>> candidates = new java.util.HashSet<>();
     if (totals.size() <= needed) {
@@ -610,7 +622,65 @@ public final class QueryService {
         ranking.add(Map.entry(t.groups(), Double.NaN));
       }
     }
-    return new Ranking(ranking, seriesOf);
+    return new Ranking(ranking, seriesOf, tables(slices));
+  }
+
+  /**
+   * A whole run's names ranked by a stored percentile (p50, p90, p95, p99) from the aggregate job's whole-run
+   * rows ({@code metric_run}: one small row per name, its percentile's bucket stored), when they are complete:
+   * their counts add up to what the run's rows hold (the ungrouped read of the same range, which the answer
+   * reads anyway). A name whose row was written in several parts has its histograms merged from the run's
+   * rows. Null when this does not apply (filters, another group-by, a live run whose rows are behind, a run
+   * stored before these rows existed): the caller ranks from the run's rows.
+   */
+  private Ranking wholeRunRanking(SeriesRequest req, Prepared prepared, List<Slices.Slice> slices, double percentile,
+      String rankBy, Range asked, Future<OtherRows> everything) {
+    if (MetricReader.storedBucket(percentile) == null || !req.filters().isEmpty()
+        || !req.groupBy().equals(List.of(Projection.NAME_TAG))
+        || !prepared.source().equals(Projection.NAME.analysisId(req.analysis()))) {
+      return null;
+    }
+    List<MetricReader.RunTotals> rows = metrics.runTotals(req.run(), prepared.source(), req.metric(), percentile);
+    if (rows.isEmpty()) {
+      return null;
+    }
+    long inRunRows = rows.stream().mapToLong(r -> r.agg().count()).sum();
+    long stored = join(everything).rows().stream().mapToLong(r -> r.agg().count()).sum();
+    if (inRunRows != stored) {
+      return null;
+    }
+    Map<Long, List<String>> groupOf = metrics.groupsOf(new Query(req.run(), prepared.source(), Set.of(req.metric()),
+        List.of(), req.groupBy(), false, false, 0, slices));
+    MetricType type = prepared.type();
+    List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
+    Map<List<String>, long[]> seriesOf = new java.util.HashMap<>();
+    Map<Long, List<String>> merged = new java.util.HashMap<>(); // names written in several parts
+    for (MetricReader.RunTotals r : rows) {
+      List<String> g = groupOf.get(r.seriesId());
+      if (g == null || seriesOf.put(g, new long[] {r.seriesId()}) != null) {
+        return null; // a series the series table does not know yet, or a name of several series
+      }
+      if (r.rows() == 1) {
+        ranking.add(Map.entry(g, java.util.Objects.requireNonNullElse(r.agg().stat(type, rankBy, asked.seconds()),
+            Double.NaN)));
+      } else {
+        merged.put(r.seriesId(), g);
+      }
+    }
+    for (MetricReader.Row r : metrics.aggregateOfSeries(new Query(req.run(), prepared.source(), Set.of(req.metric()),
+        List.of(), req.groupBy(), false, false, 0, slices), merged, List.of(percentile))) {
+      ranking.add(Map.entry(r.groups(), java.util.Objects.requireNonNullElse(r.agg().stat(type, rankBy,
+          asked.seconds()), Double.NaN)));
+    }
+    List<String> from = new ArrayList<>(List.of("metric_run"));
+    if (!merged.isEmpty()) {
+      from.addAll(tables(slices));
+    }
+    return new Ranking(ranking, seriesOf, from);
+  }
+
+  private static List<String> tables(List<Slices.Slice> slices) {
+    return slices.stream().map(Slices.Slice::table).distinct().toList();
   }
 
   /**

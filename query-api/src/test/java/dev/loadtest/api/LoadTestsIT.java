@@ -358,7 +358,8 @@ class LoadTestsIT {
   /** Rows of {@code run} in every table keyed by run. */
   static long rowsOf(String run) {
     long n = 0;
-    for (String t : List.of("metric_1s", "metric_10s", "metric_1m", "series", "thresholds", "runs", "run_marks")) {
+    for (String t : List.of("metric_1s", "metric_10s", "metric_1m", "metric_run", "series", "thresholds", "insights",
+        "runs", "run_marks")) {
       n += Long.parseLong(ch.execute(db, "SELECT count() FROM " + t + " WHERE test_run_id = "
           + ClickHouseHttp.quote(run) + " FORMAT TabSeparated").strip());
     }

@@ -65,6 +65,15 @@ import org.apache.flink.util.OutputTag;
  * checkpoint, or is restored open and emitted at the next watermark, so no complete row is emitted twice,
  * and the same input is classified the same way before and after a restore.
  *
+ * <p><b>Whole-run rows of the by-name trends</b> ({@link #seriesAndNames()}, not the timing phases:
+ * {@link #keepsRunPart}). Each by-name 1 s bucket of a trend is also added into its series' run part, which
+ * leaves as a row of {@code metric_run} (width {@link #RUN_WIDTH_MS}, its version the watermark, carried in
+ * {@code lastTimeUs}) each time the watermark crosses a multiple of {@link #RUN_EMIT_MS} after it changed: a
+ * whole-run ranking of thousands of names then reads one row per name with its percentile buckets stored,
+ * not every minute's histogram. A part quiet for {@link #RUN_IDLE_MS} is let go; data for its series later
+ * starts a new part (its start is the row's time, so the rows add), and a correction that finds no part
+ * open leaves as a row of its own, named as in {@code metric_1s}.
+ *
  * <p>Gauges leave summed over generators ({@link SeriesBucket#sumGauges}): the 1 s level sees every
  * generator's last value of a second and adds them; rollups roll up sums. Gauges are not projected.
  *
@@ -89,6 +98,23 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   public static final KeySelector<SeriesBucket, Long> BY_SERIES = b -> b.seriesId;
   /** The widths of the levels: 1 s, rolled up to 10 s and 1 min. */
   static final int[] WIDTHS_MS = {1_000, 10_000, 60_000};
+  /** The width of a whole-run part and of its {@code metric_run} rows (not a time bucket's). */
+  public static final int RUN_WIDTH_MS = 0;
+  /** How often, in event time, the run parts that changed are written again. */
+  static final long RUN_EMIT_MS = 10_000;
+  /**
+   * A run part without data for this long in event time is written at once rather than at the next multiple
+   * of {@link #RUN_EMIT_MS}: the last rows of a run that has ended are there a few seconds after its end.
+   */
+  static final long RUN_QUIET_MS = 3_000;
+  /** How long, in event time, a run part without data is kept. */
+  static final long RUN_IDLE_MS = 120_000;
+  /**
+   * Trends without whole-run rows: the timing phases, which nobody ranks names by, and which would make the
+   * parts seven times as many (they are kept in every checkpoint).
+   */
+  static final Set<String> NO_RUN_PART = Set.of("http_req_blocked", "http_req_connecting",
+      "http_req_tls_handshaking", "http_req_sending", "http_req_waiting", "http_req_receiving");
   /** Series remembered as announced at most (then forgotten: announcing again costs a row that collapses). */
   static final int ANNOUNCED_LIMIT = 1_000_000;
   private static final String[] NO_TAGS = new String[0];
@@ -117,6 +143,10 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient Levels totals;
   /** Per closed second, this task's part of each total (by total series id), while a watermark is processed. */
   private transient TreeMap<Long, Map<Long, SeriesBucket>> totalParts;
+  /** The open whole-run parts of the by-name trends, by series id. */
+  private transient Map<Long, RunPart> runParts;
+  /** The parts changed since they were last written, the least recently changed first. */
+  private transient java.util.LinkedHashMap<Long, RunPart> unwritten;
   /** Source series id -> its by-name projection's id, and by-name id -> total id. */
   private transient Map<Long, Long> projectedIds;
   private transient long watermark;
@@ -213,6 +243,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     names = new Levels();
     totals = new Levels();
     totalParts = new TreeMap<>();
+    runParts = new HashMap<>();
+    unwritten = new java.util.LinkedHashMap<>();
     toPublish = new java.util.LinkedHashMap<>();
     projectedIds = new HashMap<>();
     watermark = Long.MIN_VALUE;
@@ -235,7 +267,13 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
         if (KeyGroupRangeAssignment.assignKeyToParallelOperator(key, maxParallelism, parallelism) == me) {
           boolean projected = projectByName && b.analysisId != null && b.analysisId.endsWith(NAME_SUFFIX);
           boolean total = totalsHere && b.analysisId != null && b.analysisId.endsWith(TOTAL_SUFFIX);
-          (total ? totals : projected ? names : series).put(b);
+          if (b.widthMs == RUN_WIDTH_MS) { // written again at the next emission: it may have changed unwritten
+            RunPart part = new RunPart(b, Math.max(watermark, b.startMs));
+            runParts.put(b.seriesId, part);
+            unwritten.put(b.seriesId, part);
+          } else {
+            (total ? totals : projected ? names : series).put(b);
+          }
         }
       };
       for (byte[] chunk : openState.get()) {
@@ -255,6 +293,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     series.forEach(all::add);
     names.forEach(all::add);
     totals.forEach(all::add);
+    runParts.values().forEach(p -> all.add(p.bucket));
     int half = all.size() < SNAPSHOT_SPLIT_BUCKETS ? all.size() : all.size() / 2;
     java.util.concurrent.Future<List<byte[]>> second = half == all.size() ? null
         : snapshotEncoder().submit(() -> encode(all.subList(half, all.size())));
@@ -343,6 +382,9 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     output.collect(reuse.replace(b, b.startMs));
     if (level > 0) {
       return;
+    }
+    if (keepsRunPart(b)) {
+      runAdd(b);
     }
     boolean correction = !b.writerId.isEmpty();
     SeriesBucket part = toProjection(b, Projection.TOTAL);
@@ -458,6 +500,11 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     if (w > watermark) {
       series.close(w, watermark, this::seriesOut);
       names.close(w, watermark, this::nameOut);
+      if (!runParts.isEmpty() && Math.floorDiv(w, RUN_EMIT_MS) > Math.floorDiv(watermark, RUN_EMIT_MS)) {
+        emitRunParts(w);
+      } else {
+        emitQuietRunParts(w);
+      }
       flushTotalParts();
       if (totalsHere) {
         totals.close(w, watermark, this::totalOut);
@@ -470,6 +517,73 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       watermark = w;
     }
     super.processWatermark(mark);
+  }
+
+  /** Whether the by-name bucket {@code b} has a whole-run part: trends but the timing phases. */
+  static boolean keepsRunPart(SeriesBucket b) {
+    return b.metricType() == MetricType.TREND && !NO_RUN_PART.contains(b.metric);
+  }
+
+  /**
+   * Adds a by-name 1 s bucket (complete or a correction; out already, and about to be changed) into its
+   * series' run part; a complete one opens a part when none is open, a correction leaves as a row of its own.
+   */
+  private void runAdd(SeriesBucket b) {
+    RunPart part = runParts.get(b.seriesId);
+    if (part != null) {
+      part.bucket.absorb(b);
+      part.lastDataMark = Math.max(watermark, b.startMs);
+      unwritten.remove(b.seriesId); // to the end: the most recently changed
+      unwritten.put(b.seriesId, part);
+      return;
+    }
+    SeriesBucket first = b.copy();
+    first.widthMs = RUN_WIDTH_MS;
+    if (!b.writerId.isEmpty()) { // its part was let go (or never opened): this correction is a row of its own
+      first.lastTimeUs = watermark;
+      output.collect(reuse.replace(first, first.startMs));
+      return;
+    }
+    part = new RunPart(first, Math.max(watermark, b.startMs));
+    runParts.put(first.seriesId, part);
+    unwritten.put(first.seriesId, part);
+  }
+
+  /** Writes the run parts that changed (version {@code w}), and lets go those quiet for {@link #RUN_IDLE_MS}. */
+  private void emitRunParts(long w) {
+    unwritten.values().forEach(part -> write(part, w));
+    unwritten.clear();
+    runParts.values().removeIf(part -> w - part.lastDataMark >= RUN_IDLE_MS);
+  }
+
+  /** Writes the changed run parts without data for {@link #RUN_QUIET_MS} (version {@code w}). */
+  private void emitQuietRunParts(long w) {
+    Iterator<RunPart> it = unwritten.values().iterator();
+    while (it.hasNext()) {
+      RunPart part = it.next();
+      if (w - part.lastDataMark < RUN_QUIET_MS) {
+        return; // the rest changed later
+      }
+      write(part, w);
+      it.remove();
+    }
+  }
+
+  private void write(RunPart part, long version) {
+    SeriesBucket row = part.bucket.copy();
+    row.lastTimeUs = version;
+    output.collect(reuse.replace(row, row.startMs));
+  }
+
+  /** A series' whole run so far (from its {@code startMs}), and the watermark at its last data. */
+  private static final class RunPart {
+    final SeriesBucket bucket;
+    long lastDataMark;
+
+    RunPart(SeriesBucket bucket, long lastDataMark) {
+      this.bucket = bucket;
+      this.lastDataMark = lastDataMark;
+    }
   }
 
   /** Receives the buckets a {@link Levels} lets out: level 0 is 1 s. May change {@code b}: it is out. */

@@ -120,6 +120,14 @@ public class SeriesBucket {
       throw new IllegalArgumentException("cannot merge a bucket outside this one or of another series: " + this
           + " and " + other);
     }
+    return absorb(other);
+  }
+
+  /**
+   * Adds {@code other}, a bucket of the same series at any time, into this one (a whole-run part of the
+   * series, whose start and width are not a time bucket's); {@code other} is left as it was.
+   */
+  public SeriesBucket absorb(SeriesBucket other) {
     if (metricType() == MetricType.TREND) {
       addHistogram(other.histIndexes, other.histCounts);
     }

@@ -1,26 +1,30 @@
 package dev.loadtest.flink.sink;
 
+import dev.loadtest.flink.aggregate.BucketLadder;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import java.util.List;
 
 /**
  * Buckets as rows of {@code metric_1s}, {@code metric_10s} and {@code metric_1m} (migrations V003-V005,
- * one column order; {@code hist_idx} signed since V009), chosen by the bucket's width. Each row carries its bucket's writer id ({@code main}
+ * one column order; {@code hist_idx} signed since V009), chosen by the bucket's width, and whole-run parts
+ * (width {@link BucketLadder#RUN_WIDTH_MS}) as rows of {@code metric_run} (V015), which also have a version
+ * (carried in the part's {@code lastTimeUs}). Each row carries its bucket's writer id ({@code main}
  * for a complete bucket, the correction's origin for a late one): with ReplacingMergeTree keyed on it,
  * a row inserted again after a restart collapses to one, while corrections add. Stateless.
  */
 public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   /** Bucket widths, in the order of {@link #inserts()}. */
-  public static final List<Integer> WIDTHS_MS = List.of(1_000, 10_000, 60_000);
+  public static final List<Integer> WIDTHS_MS = List.of(1_000, 10_000, 60_000, BucketLadder.RUN_WIDTH_MS);
   /** Tables, in the order of {@link #WIDTHS_MS}. */
-  public static final List<String> TABLES = List.of("metric_1s", "metric_10s", "metric_1m");
+  public static final List<String> TABLES = List.of("metric_1s", "metric_10s", "metric_1m", "metric_run");
 
   private static final long serialVersionUID = 1L;
 
   /** The insert statement of {@code table}. */
   public static String insert(String table) {
     return "INSERT INTO " + table + " (test_run_id, analysis_id, metric, series_id, ts,"
-        + " writer_id, count, sum, min, max, last, non_zero, hist_idx, hist_cnt) FORMAT RowBinary";
+        + " writer_id, " + (table.equals("metric_run") ? "version, " : "")
+        + "count, sum, min, max, last, non_zero, hist_idx, hist_cnt) FORMAT RowBinary";
   }
 
   @Override
@@ -31,7 +35,7 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   @Override
   public int table(SeriesBucket b) {
     int i = WIDTHS_MS.indexOf(b.widthMs);
-    if (i < 0 || b.startMs % b.widthMs != 0) {
+    if (i < 0 || b.widthMs != BucketLadder.RUN_WIDTH_MS && b.startMs % b.widthMs != 0) {
       throw new IllegalArgumentException("no table takes a bucket of " + b.widthMs + " ms at " + b.startMs
           + " (widths " + WIDTHS_MS + ", aligned to their width)");
     }
@@ -46,6 +50,9 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     out.int64(b.seriesId);
     out.uint32(b.startMs / 1000);
     out.string(b.writerId == null || b.writerId.isEmpty() ? "main" : b.writerId);
+    if (b.widthMs == BucketLadder.RUN_WIDTH_MS) {
+      out.int64(b.lastTimeUs);
+    }
     out.int64(b.count);
     out.float64(b.sum);
     out.float64(b.count == 0 ? 0 : b.min);

@@ -256,11 +256,14 @@ class BucketLadderTest {
     return steps;
   }
 
-  /** What reaches ClickHouse, as "series width start" -> {count, sum, complete rows, rows}. */
+  /**
+   * What reaches ClickHouse, as "series width start" -> {count, sum, complete rows, rows}: of the whole-run rows
+   * written several times, the last version (what ReplacingMergeTree(version) keeps).
+   */
   static Map<String, double[]> stored(List<SeriesBucket> rows) {
     Map<String, double[]> out = new TreeMap<>();
     java.util.Set<String> keys = new java.util.HashSet<>();
-    for (SeriesBucket b : rows) {
+    for (SeriesBucket b : lastVersions(rows)) {
       assertTrue(keys.add(b.seriesId + " " + b.widthMs + " " + b.startMs + " " + b.writerId),
           "one row per series, bucket and writer: " + b);
       double[] v = out.computeIfAbsent(b.seriesId + " " + b.widthMs + " " + b.startMs, k -> new double[4]);
@@ -269,6 +272,27 @@ class BucketLadderTest {
       v[2] += b.writerId.isEmpty() ? 1 : 0;
       v[3] += 1;
     }
+    return out;
+  }
+
+  /**
+   * {@code rows} with each whole-run row ({@link BucketLadder#RUN_WIDTH_MS}) only in its last version, asserting
+   * that a row written again has a higher version.
+   */
+  static List<SeriesBucket> lastVersions(List<SeriesBucket> rows) {
+    List<SeriesBucket> out = new ArrayList<>();
+    Map<String, SeriesBucket> run = new java.util.LinkedHashMap<>();
+    for (SeriesBucket b : rows) {
+      if (b.widthMs != BucketLadder.RUN_WIDTH_MS) {
+        out.add(b);
+        continue;
+      }
+      String key = b.seriesId + " " + b.startMs + " " + b.writerId;
+      SeriesBucket was = run.get(key);
+      assertTrue(was == null || was.lastTimeUs < b.lastTimeUs, "a row written again has a higher version: " + key);
+      run.put(key, b);
+    }
+    out.addAll(run.values());
     return out;
   }
 
@@ -424,7 +448,8 @@ class BucketLadderTest {
     SeparateTotals separately = separateTotals();
     assertTrue(separately.parts() < 25 * 2 * 30, "parts of the totals are added up per task and second: "
         + separately.parts());
-    after.addAll(separately.rows());
+    // the rows the separate stage made; the whole-run rows, which it had not, are tested on their own below
+    separately.rows().stream().filter(b -> b.widthMs != BucketLadder.RUN_WIDTH_MS).forEach(after::add);
     Map<Long, String> announced = new HashMap<>();
     for (SeriesBucket b : separately.announced()) {
       announced.put(b.seriesId, b.analysisId + " " + String.join(",", b.tagKeys));
@@ -589,5 +614,127 @@ class BucketLadderTest {
       assertTrue(byKind.get(AggregateRecords.Kind.GAUGES).keySet().stream()
           .noneMatch(byKind.get(AggregateRecords.Kind.TOTALS)::containsKey), "gauges have no totals");
     }
+  }
+
+  // ------------------------------------------------------------- whole-run rows of the by-name trends
+
+  /** The whole-run rows of {@code rows} (last versions), as "series start writer" -> the row. */
+  static Map<String, SeriesBucket> runRows(List<SeriesBucket> rows) {
+    Map<String, SeriesBucket> out = new TreeMap<>();
+    for (SeriesBucket b : lastVersions(rows)) {
+      if (b.widthMs == BucketLadder.RUN_WIDTH_MS) {
+        out.put(b.seriesId + " " + b.startMs + " " + b.writerId, b);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Each by-name trend (not a timing phase) has a whole-run row written every 10 s of event time while it
+   * changes, each version higher; its last versions add up to every by-name 1 s row of the series, late
+   * corrections too, histogram and all.
+   */
+  @Test
+  void theByNameTrendsHaveWholeRunRowsThatAddUpToTheirSecondsCorrectionsIncluded() throws Exception {
+    List<List<SeriesBucket>> steps = steps();
+    for (List<SeriesBucket> step : steps) { // a timing phase beside the duration: no whole-run row
+      SeriesBucket waiting = tagged("http_req_waiting", "TREND", "home", 200, step.get(0).startMs, 1, "w");
+      step.add(waiting);
+    }
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      feed(h, steps, 0, 12);
+      // written at the first watermark and at the one past 10 s: a row per name of http_req_duration each time
+      Map<String, List<Long>> versions = new TreeMap<>();
+      h.extractOutputValues().stream().filter(b -> b.widthMs == BucketLadder.RUN_WIDTH_MS).forEach(b ->
+          versions.computeIfAbsent(b.metric + " " + b.tagValues[0], k -> new ArrayList<>()).add(b.lastTimeUs));
+      assertEquals(Map.of("http_req_duration cart", List.of(1999L, 10999L), "http_req_duration checkout",
+          List.of(1999L, 10999L), "http_req_duration home", List.of(1999L, 10999L)), versions);
+      feed(h, steps, 12, steps.size());
+      h.processWatermark(Long.MAX_VALUE - 1);
+      List<SeriesBucket> all = h.extractOutputValues();
+      Map<String, SeriesBucket> run = runRows(all);
+      assertEquals(3, run.size(), run.keySet().toString());
+      for (SeriesBucket r : run.values()) {
+        assertEquals("http_req_duration", r.metric);
+        assertTrue(r.analysisId.endsWith("~name"), r.analysisId);
+        assertEquals("", r.writerId, "one part per name: its data never paused");
+        List<SeriesBucket> seconds = all.stream().filter(b -> b.widthMs == 1000 && b.seriesId == r.seriesId).toList();
+        SeriesBucket sum = seconds.get(0).copy();
+        seconds.subList(1, seconds.size()).forEach(sum::absorb);
+        assertTrue(seconds.stream().anyMatch(b -> !b.writerId.isEmpty()), "the name had late corrections");
+        assertEquals(sum.count, r.count, "count of " + r.tagValues[0]);
+        assertEquals(sum.sum, r.sum, 1e-9);
+        assertEquals(java.util.Arrays.toString(sum.histIndexes), java.util.Arrays.toString(r.histIndexes));
+        assertEquals(java.util.Arrays.toString(sum.histCounts), java.util.Arrays.toString(r.histCounts));
+        assertEquals(1000, r.startMs, "the part starts at the name's first second");
+      }
+    }
+  }
+
+  /**
+   * A part quiet for two minutes is let go after its last row; a correction for it that comes later is a row
+   * of its own, and new data starts a new part: the rows still add up to every second of the series.
+   */
+  @Test
+  void aQuietPartIsLetGoAndWhatComesLaterAddsRowsOfItsOwn() throws Exception {
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      for (int sec = 1; sec <= 5; sec++) {
+        h.processElement(tagged("http_req_duration", "TREND", "cart", 200, sec * 1000L, 2, "a" + sec), sec * 1000L);
+        h.processWatermark(sec * 1000L + 999);
+      }
+      h.processWatermark(200_000); // quiet for more than two minutes: written at 10 s, then let go
+      h.processElement(tagged("http_req_duration", "TREND", "cart", 200, 3_000, 7, "late"), 3_000);
+      for (int sec = 201; sec <= 203; sec++) {
+        h.processElement(tagged("http_req_duration", "TREND", "cart", 200, sec * 1000L, 1, "b" + sec), sec * 1000L);
+        h.processWatermark(sec * 1000L + 999);
+      }
+      h.processWatermark(Long.MAX_VALUE - 1);
+      Map<String, SeriesBucket> run = runRows(h.extractOutputValues());
+      List<String> shape = run.values().stream().map(b -> b.startMs + " " + (b.writerId.isEmpty() ? "part"
+          : "correction") + " " + b.count).sorted().toList();
+      assertEquals(List.of("1000 part 10", "201000 part 3", "3000 correction 7"), shape);
+      long seconds = h.extractOutputValues().stream().filter(b -> b.widthMs == 1000
+          && b.analysisId.endsWith("~name")).mapToLong(b -> b.count).sum();
+      assertEquals(seconds, run.values().stream().mapToLong(b -> b.count).sum());
+    }
+  }
+
+  /** Open parts are in the checkpoint: a run restored mid-way writes the same last rows as one uninterrupted. */
+  @Test
+  void openPartsAreRestoredFromACheckpoint() throws Exception {
+    List<List<SeriesBucket>> steps = steps();
+    Map<String, Long> uninterrupted = new TreeMap<>();
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      feed(h, steps, 0, steps.size());
+      h.processWatermark(Long.MAX_VALUE - 1);
+      runRows(h.extractOutputValues()).forEach((k, b) -> uninterrupted.put(k, b.count));
+    }
+    List<SeriesBucket> restored = new ArrayList<>();
+    OperatorSubtaskState snapshot;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      feed(h, steps, 0, 15);
+      restored.addAll(h.extractOutputValues());
+      snapshot = h.snapshot(1, 1);
+    }
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.initializeState(snapshot);
+      h.open();
+      feed(h, steps, 15, steps.size());
+      h.processWatermark(Long.MAX_VALUE - 1);
+      restored.addAll(h.extractOutputValues());
+    }
+    Map<String, Long> after = new TreeMap<>();
+    runRows(restored).forEach((k, b) -> after.put(k, b.count));
+    assertEquals(3, uninterrupted.size(), uninterrupted.toString());
+    assertEquals(uninterrupted, after);
   }
 }

@@ -96,4 +96,40 @@ class MetricRowBinaryIT {
     assertEquals(dev.loadtest.schemas.histogram.HistogramLayout.bucketIndex(-10_000L), Integer.parseInt(merged[4]),
         "the first second's median is in the bucket of -10 ms (of -20, -10, 0 and 3.5 ms)");
   }
+
+  /**
+   * Whole-run rows (width 0) go to metric_run with their version: the last version of a row is what a reader
+   * taking argMax by version gets, whatever merged yet, and its stored p(95) bucket is the histogram's.
+   */
+  @Test
+  void wholeRunRowsAreReadInTheirLastVersionWithTheirPercentileBucket() {
+    String db = ClickHouseServer.newDatabaseName("runrows");
+    Migrations.apply(ch, db);
+    SampleBatch batch = SampleBatches.checkout(5_000, 12);
+    SeriesBucket part = new BatchPreAggregator().aggregate(batch).stream()
+        .filter(b -> b.metric.equals("http_req_duration")).findFirst().orElseThrow();
+    part.widthMs = dev.loadtest.flink.aggregate.BucketLadder.RUN_WIDTH_MS;
+    part.writerId = "";
+    SeriesBucket first = part.copy();
+    first.count = 1;
+    first.histIndexes = new int[] {part.histIndexes[0]};
+    first.histCounts = new long[] {1};
+    first.lastTimeUs = 10_999;
+    part.lastTimeUs = 20_999;
+    ch.insert(db, MetricRowBinary.insert("metric_run"), MetricRowBinary.encode(List.of(part)));
+    ch.insert(db, MetricRowBinary.insert("metric_run"), MetricRowBinary.encode(List.of(first))); // older, later
+    String[] read = ch.execute(db, "SELECT argMax(count, version), argMax(bucket_p95, version), count() FROM"
+        + " metric_run WHERE test_run_id = " + ClickHouseHttp.quote(part.testRunId) + " GROUP BY series_id, ts,"
+        + " writer_id FORMAT TabSeparated").strip().split("\t");
+    assertEquals(Long.toString(part.count), read[0], "the last version, though inserted first");
+    assertEquals("2", read[2], "two versions not merged yet");
+    long rank = Math.max(1, (long) Math.ceil(Math.nextDown(95.0) / 100 * part.count));
+    long seen = 0;
+    int bucket = 0;
+    for (int i = 0; i < part.histIndexes.length && seen < rank; i++) {
+      seen += part.histCounts[i];
+      bucket = part.histIndexes[i];
+    }
+    assertEquals(Integer.toString(bucket), read[1], "p(95)'s bucket of the last version");
+  }
 }

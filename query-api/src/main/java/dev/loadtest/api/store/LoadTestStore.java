@@ -20,8 +20,8 @@ import java.util.Optional;
  */
 public final class LoadTestStore {
   /** The tables that hold rows of a run, the run's own row last (a deletion cut short leaves it findable). */
-  static final List<String> RUN_TABLES = List.of("metric_1s", "metric_10s", "metric_1m", "series", "thresholds",
-      "run_marks", "runs");
+  static final List<String> RUN_TABLES = List.of("metric_1s", "metric_10s", "metric_1m", "metric_run", "series",
+      "thresholds", "insights", "run_marks", "runs");
 
   private final ClickHouseHttp ch;
   private final String database;

@@ -208,22 +208,7 @@ public final class MetricReader {
     if (query.slices().isEmpty()) {
       return List.of();
     }
-    Map<Long, List<String>> groups = null;
-    if (!query.groupBy().isEmpty()) {
-      groups = new java.util.HashMap<>();
-      StringBuilder cols = new StringBuilder("series_id");
-      for (int i = 0; i < query.groupBy().size(); i++) {
-        cols.append(", g").append(i);
-      }
-      for (String line : lines("SELECT " + cols + " FROM (" + groupColumns(query) + ") FORMAT JSONEachRow")) {
-        JsonNode n = tree(line);
-        List<String> values = new ArrayList<>();
-        for (int i = 0; i < query.groupBy().size(); i++) {
-          values.add(n.path("g" + i).asText());
-        }
-        groups.putIfAbsent(Long.parseUnsignedLong(n.path("series_id").asText()), List.copyOf(values));
-      }
-    }
+    Map<Long, List<String>> groups = query.groupBy().isEmpty() ? null : groupsOf(query);
     String t = stepColumn(query.step());
     RowBinaryMerge merge = new RowBinaryMerge(query.byMetric(), query.bySeries(), query.step() > 0, groups,
         percentiles);
@@ -252,6 +237,24 @@ public final class MetricReader {
           + ")") + ") FORMAT RowBinary"));
     }
     return merge.rows();
+  }
+
+  /** The series of {@code query} (its run, analysis, metrics and filters) with the values of its group-by tags. */
+  public Map<Long, List<String>> groupsOf(Query query) {
+    Map<Long, List<String>> groups = new java.util.HashMap<>();
+    StringBuilder cols = new StringBuilder("series_id");
+    for (int i = 0; i < query.groupBy().size(); i++) {
+      cols.append(", g").append(i);
+    }
+    for (String line : lines("SELECT " + cols + " FROM (" + groupColumns(query) + ") FORMAT JSONEachRow")) {
+      JsonNode n = tree(line);
+      List<String> values = new ArrayList<>();
+      for (int i = 0; i < query.groupBy().size(); i++) {
+        values.add(n.path("g" + i).asText());
+      }
+      groups.putIfAbsent(Long.parseUnsignedLong(n.path("series_id").asText()), List.copyOf(values));
+    }
+    return groups;
   }
 
   /** One group's rows over a range added up without histograms, and where one percentile falls among them. */
@@ -320,6 +323,53 @@ public final class MetricReader {
       int[] range = percentile == null ? new int[2] : percentileBucketRange(rowCounts, rowBuckets, percentile);
       out.add(new GroupTotals(List.copyOf(groups), new Agg(count, sum, min, max, nonZero, Double.NaN, new int[0],
           new long[0]), range[0], range[1], ids));
+    }
+    return out;
+  }
+
+  /** The column of {@code p}'s stored bucket ({@code bucket_p95}), or null: only p50, p90, p95 and p99 are stored. */
+  public static String storedBucket(double p) {
+    return RowBinaryMerge.storedBucket(p);
+  }
+
+  /**
+   * A series over its whole run as {@code metric_run} holds it (the aggregate job writes it every 10 s of
+   * event time while it changes): its parts added up, how many rows that took, and the bucket of the percentile
+   * asked for (exact when it took one row; rankedBuckets of {@code agg} then hold it).
+   */
+  public record RunTotals(long seriesId, Agg agg, int rows) {}
+
+  /**
+   * The whole-run rows of {@code metric}'s series in {@code analysis} (by-name trends only: see the aggregate
+   * job's {@code BucketLadder}), each key in its last version, added up per series; with {@code percentile}
+   * one of the stored ones (50, 90, 95, 99), a series of one row carries that percentile's bucket.
+   */
+  public List<RunTotals> runTotals(String run, String analysis, String metric, double percentile) {
+    String bucket = storedBucket(percentile);
+    if (bucket == null) {
+      throw new IllegalArgumentException("p(" + percentile + ") has no stored bucket");
+    }
+    String sql = "SELECT series_id, toInt64(sum(c)), toFloat64(sum(s)), toFloat64(min(lo)), toFloat64(max(hi)),"
+        + " toInt64(sum(nz)), toUInt32(count()), toInt16(any(b)) FROM (SELECT series_id, ts, writer_id,"
+        + " argMax(count, version) AS c, argMax(sum, version) AS s, argMax(min, version) AS lo,"
+        + " argMax(max, version) AS hi, argMax(non_zero, version) AS nz, argMax(" + bucket + ", version) AS b"
+        + " FROM metric_run WHERE test_run_id = " + q(run) + " AND analysis_id = " + q(analysis)
+        + " AND metric = " + q(metric) + " GROUP BY series_id, ts, writer_id) WHERE c > 0 GROUP BY series_id"
+        + " FORMAT RowBinary";
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(ch.executeBinary(database, sql))
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    List<RunTotals> out = new ArrayList<>();
+    while (in.hasRemaining()) {
+      long id = in.getLong();
+      long count = in.getLong();
+      double sum = in.getDouble();
+      double min = in.getDouble();
+      double max = in.getDouble();
+      long nonZero = in.getLong();
+      int rows = in.getInt();
+      int b = in.getShort();
+      out.add(new RunTotals(id, new Agg(count, sum, min, max, nonZero, Double.NaN, new int[0], new long[0],
+          rows == 1 ? Map.of(percentile, b) : Map.of()), rows));
     }
     return out;
   }

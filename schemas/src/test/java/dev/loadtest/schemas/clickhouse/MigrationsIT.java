@@ -29,7 +29,7 @@ class MigrationsIT {
         ch.execute(db, "SELECT count() FROM schema_migrations FORMAT TabSeparated").strip());
     String tables = ch.execute(db, "SELECT name FROM system.tables WHERE database = " + ClickHouseHttp.quote(db)
         + " ORDER BY name FORMAT TabSeparated");
-    assertEquals(List.of("insights", "metric_10s", "metric_1m", "metric_1s", "run_deletions", "run_marks",
+    assertEquals(List.of("insights", "metric_10s", "metric_1m", "metric_1s", "metric_run", "run_deletions", "run_marks",
         "runs", "schema_migrations", "series", "thresholds", "webhook_deliveries", "webhooks"), List.of(tables.strip().split("\n")));
   }
 
