@@ -123,27 +123,32 @@ public final class QueryService {
     RunState state = run(runId);
     boolean whole = fromMs == null && toMs == null;
     Range range = range(state, fromMs, toMs);
-    Map<String, MetricType> types = metrics.metricTypes(runId, analysis);
-    List<Slices.Slice> slices = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 0);
-    Map<String, Agg> byMetric = new LinkedHashMap<>();
+    Range read = whole ? new Range(0, 4_294_967_295L) : range;
+    // The reads that do not need one another go side by side: a summary is a dashboard's most frequent read.
+    Future<Map<String, MetricType>> typesRead = async(() -> metrics.metricTypes(runId, analysis));
+    Future<List<Slices.Slice>> slicesRead = async(() -> slices(runId, analysis, read, 0));
+    Future<Map<String, Object>> thresholdsRead = async(() -> thresholds(state, runId, analysis));
     String totals = source(runId, analysis, null, MetricType.TREND, List.of());
-    List<Slices.Slice> totalSlices = totals.equals(analysis) ? slices
-        : slices(runId, totals, whole ? new Range(0, 4_294_967_295L) : range, 0);
+    List<Slices.Slice> totalSlices = totals.equals(analysis) ? join(slicesRead) : slices(runId, totals, read, 0);
+    Map<String, MetricType> types = join(typesRead);
+    Set<String> gauges = gauges(types);
+    // Gauges from 1 s rows only: the smallest and largest total over time need every second.
+    Future<List<MetricReader.Row>> gaugesRead = gauges.isEmpty() ? null : async(() -> metrics.gauges(new Query(runId,
+        analysis, gauges, List.of(), List.of(), true, false, 0, slices(runId, analysis, read, 1))));
+    Future<Map<String, Object>> checksRead = async(() -> checks(runId, analysis, types, join(slicesRead)));
+    Map<String, Agg> byMetric = new LinkedHashMap<>();
     // Merged here from RowBinary rows: ClickHouse 18.16's sumMap over wide histograms (a long-tailed latency
     // spreads a second over hundreds of buckets) took most of a summary's time.
     for (MetricReader.Row r : metrics.aggregateHere(new Query(runId, totals, nonGauges(types), List.of(), List.of(),
         true, false, 0, totalSlices), Agg.percentiles(trendStats), Agg.Needs.ALL, Long.MAX_VALUE, true)) {
       byMetric.put(r.metric(), r.agg());
     }
-    Set<String> gauges = gauges(types);
-    if (!gauges.isEmpty()) {
-      // Gauges from 1 s rows only: the smallest and largest total over time need every second.
-      List<Slices.Slice> seconds = slices(runId, analysis, whole ? new Range(0, 4_294_967_295L) : range, 1);
-      for (MetricReader.Row r : metrics.gauges(new Query(runId, analysis, gauges, List.of(), List.of(), true, false, 0,
-          seconds))) {
+    if (gaugesRead != null) {
+      for (MetricReader.Row r : join(gaugesRead)) {
         byMetric.put(r.metric(), r.agg());
       }
     }
+    List<Slices.Slice> slices = join(slicesRead);
     Set<MetricSelector> subs = new LinkedHashSet<>();
     for (MetricSelector judged : judgedSelectors(state, runId, analysis)) {
       if (!judged.tags().isEmpty()) {
@@ -191,8 +196,8 @@ public final class QueryService {
     result.put("durationSeconds", range.seconds());
     result.put("percentileMethod", method.id());
     result.put("metrics", out);
-    result.put("checks", checks(runId, analysis, types, slices));
-    result.put("thresholds", thresholds(state, runId, analysis)); // the state read above: one query less
+    result.put("checks", join(checksRead));
+    result.put("thresholds", join(thresholdsRead)); // the state read above: one query less
     return result;
   }
 
@@ -203,7 +208,7 @@ public final class QueryService {
     String source = source(runId, analysis, sel.metric(), type, sel.tags().keySet());
     Query q = new Query(runId, source, Set.of(sel.metric()), filters, List.of(), false, false, 0,
         source.equals(analysis) || slices.isEmpty() ? slices : Slices.plan(slices.get(0).fromSec(),
-            slices.get(slices.size() - 1).toSec(), 0, metrics.coverage(runId, source)));
+            slices.get(slices.size() - 1).toSec(), 0, metrics.coverage(runId, source, sel.metric())));
     if (slices.isEmpty()) {
       return Agg.EMPTY;
     }
@@ -640,6 +645,8 @@ public final class QueryService {
         || !prepared.source().equals(Projection.NAME.analysisId(req.analysis()))) {
       return null;
     }
+    Future<Map<Long, List<String>>> groupsRead = async(() -> metrics.groupsOf(new Query(req.run(), prepared.source(),
+        Set.of(req.metric()), List.of(), req.groupBy(), false, false, 0, slices)));
     List<MetricReader.RunTotals> rows = metrics.runTotals(req.run(), prepared.source(), req.metric(), percentile);
     if (rows.isEmpty()) {
       return null;
@@ -649,8 +656,7 @@ public final class QueryService {
     if (inRunRows != stored) {
       return null;
     }
-    Map<Long, List<String>> groupOf = metrics.groupsOf(new Query(req.run(), prepared.source(), Set.of(req.metric()),
-        List.of(), req.groupBy(), false, false, 0, slices));
+    Map<Long, List<String>> groupOf = join(groupsRead);
     MetricType type = prepared.type();
     List<Map.Entry<List<String>, Double>> ranking = new ArrayList<>();
     Map<List<String>, long[]> seriesOf = new java.util.HashMap<>();
@@ -698,7 +704,7 @@ public final class QueryService {
     }
     String chosen = source;
     Future<Long> series = async(() -> metrics.countSeries(req.run(), chosen, Set.of(req.metric()), u.filters()));
-    Slices.Coverage coverage = metrics.coverage(req.run(), chosen);
+    Slices.Coverage coverage = metrics.coverage(req.run(), chosen, req.metric());
     long n = join(series);
     if (n == 0 && !chosen.equals(req.analysis())) { // a run stored before projections existed
       return prepare(u);
@@ -785,7 +791,7 @@ public final class QueryService {
     Future<Long> projectedSeries = projected == null ? null
         : async(() -> metrics.countSeries(req.run(), projected, Set.of(req.metric()), req.filters()));
     Future<Slices.Coverage> projectedCoverage = projected == null ? null
-        : async(() -> metrics.coverage(req.run(), projected));
+        : async(() -> metrics.coverage(req.run(), projected, req.metric()));
     RunState s = join(state);
     MetricType type = type(join(types), req.metric());
     boolean useProjection = projected != null && type != MetricType.GAUGE
@@ -794,7 +800,8 @@ public final class QueryService {
     String source = useProjection ? projected : req.analysis();
     Future<Long> series = useProjection ? projectedSeries
         : async(() -> metrics.countSeries(req.run(), source, Set.of(req.metric()), req.filters()));
-    Future<Slices.Coverage> coverage = useProjection ? projectedCoverage : async(() -> metrics.coverage(req.run(), source));
+    Future<Slices.Coverage> coverage = useProjection ? projectedCoverage : async(() -> metrics.coverage(req.run(), source,
+        req.metric()));
     Slices.Coverage cov = join(coverage);
     return new Prepared(s, type, source, plan(s, req, join(series), cov), cov);
   }

@@ -398,6 +398,15 @@ class ApiIT {
     RunData many = new RunData("api-many-" + UUID.randomUUID().toString().substring(0, 8), START + 7000, 130, 1.0, 13,
         names);
     many.write(ch, db, Long.MAX_VALUE);
+    checkEveryPage(many, false);
+    // Then with the whole-run rows the aggregate job writes: the same pages, ranked from them (the names in two
+    // parts with their histograms merged from the run's rows).
+    many.writeRunRows(ch, db, 7);
+    checkEveryPage(many, true);
+  }
+
+  /** Every page of the 40 names in both orders by p(95) and p(99), ranked from metric_run or not. */
+  private void checkEveryPage(RunData many, boolean fromRunRows) throws Exception {
     for (double pct : new double[] {95, 99}) {
       Map<String, Double> expected = many.storedPercentileByNameMs(pct);
       assertEquals(40, expected.size());
@@ -413,6 +422,8 @@ class ApiIT {
           JsonNode ts = ok("/runs/" + many.run + "/timeseries?metric=http_req_duration&stat=" + stat
               + "&groupBy=name&top=5&page=" + page + (asc ? "&order=asc" : ""));
           assertEquals(40, ts.path("groups").path("total").asInt());
+          assertEquals(fromRunRows, ts.path("groups").path("rankedFrom").path(0).asText().equals("metric_run"),
+              ts.path("groups").toString());
           for (int i = 0; i < 5; i++) {
             JsonNode entry = ts.path("series").get(i);
             String name = order.get(page * 5 + i);

@@ -267,6 +267,50 @@ final class RunData {
     insert(ch, db, new RunRowBinary(), List.of(Tuple2.of(run, state.toJson())));
   }
 
+  /**
+   * The whole-run rows of the by-name http_req_duration series, as the aggregate job writes them to metric_run:
+   * each name one part in its last version (version 20) beside an older version of its first second only
+   * (version 10, not merged away yet); every {@code splitEvery}-th name in two parts (its first and its other
+   * seconds, as after a pause longer than the job keeps a part).
+   */
+  void writeRunRows(ClickHouseHttp ch, String db, int splitEvery) {
+    Map<String, List<SeriesBucket>> byName = new TreeMap<>();
+    List<SeriesBucket> all = new ArrayList<>(buckets.values());
+    all.addAll(corrections.values());
+    for (SeriesBucket b : all) {
+      if (b.widthMs == 1000 && b.metric.equals("http_req_duration") && Projection.NAME.analysisId("").equals(
+          b.analysisId)) {
+        byName.computeIfAbsent(b.tagValues[0], k -> new ArrayList<>()).add(b);
+      }
+    }
+    List<SeriesBucket> rows = new ArrayList<>();
+    int i = 0;
+    for (List<SeriesBucket> seconds : byName.values()) {
+      seconds.sort(java.util.Comparator.comparingLong((SeriesBucket b) -> b.startMs).thenComparing(b -> b.writerId));
+      SeriesBucket older = part(seconds.subList(0, 1), 10);
+      rows.add(older);
+      if (i++ % splitEvery == 0 && seconds.size() > 1) {
+        rows.add(part(seconds.subList(0, 1), 20));
+        rows.add(part(seconds.subList(1, seconds.size()), 20));
+      } else {
+        rows.add(part(seconds, 20));
+      }
+    }
+    insert(ch, db, new MetricRowBinary(), rows);
+  }
+
+  /** {@code seconds} added up as one whole-run part starting at the first, of version {@code version}. */
+  private static SeriesBucket part(List<SeriesBucket> seconds, long version) {
+    SeriesBucket p = seconds.get(0).copy();
+    for (SeriesBucket b : seconds.subList(1, seconds.size())) {
+      p.absorb(b);
+    }
+    p.widthMs = dev.loadtest.flink.aggregate.BucketLadder.RUN_WIDTH_MS;
+    p.writerId = "";
+    p.lastTimeUs = version;
+    return p;
+  }
+
   void writeThreshold(ClickHouseHttp ch, String db, String threshold, ThresholdResult.State s, double value,
       boolean fin, long atMs) {
     writeThreshold(ch, db, "", threshold, s, value, fin, atMs);
