@@ -270,8 +270,8 @@ final class RunData {
   /**
    * The whole-run rows of the by-name http_req_duration series, as the aggregate job writes them to metric_run:
    * each name one part in its last version (version 20) beside an older version of its first second only
-   * (version 10, not merged away yet); every {@code splitEvery}-th name in two parts (its first and its other
-   * seconds, as after a pause longer than the job keeps a part).
+   * (version 10, not merged away yet); every {@code splitEvery}-th name in two parts (its first second and the
+   * others, as after a pause longer than the job keeps a part).
    */
   void writeRunRows(ClickHouseHttp ch, String db, int splitEvery) {
     Map<String, List<SeriesBucket>> byName = new TreeMap<>();
@@ -289,9 +289,13 @@ final class RunData {
       seconds.sort(java.util.Comparator.comparingLong((SeriesBucket b) -> b.startMs).thenComparing(b -> b.writerId));
       SeriesBucket older = part(seconds.subList(0, 1), 10);
       rows.add(older);
-      if (i++ % splitEvery == 0 && seconds.size() > 1) {
-        rows.add(part(seconds.subList(0, 1), 20));
-        rows.add(part(seconds.subList(1, seconds.size()), 20));
+      int later = 1; // a second part starts at a later second (the job starts one at a complete bucket)
+      while (later < seconds.size() && seconds.get(later).startMs == seconds.get(0).startMs) {
+        later++;
+      }
+      if (i++ % splitEvery == 0 && later < seconds.size()) {
+        rows.add(part(seconds.subList(0, later), 20));
+        rows.add(part(seconds.subList(later, seconds.size()), 20));
       } else {
         rows.add(part(seconds, 20));
       }

@@ -351,7 +351,8 @@ public final class MetricReader {
   /**
    * The whole-run rows of {@code metric}'s series in {@code analysis} (by-name trends only: see the aggregate
    * job's {@code BucketLadder}), each key in its last version, added up per series; with {@code percentile}
-   * one of the stored ones (50, 90, 95, 99), a series of one row carries that percentile's bucket.
+   * one of the stored ones (50, 90, 95, 99), a series of one row carries that percentile's bucket (one of
+   * several rows says nothing of their sum's: 0, so that every engine answers alike).
    */
   public List<RunTotals> runTotals(String run, String analysis, String metric, double percentile) {
     String bucket = storedBucket(percentile);
@@ -359,7 +360,7 @@ public final class MetricReader {
       throw new IllegalArgumentException("p(" + percentile + ") has no stored bucket");
     }
     String sql = "SELECT series_id, toInt64(sum(c)), toFloat64(sum(s)), toFloat64(min(lo)), toFloat64(max(hi)),"
-        + " toInt64(sum(nz)), toUInt32(count()), toInt16(any(b)) FROM (SELECT series_id, ts, writer_id,"
+        + " toInt64(sum(nz)), toUInt32(count()), toInt16(if(count() = 1, any(b), 0)) FROM (SELECT series_id, ts, writer_id,"
         + " argMax(count, version) AS c, argMax(sum, version) AS s, argMax(min, version) AS lo,"
         + " argMax(max, version) AS hi, argMax(non_zero, version) AS nz, argMax(" + bucket + ", version) AS b"
         + " FROM metric_run WHERE test_run_id = " + q(run) + " AND analysis_id = " + q(analysis)
