@@ -106,6 +106,15 @@ public final class CardinalityBenchmark {
           reads.put(spec.label() + " / baseline alongside", pair[1]);
         }
       }
+      // Then again once ClickHouse has merged what the runs wrote (the reads above compete with those merges).
+      long settling = System.nanoTime();
+      boolean settled = merged(ch, Duration.ofSeconds(240));
+      out.printf(Locale.ROOT, "%nClickHouse's merges %s %.0f s after the last run's reads%n", settled ? "done"
+          : "still running", (System.nanoTime() - settling) / 1e9);
+      double[][][] after = measureReads(stack, results.stream().map(Result::runId).toList(), out);
+      for (int i = 0; i < results.size(); i++) {
+        reads.put(results.get(i).spec().label() + ", merges " + (settled ? "settled" : "running"), after[i]);
+      }
       printSummary(out, results, reads);
       long holdS = Long.parseLong(System.getenv().getOrDefault("CARDINALITY_HOLD_S", "0"));
       if (holdS > 0) { // to read the runs by hand: curl the API, or point another API or clickhouse-client at them
@@ -388,6 +397,18 @@ public final class CardinalityBenchmark {
       // the client's threads end with it
     }
     return new long[] {0, 0};
+  }
+
+  /** Whether ClickHouse has no merge running (polled until {@code within} has passed). */
+  static boolean merged(ClickHouseHttp ch, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!ch.execute(null, "SELECT count() FROM system.merges FORMAT TabSeparated").strip().equals("0")) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(500); // polling ClickHouse's own table of running merges, bounded by the deadline
+    }
+    return true;
   }
 
   /** Summary and by-name panel reads of the runs, alternating; per run {{summary median, p95}, {panel ...}}. */

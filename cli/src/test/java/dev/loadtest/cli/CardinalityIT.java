@@ -89,6 +89,20 @@ class CardinalityIT {
     JsonNode whole = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count"));
     assertEquals(requests, sum(whole.path("series").path(0)), "the whole-run series holds the run's tail too");
 
+    // Every series carries its generator's load zone: grouped by it, the zones add up to the run, and a filter
+    // on one zone counts what its group does.
+    JsonNode byZone = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
+        "groupBy", "load_zone"));
+    Map<String, Long> zones = new java.util.TreeMap<>();
+    for (JsonNode s : byZone.path("series")) {
+      zones.put(s.path("tags").path("load_zone").asText(), sum(s));
+    }
+    assertTrue(!zones.isEmpty() && EmbeddedStack.EXAMPLE_ZONES.containsAll(zones.keySet()), zones.toString());
+    assertEquals(requests, zones.values().stream().mapToLong(Long::longValue).sum(), zones.toString());
+    Map.Entry<String, Long> oneZone = zones.entrySet().iterator().next();
+    assertEquals((long) oneZone.getValue(), sum(api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs",
+        "stat", "count", "tag", "load_zone:" + oneZone.getKey())).path("series").path(0)));
+
     JsonNode first = api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
         "groupBy", "name", "top", "10"));
     assertEquals(1000, first.path("groups").path("total").asInt());

@@ -175,7 +175,7 @@ public final class BatchPreAggregator {
       Acc[] group = requestGroups.get(groupKey);
       if (group == null) {
         if (httpSeries[ts] == null) {
-          tagsOf[ts] = batch.tags(ts);
+          tagsOf[ts] = withLoadZone(batch.tags(ts), batch.loadZone());
           httpSeries[ts] = httpSeriesIds(batch.testRunId(), tagsOf[ts]);
         }
         group = new Acc[HTTP.length];
@@ -204,7 +204,7 @@ public final class BatchPreAggregator {
       Acc acc = pointGroups.get(key);
       if (acc == null) {
         String name = batch.strings().get(def.name());
-        String[] tags = batch.tags(ts);
+        String[] tags = withLoadZone(batch.tags(ts), batch.loadZone());
         acc = acc(SeriesId.ofSorted(batch.testRunId(), name, tags), name, def.type(), batch.testRunId(), tags, second,
             watermarkMs, origin, own);
         pointGroups.put(key, acc);
@@ -319,6 +319,37 @@ public final class BatchPreAggregator {
   }
 
   private record PointKey(int metric, int tagSet, long second) {}
+
+  /** The tag every series gets with its batch's load zone, as k6 Cloud tags every metric. */
+  public static final String LOAD_ZONE_TAG = "load_zone";
+
+  /**
+   * A tag set ({@code kv}: keys and values alternating, sorted by key) with {@code load_zone} set to
+   * {@code zone}, unless the zone is empty or the tag set has its own {@code load_zone} (a k6 result imported
+   * with it, say).
+   */
+  static String[] withLoadZone(String[] kv, String zone) {
+    if (zone == null || zone.isEmpty()) {
+      return kv;
+    }
+    int at = 0;
+    while (at < kv.length) {
+      int c = kv[at].compareTo(LOAD_ZONE_TAG);
+      if (c == 0) {
+        return kv;
+      }
+      if (c > 0) {
+        break;
+      }
+      at += 2;
+    }
+    String[] out = new String[kv.length + 2];
+    System.arraycopy(kv, 0, out, 0, at);
+    out[at] = LOAD_ZONE_TAG;
+    out[at + 1] = zone;
+    System.arraycopy(kv, at, out, at + 2, kv.length - at);
+    return out;
+  }
 
   /** The running aggregate of one (series, second). */
   private static final class Acc {

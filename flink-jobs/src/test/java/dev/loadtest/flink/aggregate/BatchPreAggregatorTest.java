@@ -38,7 +38,11 @@ class BatchPreAggregatorTest {
       for (int i = 0; i < q.size(); i++) {
         long startMs = Math.floorDiv(b.baseTimeUs() + q.offsetUs()[i], 1_000_000L) * 1000;
         for (HttpMetric m : HttpMetric.values()) {
-          long id = SeriesId.of(b.testRunId(), m.metric(), tagMap(b.tags(q.tagSet()[i])));
+          Map<String, String> tags = tagMap(b.tags(q.tagSet()[i]));
+          if (!b.loadZone().isEmpty()) {
+            tags.putIfAbsent("load_zone", b.loadZone()); // every series is tagged with its zone
+          }
+          long id = SeriesId.of(b.testRunId(), m.metric(), tags);
           Naive n = out.computeIfAbsent(new Key(id, startMs), k -> new Naive());
           long v = m.value(q, i);
           n.count++;
@@ -240,8 +244,40 @@ class BatchPreAggregatorTest {
     SeriesBucket first = gauge.stream().filter(x -> x.startMs == 5_000).findFirst().orElseThrow();
     assertEquals(20, first.last, "the gauge's last value is the latest in time, not in arrival order");
     assertEquals(10, first.min);
-    assertEquals(SeriesId.of("run-p", "vus", Map.of("scenario", "shop")), first.seriesId);
-    assertArrayEquals(new String[] {"scenario"}, first.tagKeys);
+    assertEquals(SeriesId.of("run-p", "vus", Map.of("load_zone", "z", "scenario", "shop")), first.seriesId,
+        "every series has its batch's load zone as a tag");
+    assertArrayEquals(new String[] {"load_zone", "scenario"}, first.tagKeys);
+  }
+
+  /**
+   * Every series is tagged with its batch's load zone (as k6 Cloud tags its metrics), so that results can be
+   * filtered and judged by zone; a sample with a load_zone of its own keeps it, and an empty zone adds none.
+   */
+  @Test
+  void seriesAreTaggedWithTheirLoadZoneUnlessTheyHaveOne() {
+    SampleBatchBuilder b = new SampleBatchBuilder("run-z", "g", "amazon:us:ashburn", 0, 5_000_000L);
+    int own = b.tagSet("load_zone", "amazon:de:frankfurt", "name", "home");
+    int plain = b.tagSet("group", "::checkout", "name", "cart", "status", "200");
+    b.addRequest(5_100_000, own, 1_000, 0, 0, 0, 0, 900, 100, 10, 1000, false, 1);
+    b.addRequest(5_200_000, plain, 2_000, 0, 0, 0, 0, 1900, 100, 10, 1000, false, 1);
+    Map<String, String> zones = new java.util.TreeMap<>();
+    for (SeriesBucket sb : new BatchPreAggregator().aggregate(b.build())) {
+      if (sb.metric.equals("http_reqs")) {
+        Map<String, String> tags = new java.util.TreeMap<>();
+        for (int i = 0; i < sb.tagKeys.length; i++) {
+          tags.put(sb.tagKeys[i], sb.tagValues[i]);
+        }
+        assertEquals(SeriesId.of("run-z", "http_reqs", tags), sb.seriesId);
+        assertArrayEquals(tags.keySet().toArray(String[]::new), sb.tagKeys, "keys stay sorted");
+        zones.put(tags.get("name"), tags.get("load_zone"));
+      }
+    }
+    assertEquals(Map.of("home", "amazon:de:frankfurt", "cart", "amazon:us:ashburn"), zones);
+    SampleBatchBuilder none = new SampleBatchBuilder("run-z", "g", "", 1, 5_000_000L);
+    none.addRequest(5_100_000, none.tagSet("name", "home"), 1_000, 0, 0, 0, 0, 900, 100, 10, 1000, false, 1);
+    for (SeriesBucket sb : new BatchPreAggregator().aggregate(none.build())) {
+      assertArrayEquals(new String[] {"name"}, sb.tagKeys, sb.metric + ": no zone, no tag");
+    }
   }
 
   @Test

@@ -42,7 +42,8 @@ public final class Fixtures {
   public static SampleBatch batch(String run, String generator, long sequence, long startUs, int requests,
       double latencyFactor, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
-    SampleBatchBuilder b = new SampleBatchBuilder(run, generator, "zone-" + generator, sequence, startUs);
+    // one load zone for all: their series (tagged with it) combine across generators
+    SampleBatchBuilder b = new SampleBatchBuilder(run, generator, "local", sequence, startUs);
     int[] tags = {b.tagSet("name", "home", "method", "GET", "status", "200"),
         b.tagSet("name", "checkout", "method", "POST", "status", "200")};
     int checks = b.metric("checks", dev.loadtest.schemas.metrics.MetricType.RATE);
