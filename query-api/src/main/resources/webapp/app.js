@@ -639,22 +639,37 @@ async function runPage(id) {
   // -- page filter (scenario, group, load zone, generator)
   const tagQuery = () => state.tag;
   const filterKeys = ['scenario', 'group', 'load_zone', 'zone', 'generator'];
-  api(`/runs/${encodeURIComponent(id)}/series` + qs({ metric: 'http_reqs', limit: 1000 })).then((s) => {
-    const values = {};
-    for (const x of s.series || []) for (const k of filterKeys) if (x.tags && x.tags[k] !== undefined) (values[k] = values[k] || new Set()).add(x.tags[k]);
-    const selects = Object.entries(values).map(([k, vs]) => {
-      const sel = h('select', { id: 'filter-' + k, name: k }, h('option', { value: '' }, 'all'),
-        [...vs].sort().map((v) => h('option', { value: v }, v === '' ? '(none)' : v)));
-      return h('label', { for: 'filter-' + k }, k.replace('_', ' '), sel);
-    });
-    put(filterBar, ...selects, selects.length ? h('button', { class: 'plain', type: 'submit' }, 'Apply') : h('span', { class: 'muted' }, 'No scenario, group, zone or generator tags.'));
-    filterBar.onsubmit = (ev) => {
-      ev.preventDefault();
-      state.tag = [...filterBar.querySelectorAll('select')].filter((x) => x.value !== '' || x.selectedIndex > 0)
-        .map((x) => `${x.name}:${x.value}`);
-      loadStored();
-    };
-  }).catch(() => {});
+  // offered values come from the stored series: read at the start, again while the run is live and has none
+  // yet, and at its end; a value chosen stays chosen
+  const filterValues = {};
+  let filterReadAt = 0;
+  filterBar.onsubmit = (ev) => {
+    ev.preventDefault();
+    state.tag = [...filterBar.querySelectorAll('select')].filter((x) => x.value !== '' || x.selectedIndex > 0)
+      .map((x) => `${x.name}:${x.value}`);
+    loadStored();
+  };
+  const loadFilter = () => {
+    filterReadAt = Date.now();
+    return api(`/runs/${encodeURIComponent(id)}/series` + qs({ metric: 'http_reqs', limit: 1000 })).then((s) => {
+      let added = false;
+      for (const x of s.series || []) for (const k of filterKeys) {
+        if (!x.tags || x.tags[k] === undefined) continue;
+        const vs = filterValues[k] = filterValues[k] || new Set();
+        if (!vs.has(x.tags[k])) { vs.add(x.tags[k]); added = true; }
+      }
+      if (!added && filterBar.childElementCount) return;
+      const chosen = Object.fromEntries([...filterBar.querySelectorAll('select')].map((x) => [x.name, x.value]));
+      const selects = Object.entries(filterValues).map(([k, vs]) => {
+        const sel = h('select', { id: 'filter-' + k, name: k }, h('option', { value: '' }, 'all'),
+          [...vs].sort().map((v) => h('option', { value: v }, v === '' ? '(none)' : v)));
+        if (chosen[k] !== undefined) sel.value = chosen[k];
+        return h('label', { for: 'filter-' + k }, k.replace('_', ' '), sel);
+      });
+      put(filterBar, ...selects, selects.length ? h('button', { class: 'plain', type: 'submit' }, 'Apply') : h('span', { class: 'muted' }, 'No scenario, group, zone or generator tags.'));
+    }).catch(() => {});
+  };
+  const filterEmpty = () => !Object.keys(filterValues).length;
 
   // -- charts
   const ch = {
@@ -845,7 +860,7 @@ async function runPage(id) {
   }
 
   async function loadStored() {
-    await Promise.all([loadCharts(), loadChecks(), loadRequests(), loadGenerators()].map((p) => p.catch((e) => put(notice, errorBox(e)))));
+    await Promise.all([loadCharts(), loadChecks(), loadRequests(), loadGenerators(), loadFilter()].map((p) => p.catch((e) => put(notice, errorBox(e)))));
   }
 
   drawHeader();
@@ -873,6 +888,7 @@ async function runPage(id) {
         requests: Math.max(requestsSoFar, state.last.requests || 0), p95: g('http_req_duration', 'p(95)') ?? state.last.p95,
         errorRate: g('http_req_failed', 'rate') ?? state.last.errorRate };
       drawHeader();
+      if (filterEmpty() && Date.now() - filterReadAt > 5000) loadFilter();
       if (state.tag.length) return; // a filtered page shows stored data only
       const failedNow = m.metrics.http_req_failed ? (m.metrics.http_req_failed.passes ?? (m.metrics.http_req_failed.rate || 0) * (g('http_reqs', 'count') || 0)) : 0;
       ch.traffic.push(x, [state.last.vus, g('http_reqs', 'count'), failedNow]);

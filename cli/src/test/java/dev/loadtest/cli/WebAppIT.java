@@ -52,6 +52,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class WebAppIT {
   static final ObjectMapper JSON = new ObjectMapper();
   static final Path SHOTS = Path.of("target", "screenshots", "web-app");
+  /** The zone of the one generator here: the page filter offers it. */
+  static final String GENERATOR_ZONE = "local";
   static EmbeddedStack stack;
   static DemoShop shop;
   static WebDriver browser;
@@ -65,7 +67,7 @@ class WebAppIT {
     Files.createDirectories(SHOTS);
     shop = DemoShop.start("127.0.0.1", 0, new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
     stack = EmbeddedStack.start("webapp_it", new PrintStream(System.out, true));
-    stack.addGenerator("webapp-it-generator", "local", Path.of("."));
+    stack.addGenerator("webapp-it-generator", GENERATOR_ZONE, Path.of("."));
     firstRun = startByApi(plan("api run", "10s", "{\"http_req_failed\": [\"rate<0.5\"]}"));
     browser = chrome();
     wait = new WebDriverWait(browser, Duration.ofSeconds(90), Duration.ofMillis(100));
@@ -275,6 +277,18 @@ class WebAppIT {
     String requests = text(By.id("request-table"));
     assertTrue(requests.contains("products") && requests.contains("GET") && requests.contains("200"), requests);
     assertTrue(requests.matches("(?s).*\\d+(\\.\\d+)? ms.*"), "the rows' percentiles: " + requests);
+    // the page filter offers the run's load zone (every series carries its generator's), read once data came
+    List<String> zones = wait.until(d -> {
+      List<String> options = d.findElements(By.cssSelector("#filter-load_zone option")).stream()
+          .map(WebElement::getText).toList();
+      return options.isEmpty() ? null : options;
+    });
+    assertEquals(List.of("all", GENERATOR_ZONE), zones);
+    // filtered by that zone, the page reads the same requests (all of them are in it)
+    String unfiltered = text(By.cssSelector("#request-table tbody"));
+    new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-load_zone"))).selectByValue(GENERATOR_ZONE);
+    browser.findElement(By.cssSelector("#page-filter button[type=submit]")).click();
+    wait.until(d -> text(By.cssSelector("#request-table tbody")).equals(unfiltered));
     shot("04-run-stopped");
 
     // the JUnit file the page makes: the failing threshold is a failed case, as `loadtest run -o junit.xml` has it
