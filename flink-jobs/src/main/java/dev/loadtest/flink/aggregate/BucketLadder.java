@@ -70,7 +70,9 @@ import org.apache.flink.util.OutputTag;
  * leaves as a row of {@code metric_run} (width {@link #RUN_WIDTH_MS}, its version the watermark, carried in
  * {@code lastTimeUs}) each time the watermark crosses a multiple of {@link #RUN_EMIT_MS} after it changed: a
  * whole-run ranking of thousands of names then reads one row per name with its percentile buckets stored,
- * not every minute's histogram. A part quiet for {@link #RUN_IDLE_MS} is let go; data for its series later
+ * not every minute's histogram. A part that stops changing is written sooner: after {@link #RUN_QUIET_MS} of
+ * event time, or at once when this task's input goes quiet ({@link #QUIET_INPUT_CHECK_MS}), so that a run's
+ * last whole-run rows come with its last seconds. A part quiet for {@link #RUN_IDLE_MS} is let go; data for its series later
  * starts a new part (its start is the row's time, so the rows add), and a correction that finds no part
  * open leaves as a row of its own, named as in {@code metric_1s}.
  *
@@ -107,6 +109,12 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    * of {@link #RUN_EMIT_MS}: the last rows of a run that has ended are there a few seconds after its end.
    */
   static final long RUN_QUIET_MS = 3_000;
+  /**
+   * How often, in wall time, this task looks whether its input has gone quiet: when nothing came since the
+   * last look, every part that changed is written at once (a run that ended on a quiet system has its
+   * whole-run rows with its last 1 s rows, not {@link #RUN_QUIET_MS} of event time later).
+   */
+  static final long QUIET_INPUT_CHECK_MS = 500;
   /** How long, in event time, a run part without data is kept. */
   static final long RUN_IDLE_MS = 120_000;
   /**
@@ -150,6 +158,9 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   /** Source series id -> its by-name projection's id, and by-name id -> total id. */
   private transient Map<Long, Long> projectedIds;
   private transient long watermark;
+  /** Input records so far, and as many at the last quiet-input check. */
+  private transient long received;
+  private transient long receivedAtCheck;
   private transient Set<Long> announced;
   /** The open buckets, encoded ({@link SeriesBucketSerializer.Chunks}). */
   private transient ListState<byte[]> openState;
@@ -269,6 +280,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
           boolean total = totalsHere && b.analysisId != null && b.analysisId.endsWith(TOTAL_SUFFIX);
           if (b.widthMs == RUN_WIDTH_MS) { // written again at the next emission: it may have changed unwritten
             RunPart part = new RunPart(b, Math.max(watermark, b.startMs));
+            part.writtenVersion = watermark; // rows of a later version were not committed
             runParts.put(b.seriesId, part);
             unwritten.put(b.seriesId, part);
           } else {
@@ -329,6 +341,25 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   }
 
   @Override
+  public void open() throws Exception {
+    super.open();
+    if (projectByName) {
+      scheduleQuietInputCheck();
+    }
+  }
+
+  private void scheduleQuietInputCheck() {
+    org.apache.flink.streaming.runtime.tasks.ProcessingTimeService time = getProcessingTimeService();
+    time.registerTimer(time.getCurrentProcessingTime() + QUIET_INPUT_CHECK_MS, now -> {
+      if (received == receivedAtCheck && !unwritten.isEmpty()) {
+        emitChangedRunParts(watermark);
+      }
+      receivedAtCheck = received;
+      scheduleQuietInputCheck();
+    });
+  }
+
+  @Override
   public void close() throws Exception {
     if (snapshotEncoder != null) {
       snapshotEncoder.shutdownNow();
@@ -344,6 +375,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   @Override
   public void processElement(StreamRecord<SeriesBucket> element) {
     SeriesBucket in = element.getValue();
+    received++;
     announce(in);
     if (!keepTags) { // tags are not needed past this point: not in every checkpoint either
       in.tagKeys = null;
@@ -551,9 +583,13 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   /** Writes the run parts that changed (version {@code w}), and lets go those quiet for {@link #RUN_IDLE_MS}. */
   private void emitRunParts(long w) {
+    emitChangedRunParts(w);
+    runParts.values().removeIf(part -> w - part.lastDataMark >= RUN_IDLE_MS);
+  }
+
+  private void emitChangedRunParts(long w) {
     unwritten.values().forEach(part -> write(part, w));
     unwritten.clear();
-    runParts.values().removeIf(part -> w - part.lastDataMark >= RUN_IDLE_MS);
   }
 
   /** Writes the changed run parts without data for {@link #RUN_QUIET_MS} (version {@code w}). */
@@ -569,8 +605,14 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
   }
 
-  private void write(RunPart part, long version) {
+  /**
+   * Writes {@code part} as of watermark {@code w}; its version is later than any it was written with before,
+   * even at the same watermark (a correction, or input gone quiet), so that the latest row always wins.
+   */
+  private void write(RunPart part, long w) {
     SeriesBucket row = part.bucket.copy();
+    long version = part.writtenVersion == Long.MIN_VALUE ? w : Math.max(w, part.writtenVersion + 1);
+    part.writtenVersion = version;
     row.lastTimeUs = version;
     output.collect(reuse.replace(row, row.startMs));
   }
@@ -579,6 +621,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private static final class RunPart {
     final SeriesBucket bucket;
     long lastDataMark;
+    /** The version it was last written with ({@code Long.MIN_VALUE}: never). */
+    long writtenVersion = Long.MIN_VALUE;
 
     RunPart(SeriesBucket bucket, long lastDataMark) {
       this.bucket = bucket;

@@ -703,6 +703,38 @@ class BucketLadderTest {
     }
   }
 
+  /**
+   * When nothing comes in between two looks (a run ended on a quiet system), the parts that changed are
+   * written at once, not seconds of event time later; a part written again at the same watermark (a late
+   * correction) gets a higher version, so that its latest row wins.
+   */
+  @Test
+  void partsAreWrittenOnceTheInputGoesQuietEachVersionHigher() throws Exception {
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.setProcessingTime(0);
+      h.open();
+      for (int sec = 1; sec <= 3; sec++) {
+        h.processElement(tagged("http_req_duration", "TREND", "cart", 200, sec * 1000L, 2, "a" + sec), sec * 1000L);
+        h.processWatermark(sec * 1000L + 999);
+      }
+      java.util.function.Supplier<List<String>> written = () -> h.extractOutputValues().stream()
+          .filter(b -> b.widthMs == BucketLadder.RUN_WIDTH_MS).map(b -> b.lastTimeUs + ":" + b.count).toList();
+      assertEquals(List.of("1999:2"), written.get(), "written at the first watermark only");
+      h.setProcessingTime(BucketLadder.QUIET_INPUT_CHECK_MS); // input came since the last look: nothing
+      assertEquals(List.of("1999:2"), written.get());
+      h.setProcessingTime(2 * BucketLadder.QUIET_INPUT_CHECK_MS); // quiet: the changed part, now
+      assertEquals(List.of("1999:2", "3999:6"), written.get());
+      h.setProcessingTime(3 * BucketLadder.QUIET_INPUT_CHECK_MS); // quiet, nothing changed: nothing
+      assertEquals(List.of("1999:2", "3999:6"), written.get());
+      h.processElement(tagged("http_req_duration", "TREND", "cart", 200, 2_000, 5, "late"), 2_000);
+      h.setProcessingTime(4 * BucketLadder.QUIET_INPUT_CHECK_MS);
+      h.setProcessingTime(5 * BucketLadder.QUIET_INPUT_CHECK_MS); // the same watermark, a higher version
+      assertEquals(List.of("1999:2", "3999:6", "4000:11"), written.get());
+      assertEquals(11, runRows(h.extractOutputValues()).values().stream().mapToLong(b -> b.count).sum());
+    }
+  }
+
   /** Open parts are in the checkpoint: a run restored mid-way writes the same last rows as one uninterrupted. */
   @Test
   void openPartsAreRestoredFromACheckpoint() throws Exception {
