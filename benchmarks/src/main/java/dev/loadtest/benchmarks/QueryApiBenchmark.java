@@ -5,6 +5,7 @@ import dev.loadtest.api.ApiServer;
 import dev.loadtest.api.Limits;
 import dev.loadtest.embedded.ClickHouseServer;
 import dev.loadtest.embedded.EmbeddedKafka;
+import dev.loadtest.flink.aggregate.BucketLadder;
 import dev.loadtest.flink.aggregate.Project;
 import dev.loadtest.flink.aggregate.SeriesBucket;
 import dev.loadtest.flink.sink.MetricRowBinary;
@@ -150,6 +151,7 @@ public final class QueryApiBenchmark {
     insert(ch, db, new SeriesRowBinary(), firsts);
     MetricRowBinary enc = new MetricRowBinary();
     List<SeriesBucket> projectedFirsts = new ArrayList<>();
+    Map<Long, SeriesBucket> wholeRun = new java.util.LinkedHashMap<>();
     long rows = 0;
     for (int width : new int[] {1, 10, 60}) {
       RowBinaryOutput out = new RowBinaryOutput(64 << 20);
@@ -192,6 +194,16 @@ public final class QueryApiBenchmark {
           if (width == 1 && t == startSec) {
             projectedFirsts.add(pb.copy());
           }
+          if (width == 60 && Projection.NAME.analysisId("").equals(pb.analysisId) && BucketLadder.keepsRunPart(pb)) {
+            SeriesBucket part = wholeRun.get(pb.seriesId); // the whole run, as its minutes hold it
+            if (part == null) {
+              part = pb.copy();
+              part.widthMs = BucketLadder.RUN_WIDTH_MS;
+              wholeRun.put(pb.seriesId, part);
+            } else {
+              part.absorb(pb);
+            }
+          }
         }
       }
       if (inBatch > 0) {
@@ -200,6 +212,16 @@ public final class QueryApiBenchmark {
       }
     }
     insert(ch, db, new SeriesRowBinary(), projectedFirsts);
+    // what the aggregate job also writes: each by-name trend's whole run (metric_run), in its last version
+    RowBinaryOutput runOut = new RowBinaryOutput(64 << 20);
+    for (SeriesBucket part : wholeRun.values()) {
+      part.lastTimeUs = (startSec + seconds) * 1000L;
+      enc.write(part, runOut);
+      rows++;
+    }
+    if (!wholeRun.isEmpty()) {
+      ch.insert(db, MetricRowBinary.insert("metric_run"), runOut.toByteArray());
+    }
     RunState state = RunState.first(run, RunStatus.CREATED, startSec * 1000 - 1000, "created", List.of(), "h", "", null)
         .to(RunStatus.RUNNING, startSec * 1000, "running").to(RunStatus.FINISHED, (startSec + seconds) * 1000L, "done");
     insert(ch, db, new RunRowBinary(), List.of(Tuple2.of(run, state.toJson())));

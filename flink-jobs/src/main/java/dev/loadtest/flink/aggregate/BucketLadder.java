@@ -552,7 +552,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   }
 
   /** Whether the by-name bucket {@code b} has a whole-run part: trends but the timing phases. */
-  static boolean keepsRunPart(SeriesBucket b) {
+  public static boolean keepsRunPart(SeriesBucket b) {
     return b.metricType() == MetricType.TREND && !NO_RUN_PART.contains(b.metric);
   }
 
