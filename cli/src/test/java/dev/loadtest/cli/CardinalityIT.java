@@ -192,6 +192,38 @@ class CardinalityIT {
     return out;
   }
 
+  /**
+   * A plan that asks for it has every sample tagged with the generator that made it: grouped by generator, the
+   * run's two generators add up to it, and a filter on one counts what its group does.
+   */
+  @Test
+  void aPlanMayTagEverySampleWithItsGeneratorAndGroupAndFilterByIt(@TempDir Path dir) throws Exception {
+    Path plan = dir.resolve("per-generator.json");
+    Files.writeString(plan, """
+        {"name": "per generator",
+         "generator": {"plugin": "synthetic", "tagGenerator": true,
+           "options": {"rate": 2000, "duration": "5s", "names": 10}},
+         "distribution": {"eu": {"loadZone": "local:eu", "percent": 50}, "us": {"loadZone": "local:us", "percent": 50}},
+         "scenarios": {"unused": {"executor": "constant-vus", "vus": 1, "duration": "1s", "exec": "none"}},
+         "flows": {"none": {"steps": [{"think": "1s"}]}}}""");
+    String id = "cardinality-it-per-generator";
+    CliRun run = CliRun.of("run", plan.toString(), "--api", stack.apiUrl(), "--token", stack.apiToken(), "--run-id",
+        id);
+    assertEquals(0, run.code(), run.out() + run.err());
+    long requests = RunFollower.samples(api.get("/runs/" + id + "/summary", Map.of()), "http_reqs");
+    assertEquals(10_000, requests, "2,000/s for 5 s");
+    Map<String, Long> byGenerator = new java.util.TreeMap<>();
+    for (JsonNode s : api.get("/runs/" + id + "/timeseries", Map.of("metric", "http_reqs", "stat", "count",
+        "groupBy", "generator")).path("series")) {
+      byGenerator.put(s.path("tags").path("generator").asText(), sum(s));
+    }
+    assertEquals(List.of("generator-1", "generator-2"), List.copyOf(byGenerator.keySet()), byGenerator.toString());
+    assertEquals(requests, byGenerator.values().stream().mapToLong(Long::longValue).sum(), byGenerator.toString());
+    assertTrue(byGenerator.values().stream().allMatch(n -> n > 0), byGenerator.toString());
+    assertEquals((long) byGenerator.get("generator-2"), sum(api.get("/runs/" + id + "/timeseries", Map.of("metric",
+        "http_reqs", "stat", "count", "tag", "generator:generator-2")).path("series").path(0)));
+  }
+
   /** The sum of the first stat over a series' points ({@code [t, value, ...]}). */
   static long sum(JsonNode series) {
     long s = 0;

@@ -54,6 +54,7 @@ class WebAppIT {
   static final Path SHOTS = Path.of("target", "screenshots", "web-app");
   /** The zone of the one generator here: the page filter offers it. */
   static final String GENERATOR_ZONE = "local";
+  static final String GENERATOR_ID = "webapp-it-generator";
   static EmbeddedStack stack;
   static DemoShop shop;
   static WebDriver browser;
@@ -67,7 +68,7 @@ class WebAppIT {
     Files.createDirectories(SHOTS);
     shop = DemoShop.start("127.0.0.1", 0, new DemoShop.Faults(Duration.ofMillis(5), 0, 256));
     stack = EmbeddedStack.start("webapp_it", new PrintStream(System.out, true));
-    stack.addGenerator("webapp-it-generator", GENERATOR_ZONE, Path.of("."));
+    stack.addGenerator(GENERATOR_ID, GENERATOR_ZONE, Path.of("."));
     firstRun = startByApi(plan("api run", "10s", "{\"http_req_failed\": [\"rate<0.5\"]}"));
     browser = chrome();
     wait = new WebDriverWait(browser, Duration.ofSeconds(90), Duration.ofMillis(100));
@@ -232,8 +233,10 @@ class WebAppIT {
     browser.get(stack.appUrl() + "#/new");
     WebElement plan = until(By.id("plan"));
     plan.clear();
+    // tagged per generator: the page filter offers the generator too
     js("arguments[0].value = arguments[1]", plan, plan("browser run", "90s",
-        "{\"http_req_duration\": [\"p(95)<0.001\"], \"checks\": [\"rate>0.9\"]}"));
+        "{\"http_req_duration\": [\"p(95)<0.001\"], \"checks\": [\"rate>0.9\"]}")
+        .replaceFirst("\\{", "{\"generator\": {\"plugin\": \"http\", \"tagGenerator\": true}, "));
     browser.findElement(By.id("env")).sendKeys("UNUSED=1");
     browser.findElement(By.id("submit-run")).click();
     wait.until(d -> d.getCurrentUrl().contains("#/runs/run-"));
@@ -284,6 +287,8 @@ class WebAppIT {
       return options.isEmpty() ? null : options;
     });
     assertEquals(List.of("all", GENERATOR_ZONE), zones);
+    assertEquals(List.of("all", GENERATOR_ID), browser.findElements(By.cssSelector("#filter-generator option")).stream()
+        .map(WebElement::getText).toList());
     // filtered by that zone, the page reads the same requests (all of them are in it)
     String unfiltered = text(By.cssSelector("#request-table tbody"));
     new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-load_zone"))).selectByValue(GENERATOR_ZONE);

@@ -135,6 +135,9 @@ public final class Generator implements AutoCloseable {
       throw new IllegalStateException("run " + testRunId + " is already running here");
     }
     BatchingSampleSink sink = new BatchingSampleSink(testRunId, config.generatorId(), config.loadZone(), to);
+    if (plan.generator().tagGenerator()) {
+      sink.tagEvery(TestPlan.GeneratorSpec.GENERATOR_TAG, config.generatorId());
+    }
     if (stats != null) {
       sink.observe(stats);
     }

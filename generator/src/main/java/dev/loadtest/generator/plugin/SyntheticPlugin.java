@@ -394,8 +394,7 @@ public final class SyntheticPlugin implements GeneratorPlugin {
 
     private dev.loadtest.schemas.sample.SampleBatch build(long seq, int chunk, long fromUs, long toUs, long[] latency,
         TagSet[][] tags, double[] cumulative) {
-      SampleBatchBuilder b = new SampleBatchBuilder(c.testRunId(), c.sink().generatorId(), c.sink().loadZone(), seq,
-          fromUs);
+      SampleBatchBuilder b = c.sink().batchBuilder(seq, fromUs);
       int[][] ids = new int[tags.length][];
       long span = Math.max(0, toUs - fromUs);
       for (int k = 0; k < chunk; k++) {

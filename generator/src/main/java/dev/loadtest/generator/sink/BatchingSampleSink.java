@@ -40,6 +40,9 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   private final long flushIntervalNanos;
   private final int maxPendingSamples;
 
+  /** The tag every sample gets ({@link #tagEvery}): key and value, or null. */
+  private volatile String[] everyTag;
+
   private final ReentrantLock lock = new ReentrantLock();
   private SampleBatchBuilder builder;
   private long builderOpenedNanos;
@@ -203,7 +206,28 @@ public final class BatchingSampleSink implements SampleSink, AutoCloseable {
   private SampleBatchBuilder newBuilder() {
     builderOpenedNanos = System.nanoTime();
     long nowUs = System.currentTimeMillis() * 1000;
-    return new SampleBatchBuilder(testRunId, generatorId, loadZone, sequence++, nowUs);
+    return batchBuilder(sequence++, nowUs);
+  }
+
+  /**
+   * Tags every sample of this sink with {@code key}={@code value} unless it has that key (the generator's id,
+   * when the plan's {@code generator.tagGenerator} asks for it). Call it before the first sample.
+   */
+  public void tagEvery(String key, String value) {
+    lock.lock();
+    try {
+      everyTag = new String[] {key, value};
+      builder.tagEvery(key, value);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A batch of this sink's run, generator and zone, for a plug-in that builds its batches itself. */
+  public SampleBatchBuilder batchBuilder(long sequence, long baseTimeUs) {
+    SampleBatchBuilder b = new SampleBatchBuilder(testRunId, generatorId, loadZone, sequence, baseTimeUs);
+    String[] every = everyTag;
+    return every == null ? b : b.tagEvery(every[0], every[1]);
   }
 
   private void flushLoop() {

@@ -237,8 +237,8 @@ public final class PlanParser {
   }
 
   /**
-   * {@code "generator": {"plugin": "synthetic", "options": {...}, "maxGenerators": 2}}; the plug-in checks its own
-   * options.
+   * {@code "generator": {"plugin": "synthetic", "options": {...}, "maxGenerators": 2, "tagGenerator": true}}; the
+   * plug-in checks its own options.
    */
   private static TestPlan.GeneratorSpec generator(JsonObjectReader p) {
     if (!p.has("generator")) {
@@ -250,7 +250,7 @@ public final class PlanParser {
       return TestPlan.GeneratorSpec.HTTP;
     }
     JsonObjectReader r = g.get();
-    r.allowOnly(Set.of("plugin", "options", "maxGenerators"), "the generator section");
+    r.allowOnly(Set.of("plugin", "options", "maxGenerators", "tagGenerator"), "the generator section");
     String plugin = r.string("plugin", true).orElse("http");
     if (!NAME.matcher(plugin).matches()) {
       r.error("plugin", "a plug-in name is letters, digits, - and _, got \"" + plugin + "\"");
@@ -264,7 +264,8 @@ public final class PlanParser {
       }
     }
     int max = r.integer("maxGenerators", 1, 10_000, 0L).orElse(0L).intValue();
-    return new TestPlan.GeneratorSpec(plugin, options, max);
+    boolean tagGenerator = r.bool("tagGenerator", false).orElse(false);
+    return new TestPlan.GeneratorSpec(plugin, options, max, tagGenerator);
   }
 
   private static Map<String, MetricType> metrics(JsonObjectReader p) {

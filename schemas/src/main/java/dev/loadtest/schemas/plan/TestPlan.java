@@ -56,11 +56,13 @@ public record TestPlan(String name, Map<String, String> env, Map<String, String>
    * The plug-in that runs the plan, its options, and the most generators a run of it may be spread over per
    * load zone ({@code maxGenerators}; 0: as many as are free, one per VU at most).
    */
-  public record GeneratorSpec(String plugin, String optionsJson, int maxGenerators) {
+  public record GeneratorSpec(String plugin, String optionsJson, int maxGenerators, boolean tagGenerator) {
     public static final GeneratorSpec HTTP = new GeneratorSpec("http", "{}");
+    /** The tag {@link #tagGenerator} adds to every sample: the id of the generator that made it. */
+    public static final String GENERATOR_TAG = "generator";
 
     public GeneratorSpec(String plugin, String optionsJson) {
-      this(plugin, optionsJson, 0);
+      this(plugin, optionsJson, 0, false);
     }
   }
 

@@ -43,6 +43,9 @@ public final class SampleBatchBuilder {
   private int[] pointTagSet = new int[16];
   private double[] pointValue = new double[16];
   private boolean built;
+  /** A tag added to every tag set without that key of its own ({@link #tagEvery}), or null. */
+  private String everyKey;
+  private String everyValue;
 
   public SampleBatchBuilder(String testRunId, String generatorId, String loadZone, long sequence, long baseTimeUs) {
     this.testRunId = testRunId;
@@ -50,6 +53,19 @@ public final class SampleBatchBuilder {
     this.loadZone = loadZone;
     this.sequence = sequence;
     this.baseTimeUs = baseTimeUs;
+  }
+
+  /**
+   * Adds {@code key}={@code value} to every tag set given from now on that has no {@code key} of its own (a
+   * generator's id on every sample, when the plan asks for it). Call it before the first tag set.
+   */
+  public SampleBatchBuilder tagEvery(String key, String value) {
+    if (!tagSets.isEmpty()) {
+      throw new IllegalStateException("tagEvery after tag sets were given");
+    }
+    everyKey = java.util.Objects.requireNonNull(key, "key");
+    everyValue = java.util.Objects.requireNonNull(value, "value");
+    return this;
   }
 
   /** The id of a tag set given as alternating keys and values (any order of pairs). */
@@ -68,6 +84,10 @@ public final class SampleBatchBuilder {
   public int tagSet(Map<String, String> tags) {
     TreeMap<String, String> sorted = tags instanceof TreeMap<String, String> t && t.comparator() == null
         ? t : new TreeMap<>(tags);
+    if (everyKey != null && !sorted.containsKey(everyKey)) {
+      sorted = new TreeMap<>(sorted);
+      sorted.put(everyKey, everyValue);
+    }
     int[] ids = new int[sorted.size() * 2];
     int i = 0;
     for (Map.Entry<String, String> e : sorted.entrySet()) {
@@ -83,6 +103,14 @@ public final class SampleBatchBuilder {
   /** The id of a prepared tag set; repeated calls with the same set cost one hash lookup. */
   public int tagSet(TagSet tags) {
     Integer id = preparedIds.get(tags);
+    if (id == null && everyKey != null) {
+      TreeMap<String, String> map = new TreeMap<>();
+      for (int i = 0; i < tags.size(); i++) {
+        map.put(tags.key(i), tags.value(i));
+      }
+      id = tagSet(map);
+      preparedIds.put(tags, id);
+    }
     if (id == null) {
       int[] ids = new int[tags.size() * 2];
       for (int i = 0; i < tags.size(); i++) {

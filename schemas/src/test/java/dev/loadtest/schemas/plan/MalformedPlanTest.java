@@ -65,6 +65,8 @@ class MalformedPlanTest {
             "$.generator.maxGenerators", "must be a whole number", true),
         edit("maxGenerators as a string", "/generator", "{\"plugin\": \"http\", \"maxGenerators\": \"2\"}",
             "$.generator.maxGenerators", "must be a whole number", true),
+        edit("tagGenerator as a string", "/generator", "{\"plugin\": \"http\", \"tagGenerator\": \"yes\"}",
+            "$.generator.tagGenerator", "must be true or false, got the string \"yes\"", true),
         edit("rate as a string", "/scenarios/buy/rate", "\"10\"", "$.scenarios.buy.rate", "must be a whole number, got the string \"10\"", true),
         edit("fractional VUs", "/scenarios/buy/preAllocatedVUs", "1.5", "$.scenarios.buy.preAllocatedVUs", "must be a whole number", true),
         edit("empty stages", "/scenarios/browse/stages", "[]", "$.scenarios.browse.stages", "\"stages\" must not be empty", true),

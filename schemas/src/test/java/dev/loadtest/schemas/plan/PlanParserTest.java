@@ -82,6 +82,16 @@ class PlanParserTest {
     assertEquals(60, plan.distribution().get("eu").percent());
   }
 
+  /** A plan may ask for every sample to be tagged with its generator's id; by default none is. */
+  @Test
+  void theGeneratorSectionMayTagEverySampleWithItsGenerator() {
+    assertEquals(false, PlanParser.parse(Plans.base().toString()).generator().tagGenerator());
+    com.fasterxml.jackson.databind.node.ObjectNode root = Plans.base();
+    Plans.set(root, "/generator", "{\"plugin\": \"http\", \"tagGenerator\": true}");
+    TestPlan.GeneratorSpec g = PlanParser.parse(root.toString()).generator();
+    assertEquals(new TestPlan.GeneratorSpec("http", "{}", 0, true), g);
+  }
+
   @Test
   void appliesK6DefaultsWhereThePlanIsSilent() {
     TestPlan plan = PlanParser.parse("""

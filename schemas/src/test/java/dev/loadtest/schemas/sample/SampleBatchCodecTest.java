@@ -51,6 +51,27 @@ class SampleBatchCodecTest {
     assertArrayEquals(SampleBatchCodec.encode(normal), encoder.encode(normal));
   }
 
+  /**
+   * A tag for every sample (a generator's id, when the plan asks for it) joins each tag set in key order,
+   * however the set is given, and a set with that key of its own keeps it.
+   */
+  @Test
+  void aTagForEverySampleJoinsEachTagSetUnlessItHasThatKey() {
+    SampleBatchBuilder b = new SampleBatchBuilder("r", "g-1", "z", 0, 0).tagEvery("generator", "g-1");
+    int plain = b.tagSet("status", "200", "name", "home");
+    int asMap = b.tagSet(java.util.Map.of("name", "home", "status", "200"));
+    int prepared = b.tagSet(TagSet.of(java.util.Map.of("name", "home", "status", "200")));
+    int own = b.tagSet("name", "cpu", "generator", "g-9");
+    SampleBatch batch = b.build();
+    assertEquals(plain, asMap);
+    assertEquals(plain, prepared);
+    assertArrayEquals(new String[] {"generator", "g-1", "name", "home", "status", "200"}, batch.tags(plain));
+    assertArrayEquals(new String[] {"generator", "g-9", "name", "cpu"}, batch.tags(own));
+    SampleBatchBuilder late = new SampleBatchBuilder("r", "g", "z", 0, 0);
+    late.tagSet("name", "x");
+    assertThrows(IllegalStateException.class, () -> late.tagEvery("generator", "g"));
+  }
+
   @Test
   void emptyBatchRoundTrips() {
     SampleBatch empty = new SampleBatchBuilder("r", "g", "z", 0, 0).build();
