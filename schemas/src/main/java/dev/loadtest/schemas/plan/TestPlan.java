@@ -53,8 +53,10 @@ public record TestPlan(String name, Map<String, String> env, Map<String, String>
    * reports errors under {@code $.generator.options}).
    */
   /**
-   * The plug-in that runs the plan, its options, and the most generators a run of it may be spread over per
-   * load zone ({@code maxGenerators}; 0: as many as are free, one per VU at most).
+   * The plug-in that runs the plan, its options, the most generators a run of it may be spread over per
+   * load zone ({@code maxGenerators}; 0: as many as are free, one per VU at most), and whether every sample is
+   * tagged with the generator that made it ({@code tagGenerator}, {@link #GENERATOR_TAG}; off by default, as it
+   * keeps each series once per generator).
    */
   public record GeneratorSpec(String plugin, String optionsJson, int maxGenerators, boolean tagGenerator) {
     public static final GeneratorSpec HTTP = new GeneratorSpec("http", "{}");
