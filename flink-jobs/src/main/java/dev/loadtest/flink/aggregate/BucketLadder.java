@@ -611,7 +611,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   private void write(RunPart part, long w) {
     SeriesBucket row = part.bucket.copy();
-    long version = part.writtenVersion == Long.MIN_VALUE ? w : Math.max(w, part.writtenVersion + 1);
+    long version = Math.max(w, part.writtenVersion + 1); // never written: MIN_VALUE + 1, so w
     part.writtenVersion = version;
     row.lastTimeUs = version;
     output.collect(reuse.replace(row, row.startMs));

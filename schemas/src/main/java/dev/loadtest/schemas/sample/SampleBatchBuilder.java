@@ -82,10 +82,10 @@ public final class SampleBatchBuilder {
 
   /** The id of a tag set; pairs are stored sorted by key. */
   public int tagSet(Map<String, String> tags) {
-    TreeMap<String, String> sorted = tags instanceof TreeMap<String, String> t && t.comparator() == null
-        ? t : new TreeMap<>(tags);
-    if (everyKey != null && !sorted.containsKey(everyKey)) {
-      sorted = new TreeMap<>(sorted);
+    boolean addEvery = everyKey != null && !tags.containsKey(everyKey);
+    TreeMap<String, String> sorted = !addEvery && tags instanceof TreeMap<String, String> t && t.comparator() == null
+        ? t : new TreeMap<>(tags); // one copy, the caller's map untouched
+    if (addEvery) {
       sorted.put(everyKey, everyValue);
     }
     int[] ids = new int[sorted.size() * 2];
@@ -108,6 +108,7 @@ public final class SampleBatchBuilder {
       for (int i = 0; i < tags.size(); i++) {
         map.put(tags.key(i), tags.value(i));
       }
+      map.putIfAbsent(everyKey, everyValue); // so that tagSet(Map) copies nothing more
       id = tagSet(map);
       preparedIds.put(tags, id);
     }
