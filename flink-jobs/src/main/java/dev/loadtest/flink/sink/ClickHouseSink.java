@@ -26,6 +26,9 @@ import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
+import org.apache.flink.streaming.api.connector.sink2.SupportsPreCommitTopology;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.metrics.Counter;
 
 /**
@@ -52,12 +55,22 @@ import org.apache.flink.metrics.Counter;
  * The directory must be reachable by every TaskManager that may restore the job (the checkpoint directory's
  * file system, not a local temporary directory on a cluster); it is created when missing.
  *
+ * <p><b>Inserts beside the work.</b> The committer runs in a task of its own (a new chain after the writer, see
+ * {@link #addPreCommitTopology}), not chained to the operator that makes the rows: Flink calls a committer in
+ * its task's thread when a checkpoint completes, and chained, every insert held the operator back while
+ * ClickHouse took the rows (at 55,000 series, 65 s of a 157 s catch-up the aggregate task spent waiting on
+ * inserts). Apart, the task computes the next checkpoint's rows while ClickHouse takes the last's. A
+ * committer still busy with one checkpoint's inserts holds back the next checkpoint's barrier, so at most
+ * about one checkpoint's rows wait to be inserted, and a slow ClickHouse still back-pressures the job.
+ *
  * <p><b>Slow or absent ClickHouse.</b> A failed insert is retried with back-off (doubling from 100 ms up to
  * 5 s) for up to {@code maxRetryTime}, blocking the committer meanwhile, which back-pressures the job;
  * after that the commit fails, the job restarts from its last checkpoint and commits again. Counted in the
  * committer metrics {@code rowsInserted}, {@code insertRetries}.
  */
-public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<ClickHouseSink.Rows> {
+public final class ClickHouseSink<T>
+    implements Sink<T>, SupportsCommitter<ClickHouseSink.Rows>, SupportsPreCommitTopology<ClickHouseSink.Rows,
+        ClickHouseSink.Rows> {
   public static final int DEFAULT_MAX_ROWS_PER_INSERT = 50_000;
   public static final Duration DEFAULT_MAX_RETRY_TIME = Duration.ofMinutes(5);
   /** Staged files older than this are deleted when a committer starts (left by checkpoints that failed). */
@@ -113,6 +126,20 @@ public final class ClickHouseSink<T> implements Sink<T>, SupportsCommitter<Click
 
   @Override
   public SimpleVersionedSerializer<Rows> getCommittableSerializer() {
+    return new RowsSerializer();
+  }
+
+  /**
+   * The committables as they are, passed on to a new chain: the committer, which Flink chains to what comes
+   * before it, then runs in a task of its own rather than in the writer's (see the class comment).
+   */
+  @Override
+  public DataStream<CommittableMessage<Rows>> addPreCommitTopology(DataStream<CommittableMessage<Rows>> written) {
+    return written.map(m -> m).returns(written.getType()).name("to the inserts").startNewChain();
+  }
+
+  @Override
+  public SimpleVersionedSerializer<Rows> getWriteResultSerializer() {
     return new RowsSerializer();
   }
 
