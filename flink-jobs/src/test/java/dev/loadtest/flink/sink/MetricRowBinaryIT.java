@@ -132,4 +132,58 @@ class MetricRowBinaryIT {
     }
     assertEquals(Integer.toString(bucket), read[1], "p(95)'s bucket of the last version");
   }
+
+  /**
+   * The percentile buckets the writer gives (V016) are what each table's own DEFAULT expressions compute from
+   * the same row: rows of every width, few and many samples, either side of zero, and rows without a histogram.
+   */
+  @Test
+  void thePercentileBucketsWrittenAreWhatTheTablesExpressionsCompute() {
+    String db = ClickHouseServer.newDatabaseName("pbuckets");
+    Migrations.apply(ch, db);
+    java.util.Random rnd = new java.util.Random(17);
+    int[] widths = {1_000, 10_000, 60_000, dev.loadtest.flink.aggregate.BucketLadder.RUN_WIDTH_MS};
+    List<String> tables = MetricRowBinary.TABLES;
+    for (int t = 0; t < widths.length; t++) {
+      List<SeriesBucket> rows = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        SeriesBucket b = new SeriesBucket();
+        b.testRunId = "pb";
+        b.analysisId = "";
+        b.metric = i % 10 == 0 ? "http_reqs" : "http_req_duration";
+        b.seriesId = i;
+        b.widthMs = widths[t];
+        b.startMs = 1_780_000_020L * 1000 / 60_000 * 60_000;
+        b.writerId = "main";
+        b.lastTimeUs = 5;
+        if (i % 10 != 0) {
+          dev.loadtest.schemas.histogram.SingleWriterHistogram h = new dev.loadtest.schemas.histogram.SingleWriterHistogram();
+          int n = 1 + rnd.nextInt(i % 3 == 0 ? 4 : 2_000);
+          for (int k = 0; k < n; k++) {
+            h.record((i % 7 == 0 && rnd.nextBoolean() ? -1 : 1) * (long) (20_000 * Math.exp(rnd.nextGaussian())));
+          }
+          SparseHistogram s = h.snapshot();
+          b.histIndexes = s.indexes();
+          b.histCounts = s.counts();
+          b.count = s.count();
+        } else {
+          b.count = 1 + rnd.nextInt(100); // a counter: no histogram
+        }
+        rows.add(b);
+      }
+      ch.insert(db, MetricRowBinary.insert(tables.get(t)), MetricRowBinary.encode(rows));
+      StringBuilder select = new StringBuilder("SELECT count()");
+      for (String c : List.of("bucket_p50", "bucket_p90", "bucket_p95", "bucket_p99")) {
+        String expression = ch.execute(db, "SELECT default_expression FROM system.columns WHERE database = "
+            + ClickHouseHttp.quote(db) + " AND table = '" + tables.get(t) + "' AND name = '" + c + "'"
+            + " AND default_kind = 'DEFAULT' FORMAT TabSeparatedRaw").strip();
+        assertTrue(expression.contains("arrayCumSum"), tables.get(t) + "." + c + " has its DEFAULT expression");
+        select.append(", countIf(").append(c).append(" = toInt16(").append(expression).append("))");
+      }
+      assertEquals("400\t400\t400\t400\t400", ch.execute(db, select + " FROM " + tables.get(t)
+          + " FORMAT TabSeparated").strip(), tables.get(t) + ": every written bucket equals the expression's");
+      assertTrue(Long.parseLong(ch.execute(db, "SELECT uniqExact(bucket_p99) FROM " + tables.get(t)
+          + " FORMAT TabSeparated").strip()) > 20, "buckets spread over many values, not one default");
+    }
+  }
 }
