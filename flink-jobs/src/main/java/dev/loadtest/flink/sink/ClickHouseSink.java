@@ -148,12 +148,18 @@ public final class ClickHouseSink<T>
     private final List<String> inserts = rows.inserts();
     private final RowBinaryOutput[] open = new RowBinaryOutput[inserts.size()];
     private final int[] openCounts = new int[inserts.size()];
+    /** Per table, its key's order (null: rows as they come), and where each open row starts. */
+    private final RowOrder[] orders = new RowOrder[inserts.size()];
+    private final int[][] starts = new int[inserts.size()][];
     private final List<Rows> sealed = new ArrayList<>();
     private final int subtask;
     private boolean stagingReady;
 
     Writer(int subtask) {
       this.subtask = subtask;
+      for (int t = 0; t < orders.length; t++) {
+        orders[t] = rows.order(t);
+      }
     }
 
     @Override
@@ -161,6 +167,13 @@ public final class ClickHouseSink<T>
       int t = rows.table(element);
       if (open[t] == null) {
         open[t] = new RowBinaryOutput(64 * 1024);
+      }
+      if (orders[t] != null) {
+        int n = openCounts[t];
+        if (starts[t] == null || starts[t].length == n) {
+          starts[t] = java.util.Arrays.copyOf(starts[t] == null ? new int[0] : starts[t], Math.max(1024, n * 2));
+        }
+        starts[t][n] = open[t].size();
       }
       rows.write(element, open[t]);
       if (++openCounts[t] >= maxRowsPerInsert) {
@@ -172,8 +185,11 @@ public final class ClickHouseSink<T>
       if (openCounts[t] == 0) {
         return;
       }
+      // in the table's key order when it has one (ClickHouse then need not sort them: see RowOrder)
+      byte[] sorted = orders[t] == null || openCounts[t] < 2 ? null
+          : orders[t].sort(open[t].buffer(), open[t].size(), starts[t], openCounts[t]);
       if (stagingDir.isEmpty()) {
-        sealed.add(new Rows(inserts.get(t), open[t].toByteArray(), openCounts[t]));
+        sealed.add(new Rows(inserts.get(t), sorted != null ? sorted : open[t].toByteArray(), openCounts[t]));
         open[t] = null;
       } else { // written from the buffer as it is, which is then reused: no copy, no new buffer
         Path file = new Path(stagingDir, STAGED_PREFIX + subtask + "-" + UUID.randomUUID() + ".bin");
@@ -183,7 +199,11 @@ public final class ClickHouseSink<T>
           stagingReady = true;
         }
         try (FSDataOutputStream out = fs.create(file, FileSystem.WriteMode.NO_OVERWRITE)) {
-          open[t].writeTo(out);
+          if (sorted != null) {
+            out.write(sorted);
+          } else {
+            open[t].writeTo(out);
+          }
         }
         sealed.add(new Rows(inserts.get(t), null, openCounts[t], file.toUri().toString()));
         open[t].reset();

@@ -25,6 +25,13 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   /** The row's percentile buckets, reused (an instance writes from one thread: its sink writer's). */
   private transient int[] buckets;
 
+  /**
+   * Every table's sorting key (test_run_id, analysis_id, metric, series_id, ts, writer_id): the first six
+   * fields of each row, in that order.
+   */
+  public static final RowOrder KEY = new RowOrder(RowOrder.Field.STRING, RowOrder.Field.STRING,
+      RowOrder.Field.STRING, RowOrder.Field.UINT64, RowOrder.Field.UINT32, RowOrder.Field.STRING);
+
   /** The insert statement of {@code table}. */
   public static String insert(String table) {
     return "INSERT INTO " + table + " (test_run_id, analysis_id, metric, series_id, ts,"
@@ -36,6 +43,11 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   @Override
   public List<String> inserts() {
     return TABLES.stream().map(MetricRowBinary::insert).toList();
+  }
+
+  @Override
+  public RowOrder order(int table) {
+    return KEY;
   }
 
   @Override

@@ -20,6 +20,11 @@ public final class RowBinaryOutput extends ByteArrayOutputStream {
     super(initialBytes);
   }
 
+  /** The buffer itself (its first {@link #size()} bytes are the rows), for reading without a copy. */
+  byte[] buffer() {
+    return buf;
+  }
+
   private void room(int bytes) {
     if (count + bytes > buf.length) {
       buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + bytes));

@@ -18,6 +18,14 @@ public interface RowBinaryRows<T> extends Serializable {
   }
 
   /**
+   * The order of table {@code table}'s sorting key in its rows' leading fields, or null when the rows are
+   * inserted as they come: a sink then hands ClickHouse each insert's rows sorted ({@link RowOrder}).
+   */
+  default RowOrder order(int table) {
+    return null;
+  }
+
+  /**
    * Appends {@code element}'s row.
    *
    * @throws IllegalArgumentException when the element cannot be a row of its table

@@ -186,4 +186,36 @@ class MetricRowBinaryIT {
           + " FORMAT TabSeparated").strip()) > 20, "buckets spread over many values, not one default");
     }
   }
+
+  /**
+   * Rows sorted by {@link MetricRowBinary#KEY} are what ClickHouse takes as sorted already (it counts the
+   * blocks it did not have to sort), and they are stored as they were.
+   */
+  @Test
+  void rowsInTheKeysOrderAreTakenAsSortedAndStoredAsTheyWere() {
+    String db = ClickHouseServer.newDatabaseName("sorted");
+    Migrations.apply(ch, db);
+    List<SeriesBucket> buckets = new java.util.ArrayList<>(new BatchPreAggregator().aggregate(SampleBatches.checkout(5_000, 13)));
+    java.util.Collections.shuffle(buckets, new java.util.Random(13));
+    RowBinaryOutput out = new RowBinaryOutput(1 << 16);
+    int[] starts = new int[buckets.size()];
+    MetricRowBinary encoder = new MetricRowBinary();
+    for (int i = 0; i < buckets.size(); i++) {
+      starts[i] = out.size();
+      encoder.write(buckets.get(i), out);
+    }
+    byte[] sorted = MetricRowBinary.KEY.sort(out.buffer(), out.size(), starts, buckets.size());
+    assertTrue(sorted != null && sorted.length == out.size(), "shuffled rows are reordered, every byte kept");
+    String counted = "SELECT value FROM system.events WHERE event = 'MergeTreeDataWriterBlocksAlreadySorted'"
+        + " FORMAT TabSeparated";
+    long before = Long.parseLong("0" + ch.execute(db, counted).strip());
+    ch.insert(db, MetricRowBinary.insert("metric_1s"), sorted);
+    assertTrue(Long.parseLong("0" + ch.execute(db, counted).strip()) > before, "ClickHouse did not sort the block");
+    String run = ClickHouseHttp.quote(buckets.get(0).testRunId);
+    assertEquals(Integer.toString(buckets.size()), ch.execute(db, "SELECT count() FROM metric_1s WHERE test_run_id = "
+        + run + " FORMAT TabSeparated").strip());
+    long requests = buckets.stream().filter(b -> b.metric.equals("http_reqs")).mapToLong(b -> b.count).sum();
+    assertEquals(Long.toString(requests), ch.execute(db, "SELECT sum(count) FROM metric_1s WHERE test_run_id = " + run
+        + " AND metric = 'http_reqs' FORMAT TabSeparated").strip());
+  }
 }
