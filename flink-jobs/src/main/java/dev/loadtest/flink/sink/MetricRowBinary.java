@@ -22,8 +22,6 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   public static final List<String> TABLES = List.of("metric_1s", "metric_10s", "metric_1m", "metric_run");
 
   private static final long serialVersionUID = 1L;
-  /** The row's percentile buckets, reused (an instance writes from one thread: its sink writer's). */
-  private transient int[] buckets;
 
   /**
    * Every table's sorting key (test_run_id, analysis_id, metric, series_id, ts, writer_id): the first six
@@ -90,9 +88,7 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     for (int i = 0; i < n; i++) {
       out.int64(b.histCounts[i]);
     }
-    if (buckets == null) {
-      buckets = new int[PercentileBuckets.PERCENTILES.length];
-    }
+    int[] buckets = new int[PercentileBuckets.PERCENTILES.length];
     PercentileBuckets.of(b.count, b.histIndexes, b.histCounts, buckets);
     for (int bucket : buckets) {
       out.int16(bucket); // an index of hist_idx: within Int16, checked above

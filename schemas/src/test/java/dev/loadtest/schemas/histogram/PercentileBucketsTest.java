@@ -52,5 +52,9 @@ class PercentileBucketsTest {
     // a count the histogram does not reach (as the columns' expressions: no bucket, 0)
     PercentileBuckets.of(10, new int[] {5}, new long[] {2}, out);
     assertArrayEquals(new int[] {0, 0, 0, 0}, out);
+    PercentileBuckets.of(Long.MAX_VALUE, new int[] {5}, new long[] {2}, out);
+    assertArrayEquals(new int[] {0, 0, 0, 0}, out, "the largest count: no rank overflows into a bucket");
+    PercentileBuckets.of(0, new int[] {5, 9}, new long[] {2, 1}, out);
+    assertArrayEquals(new int[] {5, 5, 5, 5}, out, "a count of 0 ranks 1, as the expressions do");
   }
 }
