@@ -90,11 +90,31 @@ public final class AggregateJob {
     // One task holds every part of every total: it makes them too, and all its rows leave through one sink.
     boolean oneTask = env.getParallelism() == 1;
     boolean publish = !c.aggregatesTopic().isEmpty();
-    SingleOutputStreamOperator<SeriesBucket> seconds = partials.keyBy(BucketLadder.BY_NAME)
-        .transform("1 s buckets per series and by name, rolled up to 10 s and 1 min" + (oneTask ? ", totals" : ""),
-            // Its consumers are done with a row when they return (the sink encodes it): no copy for them.
-            SeriesBucketSerializer.HANDED_OVER,
-            oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
+    String ladderName = "1 s buckets per series and by name, rolled up to 10 s and 1 min" + (oneTask ? ", totals" : "");
+    SingleOutputStreamOperator<SeriesBucket> seconds;
+    if (publish && !c.bounded()) {
+      // The run states beside the buckets: a run judged on its totals needs no series' records (RunPlans).
+      // (A bounded job, a test's, publishes every series: Kafka's bounded source never ends on a topic that
+      // does not exist, and the run states are not there to wait for.)
+      var runsBuilder = KafkaSource.<org.apache.flink.api.java.tuple.Tuple2<String, String>>builder()
+          .setBootstrapServers(c.bootstrapServers())
+          .setTopicPattern(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(c.runsTopic())))
+          .setGroupId(c.groupId() + "-runs")
+          .setStartingOffsets(OffsetsInitializer.earliest())
+          .setProperty("partition.discovery.interval.ms", "10000") // the topic may come later
+          .setDeserializer(new RunPlans.KeyAndValue());
+      KafkaSource<org.apache.flink.api.java.tuple.Tuple2<String, String>> runsSource = runsBuilder.build();
+      DataStream<org.apache.flink.api.java.tuple.Tuple2<String, String>> runs = env.fromSource(runsSource,
+          WatermarkStrategy.<org.apache.flink.api.java.tuple.Tuple2<String, String>>forGenerator(
+              ctx -> new RunPlans.AlwaysIdle<>()), "runs");
+      seconds = partials.keyBy(BucketLadder.BY_NAME).connect(runs.broadcast())
+          .transform(ladderName, SeriesBucketSerializer.HANDED_OVER, BucketLadder.seriesAndNamesWithPlans(oneTask));
+    } else {
+      seconds = partials.keyBy(BucketLadder.BY_NAME)
+          // Its consumers are done with a row when they return (the sink encodes it): no copy for them.
+          .transform(ladderName, SeriesBucketSerializer.HANDED_OVER,
+              oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
+    }
     // The ladder's rows to a sink chained to it: no union, so no serialisation of every row.
     seconds.sinkTo(sink(c, new MetricRowBinary()))
         .name("clickhouse metric tables");

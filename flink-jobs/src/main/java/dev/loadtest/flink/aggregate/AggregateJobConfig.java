@@ -67,6 +67,14 @@ public record AggregateJobConfig(String bootstrapServers, String samplesTopic, S
     return analysisId.isEmpty() ? "aggregate" : "replay";
   }
 
+  /**
+   * The run states' topic, read beside the samples when publishing ({@link RunPlans}): subscribed to by
+   * pattern, so that a broker without it (a test's) only means every series is published.
+   */
+  public String runsTopic() {
+    return Topics.RUNS;
+  }
+
   /** The live job's defaults: every run, from the samples topic, published to the aggregates topic. */
   public static AggregateJobConfig live(String bootstrapServers, URI clickHouseUri, String user, String password,
       String database) {

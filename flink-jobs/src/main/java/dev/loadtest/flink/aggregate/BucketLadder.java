@@ -83,7 +83,7 @@ import org.apache.flink.util.OutputTag;
  * to {@link #NEW_SERIES}, for the series table (a ReplacingMergeTree: a series announced again after a
  * restore collapses).
  */
-public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
+public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     implements OneInputStreamOperator<SeriesBucket, SeriesBucket> {
   public static final OutputTag<SeriesBucket> NEW_SERIES = new OutputTag<>("new-series") {};
   /** With {@link #seriesAndNames()}: this task's part of each metric's total per closed second. */
@@ -91,7 +91,8 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   /**
    * With publishing: the 1 s buckets of the series and of the totals (not the by-name projection's) as
    * {@code loadtest.aggregates} records, the complete ones a watermark closes batched per run, analysis,
-   * second and {@link AggregateRecords.Kind}.
+   * second and {@link AggregateRecords.Kind}. With the run states ({@link WithPlans}), a run judged on its
+   * totals gets only each series' first 1 s bucket published.
    */
   public static final OutputTag<AggregateRecords.Published> PUBLISHED = new OutputTag<>("published") {};
   /** The key of {@link #seriesAndNames()}: every series of a by-name projection has the same. */
@@ -169,6 +170,16 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient StreamRecord<SeriesBucket> reuse;
   /** Complete 1 s buckets to publish, per run, analysis and second, while a watermark is processed. */
   private transient Map<List<Object>, List<byte[]>> toPublish;
+  /**
+   * Runs whose plans are known ({@link WithPlans}), the least recently planned first: whether their
+   * thresholds are judged on the series (then every series' 1 s bucket is published).
+   */
+  private transient java.util.LinkedHashMap<String, Boolean> judgedOnSeries;
+  private transient ListState<String> plansState;
+  /** Series whose first 1 s bucket has been published (of runs judged on the totals). */
+  private transient Set<Long> firstPublished;
+  /** Runs whose plans are kept at most. */
+  static final int PLANS_KEPT = 100_000;
 
   /**
    * A ladder keyed by {@link #BY_SERIES} without projections.
@@ -181,7 +192,7 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     this(announceSeries, keepTags, false, false, false);
   }
 
-  private BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish,
+  BucketLadder(boolean announceSeries, boolean keepTags, boolean projectByName, boolean publish,
       boolean totalsHere) {
     this.totalsHere = totalsHere;
     this.announceSeries = announceSeries;
@@ -210,6 +221,14 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   public static BucketLadder seriesAndNamesWithTotals(boolean publish) {
     return new BucketLadder(true, true, true, publish, true);
+  }
+
+  /**
+   * As {@link #seriesAndNames(boolean)} ({@code totalsHere}: {@link #seriesAndNamesWithTotals}), publishing,
+   * with the run states as a second, broadcast input ({@link WithPlans}).
+   */
+  public static WithPlans seriesAndNamesWithPlans(boolean totalsHere) {
+    return new WithPlans(totalsHere);
   }
 
   /** The ladder of the totals' parts ({@link #TOTAL_PARTS}); keyed by {@link #BY_SERIES}. */
@@ -266,6 +285,13 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
             org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     watermarkState = context.getOperatorStateStore().getUnionListState(
         new ListStateDescriptor<>("watermark", Types.LONG));
+    judgedOnSeries = new java.util.LinkedHashMap<>();
+    firstPublished = new HashSet<>();
+    plansState = context.getOperatorStateStore().getUnionListState(
+        new ListStateDescriptor<>("runs-judged-on-series", Types.STRING));
+    for (String entry : plansState.get()) { // "1:<run>" or "0:<run>"; every subtask has every run's
+      judgedOnSeries.put(entry.substring(2), entry.charAt(0) == '1');
+    }
     if (context.isRestored()) {
       for (Long w : watermarkState.get()) {
         watermark = Math.max(watermark, w);
@@ -319,6 +345,13 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
     openState.update(chunks);
     watermarkState.update(List.of(watermark));
+    if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) { // a union: one copy is enough
+      List<String> plans = new ArrayList<>(judgedOnSeries.size());
+      judgedOnSeries.forEach((run, series) -> plans.add((series ? "1:" : "0:") + run));
+      plansState.update(plans);
+    } else {
+      plansState.clear();
+    }
   }
 
   private static List<byte[]> encode(List<SeriesBucket> buckets) {
@@ -440,6 +473,17 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   private void publish(SeriesBucket b) {
     AggregateRecords.Kind kind = AggregateRecords.Kind.of(b);
+    if (kind == AggregateRecords.Kind.SERIES && Boolean.FALSE.equals(judgedOnSeries.get(b.testRunId))) {
+      // Judged on the totals: the series' buckets are read by nobody, but the insights count the series
+      // and names, so each series' first bucket goes out.
+      if (!firstPublished.add(b.seriesId)) {
+        return;
+      }
+      if (firstPublished.size() > ANNOUNCED_LIMIT) {
+        firstPublished.clear();
+        firstPublished.add(b.seriesId);
+      }
+    }
     String analysis = b.analysisId == null ? "" : b.analysisId;
     if (b.writerId.isEmpty()) {
       toPublish.computeIfAbsent(List.of(b.testRunId, analysis, b.startMs, kind), k -> new ArrayList<>())
@@ -761,5 +805,45 @@ public final class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       c.tagValues = name == null ? NO_TAGS : new String[] {name};
     }
     return c;
+  }
+
+  /**
+   * The ladder with the run states as a second input, broadcast to every subtask
+   * ({@link RunPlans.KeyAndValue} records of the runs topic): a run whose plan judges every threshold on
+   * the metrics' totals gets only its series' first 1 s buckets published ({@link RunPlans}); a run whose
+   * plan is not known (yet) gets all, as before.
+   */
+  public static final class WithPlans extends BucketLadder
+      implements org.apache.flink.streaming.api.operators.TwoInputStreamOperator<SeriesBucket,
+          org.apache.flink.api.java.tuple.Tuple2<String, String>, SeriesBucket> {
+    private static final long serialVersionUID = 1L;
+
+    WithPlans(boolean totalsHere) {
+      super(true, true, true, true, totalsHere);
+    }
+
+    @Override
+    public void processElement1(StreamRecord<SeriesBucket> element) {
+      processElement(element);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<org.apache.flink.api.java.tuple.Tuple2<String, String>> element) {
+      plan(element.getValue().f0, element.getValue().f1);
+    }
+  }
+
+  /** Notes whether run {@code run}, whose state is {@code runStateJson}, is judged on its series. */
+  void plan(String run, String runStateJson) {
+    if (run == null || run.isEmpty() || judgedOnSeries.containsKey(run)) {
+      return; // a run's plan does not change
+    }
+    Boolean series = RunPlans.judgedOnSeries(run, runStateJson);
+    if (series != null) {
+      judgedOnSeries.put(run, series);
+      if (judgedOnSeries.size() > PLANS_KEPT) {
+        judgedOnSeries.remove(judgedOnSeries.keySet().iterator().next());
+      }
+    }
   }
 }

@@ -52,9 +52,9 @@ public final class ThresholdJob {
     KafkaSource<Tuple2<String, String>> runsSource = KafkaSource.<Tuple2<String, String>>builder()
         .setBootstrapServers(c.bootstrapServers()).setTopics(c.runsTopic()).setGroupId(c.groupId() + "-runs")
         .setStartingOffsets(OffsetsInitializer.earliest())
-        .setDeserializer(new KeyAndValue()).build();
+        .setDeserializer(new dev.loadtest.flink.aggregate.RunPlans.KeyAndValue()).build();
     DataStream<Tuple2<String, String>> runs = env.fromSource(runsSource, WatermarkStrategy
-        .<Tuple2<String, String>>forGenerator(ctx -> new AlwaysIdle<>()), "runs");
+        .<Tuple2<String, String>>forGenerator(ctx -> new dev.loadtest.flink.aggregate.RunPlans.AlwaysIdle<>()), "runs");
 
     KafkaSource<AggregateJob.RawRecord> aggregatesSource = KafkaSource.<AggregateJob.RawRecord>builder()
         .setBootstrapServers(c.bootstrapServers()).setTopics(c.aggregatesTopic()).setGroupId(c.groupId())
@@ -115,25 +115,6 @@ public final class ThresholdJob {
         .build();
   }
 
-  /** Key and value of a record as strings; a record without a key is keyed by nothing ({@code ""}). */
-  static final class KeyAndValue implements KafkaRecordDeserializationSchema<Tuple2<String, String>> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Tuple2<String, String>> out) {
-      if (record.value() == null) {
-        return; // a tombstone of the compacted topic
-      }
-      out.collect(Tuple2.of(record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8),
-          new String(record.value(), StandardCharsets.UTF_8)));
-    }
-
-    @Override
-    public TypeInformation<Tuple2<String, String>> getProducedType() {
-      return Types.TUPLE(Types.STRING, Types.STRING);
-    }
-  }
-
   /** An aggregates record with where it was (for the DLQ), its time and its kind (header). */
   static final class Located implements KafkaRecordDeserializationSchema<AggregateJob.RawRecord> {
     private static final long serialVersionUID = 1L;
@@ -185,19 +166,4 @@ public final class ThresholdJob {
       out.collect(r);
     }
   }
-
-  /**
-   * Run states carry no event time for thresholds; their input is idle for watermarks, so that the
-   * buckets' watermark alone drives the judging.
-   */
-  static final class AlwaysIdle<T> implements WatermarkGenerator<T> {
-    @Override
-    public void onEvent(T event, long eventTimestamp, WatermarkOutput output) {}
-
-    @Override
-    public void onPeriodicEmit(WatermarkOutput output) {
-      output.markIdle();
-    }
-  }
-
 }
