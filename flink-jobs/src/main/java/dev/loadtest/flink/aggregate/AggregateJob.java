@@ -10,6 +10,7 @@ import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -96,17 +97,8 @@ public final class AggregateJob {
       // The run states beside the buckets: a run judged on its totals needs no series' records (RunPlans).
       // (A bounded job, a test's, publishes every series: Kafka's bounded source never ends on a topic that
       // does not exist, and the run states are not there to wait for.)
-      var runsBuilder = KafkaSource.<org.apache.flink.api.java.tuple.Tuple2<String, String>>builder()
-          .setBootstrapServers(c.bootstrapServers())
-          .setTopicPattern(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(c.runsTopic())))
-          .setGroupId(c.groupId() + "-runs")
-          .setStartingOffsets(OffsetsInitializer.earliest())
-          .setProperty("partition.discovery.interval.ms", "10000") // the topic may come later
-          .setDeserializer(new RunPlans.KeyAndValue());
-      KafkaSource<org.apache.flink.api.java.tuple.Tuple2<String, String>> runsSource = runsBuilder.build();
-      DataStream<org.apache.flink.api.java.tuple.Tuple2<String, String>> runs = env.fromSource(runsSource,
-          WatermarkStrategy.<org.apache.flink.api.java.tuple.Tuple2<String, String>>forGenerator(
-              ctx -> new RunPlans.AlwaysIdle<>()), "runs");
+      DataStream<Tuple2<String, String>> runs = RunPlans.states(env, c.bootstrapServers(), c.runsTopic(),
+          c.groupId() + "-runs");
       seconds = partials.keyBy(BucketLadder.BY_NAME).connect(runs.broadcast())
           .transform(ladderName, SeriesBucketSerializer.HANDED_OVER, BucketLadder.seriesAndNamesWithPlans(oneTask));
     } else {

@@ -15,6 +15,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -815,7 +816,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   public static final class WithPlans extends BucketLadder
       implements org.apache.flink.streaming.api.operators.TwoInputStreamOperator<SeriesBucket,
-          org.apache.flink.api.java.tuple.Tuple2<String, String>, SeriesBucket> {
+          Tuple2<String, String>, SeriesBucket> {
     private static final long serialVersionUID = 1L;
 
     WithPlans(boolean totalsHere) {
@@ -828,7 +829,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
 
     @Override
-    public void processElement2(StreamRecord<org.apache.flink.api.java.tuple.Tuple2<String, String>> element) {
+    public void processElement2(StreamRecord<Tuple2<String, String>> element) {
       plan(element.getValue().f0, element.getValue().f1);
     }
   }

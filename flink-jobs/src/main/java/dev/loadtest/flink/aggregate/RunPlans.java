@@ -5,10 +5,15 @@ import dev.loadtest.schemas.run.RunState;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -44,10 +49,37 @@ public final class RunPlans {
       return null;
     }
     try {
-      return PlanParser.parse(plan).thresholds().stream().anyMatch(t -> !t.selector().tags().isEmpty());
+      return judgedOnSeries(PlanParser.parse(plan));
     } catch (RuntimeException e) {
       return Boolean.TRUE;
     }
+  }
+
+  /**
+   * Whether {@code plan}'s thresholds need the series: one names a tag. The threshold job judges on the
+   * totals exactly when this is false ({@code RunThresholds}).
+   */
+  public static boolean judgedOnSeries(dev.loadtest.schemas.plan.TestPlan plan) {
+    return plan.thresholds().stream().anyMatch(t -> !t.selector().tags().isEmpty());
+  }
+
+  /**
+   * The run states of {@code topic} as (key, value), from its beginning, as an input without event time
+   * ({@link AlwaysIdle}). Subscribed by pattern, with partitions looked for every 10 s: a topic that does not
+   * exist yet is not an error, and is read once it does.
+   */
+  public static DataStream<Tuple2<String, String>> states(StreamExecutionEnvironment env, String bootstrapServers,
+      String topic, String groupId) {
+    KafkaSource<Tuple2<String, String>> source = KafkaSource.<Tuple2<String, String>>builder()
+        .setBootstrapServers(bootstrapServers)
+        .setTopicPattern(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(topic)))
+        .setGroupId(groupId)
+        .setStartingOffsets(OffsetsInitializer.earliest())
+        .setProperty("partition.discovery.interval.ms", "10000")
+        .setDeserializer(new KeyAndValue())
+        .build();
+    return env.fromSource(source, WatermarkStrategy.<Tuple2<String, String>>forGenerator(ctx -> new AlwaysIdle<>()),
+        "runs");
   }
 
   /** A runs record as (key, value); tombstones of the compacted topic are skipped. */

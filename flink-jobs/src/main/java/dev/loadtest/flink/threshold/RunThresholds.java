@@ -567,7 +567,7 @@ public final class RunThresholds<IN>
           : BuiltinMetrics.typeOf(m).orElseThrow(() -> new IllegalArgumentException("the plan names an unknown"
               + " metric " + m)));
     }
-    boolean tagged = tp.thresholds().stream().anyMatch(t -> !t.selector().tags().isEmpty());
+    boolean tagged = dev.loadtest.flink.aggregate.RunPlans.judgedOnSeries(tp);
     return new Parsed(tp.thresholds(), types, totals && !tagged);
   }
 }

@@ -9,8 +9,6 @@ import dev.loadtest.flink.sink.RunRowBinary;
 import dev.loadtest.flink.sink.ThresholdRowBinary;
 import dev.loadtest.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
-import org.apache.flink.api.common.eventtime.WatermarkGenerator;
-import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -49,12 +47,8 @@ public final class ThresholdJob {
     if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
       env.enableCheckpointing(1_000);
     }
-    KafkaSource<Tuple2<String, String>> runsSource = KafkaSource.<Tuple2<String, String>>builder()
-        .setBootstrapServers(c.bootstrapServers()).setTopics(c.runsTopic()).setGroupId(c.groupId() + "-runs")
-        .setStartingOffsets(OffsetsInitializer.earliest())
-        .setDeserializer(new dev.loadtest.flink.aggregate.RunPlans.KeyAndValue()).build();
-    DataStream<Tuple2<String, String>> runs = env.fromSource(runsSource, WatermarkStrategy
-        .<Tuple2<String, String>>forGenerator(ctx -> new dev.loadtest.flink.aggregate.RunPlans.AlwaysIdle<>()), "runs");
+    DataStream<Tuple2<String, String>> runs = dev.loadtest.flink.aggregate.RunPlans.states(env, c.bootstrapServers(),
+        c.runsTopic(), c.groupId() + "-runs");
 
     KafkaSource<AggregateJob.RawRecord> aggregatesSource = KafkaSource.<AggregateJob.RawRecord>builder()
         .setBootstrapServers(c.bootstrapServers()).setTopics(c.aggregatesTopic()).setGroupId(c.groupId())
