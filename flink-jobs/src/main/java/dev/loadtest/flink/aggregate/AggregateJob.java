@@ -46,6 +46,12 @@ import org.apache.flink.util.Collector;
 public final class AggregateJob {
   /** Buckets a task carries before the shuffle at most (a stalled watermark; about 1-10 KB each). */
   static final int MAX_CARRIED_BUCKETS = 200_000;
+  /**
+   * The ladder's uid, the same with and without the run states as its second input: every operator has a uid
+   * of its own, so that a savepoint maps onto a later build's job by name, not by the shape of the graph
+   * (Flink's generated ids change with any operator added or moved).
+   */
+  static final String LADDER_UID = "ladder";
 
   private AggregateJob() {}
 
@@ -77,17 +83,17 @@ public final class AggregateJob {
       builder.setStartingOffsets(OffsetsInitializer.earliest()).setBounded(OffsetsInitializer.latest());
     }
     SingleOutputStreamOperator<AggregateJob.RawRecord> admitted = env.fromSource(builder.build(),
-            WatermarkStrategy.noWatermarks(), "samples")
+            WatermarkStrategy.noWatermarks(), "samples").uid("samples")
         .process(new BatchGate(c.jobName(), c.samplesTopic()))
-        .name("one count per batch, in its own run");
+        .name("one count per batch, in its own run").uid("batch-gate");
     SingleOutputStreamOperator<SeriesBucket> partials = admitted
         // A run's batches share one partition (keyed by run id); spread their decoding over every subtask.
         .rebalance()
         .transform("pre-aggregate batches per series and second", TypeInformation.of(SeriesBucket.class),
-            new PreAggregateOperator(c, MAX_CARRIED_BUCKETS));
+            new PreAggregateOperator(c, MAX_CARRIED_BUCKETS)).uid("pre-aggregate");
     admitted.getSideOutput(BatchGate.REJECTED).union(partials.getSideOutput(PreAggregateOperator.REJECTED))
         .sinkTo(Rejections.sink(c.bootstrapServers(), c.samplesTopic()))
-        .name("kafka " + Topics.DLQ);
+        .name("kafka " + Topics.DLQ).uid("dlq");
     // One task holds every part of every total: it makes them too, and all its rows leave through one sink.
     boolean oneTask = env.getParallelism() == 1;
     boolean publish = !c.aggregatesTopic().isEmpty();
@@ -100,16 +106,18 @@ public final class AggregateJob {
       DataStream<Tuple2<String, String>> runs = RunPlans.states(env, c.bootstrapServers(), c.runsTopic(),
           c.groupId() + "-runs");
       seconds = partials.keyBy(BucketLadder.BY_NAME).connect(runs.broadcast())
-          .transform(ladderName, SeriesBucketSerializer.HANDED_OVER, BucketLadder.seriesAndNamesWithPlans(oneTask));
+          .transform(ladderName, SeriesBucketSerializer.HANDED_OVER, BucketLadder.seriesAndNamesWithPlans(oneTask))
+          .uid(LADDER_UID);
     } else {
       seconds = partials.keyBy(BucketLadder.BY_NAME)
           // Its consumers are done with a row when they return (the sink encodes it): no copy for them.
           .transform(ladderName, SeriesBucketSerializer.HANDED_OVER,
-              oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish));
+              oneTask ? BucketLadder.seriesAndNamesWithTotals(publish) : BucketLadder.seriesAndNames(publish))
+          .uid(LADDER_UID);
     }
     // The ladder's rows to a sink chained to it: no union, so no serialisation of every row.
     seconds.sinkTo(sink(c, new MetricRowBinary()))
-        .name("clickhouse metric tables");
+        .name("clickhouse metric tables").uid("clickhouse-metrics");
     DataStream<SeriesBucket> newSeries = seconds.getSideOutput(BucketLadder.NEW_SERIES);
     DataStream<AggregateRecords.Published> published = seconds.getSideOutput(BucketLadder.PUBLISHED);
     if (!oneTask) {
@@ -119,14 +127,14 @@ public final class AggregateJob {
       SingleOutputStreamOperator<SeriesBucket> totals = seconds.getSideOutput(BucketLadder.TOTAL_PARTS)
           .keyBy(BucketLadder.BY_SERIES)
           .transform("1 s buckets per metric, rolled up to 10 s and 1 min", TypeInformation.of(SeriesBucket.class),
-              BucketLadder.projections(publish));
+              BucketLadder.projections(publish)).uid("totals-ladder");
       totals.sinkTo(sink(c, new MetricRowBinary()))
-          .name("clickhouse metric tables (totals)");
+          .name("clickhouse metric tables (totals)").uid("clickhouse-totals");
       newSeries = newSeries.union(totals.getSideOutput(BucketLadder.NEW_SERIES));
       published = published.union(totals.getSideOutput(BucketLadder.PUBLISHED));
     }
     newSeries.sinkTo(sink(c, new SeriesRowBinary()))
-        .name("clickhouse series");
+        .name("clickhouse series").uid("clickhouse-series");
     if (publish) {
       Properties producer = new Properties();
       producer.setProperty("transaction.timeout.ms", "600000");
@@ -138,9 +146,9 @@ public final class AggregateJob {
               .setTransactionalIdPrefix("loadtest-aggregates-" + c.groupId())
               .setKafkaProducerConfig(producer)
               .build())
-          .name("kafka " + c.aggregatesTopic());
+          .name("kafka " + c.aggregatesTopic()).uid("published");
     }
-    return seconds.filter(AggregateJob::seriesSecond).name("1 s buckets of the series");
+    return seconds.filter(AggregateJob::seriesSecond).name("1 s buckets of the series").uid("series-seconds");
   }
 
   /** A ClickHouse sink of the job's rows of {@code rows}' kind, staged as {@code c} says. */

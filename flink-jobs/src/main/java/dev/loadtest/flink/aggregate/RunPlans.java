@@ -79,7 +79,7 @@ public final class RunPlans {
         .setDeserializer(new KeyAndValue())
         .build();
     return env.fromSource(source, WatermarkStrategy.<Tuple2<String, String>>forGenerator(ctx -> new AlwaysIdle<>()),
-        "runs");
+        "runs").uid("run-states");
   }
 
   /** A runs record as (key, value); tombstones of the compacted topic are skipped. */

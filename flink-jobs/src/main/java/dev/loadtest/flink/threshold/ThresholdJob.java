@@ -58,45 +58,49 @@ public final class ThresholdJob {
     // Records are decoded by the judge of their run, after the shuffle: it knows whether the run needs the
     // series' records or only the totals' (RunThresholds). Here only their times are checked, for the watermark.
     SingleOutputStreamOperator<AggregateJob.RawRecord> timed = env.fromSource(aggregatesSource,
-            WatermarkStrategy.noWatermarks(), "aggregates")
-        .process(new RecordTimes(c.aggregatesTopic())).name("check record times");
+            WatermarkStrategy.noWatermarks(), "aggregates").uid("aggregates")
+        .process(new RecordTimes(c.aggregatesTopic())).name("check record times").uid("record-times");
     DataStream<String> rejected = timed.getSideOutput(RecordTimes.REJECTED);
     DataStream<AggregateJob.RawRecord> records = timed
         .assignTimestampsAndWatermarks(WatermarkStrategy
             .<AggregateJob.RawRecord>forGenerator(ctx -> new EagerBoundedOutOfOrderness<>(c.outOfOrderness(),
                 c.idleness()))
-            .withTimestampAssigner((r, t) -> r.timestampMs));
+            .withTimestampAssigner((r, t) -> r.timestampMs)).uid("watermarks");
 
     SingleOutputStreamOperator<Tuple2<String, String>> results = runs.connect(records)
         .keyBy(r -> r.f0, r -> r.key == null ? "" : r.key, Types.STRING)
         .process(RunThresholds.live(c.finalGrace(), c.aggregatesTopic()), Types.TUPLE(Types.STRING, Types.STRING))
-        .name("judge thresholds per run");
+        .name("judge thresholds per run").uid("judge");
     rejected.union(results.getSideOutput(RunThresholds.REJECTED_AGGREGATES))
         .sinkTo(Rejections.sink(c.bootstrapServers(), c.aggregatesTopic()))
-        .name("kafka " + Topics.DLQ);
-    results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic());
+        .name("kafka " + Topics.DLQ).uid("dlq");
+    results.sinkTo(keyedStrings(c, c.thresholdsTopic())).name("kafka " + c.thresholdsTopic()).uid("thresholds");
     results.getSideOutput(RunThresholds.ABORTS).sinkTo(keyedStrings(c, c.commandsTopic()))
-        .name("kafka " + c.commandsTopic());
+        .name("kafka " + c.commandsTopic()).uid("aborts");
     results.getSideOutput(RunThresholds.REJECTED_RUN_STATES).sinkTo(Rejections.sink(c.bootstrapServers(), c.runsTopic()))
-        .name("kafka " + Topics.DLQ + " (run states)");
+        .name("kafka " + Topics.DLQ + " (run states)").uid("dlq-run-states");
     if (c.insightsTopic() != null) {
       // Insights beside the judge, on the same streams keyed the same way (its own state: a judge that is
       // done with a run has nothing to say about its generators or names).
       SingleOutputStreamOperator<Tuple2<String, String>> insights = runs.connect(records)
           .keyBy(r -> r.f0, r -> r.key == null ? "" : r.key, Types.STRING)
           .process(new RunInsights(), Types.TUPLE(Types.STRING, Types.STRING))
-          .name("performance insights per run");
-      insights.sinkTo(keyedStrings(c, c.insightsTopic())).name("kafka " + c.insightsTopic());
+          .name("performance insights per run").uid("insights");
+      insights.sinkTo(keyedStrings(c, c.insightsTopic())).name("kafka " + c.insightsTopic()).uid("kafka-insights");
       if (c.clickHouse() != null) {
         insights.filter(r -> dev.loadtest.flink.sink.InsightRowBinary.readable(r.f1)).name("readable insights")
-            .sinkTo(c.clickHouse().sink(new dev.loadtest.flink.sink.InsightRowBinary())).name("clickhouse insights");
+            .uid("readable-insights")
+            .sinkTo(c.clickHouse().sink(new dev.loadtest.flink.sink.InsightRowBinary())).name("clickhouse insights")
+            .uid("clickhouse-insights");
       }
     }
     if (c.clickHouse() != null) {
-      runs.filter(r -> RunRowBinary.readable(r.f1)).name("readable run states")
-          .sinkTo(c.clickHouse().sink(new RunRowBinary())).name("clickhouse runs");
+      runs.filter(r -> RunRowBinary.readable(r.f1)).name("readable run states").uid("readable-run-states")
+          .sinkTo(c.clickHouse().sink(new RunRowBinary())).name("clickhouse runs").uid("clickhouse-runs");
       results.filter(r -> ThresholdRowBinary.readable(r.f1)).name("readable threshold results")
-          .sinkTo(c.clickHouse().sink(new ThresholdRowBinary())).name("clickhouse thresholds");
+          .uid("readable-threshold-results")
+          .sinkTo(c.clickHouse().sink(new ThresholdRowBinary())).name("clickhouse thresholds")
+          .uid("clickhouse-thresholds");
     }
   }
 
