@@ -127,7 +127,8 @@ public final class AggregateJobBenchmark {
           db).withTopics(topic, "", "bench-" + UUID.randomUUID()).withBounded(true));
       JobExecutionResult result = env.execute("aggregate-throughput");
       double seconds = result.getNetRuntime() / 1000.0;
-      long stored = Long.parseLong(client.execute(db, "SELECT sum(count) FROM metric_1s FINAL WHERE analysis_id = '' AND metric = 'http_reqs'"
+      long stored = Long.parseLong(client.execute(db, "SELECT sum(count) FROM " + dev.loadtest.schemas.clickhouse.SecondsAsRead.metric1s(true)
+          + " WHERE analysis_id = '' AND metric = 'http_reqs'"
           + " FORMAT TabSeparated").strip());
       double rate = total / seconds;
       if (i >= 0) {
@@ -177,7 +178,7 @@ public final class AggregateJobBenchmark {
     List<Long> lags = new ArrayList<>();
     long seen = 0;
     long end = System.currentTimeMillis() + seconds * 1000L;
-    String query = "SELECT toUInt32(max(ts)) FROM metric_1s WHERE analysis_id = '' AND test_run_id = " + ClickHouseHttp.quote(run)
+    String query = "SELECT toUInt32(max(ts)) FROM metric_1s WHERE analysis_id = '~total' AND test_run_id = " + ClickHouseHttp.quote(run)
         + " AND metric = 'http_reqs' AND writer_id = 'main' FORMAT TabSeparated";
     while (System.currentTimeMillis() < end) {
       long readableSecond = Long.parseLong(client.execute(db, query).strip());

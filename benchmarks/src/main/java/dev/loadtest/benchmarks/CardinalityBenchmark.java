@@ -370,8 +370,10 @@ public final class CardinalityBenchmark {
     Map<String, Long> projections = new LinkedHashMap<>();
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
       for (String a : List.of("", "~name", "~total")) {
+        String from = table.equals("metric_1s") ? dev.loadtest.schemas.clickhouse.SecondsAsRead.metric1s(true)
+            : table + " FINAL";
         projections.put(table + "/" + (a.isEmpty() ? "raw" : a), Long.parseLong(ch.execute(db, "SELECT sum(count) FROM "
-            + table + " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '" + a
+            + from + " WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '" + a
             + "' AND metric = 'http_reqs' FORMAT TabSeparated").strip()));
       }
     }

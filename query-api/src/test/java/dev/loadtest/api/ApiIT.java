@@ -545,6 +545,58 @@ class ApiIT {
   }
 
   @Test
+  void aSeriesWhoseNameRowStandsForItReadsAsItsOwnRows() throws Exception {
+    // One generator: most seconds a name has one series (status 200), whose by-name row then stands for it
+    RunData one = new RunData("api-one-" + UUID.randomUUID().toString().substring(0, 8), START + 3000, 40, 1.0, 9,
+        RunData.NAMES, List.of("gen-a"));
+    one.addLate((START + 3010) * 1000 + 500, "home", "gen-a", 700_000, "gen-a/9");
+    one.write(ch, db, Long.MAX_VALUE);
+    String where = " WHERE test_run_id = " + ClickHouseHttp.quote(one.run) + " AND metric = 'http_reqs'";
+    long stoodFor = Long.parseLong(ch.execute(db, "SELECT count() FROM metric_1s" + where
+        + " AND analysis_id = '~name' AND raw_series != 0 FORMAT TabSeparated").strip());
+    long own = Long.parseLong(ch.execute(db, "SELECT count() FROM metric_1s" + where
+        + " AND analysis_id = '' FORMAT TabSeparated").strip());
+    assertTrue(stoodFor > 40 && own > 0, "rows standing for a series: " + stoodFor + ", series' own rows: " + own);
+
+    // The series' reads (a status filter, a group-by no projection keeps) find every request, once
+    for (String status : List.of("200", "500")) {
+      JsonNode filtered = ok("/runs/" + one.run + "/timeseries?metric=http_reqs&stat=count&tag=status:" + status);
+      assertTrue(filtered.path("projection").isNull(), "a status filter reads the series");
+      long total = 0;
+      for (JsonNode p : filtered.path("series").get(0).path("points")) {
+        total += p.get(1).asLong();
+      }
+      assertEquals(one.count(r -> r.status().equals(status)), total, "status " + status);
+    }
+    JsonNode byNameAndStatus = ok("/runs/" + one.run + "/timeseries?metric=http_req_duration&stat=p(95),count"
+        + "&groupBy=name&groupBy=status");
+    assertEquals(2 * RunData.NAMES.size(), byNameAndStatus.path("series").size(), byNameAndStatus.toString());
+    for (JsonNode g : byNameAndStatus.path("series")) {
+      String name = g.path("tags").path("name").asText();
+      String status = g.path("tags").path("status").asText();
+      long total = 0;
+      for (JsonNode p : g.path("points")) {
+        total += p.get(2).asLong();
+        long t = p.get(0).asLong();
+        within1Percent(one.percentileMs(r -> r.name().equals(name) && r.status().equals(status) && r.timeMs() >= t
+            && r.timeMs() < t + 1000, 95), p.get(1).asDouble(), "p(95) of " + name + " " + status + " at " + t);
+      }
+      assertEquals(one.count(r -> r.name().equals(name) && r.status().equals(status)), total, name + " " + status);
+    }
+    // and the by-name reads are as before
+    JsonNode byName = ok("/runs/" + one.run + "/timeseries?metric=http_reqs&stat=count&groupBy=name");
+    assertEquals("name", byName.path("projection").asText());
+    for (JsonNode g : byName.path("series")) {
+      String name = g.path("tags").path("name").asText();
+      long total = 0;
+      for (JsonNode p : g.path("points")) {
+        total += p.get(1).asLong();
+      }
+      assertEquals(one.count(r -> r.name().equals(name)), total, name);
+    }
+  }
+
+  @Test
   void anAnalysisHasTheThresholdsItWasJudgedByNotThePlans() throws Exception {
     run.writeThreshold(ch, db, "stricter", "http_req_duration{name:home}: p(99)<5", ThresholdResult.State.FAILED, 42,
         true, (START + 200) * 1000);

@@ -59,12 +59,18 @@ final class RunData {
    *     twelve profiles chosen by its hash (so that many names share a profile and rank close together)
    */
   RunData(String run, long startSec, int seconds, double latencyFactor, long seed, List<String> names) {
+    this(run, startSec, seconds, latencyFactor, seed, names, GENERATORS);
+  }
+
+  /** @param generators the generators sending every name's requests each second (one: a name often has one series) */
+  RunData(String run, long startSec, int seconds, double latencyFactor, long seed, List<String> names,
+      List<String> generators) {
     this.run = run;
     this.startSec = startSec;
     this.seconds = seconds;
     Random rnd = new Random(seed);
     for (int s = 0; s < seconds; s++) {
-      for (String gen : GENERATORS) {
+      for (String gen : generators) {
         for (String name : names) {
           int n = 3 + rnd.nextInt(6);
           for (int i = 0; i < n; i++) {
@@ -239,6 +245,27 @@ final class RunData {
     return b;
   }
 
+  /**
+   * As the aggregate job writes since V017: a by-name 1 s row made of one series' complete bucket alone stands
+   * for that series' row ({@code raw_series}), which is then not written; the API reads it as the series'.
+   */
+  private void standForTheirOneSeries() {
+    Map<String, List<SeriesBucket>> perName = new java.util.HashMap<>();
+    for (SeriesBucket b : buckets.values()) {
+      if (b.widthMs == 1000 && !b.type.equals("GAUGE") && !b.analysisId.contains("~")) {
+        SeriesBucket byName = Project.project(b, Projection.NAME);
+        perName.computeIfAbsent(byName.seriesId + "/1000/" + b.startMs, k -> new ArrayList<>()).add(b);
+      }
+    }
+    perName.forEach((byNameKey, series) -> {
+      SeriesBucket byName = buckets.get(byNameKey);
+      if (series.size() == 1 && byName != null) {
+        byName.rawSeries = series.get(0).seriesId;
+        series.get(0).inNameRow = true;
+      }
+    });
+  }
+
   private SeriesBucket gauge(String gen, long timeMs, double value) {
     return gauge("vus", gen, timeMs, value);
   }
@@ -254,6 +281,7 @@ final class RunData {
 
   /** Writes everything through the sinks' encoders; {@code rollupsUpToSec}: rollup rows ending after it are left out (a live run). */
   void write(ClickHouseHttp ch, String db, long rollupsUpToSec) {
+    standForTheirOneSeries();
     List<SeriesBucket> rows = java.util.stream.Stream.concat(buckets.values().stream(), corrections.values().stream())
         .filter(b -> b.widthMs == 1000 || (b.startMs + b.widthMs) / 1000 <= rollupsUpToSec).toList();
     insert(ch, db, new MetricRowBinary(), rows);

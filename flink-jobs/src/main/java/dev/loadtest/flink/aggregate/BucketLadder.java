@@ -177,6 +177,11 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
    */
   private transient java.util.LinkedHashMap<String, Boolean> judgedOnSeries;
   private transient ListState<String> plansState;
+  /**
+   * While a watermark closes seconds: how many series' complete 1 s buckets of each name and second close
+   * ({@link #closingKey}); a name's bucket made of one alone stands for it ({@link SeriesBucket#rawSeries}).
+   */
+  private transient Map<Long, Integer> closingPerName;
   /** Series whose first 1 s bucket has been published (of runs judged on the totals). */
   private transient Set<Long> firstPublished;
   /** Runs whose plans are kept at most. */
@@ -278,6 +283,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     unwritten = new java.util.LinkedHashMap<>();
     toPublish = new java.util.LinkedHashMap<>();
     projectedIds = new HashMap<>();
+    closingPerName = new HashMap<>();
     watermark = Long.MIN_VALUE;
     announced = new HashSet<>();
     reuse = new StreamRecord<>(null);
@@ -428,19 +434,39 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
   }
 
-  /** A bucket of the input's series out (complete or a correction); with projections, then into its name's. */
+  /**
+   * A bucket of the input's series out (complete or a correction); with projections, then into its name's.
+   * A 1 s bucket that is the only one of its name in its second (every correction is: it goes into a
+   * by-name correction of its own) is written once, as its name's row with {@code raw_series} naming it
+   * ({@link SeriesBucket#rawSeries}); it still goes out, marked {@link SeriesBucket#inNameRow}, to whoever
+   * reads the series' buckets (publishing, a replay's thresholds), and the sink skips it.
+   */
   private void seriesOut(int level, SeriesBucket b) {
     if (level == 0) {
+      boolean projected = projectByName && b.metricType() != MetricType.GAUGE;
+      boolean alone = projected && (!b.writerId.isEmpty() || closingPerName.getOrDefault(closingKey(b), 0) == 1);
+      b.inNameRow = alone;
       output.collect(reuse.replace(b, b.startMs));
       if (publish) {
         publish(b);
       }
-      if (projectByName && b.metricType() != MetricType.GAUGE) {
-        names.add(0, toProjection(b, Projection.NAME), watermark, this::nameOut);
+      if (projected) {
+        long source = b.seriesId;
+        SeriesBucket byName = toProjection(b, Projection.NAME);
+        byName.rawSeries = alone ? source : 0;
+        names.add(0, byName, watermark, this::nameOut);
       }
     } else {
       output.collect(reuse.replace(b, b.startMs));
     }
+  }
+
+  /**
+   * The key of a series' name and second among the buckets a watermark closes: equal for every series of a
+   * name (and for names whose hashes collide, which only costs a by-name row standing for a series).
+   */
+  private static long closingKey(SeriesBucket b) {
+    return nameKey(b) * 1_000_003L + Math.floorDiv(b.startMs, 1_000L);
   }
 
   /** A by-name bucket out; a 1 s one then into this task's part of its total. */
@@ -555,6 +581,8 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     b.tagKeys = name == null ? NO_TAGS : NAME_KEY;
     b.tagValues = name == null ? NO_TAGS : new String[] {name};
     b.writerId = (b.writerId == null ? "" : b.writerId) + "#" + Long.toHexString(source);
+    b.rawSeries = 0;
+    b.inNameRow = false;
     if (first && p == Projection.NAME) { // the first bucket of its source here; the name may be announced already
       announce(b);
     }
@@ -575,6 +603,14 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   public void processWatermark(Watermark mark) throws Exception {
     long w = mark.getTimestamp();
     if (w > watermark) {
+      if (projectByName) {
+        closingPerName.clear();
+        series.forEachClosing(0, w, b -> {
+          if (b.metricType() != MetricType.GAUGE) {
+            closingPerName.merge(closingKey(b), 1, Integer::sum);
+          }
+        });
+      }
       series.close(w, watermark, this::seriesOut);
       names.close(w, watermark, this::nameOut);
       if (!runParts.isEmpty() && Math.floorDiv(w, RUN_EMIT_MS) > Math.floorDiv(watermark, RUN_EMIT_MS)) {
@@ -616,6 +652,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     }
     SeriesBucket first = b.copy();
     first.widthMs = RUN_WIDTH_MS;
+    first.rawSeries = 0;
     if (!b.writerId.isEmpty()) { // its part was let go (or never opened): this correction is a row of its own
       first.lastTimeUs = watermark;
       output.collect(reuse.replace(first, first.startMs));
@@ -731,6 +768,17 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       }
     }
 
+    /** Each open bucket of level {@code l} that {@link #close} with {@code w} closes. */
+    void forEachClosing(int l, long w, Consumer<SeriesBucket> each) {
+      int width = WIDTHS_MS[l];
+      for (Map.Entry<Long, Map<Long, SeriesBucket>> e : open.get(l).entrySet()) {
+        if (e.getKey() + width - 1 > w) {
+          break;
+        }
+        e.getValue().values().forEach(each);
+      }
+    }
+
     /** The open bucket of level {@code l} that {@code b} rolls up into, or null (none yet, or closed by {@code mark}). */
     SeriesBucket openAbove(int l, SeriesBucket b, long mark) {
       int width = WIDTHS_MS[l];
@@ -798,6 +846,8 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     b.tagKeys = null; // not copied: a rollup does not keep them
     b.tagValues = null;
     SeriesBucket c = b.copy();
+    c.rawSeries = 0; // a rollup row stands for no series' row
+    c.inNameRow = false;
     b.tagKeys = keys;
     b.tagValues = values;
     if (projectByName) {

@@ -51,6 +51,18 @@ public class SeriesBucket {
   public String[] gaugeWriters;
   public double[] gaugeLasts;
   public long[] gaugeTimesUs;
+  /**
+   * A by-name 1 s row made of one series' bucket alone: that series' id (its {@code raw_series}, V017), so
+   * that the row also stands for the series' own row, which is then not written ({@link #inNameRow}). 0: none.
+   * Set by the ladder on the rows it emits; copied, but never serialized or checkpointed: a bucket that crosses
+   * a task boundary loses it together with {@link #inNameRow} (both rows are then written, as before V017).
+   */
+  public long rawSeries;
+  /**
+   * A series' 1 s bucket whose by-name row stands for it ({@link #rawSeries}): no row of its own is written.
+   * Transient as {@link #rawSeries}.
+   */
+  public boolean inNameRow;
 
   public SeriesBucket() {}
 
@@ -79,6 +91,8 @@ public class SeriesBucket {
     c.gaugeWriters = gaugeWriters == null ? null : gaugeWriters.clone();
     c.gaugeLasts = gaugeLasts == null ? null : gaugeLasts.clone();
     c.gaugeTimesUs = gaugeTimesUs == null ? null : gaugeTimesUs.clone();
+    c.rawSeries = rawSeries;
+    c.inNameRow = inNameRow;
     return c;
   }
 

@@ -165,6 +165,9 @@ public final class ClickHouseSink<T>
     @Override
     public void write(T element, Context context) throws IOException {
       int t = rows.table(element);
+      if (t == RowBinaryRows.NO_ROW) {
+        return;
+      }
       if (open[t] == null) {
         open[t] = new RowBinaryOutput(64 * 1024);
       }

@@ -13,7 +13,9 @@ import java.util.List;
  * for a complete bucket, the correction's origin for a late one): with ReplacingMergeTree keyed on it,
  * a row inserted again after a restart collapses to one, while corrections add. Each row also carries the
  * buckets of its usual percentiles ({@link PercentileBuckets}), which the tables would otherwise compute
- * from their DEFAULT expressions on insert (V016: two fifths of ClickHouse's CPU per insert). Stateless.
+ * from their DEFAULT expressions on insert (V016: two fifths of ClickHouse's CPU per insert). A 1 s row also
+ * carries {@code raw_series} (V017): the series a by-name row stands for, whose own row is then not written
+ * ({@link SeriesBucket#inNameRow}). Stateless.
  */
 public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
   /** Bucket widths, in the order of {@link #inserts()}. */
@@ -35,7 +37,8 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     return "INSERT INTO " + table + " (test_run_id, analysis_id, metric, series_id, ts,"
         + " writer_id, " + (table.equals("metric_run") ? "version, " : "")
         + "count, sum, min, max, last, non_zero, hist_idx, hist_cnt,"
-        + " bucket_p50, bucket_p90, bucket_p95, bucket_p99) FORMAT RowBinary";
+        + " bucket_p50, bucket_p90, bucket_p95, bucket_p99" + (table.equals("metric_1s") ? ", raw_series" : "")
+        + ") FORMAT RowBinary";
   }
 
   @Override
@@ -48,8 +51,12 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     return KEY;
   }
 
+  /** A series' 1 s bucket whose by-name row stands for it ({@link SeriesBucket#inNameRow}) is no row. */
   @Override
   public int table(SeriesBucket b) {
+    if (b.inNameRow && b.widthMs == 1_000) {
+      return NO_ROW;
+    }
     int i = WIDTHS_MS.indexOf(b.widthMs);
     if (i < 0 || b.widthMs != BucketLadder.RUN_WIDTH_MS && b.startMs % b.widthMs != 0) {
       throw new IllegalArgumentException("no table takes a bucket of " + b.widthMs + " ms at " + b.startMs
@@ -93,6 +100,9 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     for (int bucket : buckets) {
       out.int16(bucket); // an index of hist_idx: within Int16, checked above
     }
+    if (b.widthMs == 1_000) {
+      out.int64(b.rawSeries);
+    }
   }
 
   /** The rows of {@code buckets}, all of one width (for tests and tools that insert directly). */
@@ -100,8 +110,9 @@ public final class MetricRowBinary implements RowBinaryRows<SeriesBucket> {
     MetricRowBinary rows = new MetricRowBinary();
     RowBinaryOutput out = new RowBinaryOutput(64 + buckets.size() * 96);
     for (SeriesBucket b : buckets) {
-      rows.table(b);
-      rows.write(b, out);
+      if (rows.table(b) != NO_ROW) {
+        rows.write(b, out);
+      }
     }
     return out.toByteArray();
   }

@@ -12,7 +12,13 @@ public interface RowBinaryRows<T> extends Serializable {
   /** The insert statements, indexed by {@link #table}. */
   List<String> inserts();
 
-  /** The index in {@link #inserts()} of the table {@code element} goes to (the only one, by default). */
+  /** What {@link #table} answers for an element that is no row: the sink skips it. */
+  int NO_ROW = -1;
+
+  /**
+   * The index in {@link #inserts()} of the table {@code element} goes to (the only one, by default), or
+   * {@link #NO_ROW}.
+   */
   default int table(T element) {
     return 0;
   }
@@ -40,7 +46,10 @@ public interface RowBinaryRows<T> extends Serializable {
       RowBinaryRows<T> encoder, List<T> rows) {
     java.util.Map<Integer, RowBinaryOutput> outs = new java.util.TreeMap<>();
     for (T r : rows) {
-      encoder.write(r, outs.computeIfAbsent(encoder.table(r), t -> new RowBinaryOutput(1 << 16)));
+      int table = encoder.table(r);
+      if (table != NO_ROW) {
+        encoder.write(r, outs.computeIfAbsent(table, t -> new RowBinaryOutput(1 << 16)));
+      }
     }
     outs.forEach((t, out) -> ch.insert(database, encoder.inserts().get(t), out.toByteArray()));
   }

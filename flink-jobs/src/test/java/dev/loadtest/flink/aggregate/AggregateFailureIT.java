@@ -46,14 +46,14 @@ class AggregateFailureIT {
     return batches.stream().mapToLong(b -> b.requests().size()).sum();
   }
 
-  /** A migrated database, a samples topic and one run's batches, with the query that counts its requests. */
-  record Setup(ClickHouseHttp ch, String db, String topic, List<SampleBatch> batches, String counted) {
+  /** A migrated database, a samples topic and one run's batches, with where its requests are counted. */
+  record Setup(ClickHouseHttp ch, String db, String topic, List<SampleBatch> batches, String where) {
     long stored() {
-      return number(ch, db, counted);
+      return storedIn("metric_1s");
     }
 
     long storedIn(String table) {
-      return number(ch, db, counted.replace("metric_1s", table));
+      return number(ch, db, "SELECT sum(count) FROM " + Fixtures.from(table, where));
     }
   }
 
@@ -62,8 +62,8 @@ class AggregateFailureIT {
     String topic = "loadtest.samples." + UUID.randomUUID();
     kafka.createTopic(topic, 3);
     String run = prefix + "-" + UUID.randomUUID();
-    return new Setup(ch, Fixtures.database(ch, prefix), topic, batches(run), "SELECT sum(count) FROM metric_1s FINAL"
-        + " WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'");
+    return new Setup(ch, Fixtures.database(ch, prefix), topic, batches(run), " FINAL WHERE test_run_id = "
+        + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'");
   }
 
   AggregateJobConfig config(ClickHouseServer server, String db, String topic) {

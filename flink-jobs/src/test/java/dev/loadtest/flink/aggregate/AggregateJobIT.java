@@ -92,7 +92,7 @@ class AggregateJobIT {
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'";
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
-      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "every request once in " + table);
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from(table, q)), "every request once in " + table);
       // the projections hold the same totals: the metric as one series, and one series per name
       for (String projection : List.of("~total", "~name")) {
         assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
@@ -114,16 +114,22 @@ class AggregateJobIT {
     }
     // a complete row per series and second with samples; batches that reach a second after it closed
     // add correction rows (how many depends on timing), never replace one
-    assertEquals(seconds.size(), number(ch, db, "SELECT uniqExact(series_id, ts) FROM metric_1s" + q),
+    assertEquals(seconds.size(), number(ch, db, "SELECT uniqExact(series_id, ts) FROM " + Fixtures.from("metric_1s", q)),
         "a row per series and second");
-    assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q) >= seconds.size());
+    assertTrue(number(ch, db, "SELECT count() FROM " + Fixtures.from("metric_1s", q)) >= seconds.size());
+    // a name with one series in a second is written once: its by-name row stands for the series' row (V017)
+    long stoodFor = number(ch, db, "SELECT count() FROM metric_1s" + q.replace("analysis_id = ''",
+        "analysis_id = '~name' AND raw_series != 0"));
+    long ownRows = number(ch, db, "SELECT count() FROM metric_1s" + q);
+    assertTrue(stoodFor > 0, "rows standing for a series: " + stoodFor + ", series' own: " + ownRows);
+    assertEquals(number(ch, db, "SELECT count() FROM " + Fixtures.from("metric_1s", q)), stoodFor + ownRows);
     assertEquals(minutes.size(), number(ch, db, "SELECT count() FROM metric_1m" + q),
         "one row per series and minute: samples in time order need no corrections");
     // Series: http metrics x 2 endpoints, plus checks; each once however many seconds it has.
     long series = number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
         + " AND analysis_id = ''");
-    assertEquals(number(ch, db, "SELECT uniqExact(series_id) FROM metric_1s WHERE test_run_id = "
-        + ClickHouseHttp.quote(run) + " AND analysis_id = ''"), series);
+    assertEquals(number(ch, db, "SELECT uniqExact(series_id) FROM " + Fixtures.from("metric_1s", " WHERE test_run_id = "
+        + ClickHouseHttp.quote(run) + " AND analysis_id = ''")), series);
     assertEquals(1, number(ch, db, "SELECT count() FROM series FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run)
         + " AND analysis_id = '' AND metric = 'http_req_duration' AND has(tag_values, 'checkout')"));
 
@@ -236,7 +242,7 @@ class AggregateJobIT {
     long requests = batches.stream().mapToLong(b -> b.requests().size()).sum();
     String q = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = '' AND metric = 'http_reqs'";
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
-      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q), "late samples counted in " + table);
+      assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from(table, q)), "late samples counted in " + table);
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
           "analysis_id = '~name'")), "late samples counted in the by-name projection of " + table);
     }
@@ -244,16 +250,16 @@ class AggregateJobIT {
       assertEquals(requests, number(ch, db, "SELECT sum(count) FROM " + table + q.replace("analysis_id = ''",
           "analysis_id = '~total'")), "every late sample in the total projection of " + table);
     }
-    assertTrue(number(ch, db, "SELECT count() FROM metric_1s" + q + " AND writer_id LIKE 'merged:%@%'") > 0,
+    assertTrue(number(ch, db, "SELECT count() FROM " + Fixtures.from("metric_1s", q) + " AND writer_id LIKE 'merged:%@%'") > 0,
         "the lagging batches arrived as correction rows");
     // Six lagging batches over the same seconds, yet few correction rows per series and second: merged per
     // checkpoint (one task here; the batches may straddle a checkpoint), not one per batch.
-    long most = number(ch, db, "SELECT max(c) FROM (SELECT series_id, ts, count() AS c FROM metric_1s" + q
+    long most = number(ch, db, "SELECT max(c) FROM (SELECT series_id, ts, count() AS c FROM " + Fixtures.from("metric_1s", q)
         + " AND writer_id != '' GROUP BY series_id, ts)");
     assertTrue(most >= 1 && most <= 2, "correction rows of one series and second: " + most);
     // Without FINAL: two rows with one key would be one row to every reader (ReplacingMergeTree).
-    assertEquals(0, number(ch, db, "SELECT count() FROM (SELECT series_id, ts, writer_id FROM metric_1s"
-        + q.replace(" FINAL", "") + " AND writer_id != '' GROUP BY series_id, ts, writer_id HAVING count() > 1)"),
+    assertEquals(0, number(ch, db, "SELECT count() FROM (SELECT series_id, ts, writer_id FROM "
+        + Fixtures.from("metric_1s", q.replace(" FINAL", "")) + " AND writer_id != '' GROUP BY series_id, ts, writer_id HAVING count() > 1)"),
         "each correction row has a key of its own");
     JsonNode rejected = dlqRecordOf(samples);
     assertEquals(5, rejected.path("offset").asLong(), rejected.toString());
@@ -315,11 +321,11 @@ class AggregateJobIT {
     }
     String q = " FINAL WHERE metric = 'http_reqs' AND analysis_id = ";
     assertTrue(inRange > 0 && inRange < 6_000);
-    assertEquals(inRange, number(ch, db, "SELECT sum(count) FROM metric_1s" + q + "'second-look' AND test_run_id = "
+    assertEquals(inRange, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from("metric_1s", q) + "'second-look' AND test_run_id = "
         + ClickHouseHttp.quote(run)), "the replay holds the run's samples of the range");
-    assertEquals(0, number(ch, db, "SELECT count() FROM metric_1s" + q + "'second-look' AND test_run_id = "
+    assertEquals(0, number(ch, db, "SELECT count() FROM " + Fixtures.from("metric_1s", q) + "'second-look' AND test_run_id = "
         + ClickHouseHttp.quote(other)), "and nothing of other runs");
-    assertEquals(6_000, number(ch, db, "SELECT sum(count) FROM metric_1s" + q + "'' AND test_run_id = "
+    assertEquals(6_000, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from("metric_1s", q) + "'' AND test_run_id = "
         + ClickHouseHttp.quote(run)), "the live aggregates are untouched");
     assertTrue(number(ch, db, "SELECT count() FROM series FINAL WHERE analysis_id = 'second-look'") > 0,
         "the replay's series are listed like a run's");

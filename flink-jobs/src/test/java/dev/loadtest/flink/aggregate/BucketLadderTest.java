@@ -769,4 +769,82 @@ class BucketLadderTest {
     assertEquals(3, uninterrupted.size(), uninterrupted.toString());
     assertEquals(uninterrupted, after);
   }
+
+  // ------------------------------------------------------------- a name's row standing for its one series
+
+  /**
+   * What ClickHouse holds of {@code rows} (the sink's rows: {@link dev.loadtest.flink.sink.MetricRowBinary}
+   * skips a series' bucket its name's row stands for) read as the query API reads it: per "analysis series
+   * width start", the count; a series' 1 s rows are its own and the by-name rows standing for it.
+   */
+  static Map<String, Long> read(List<SeriesBucket> rows) {
+    var sink = new dev.loadtest.flink.sink.MetricRowBinary();
+    Map<String, Long> out = new TreeMap<>();
+    for (SeriesBucket b : rows) {
+      if (sink.table(b) == dev.loadtest.flink.sink.RowBinaryRows.NO_ROW) {
+        continue;
+      }
+      out.merge(b.analysisId + " " + b.seriesId + " " + b.widthMs + " " + b.startMs, b.count, Long::sum);
+      if (b.rawSeries != 0) {
+        assertEquals(1_000, b.widthMs, "only a 1 s row stands for a series: " + b);
+        assertTrue(b.analysisId.endsWith("~name"), "only a by-name row stands for a series: " + b);
+        out.merge(" " + b.rawSeries + " " + b.widthMs + " " + b.startMs, b.count, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aNameOfOneSeriesInASecondIsStoredOnceItsRowStandingForTheSeries() throws Exception {
+    List<SeriesBucket> out;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNames(), BucketLadder.BY_NAME,
+        Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      // second 1: "home" from one series (two partials), "cart" from two; a gauge
+      h.processElement(tagged("http_reqs", "COUNTER", "home", 200, 1_000, 3, "a"), 1_000);
+      h.processElement(tagged("http_reqs", "COUNTER", "home", 200, 1_200, 4, "b"), 1_200);
+      h.processElement(tagged("http_reqs", "COUNTER", "cart", 200, 1_000, 5, "a"), 1_000);
+      h.processElement(tagged("http_reqs", "COUNTER", "cart", 500, 1_000, 6, "a"), 1_000);
+      h.processElement(tagged("vus", "GAUGE", "home", 0, 1_000, 2, "a"), 1_000);
+      h.processWatermark(1_999);
+      // second 2: "home" from two series; then a late partial of second 1 from a series "home" had not had
+      h.processElement(tagged("http_reqs", "COUNTER", "home", 200, 2_000, 1, "c"), 2_000);
+      h.processElement(tagged("http_reqs", "COUNTER", "home", 404, 2_000, 2, "c"), 2_000);
+      h.processWatermark(2_999);
+      h.processElement(tagged("http_reqs", "COUNTER", "home", 404, 1_000, 7, "late"), 1_000);
+      h.processWatermark(70_000);
+      out = h.extractOutputValues();
+    }
+    long home200 = tagged("http_reqs", "COUNTER", "home", 200, 0, 0, "").seriesId;
+    long home404 = tagged("http_reqs", "COUNTER", "home", 404, 0, 0, "").seriesId;
+    long cart200 = tagged("http_reqs", "COUNTER", "cart", 200, 0, 0, "").seriesId;
+    // every series' 1 s bucket still goes out (to publishing and a replay's thresholds), marked when stood for
+    List<SeriesBucket> seriesSeconds = out.stream().filter(AggregateJob::seriesSecond).toList();
+    assertEquals(7, seriesSeconds.size(), seriesSeconds.toString());
+    assertEquals(Set.of(home200 + " 1000", home404 + " 1000 late"), seriesSeconds.stream().filter(b -> b.inNameRow)
+        .map(b -> b.seriesId + " " + b.startMs + (b.writerId.isEmpty() ? "" : " late")).collect(
+            java.util.stream.Collectors.toSet()), "home alone in second 1, and the correction; not cart's two");
+    assertTrue(seriesSeconds.stream().filter(b -> b.seriesId == cart200).noneMatch(b -> b.inNameRow));
+    assertTrue(out.stream().filter(b -> b.type.equals("GAUGE")).noneMatch(b -> b.inNameRow || b.rawSeries != 0));
+    // read back, every series' second and every by-name second holds what it would without the sharing
+    Map<String, Long> read = read(out);
+    assertEquals(7, read.get(" " + home200 + " 1000 1000"), "home's one series in second 1, from its name's row");
+    assertEquals(7, read.get(" " + home404 + " 1000 1000"), "the late series, from its name's correction row");
+    assertEquals(1, read.get(" " + home200 + " 1000 2000"));
+    assertEquals(2, read.get(" " + home404 + " 1000 2000"));
+    assertEquals(5, read.get(" " + cart200 + " 1000 1000"));
+    assertEquals(2, read.get(" " + tagged("vus", "GAUGE", "home", 0, 0, 0, "").seriesId + " 1000 1000"));
+    Map<String, Long> byName = new TreeMap<>();
+    read.forEach((k, v) -> {
+      if (k.startsWith("~name ") && k.contains(" 1000 ")) {
+        byName.merge(k.substring(k.lastIndexOf(' ') + 1), v, Long::sum);
+      }
+    });
+    assertEquals(Map.of("1000", 3L + 4 + 7 + 5 + 6, "2000", 3L), byName, "the by-name seconds, correction included");
+    long seriesRows = out.stream().filter(b -> new dev.loadtest.flink.sink.MetricRowBinary().table(b) == 0
+        && !b.analysisId.contains("~")).count();
+    assertEquals(7 - 2, seriesRows, "the two series' seconds stood for are not written twice");
+    // the rollups are each series' own: every request of home 200 in its 10 s row
+    assertEquals(3 + 4 + 1, read.get(" " + home200 + " 10000 0"));
+  }
 }

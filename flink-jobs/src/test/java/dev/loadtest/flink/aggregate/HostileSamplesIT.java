@@ -130,11 +130,12 @@ class HostileSamplesIT {
       }
     }
 
-    String counted = "SELECT sum(count) FROM metric_1s FINAL WHERE test_run_id = " + ClickHouseHttp.quote(victim)
-        + " AND analysis_id = '' AND metric = 'http_reqs'";
+    String where = " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(victim) + " AND analysis_id = ''"
+        + " AND metric = 'http_reqs'";
+    String counted = "SELECT sum(count) FROM " + Fixtures.from("metric_1s", where);
     Fixtures.await(Duration.ofSeconds(120), "the valid run's " + expected + " requests in ClickHouse",
         () -> number(ch, db, counted) >= expected
-            && number(ch, db, counted.replace("metric_1s", "metric_1m")) >= expected);
+            && number(ch, db, "SELECT sum(count) FROM metric_1m" + where) >= expected);
     List<JsonNode> dlq = new ArrayList<>();
     Fixtures.await(Duration.ofSeconds(60), certain + " rejections of " + topic + " in the DLQ", () -> {
       dlq.clear();
@@ -183,9 +184,10 @@ class HostileSamplesIT {
     assertTrue(!verdict.partial(), "with all of its data");
 
     for (String table : List.of("metric_1s", "metric_10s", "metric_1m")) {
-      assertEquals(expected, number(ch, db, counted.replace("metric_1s", table)), "the valid run, exactly, in " + table);
-      assertEquals(expected, number(ch, db, counted.replace("metric_1s", table).replace("analysis_id = ''",
-          "analysis_id = '~total'")), "and its total projection in " + table);
+      assertEquals(expected, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from(table, where)),
+          "the valid run, exactly, in " + table);
+      assertEquals(expected, number(ch, db, "SELECT sum(count) FROM " + Fixtures.from(table,
+          where.replace("analysis_id = ''", "analysis_id = '~total'"))), "and its total projection in " + table);
     }
     // Every record that cannot be a valid batch is in the DLQ once, where it was, with its reason; no valid
     // batch of the victim is.

@@ -126,8 +126,8 @@ class ReplayJobIT {
     assertEquals("NO_DATA", state(results, "iteration_duration: avg<1000"), "no iteration samples: no data, as k6");
     assertEquals(0, number(ch, db, "SELECT count() FROM thresholds WHERE analysis_id = ''"),
         "the replay does not touch the run's own results");
-    assertEquals(all.size(), number(ch, db, "SELECT sum(count) FROM metric_1s FINAL WHERE metric = 'http_reqs'"
-        + " AND analysis_id = 'stricter' AND test_run_id = " + ClickHouseHttp.quote(run)));
+    assertEquals(all.size(), number(ch, db, "SELECT sum(count) FROM " + Fixtures.from("metric_1s", " FINAL WHERE"
+        + " metric = 'http_reqs' AND analysis_id = 'stricter' AND test_run_id = " + ClickHouseHttp.quote(run))));
   }
 
   static String state(Map<String, JsonNode> results, String threshold) {

@@ -117,11 +117,25 @@ public final class Fixtures {
     return s.isEmpty() || s.equals("\\N") ? 0 : Long.parseLong(s);
   }
 
+  /**
+   * {@code table} followed by {@code rest} (" FINAL WHERE ...", " WHERE ..."), {@code metric_1s} as its readers
+   * see it: with the by-name rows that stand for a series' row read as that series' too
+   * ({@link dev.loadtest.schemas.clickhouse.SecondsAsRead}), FINAL inside when {@code rest} asks for it.
+   */
+  public static String from(String table, String rest) {
+    if (!table.equals("metric_1s")) {
+      return table + rest;
+    }
+    boolean deduplicated = rest.startsWith(" FINAL");
+    return dev.loadtest.schemas.clickhouse.SecondsAsRead.metric1s(deduplicated)
+        + (deduplicated ? rest.substring(" FINAL".length()) : rest);
+  }
+
   /** The merged histogram of a metric of a run in {@code table}, read with sumMap as readers do. */
   public static SparseHistogram histogram(ClickHouseHttp ch, String db, String table, String run, String metric) {
     String[] row = ch.execute(db, "SELECT sumMap(hist_idx, hist_cnt), toInt64(sum(sum)), toInt64(min(min)),"
-        + " toInt64(max(max)) FROM " + table + " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = ''"
-        + " AND metric = " + ClickHouseHttp.quote(metric) + " FORMAT TabSeparated").strip().split("\t");
+        + " toInt64(max(max)) FROM " + from(table, " FINAL WHERE test_run_id = " + ClickHouseHttp.quote(run) + " AND analysis_id = ''"
+        + " AND metric = " + ClickHouseHttp.quote(metric)) + " FORMAT TabSeparated").strip().split("\t");
     String[] arrays = row[0].substring(2, row[0].length() - 2).split("\\],\\[");
     return SparseHistogram.of(Arrays.stream(arrays[0].split(",")).mapToInt(Integer::parseInt).toArray(),
         Arrays.stream(arrays[1].split(",")).mapToLong(Long::parseLong).toArray(), Long.parseLong(row[1]),
