@@ -77,6 +77,13 @@ import org.apache.flink.util.OutputTag;
  * starts a new part (its start is the row's time, so the rows add), and a correction that finds no part
  * open leaves as a row of its own, named as in {@code metric_1s}.
  *
+ * <p><b>One row where a name has one series.</b> When a watermark closes a second in which a name had data from
+ * one series only (most names of most tests, whose requests have one tag set), that series' 1 s bucket and its
+ * name's hold the same numbers; the name's row is written with {@code raw_series} naming the series and the
+ * series' own row is not ({@link SeriesBucket#rawSeries}, {@link SeriesBucket#inNameRow}, migration V017):
+ * half of the rows of {@code metric_1s} were such copies. A correction is always alone in its by-name
+ * correction. Readers of the series add the by-name rows that stand for one. The rollups keep both rows.
+ *
  * <p>Gauges leave summed over generators ({@link SeriesBucket#sumGauges}): the 1 s level sees every
  * generator's last value of a second and adds them; rollups roll up sums. Gauges are not projected.
  *
