@@ -185,10 +185,12 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private transient java.util.LinkedHashMap<String, Boolean> judgedOnSeries;
   private transient ListState<String> plansState;
   /**
-   * While a watermark closes seconds: how many series' complete 1 s buckets of each name and second close
-   * ({@link #closingKey}); a name's bucket made of one alone stands for it ({@link SeriesBucket#rawSeries}).
+   * While a watermark closes seconds: per name and second ({@link #closingKey}), the one series' complete 1 s
+   * bucket that closes, or {@link #SEVERAL}; a name's bucket made of one alone stands for it
+   * ({@link SeriesBucket#inNameRow}, {@link SeriesBucket#rawSeries}).
    */
-  private transient Map<Long, Integer> closingPerName;
+  private transient Map<Long, SeriesBucket> closingPerName;
+  private static final SeriesBucket SEVERAL = new SeriesBucket();
   /** Series whose first 1 s bucket has been published (of runs judged on the totals). */
   private transient Set<Long> firstPublished;
   /** Runs whose plans are kept at most. */
@@ -451,7 +453,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   private void seriesOut(int level, SeriesBucket b) {
     if (level == 0) {
       boolean projected = projectByName && b.metricType() != MetricType.GAUGE;
-      boolean alone = projected && (!b.writerId.isEmpty() || closingPerName.getOrDefault(closingKey(b), 0) == 1);
+      boolean alone = projected && (!b.writerId.isEmpty() || b.inNameRow); // marked as its watermark came
       b.inNameRow = alone;
       output.collect(reuse.replace(b, b.startMs));
       if (publish) {
@@ -610,13 +612,18 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   public void processWatermark(Watermark mark) throws Exception {
     long w = mark.getTimestamp();
     if (w > watermark) {
-      if (projectByName) {
+      if (projectByName) { // mark the series' buckets each alone of its name in its second
         closingPerName.clear();
         series.forEachClosing(0, w, b -> {
           if (b.metricType() != MetricType.GAUGE) {
-            closingPerName.merge(closingKey(b), 1, Integer::sum);
+            closingPerName.merge(closingKey(b), b, (one, other) -> SEVERAL);
           }
         });
+        for (SeriesBucket alone : closingPerName.values()) {
+          if (alone != SEVERAL) {
+            alone.inNameRow = true;
+          }
+        }
       }
       series.close(w, watermark, this::seriesOut);
       names.close(w, watermark, this::nameOut);

@@ -3,6 +3,7 @@ package dev.loadtest.api.store;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loadtest.schemas.clickhouse.ClickHouseHttp;
+import dev.loadtest.schemas.clickhouse.SecondsAsRead;
 import dev.loadtest.schemas.metrics.MetricType;
 import dev.loadtest.schemas.series.Projection;
 import java.io.IOException;
@@ -626,7 +627,7 @@ public final class MetricReader {
           + q(query.analysis()) + range + seriesCond + extraCondition);
       if (s.table().equals("metric_1s") && !query.analysis().contains("~")) {
         // The series' 1 s rows that their names' rows stand for (V017): read as the series' own.
-        parts.add("SELECT " + columns + " FROM (SELECT " + STOOD_FOR_COLUMNS + " FROM " + table
+        parts.add("SELECT " + columns + " FROM (SELECT " + SecondsAsRead.STOOD_FOR_COLUMNS + " FROM " + table
             + " WHERE test_run_id = " + q(query.run()) + " AND analysis_id = "
             + q(Projection.NAME.analysisId(query.analysis())) + " AND raw_series != 0" + range + ") WHERE 1"
             + seriesCond + extraCondition);
@@ -635,12 +636,6 @@ public final class MetricReader {
     return String.join(" UNION ALL ", parts);
   }
 
-  /**
-   * A by-name 1 s row that stands for a series (its {@code raw_series}, V017) as that series' row: every column
-   * a read of the series' rows may name.
-   */
-  private static final String STOOD_FOR_COLUMNS = "metric, raw_series AS series_id, ts, writer_id, count, sum, min,"
-      + " max, last, non_zero, hist_idx, hist_cnt, bucket_p50, bucket_p90, bucket_p95, bucket_p99";
 
   /**
    * Joins a read's rows to their series' group values. Written so that ClickHouse 18.16 and current

@@ -11,6 +11,12 @@ package dev.loadtest.schemas.clickhouse;
 public final class SecondsAsRead {
   private static final String COLUMNS = "ts, writer_id, count, sum, min, max, last, non_zero, hist_idx, hist_cnt,"
       + " bucket_p50, bucket_p90, bucket_p95, bucket_p99";
+  /**
+   * The columns of a by-name row that stands for a series, as that series' row (for a SELECT of {@code metric_1s}
+   * whose WHERE takes the by-name rows with {@code raw_series != 0}); every column a reader of a series may name.
+   */
+  public static final String STOOD_FOR_COLUMNS = "metric, raw_series AS series_id, " + COLUMNS;
+  private static final String NAME_SUFFIX = dev.loadtest.schemas.series.Projection.NAME.analysisId("");
 
   private SecondsAsRead() {}
 
@@ -20,7 +26,7 @@ public final class SecondsAsRead {
     // (renamed in a subquery of their own: an alias may not name a column its expression reads, on 18.16)
     return "(SELECT test_run_id, analysis_id, metric, series_id, " + COLUMNS + from
         + " UNION ALL SELECT test_run_id, base AS analysis_id, metric, stood_for AS series_id, " + COLUMNS
-        + " FROM (SELECT test_run_id, replaceRegexpOne(analysis_id, '~name$', '') AS base, metric,"
+        + " FROM (SELECT test_run_id, replaceRegexpOne(analysis_id, '" + NAME_SUFFIX + "$', '') AS base, metric,"
         + " raw_series AS stood_for, " + COLUMNS + from + " WHERE raw_series != 0))";
   }
 }
