@@ -122,6 +122,18 @@ public final class BatchPreAggregator {
   }
 
   /**
+   * Each carried bucket as it is now (late ones not included), kept: for a checkpoint's copy. The bucket
+   * given shares nothing the aggregator changes later, except its gauge arrays (to be encoded at once).
+   */
+  public void forEachCarried(Consumer<SeriesBucket> out) {
+    for (Map<Long, Acc> atSecond : carried.values()) {
+      for (Acc acc : atSecond.values()) {
+        out.accept(acc.toBucket(analysisId));
+      }
+    }
+  }
+
+  /**
    * Hands over, and forgets, the carried buckets whose second ends at or before {@code watermarkMs}.
    */
   public void drain(long watermarkMs, Consumer<SeriesBucket> out) {

@@ -2,7 +2,12 @@ package dev.loadtest.flink.aggregate;
 
 import dev.loadtest.schemas.sample.SampleBatch;
 import dev.loadtest.schemas.sample.SampleBatchCodec;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -35,8 +40,15 @@ import org.apache.flink.util.OutputTag;
  * names start above C.
  * Upstream watermarks are ignored, except the final one of a bounded input, which hands over everything.
  *
- * <p><b>Checkpoints.</b> Everything carried is handed over before each barrier, so the operator has no
- * state. More than {@code maxCarried} buckets (a stalled watermark) are handed over at once.
+ * <p><b>Checkpoints.</b> The carried buckets of seconds the watermark has not passed are kept in the
+ * checkpoint (encoded as {@link SeriesBucketSerializer.Chunks}), not handed over before the barrier: handed
+ * over, every series' open seconds (up to two per series) left in a burst just ahead of the barrier, which
+ * the next stage had to take in before it could align (at 55,000 series 0.6-1.5 s of each checkpoint, and
+ * so of the delay before rows are readable), and each series' second reached it in several parts. On restore
+ * they are handed over as they are, before anything else; the seconds they are of set where event time
+ * resumes (were the input quiet from then on, they still close). Late samples' buckets are handed over
+ * before each barrier, named after it (below). More than {@code maxCarried} buckets (a stalled watermark)
+ * are handed over at once.
  *
  * <p>A record that is not a readable batch, or has a sample time out of range ({@link BatchTimes}), goes to
  * {@link #REJECTED} (for the DLQ: where it was, why, its first 64 KiB in base64) and is counted in
@@ -86,6 +98,9 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   private transient int earlyLateDrains;
   private transient LongCounter batches;
   private transient LongCounter buckets;
+  /** The carried buckets of the checkpoint restored from, until they are handed over. */
+  private transient List<SeriesBucket> restored;
+  private transient ListState<byte[]> carriedState;
 
   public PreAggregateOperator(AggregateJobConfig c, int maxCarried) {
     this.job = c.jobName();
@@ -103,6 +118,35 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context) throws Exception {
     super.initializeState(context);
     lastCheckpointId = context.getRestoredCheckpointId().orElse(0L);
+    carriedState = context.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>("carried-buckets-encoded", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    restored = new ArrayList<>();
+    latestSecondMs = Long.MIN_VALUE;
+    if (context.isRestored()) {
+      for (byte[] chunk : carriedState.get()) {
+        SeriesBucketSerializer.decode(chunk, restored::add);
+      }
+      for (SeriesBucket b : restored) {
+        latestSecondMs = Math.max(latestSecondMs, b.startMs);
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    SeriesBucketSerializer.Chunks chunks = new SeriesBucketSerializer.Chunks(BucketLadder.SNAPSHOT_CHUNK_BYTES);
+    restored.forEach(chunks); // none once any element, tick or barrier came
+    aggregator.forEachCarried(chunks);
+    carriedState.update(chunks.chunks());
+  }
+
+  /** The restored carried buckets, handed over once, before anything this task does after a restore. */
+  private void handOverRestored() {
+    if (!restored.isEmpty()) {
+      restored.forEach(this::emit);
+      restored.clear();
+    }
   }
 
   @Override
@@ -110,7 +154,6 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
     super.open();
     aggregator = new BatchPreAggregator(analysisId, fromMs, toMs);
     reuse = new StreamRecord<>(null);
-    latestSecondMs = Long.MIN_VALUE;
     watermark = Long.MIN_VALUE;
     openedMs = getProcessingTimeService().getCurrentProcessingTime();
     lastTickMs = openedMs;
@@ -132,6 +175,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
 
   @Override
   public void processElement(StreamRecord<AggregateJob.RawRecord> element) {
+    handOverRestored();
     AggregateJob.RawRecord record = element.getValue();
     SampleBatch batch;
     try {
@@ -174,6 +218,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
    * then would make the whole backlog late (a correction row per series and second instead of one complete row).
    */
   private void tick() {
+    handOverRestored();
     long tickMs = getProcessingTimeService().getCurrentProcessingTime();
     long gapMs = tickMs - lastTickMs;
     lastTickMs = tickMs;
@@ -214,6 +259,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   @Override
   public void processWatermark(Watermark mark) {
     if (mark.getTimestamp() == Long.MAX_VALUE) { // the end of a bounded input
+      handOverRestored();
       aggregator.drain(Long.MAX_VALUE, this::emit);
       aggregator.drainLate(lateWriter(lastCheckpointId + 1) + ".end", this::emit);
       watermark = Long.MAX_VALUE;
@@ -229,7 +275,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
   @Override
   public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
     super.prepareSnapshotPreBarrier(checkpointId);
-    aggregator.drain(Long.MAX_VALUE, this::emit);
+    handOverRestored();
     aggregator.drainLate(lateWriter(checkpointId), this::emit);
     lastCheckpointId = checkpointId;
     earlyLateDrains = 0;
@@ -237,6 +283,7 @@ public final class PreAggregateOperator extends AbstractStreamOperator<SeriesBuc
 
   @Override
   public void endInput() {
+    handOverRestored();
     aggregator.drain(Long.MAX_VALUE, this::emit);
     aggregator.drainLate(lateWriter(lastCheckpointId + 1) + ".end", this::emit);
   }
