@@ -82,7 +82,10 @@ import org.apache.flink.util.OutputTag;
  * name's hold the same numbers; the name's row is written with {@code raw_series} naming the series and the
  * series' own row is not ({@link SeriesBucket#rawSeries}, {@link SeriesBucket#inNameRow}, migration V017):
  * half of the rows of {@code metric_1s} were such copies. A correction is always alone in its by-name
- * correction. Readers of the series add the by-name rows that stand for one. The rollups keep both rows.
+ * correction. Readers of the series add the by-name rows that stand for one. The rollups keep both rows,
+ * but a checkpoint keeps a by-name rollup made of one series' seconds alone as a reference to that series'
+ * rollup, which holds the same numbers ({@link SeriesBucket#standsFor}, {@link #referenceOrSelf}): those were
+ * half of a checkpoint's bytes.
  *
  * <p>Gauges leave summed over generators ({@link SeriesBucket#sumGauges}): the 1 s level sees every
  * generator's last value of a second and adds them; rollups roll up sums. Gauges are not projected.
@@ -152,6 +155,11 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
 
   /** The size of a checkpoint's chunks of encoded open buckets. */
   static final int SNAPSHOT_CHUNK_BYTES = 4 << 20;
+  /**
+   * The writer id of a by-name bucket kept in a checkpoint as a reference to its series' bucket (followed by
+   * the series' id in hex): an open bucket's writer id is otherwise always empty.
+   */
+  static final String SAME_AS = "=";
   /** Open buckets from which a checkpoint's encoding is split with a helper thread. */
   static final int SNAPSHOT_SPLIT_BUCKETS = 64;
 
@@ -174,6 +182,8 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
   /** The open buckets, encoded ({@link SeriesBucketSerializer.Chunks}). */
   private transient ListState<byte[]> openState;
   private transient java.util.concurrent.ExecutorService snapshotEncoder;
+  /** The by-name buckets the last checkpoint kept as references to their series' ({@link #referenceOrSelf}). */
+  transient int referencesInLastCheckpoint;
   private transient ListState<Long> watermarkState;
   private transient StreamRecord<SeriesBucket> reuse;
   /** Complete 1 s buckets to publish, per run, analysis and second, while a watermark is processed. */
@@ -333,6 +343,11 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       for (byte[] chunk : openState.get()) {
         SeriesBucketSerializer.decode(chunk, restore);
       }
+      names.forEach(b -> {
+        if (b.writerId.startsWith(SAME_AS)) {
+          fill(b);
+        }
+      });
     }
   }
 
@@ -345,7 +360,8 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     // half of the buckets beside it: the buckets are not touched by anyone else until both are done.
     List<SeriesBucket> all = new ArrayList<>();
     series.forEach(all::add);
-    names.forEach(all::add);
+    referencesInLastCheckpoint = 0;
+    names.forEach(b -> all.add(referenceOrSelf(b)));
     totals.forEach(all::add);
     runParts.values().forEach(p -> all.add(p.bucket));
     int half = all.size() < SNAPSHOT_SPLIT_BUCKETS ? all.size() : all.size() / 2;
@@ -368,6 +384,57 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     } else {
       plansState.clear();
     }
+  }
+
+  /**
+   * A by-name rollup bucket as a checkpoint keeps it: when it holds what its one series' rollup holds
+   * ({@link SeriesBucket#standsFor}; most names of most tests have one series), a reference to that bucket
+   * (its identity, no numbers, writer id {@link #SAME_AS} and the series' id), which a restore fills from the
+   * series' bucket; else the bucket itself. The rollups of the names were half of a checkpoint's bytes at
+   * 55,000 series, and the biggest buckets in it.
+   */
+  private SeriesBucket referenceOrSelf(SeriesBucket b) {
+    if (b.standsFor == 0 || b.widthMs == WIDTHS_MS[0]) {
+      return b;
+    }
+    SeriesBucket same = series.get(level(b.widthMs), b.startMs, b.standsFor);
+    if (same == null || same.count != b.count || Double.compare(same.sum, b.sum) != 0) {
+      return b; // not expected; the bucket itself is always right
+    }
+    SeriesBucket ref = new SeriesBucket();
+    ref.testRunId = b.testRunId;
+    ref.analysisId = b.analysisId;
+    ref.seriesId = b.seriesId;
+    ref.metric = b.metric;
+    ref.type = b.type;
+    ref.tagKeys = b.tagKeys;
+    ref.tagValues = b.tagValues;
+    ref.startMs = b.startMs;
+    ref.widthMs = b.widthMs;
+    ref.writerId = SAME_AS + Long.toHexString(b.standsFor);
+    referencesInLastCheckpoint++;
+    return ref;
+  }
+
+  /** A by-name bucket restored as a reference ({@link #referenceOrSelf}), filled from its series' bucket. */
+  private void fill(SeriesBucket ref) {
+    long of = Long.parseUnsignedLong(ref.writerId.substring(SAME_AS.length()), 16);
+    SeriesBucket same = series.get(level(ref.widthMs), ref.startMs, of);
+    if (same == null) {
+      throw new IllegalStateException("the checkpoint's by-name bucket " + ref + " holds what series " + of
+          + "'s does, and that bucket is not in the checkpoint");
+    }
+    ref.count = same.count;
+    ref.sum = same.sum;
+    ref.min = same.min;
+    ref.max = same.max;
+    ref.last = same.last;
+    ref.lastTimeUs = same.lastTimeUs;
+    ref.nonZero = same.nonZero;
+    ref.histIndexes = same.histIndexes == null ? null : same.histIndexes.clone();
+    ref.histCounts = same.histCounts == null ? null : same.histCounts.clone();
+    ref.writerId = "";
+    ref.standsFor = of;
   }
 
   private static List<byte[]> encode(List<SeriesBucket> buckets) {
@@ -592,6 +659,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     b.writerId = (b.writerId == null ? "" : b.writerId) + "#" + Long.toHexString(source);
     b.rawSeries = 0;
     b.inNameRow = false;
+    b.standsFor = 0;
     if (first && p == Projection.NAME) { // the first bucket of its source here; the name may be announced already
       announce(b);
     }
@@ -779,7 +847,16 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
         atStart.put(in.seriesId, in);
       } else {
         acc.merge(in);
+        if (acc.standsFor != in.standsFor) {
+          acc.standsFor = 0; // in comes from a rollup copy: its standsFor is set
+        }
       }
+    }
+
+    /** The open bucket of level {@code l} at {@code start} of series {@code id}, or null. */
+    SeriesBucket get(int l, long start, long id) {
+      Map<Long, SeriesBucket> atStart = open.get(l).get(start);
+      return atStart == null ? null : atStart.get(id);
     }
 
     /** Each open bucket of level {@code l} that {@link #close} with {@code w} closes. */
@@ -827,6 +904,9 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
             SeriesBucket above = l + 1 < WIDTHS_MS.length ? openAbove(l + 1, complete, previous) : null;
             if (above != null) {
               above.mergeWithin(complete);
+              if (above.standsFor != (l == 0 ? complete.rawSeries : complete.standsFor)) {
+                above.standsFor = 0;
+              }
               out.emit(l, complete);
               continue;
             }
@@ -860,6 +940,8 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     b.tagKeys = null; // not copied: a rollup does not keep them
     b.tagValues = null;
     SeriesBucket c = b.copy();
+    // What the series' rollup also holds while nothing else is added (a by-name bucket of one series alone).
+    c.standsFor = b.widthMs == WIDTHS_MS[0] ? b.rawSeries : b.standsFor;
     c.rawSeries = 0; // a rollup row stands for no series' row
     c.inNameRow = false;
     b.tagKeys = keys;

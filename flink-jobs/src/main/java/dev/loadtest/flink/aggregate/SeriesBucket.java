@@ -63,6 +63,13 @@ public class SeriesBucket {
    * Transient as {@link #rawSeries}.
    */
   public boolean inNameRow;
+  /**
+   * A by-name rollup bucket (10 s, 1 min) made so far only of one series' buckets, each alone of its name in
+   * its second: that series' id, whose own rollup bucket then holds the same numbers (the ladder's checkpoint
+   * keeps one of the two, see {@code BucketLadder#snapshotState}). 0: none, or several. Kept by the ladder on
+   * its open buckets only; not copied, never serialized.
+   */
+  public long standsFor;
 
   public SeriesBucket() {}
 

@@ -847,4 +847,81 @@ class BucketLadderTest {
     // the rollups are each series' own: every request of home 200 in its 10 s row
     assertEquals(3 + 4 + 1, read.get(" " + home200 + " 10000 0"));
   }
+
+  /** A trend partial of {@code name} and {@code status} with a histogram of a few buckets. */
+  static SeriesBucket trend(String name, int status, long startMs, long count, String writer) {
+    SeriesBucket b = tagged("http_req_duration", "TREND", name, status, startMs, count, writer);
+    b.histIndexes = new int[] {100 + (int) (startMs / 1000 % 5), 130 + status % 7};
+    b.histCounts = new long[] {count - count / 2, count / 2};
+    b.min = 9 + startMs / 1000 % 3;
+    b.max = 40 + status % 7;
+    b.sum = count * 20.0 + startMs / 1000;
+    return b;
+  }
+
+  /** Every row as the tables keep it (whole-run rows in their last version), one string each, sorted. */
+  static List<String> exactRows(List<SeriesBucket> rows) {
+    List<String> out = new ArrayList<>();
+    for (SeriesBucket b : lastVersions(rows)) {
+      out.add(b.seriesId + " " + b.analysisId + " " + b.widthMs + " " + b.startMs + " " + b.writerId + " " + b.count
+          + " " + b.sum + " " + b.min + " " + b.max + " " + java.util.Arrays.toString(b.histIndexes) + " "
+          + java.util.Arrays.toString(b.histCounts) + " " + b.nonZero + (b.widthMs == 1000 ? " " + b.inNameRow : ""));
+    }
+    java.util.Collections.sort(out);
+    return out;
+  }
+
+  @Test
+  void aNameOfOneSeriesKeepsItsRollupsInACheckpointAsAReferenceToTheSeriesAndRestoresThemExactly() throws Exception {
+    // "solo": one series every second, late partials too; "switch": one series, then another (its 10 s bucket
+    // made of two series, each alone in its seconds); "pair": two series every second.
+    List<List<SeriesBucket>> steps = new ArrayList<>();
+    for (int sec = 1; sec <= 25; sec++) {
+      List<SeriesBucket> step = new ArrayList<>();
+      step.add(trend("solo", 200, sec * 1000L, 3 + sec % 4, "a" + sec));
+      step.add(tagged("http_reqs", "COUNTER", "solo", 200, sec * 1000L, 3 + sec % 4, "a" + sec));
+      if (sec % 3 == 0) { // into a closed second whose 10 s bucket is open, and into one long closed
+        step.add(trend("solo", 200, (sec - 2) * 1000L, 2, "late" + sec));
+        step.add(trend("solo", 200, (sec - 12) * 1000L, 1, "later" + sec));
+      }
+      step.add(trend("switch", sec <= 13 ? 200 : 500, sec * 1000L, 4, "a" + sec));
+      step.add(trend("pair", 200, sec * 1000L, 2, "a" + sec));
+      step.add(trend("pair", 404, sec * 1000L, 5, "a" + sec));
+      steps.add(step);
+    }
+    List<SeriesBucket> uninterrupted;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+        BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+      h.open();
+      feed(h, steps, 0, steps.size());
+      h.processWatermark(Long.MAX_VALUE - 1);
+      uninterrupted = new ArrayList<>(h.extractOutputValues());
+    }
+    List<SeriesBucket> restored = new ArrayList<>();
+    OperatorSubtaskState snapshot = null;
+    int[] cuts = {0, 6, 15, steps.size()}; // restored mid-way through a 10 s bucket, twice
+    int references = 0;
+    for (int c = 0; c + 1 < cuts.length; c++) {
+      try (var h = new KeyedOneInputStreamOperatorTestHarness<>(BucketLadder.seriesAndNamesWithTotals(false),
+          BucketLadder.BY_NAME, Types.LONG, MAX_PARALLELISM, 1, 0)) {
+        if (snapshot != null) {
+          h.initializeState(snapshot);
+        }
+        h.open();
+        feed(h, steps, cuts[c], cuts[c + 1]);
+        if (c + 2 < cuts.length) {
+          snapshot = h.snapshot(c + 1, c + 1);
+          references += ((BucketLadder) h.getOperator()).referencesInLastCheckpoint;
+        } else {
+          h.processWatermark(Long.MAX_VALUE - 1);
+        }
+        restored.addAll(h.extractOutputValues());
+      }
+    }
+    // At the first cut (a 1 min bucket opens when its first 10 s bucket closes): solo's 10 s buckets of both
+    // metrics and switch's, made of one series so far (3); at the second: solo's 10 s and 1 min buckets (4)
+    // and switch's 1 min bucket, which holds one series' seconds so far (1); pair's never.
+    assertEquals(3 + 4 + 1, references, "the by-name rollups of one series kept as references");
+    assertEquals(exactRows(uninterrupted), exactRows(restored));
+  }
 }
