@@ -313,6 +313,13 @@ public final class CardinalityBenchmark {
     out.printf(Locale.ROOT, "  %s: %,d of %,d stored (%s), complete %.1f s after the end, lag p50 %.1f s p99 %.1f s,"
         + " %,d series%n", status, stored, expected, r.exact() ? "exact" : "NOT EXACT", r.completionS(),
         pct(lags, 0.5) / 1000.0, pct(lags, 0.99) / 1000.0, series);
+    // Where the slowest seconds lie in the run (a minute's rollups closing, the start): the tail of the lag.
+    long first = firstSecond;
+    out.printf(Locale.ROOT, "  slowest seconds (into the run: lag): %s%n", readableAt.entrySet().stream()
+        .sorted((a, b) -> Long.compare(b.getValue() - b.getKey() * 1000, a.getValue() - a.getKey() * 1000)).limit(8)
+        .map(e -> String.format(Locale.ROOT, "+%d s: %.1f s", e.getKey() - first,
+            (e.getValue() - e.getKey() * 1000) / 1000.0))
+        .collect(java.util.stream.Collectors.joining(", ")));
     return r;
   }
 
