@@ -61,6 +61,11 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
    * Buckets encoded one after another into chunks of about {@code chunkBytes} (a checkpoint's copy of an
    * operator's open buckets: bytes that later changes to the buckets cannot touch, written by the checkpoint
    * as they are). {@link #decode} reads a chunk back.
+   *
+   * <p>A chunk names each string once: a string met again in the same chunk (the run id, metric and type of
+   * every bucket; the tags the eleven metrics of a request share) is written as the number of its first
+   * occurrence ({@link #DICTIONARY_CHUNK}). Strings were about a third of a checkpoint's bytes, and most of
+   * the first stage's carried buckets (their tags).
    */
   public static final class Chunks implements java.util.function.Consumer<SeriesBucket> {
     private final int chunkBytes;
@@ -70,6 +75,16 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     public Chunks(int chunkBytes) {
       this.chunkBytes = chunkBytes;
       this.e = new Encoder(Math.min(chunkBytes, 1 << 16) + 1024);
+      start();
+    }
+
+    private void start() {
+      e.k = 0;
+      e.dictionary = new java.util.IdentityHashMap<>();
+      e.room(DICTIONARY_CHUNK.length);
+      for (byte b : DICTIONARY_CHUNK) {
+        e.buf[e.k++] = b;
+      }
     }
 
     @Override
@@ -77,25 +92,39 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
       e.bucket(b);
       if (e.k >= chunkBytes) {
         chunks.add(java.util.Arrays.copyOf(e.buf, e.k));
-        e.k = 0;
+        start();
       }
     }
 
     /** The chunks, the last one included. */
     public java.util.List<byte[]> chunks() {
-      if (e.k > 0) {
+      if (e.k > DICTIONARY_CHUNK.length) {
         chunks.add(java.util.Arrays.copyOf(e.buf, e.k));
-        e.k = 0;
+        start();
       }
       return chunks;
     }
   }
 
-  /** Every bucket of a chunk {@link Chunks} wrote, in order. */
+  /**
+   * How a chunk with a dictionary begins: a varint 0 written in two bytes, which the encoder never writes, so
+   * a chunk without it (written before) still reads as it was written.
+   */
+  static final byte[] DICTIONARY_CHUNK = {(byte) 0x80, 0x00, 0x01};
+
+  /** Every bucket of a chunk {@link Chunks} wrote, in order (also a chunk written before they had a dictionary). */
   public static void decode(byte[] chunk, java.util.function.Consumer<SeriesBucket> each) throws IOException {
     org.apache.flink.core.memory.DataInputDeserializer in = new org.apache.flink.core.memory.DataInputDeserializer(chunk);
+    java.util.List<String> dictionary = null;
+    if (chunk.length >= DICTIONARY_CHUNK.length && chunk[0] == DICTIONARY_CHUNK[0] && chunk[1] == DICTIONARY_CHUNK[1]) {
+      if (chunk[2] != DICTIONARY_CHUNK[2]) {
+        throw new IOException("a chunk of open buckets of format " + chunk[2] + ", not one this build reads");
+      }
+      in.skipBytesToRead(DICTIONARY_CHUNK.length);
+      dictionary = new java.util.ArrayList<>();
+    }
     while (in.available() > 0) {
-      each.accept(INSTANCE.deserialize(in));
+      each.accept(INSTANCE.read(in, dictionary));
     }
   }
 
@@ -127,6 +156,11 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
   private static final class Encoder {
     byte[] buf;
     int k;
+    /**
+     * In a chunk ({@link Chunks}): each string written so far, by identity (the buckets share their strings),
+     * and its number. Null on the wire.
+     */
+    java.util.IdentityHashMap<String, Integer> dictionary;
 
     Encoder(int capacity) {
       buf = new byte[capacity];
@@ -205,7 +239,17 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
       }
       int n = s.length();
       room(10 + 3 * n);
-      k = put(buf, k, n + 1L);
+      if (dictionary != null) { // 0: null; 2i+1: the i-th string of the chunk; 2(n+1): n chars, then the string's number
+        Integer i = dictionary.get(s);
+        if (i != null) {
+          k = put(buf, k, 2L * i + 1);
+          return;
+        }
+        dictionary.put(s, dictionary.size());
+        k = put(buf, k, 2 * (n + 1L));
+      } else {
+        k = put(buf, k, n + 1L);
+      }
       for (int i = 0; i < n; i++) {
         char c = s.charAt(i);
         if (c < 0x80) {
@@ -228,14 +272,19 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
 
   @Override
   public SeriesBucket deserialize(DataInputView in) throws IOException {
+    return read(in, null);
+  }
+
+  /** A bucket, its strings numbered in {@code dictionary} (in a chunk, {@link Chunks}) or written out (null). */
+  private SeriesBucket read(DataInputView in, java.util.List<String> dictionary) throws IOException {
     SeriesBucket b = new SeriesBucket();
-    b.testRunId = string(in);
-    b.analysisId = string(in);
+    b.testRunId = string(in, dictionary);
+    b.analysisId = string(in, dictionary);
     b.seriesId = in.readLong();
-    b.metric = string(in);
-    b.type = string(in);
-    b.tagKeys = strings(in);
-    b.tagValues = strings(in);
+    b.metric = string(in, dictionary);
+    b.type = string(in, dictionary);
+    b.tagKeys = strings(in, dictionary);
+    b.tagValues = strings(in, dictionary);
     b.startMs = unzigzag(varLong(in));
     b.widthMs = (int) varLong(in);
     b.count = unzigzag(varLong(in));
@@ -258,8 +307,8 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
         b.histCounts[i] = unzigzag(varLong(in));
       }
     }
-    b.writerId = string(in);
-    b.gaugeWriters = strings(in);
+    b.writerId = string(in, dictionary);
+    b.gaugeWriters = strings(in, dictionary);
     if (b.gaugeWriters != null) {
       b.gaugeLasts = new double[b.gaugeWriters.length];
       b.gaugeTimesUs = new long[b.gaugeWriters.length];
@@ -446,8 +495,24 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     return k;
   }
 
-  private static String string(DataInputView in) throws IOException {
-    return STRINGS.get().read(in);
+  private static String string(DataInputView in, java.util.List<String> dictionary) throws IOException {
+    if (dictionary == null) {
+      return STRINGS.get().read(in, varLong(in) - 1);
+    }
+    long tag = varLong(in);
+    if (tag == 0) {
+      return null;
+    }
+    if ((tag & 1) == 1) {
+      long i = tag >>> 1;
+      if (i >= dictionary.size()) {
+        throw new IOException("string " + i + " of a chunk that has " + dictionary.size() + " so far: malformed");
+      }
+      return dictionary.get((int) i);
+    }
+    String s = STRINGS.get().read(in, (tag >>> 1) - 1);
+    dictionary.add(s);
+    return s;
   }
 
   /** Each thread's {@link Strings}: a serializer is shared by every task of the JVM. */
@@ -467,8 +532,8 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     final String[] table = new String[SLOTS];
     char[] chars = new char[LONGEST];
 
-    String read(DataInputView in) throws IOException {
-      long n = varLong(in) - 1;
+    /** A string of {@code n} chars (-1: null), its length read already. */
+    String read(DataInputView in, long n) throws IOException {
       if (n < 0) {
         return null;
       }
@@ -507,14 +572,14 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     }
   }
 
-  private static String[] strings(DataInputView in) throws IOException {
+  private static String[] strings(DataInputView in, java.util.List<String> dictionary) throws IOException {
     int n = (int) varLong(in) - 1;
     if (n < 0) {
       return null;
     }
     String[] s = new String[n];
     for (int i = 0; i < n; i++) {
-      s[i] = string(in);
+      s[i] = string(in, dictionary);
     }
     return s;
   }

@@ -1,11 +1,14 @@
 package dev.loadtest.flink.aggregate;
 
+import java.io.IOException;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -211,36 +214,54 @@ class SeriesBucketSerializerTest {
     assertTrue(ours * 3 < theirs, "ours " + ours + " bytes, the POJO serializer's " + theirs);
   }
 
-  /** A checkpoint's chunks: every bucket back in order, each chunk about the size asked, none split. */
+  /**
+   * A checkpoint's chunks: every bucket back in order and whole, each chunk about the size asked, none split,
+   * each string written once a chunk (smaller than the serializer's bytes); a chunk written before chunks had
+   * a dictionary (the serializer's bytes back to back) still reads.
+   */
   @Test
-  void chunksHoldEveryBucketInOrderAndTheirBytesAreTheSerializers() throws Exception {
+  void chunksHoldEveryBucketInOrderEachStringOnceAndOldChunksStillRead() throws Exception {
     SeriesBucketSerializer.Chunks chunks = new SeriesBucketSerializer.Chunks(4096);
     java.util.List<SeriesBucket> written = new java.util.ArrayList<>();
+    String[] keys = {"name", "status"};
     for (int i = 0; i < 500; i++) {
       SeriesBucket b = trend(1 + i % 40);
       b.seriesId = i;
-      b.tagValues = new String[] {"GET /item/" + i, "200"};
+      b.tagKeys = keys;
+      b.tagValues = new String[] {"GET /item/" + i / 3, i % 7 == 0 ? null : "200"};
+      b.writerId = i % 5 == 0 ? "late:gen-1/" + i : "";
+      b.analysisId = i % 2 == 0 ? "" : "~name";
       written.add(b);
       chunks.accept(b);
     }
     java.util.List<byte[]> bytes = chunks.chunks();
-    assertTrue(bytes.size() > 10, bytes.size() + " chunks");
+    assertTrue(bytes.size() > 3, bytes.size() + " chunks");
     java.util.List<SeriesBucket> read = new java.util.ArrayList<>();
-    java.io.ByteArrayOutputStream concatenated = new java.io.ByteArrayOutputStream();
+    long chunkBytes = 0;
     for (byte[] chunk : bytes) {
       assertTrue(chunk.length < 4096 + 1024, chunk.length + " bytes");
       SeriesBucketSerializer.decode(chunk, read::add);
-      concatenated.write(chunk);
+      chunkBytes += chunk.length;
     }
     assertEquals(written.size(), read.size());
-    java.io.ByteArrayOutputStream one = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream old = new java.io.ByteArrayOutputStream();
     for (int i = 0; i < written.size(); i++) {
-      assertEquals(written.get(i).seriesId, read.get(i).seriesId);
-      assertArrayEquals(written.get(i).histCounts, read.get(i).histCounts);
+      assertEquals(written.get(i), read.get(i), "bucket " + i);
+      assertEquals(written.get(i).writerId, read.get(i).writerId);
+      assertEquals(written.get(i).analysisId, read.get(i).analysisId);
       assertArrayEquals(written.get(i).tagValues, read.get(i).tagValues);
-      one.write(bytes(SeriesBucketSerializer.INSTANCE, written.get(i)));
+      old.write(bytes(SeriesBucketSerializer.INSTANCE, written.get(i)));
     }
-    assertArrayEquals(one.toByteArray(), concatenated.toByteArray(), "the serializer's bytes, back to back");
+    // Strings are about a quarter of these buckets (the rest: histograms of up to 40 buckets), written once a chunk.
+    assertTrue(chunkBytes * 5 < old.size() * 4, chunkBytes + " bytes in chunks, " + old.size() + " serialized");
+    java.util.List<SeriesBucket> readOld = new java.util.ArrayList<>();
+    SeriesBucketSerializer.decode(old.toByteArray(), readOld::add);
+    assertEquals(written, readOld, "a chunk of the serializer's bytes back to back, as written before");
     assertTrue(new SeriesBucketSerializer.Chunks(4096).chunks().isEmpty(), "no buckets, no chunk");
+    byte[] future = bytes.get(0).clone();
+    future[2] = 9;
+    IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> SeriesBucketSerializer.decode(future, b -> { }));
+    assertTrue(e.getMessage().contains("format 9"), e.getMessage());
   }
 }
