@@ -401,16 +401,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
     if (same == null || same.count != b.count || Double.compare(same.sum, b.sum) != 0) {
       return b; // not expected; the bucket itself is always right
     }
-    SeriesBucket ref = new SeriesBucket();
-    ref.testRunId = b.testRunId;
-    ref.analysisId = b.analysisId;
-    ref.seriesId = b.seriesId;
-    ref.metric = b.metric;
-    ref.type = b.type;
-    ref.tagKeys = b.tagKeys;
-    ref.tagValues = b.tagValues;
-    ref.startMs = b.startMs;
-    ref.widthMs = b.widthMs;
+    SeriesBucket ref = b.identity();
     ref.writerId = SAME_AS + Long.toHexString(b.standsFor);
     referencesInLastCheckpoint++;
     return ref;
@@ -424,15 +415,7 @@ public class BucketLadder extends AbstractStreamOperator<SeriesBucket>
       throw new IllegalStateException("the checkpoint's by-name bucket " + ref + " holds what series " + of
           + "'s does, and that bucket is not in the checkpoint");
     }
-    ref.count = same.count;
-    ref.sum = same.sum;
-    ref.min = same.min;
-    ref.max = same.max;
-    ref.last = same.last;
-    ref.lastTimeUs = same.lastTimeUs;
-    ref.nonZero = same.nonZero;
-    ref.histIndexes = same.histIndexes == null ? null : same.histIndexes.clone();
-    ref.histCounts = same.histCounts == null ? null : same.histCounts.clone();
+    ref.takeNumbers(same);
     ref.writerId = "";
     ref.standsFor = of;
   }

@@ -75,32 +75,48 @@ public class SeriesBucket {
 
   /** A copy that shares nothing mutable with this bucket. */
   public SeriesBucket copy() {
-    SeriesBucket c = new SeriesBucket();
-    c.testRunId = testRunId;
-    c.analysisId = analysisId;
-    c.seriesId = seriesId;
-    c.metric = metric;
-    c.type = type;
+    SeriesBucket c = identity();
     c.tagKeys = tagKeys == null ? null : tagKeys.clone();
     c.tagValues = tagValues == null ? null : tagValues.clone();
-    c.startMs = startMs;
-    c.widthMs = widthMs;
-    c.count = count;
-    c.sum = sum;
-    c.min = min;
-    c.max = max;
-    c.last = last;
-    c.lastTimeUs = lastTimeUs;
-    c.nonZero = nonZero;
-    c.histIndexes = histIndexes == null ? null : histIndexes.clone();
-    c.histCounts = histCounts == null ? null : histCounts.clone();
-    c.writerId = writerId;
+    c.takeNumbers(this);
     c.gaugeWriters = gaugeWriters == null ? null : gaugeWriters.clone();
     c.gaugeLasts = gaugeLasts == null ? null : gaugeLasts.clone();
     c.gaugeTimesUs = gaugeTimesUs == null ? null : gaugeTimesUs.clone();
     c.rawSeries = rawSeries;
     c.inNameRow = inNameRow;
     return c;
+  }
+
+  /** A bucket of the same series, time, writer and tags (shared, not copied), without numbers. */
+  public SeriesBucket identity() {
+    SeriesBucket c = new SeriesBucket();
+    c.testRunId = testRunId;
+    c.analysisId = analysisId;
+    c.seriesId = seriesId;
+    c.metric = metric;
+    c.type = type;
+    c.tagKeys = tagKeys;
+    c.tagValues = tagValues;
+    c.startMs = startMs;
+    c.widthMs = widthMs;
+    c.writerId = writerId;
+    return c;
+  }
+
+  /**
+   * Makes this bucket's numbers (count, sum, min, max, last and its time, non-zero count, histogram) those of
+   * {@code other}, a bucket of the same type, copied; its identity (series, time, writer, tags) stays.
+   */
+  public void takeNumbers(SeriesBucket other) {
+    count = other.count;
+    sum = other.sum;
+    min = other.min;
+    max = other.max;
+    last = other.last;
+    lastTimeUs = other.lastTimeUs;
+    nonZero = other.nonZero;
+    histIndexes = other.histIndexes == null ? null : other.histIndexes.clone();
+    histCounts = other.histCounts == null ? null : other.histCounts.clone();
   }
 
   /** {@link #type} as an enum (a switch on the string: {@code Enum.valueOf} showed in profiles). */
