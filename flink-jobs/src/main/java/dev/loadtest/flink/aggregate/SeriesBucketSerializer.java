@@ -62,10 +62,10 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
    * operator's open buckets: bytes that later changes to the buckets cannot touch, written by the checkpoint
    * as they are). {@link #decode} reads a chunk back.
    *
-   * <p>A chunk names each string once: a string met again in the same chunk (the run id, metric and type of
-   * every bucket; the tags the eleven metrics of a request share) is written as the number of its first
-   * occurrence ({@link #DICTIONARY_CHUNK}). Strings were about a third of a checkpoint's bytes, and most of
-   * the first stage's carried buckets (their tags).
+   * <p>A chunk numbers its strings: a string met again lately in the same chunk (the run id, metric and type
+   * of every bucket; the tags the eleven metrics of a request share) is written as the number it got when it
+   * was written out ({@link #DICTIONARY_CHUNK}). Strings were about a third of a checkpoint's bytes, and most
+   * of the first stage's carried buckets (their tags).
    */
   public static final class Chunks implements java.util.function.Consumer<SeriesBucket> {
     private final int chunkBytes;
@@ -80,7 +80,7 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
 
     private void start() {
       e.k = 0;
-      e.dictionary = new java.util.IdentityHashMap<>();
+      e.startDictionary();
       e.room(DICTIONARY_CHUNK.length);
       for (byte b : DICTIONARY_CHUNK) {
         e.buf[e.k++] = b;
@@ -111,6 +111,8 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
    * a chunk without it (written before) still reads as it was written.
    */
   static final byte[] DICTIONARY_CHUNK = {(byte) 0x80, 0x00, 0x01};
+  /** The slots of a chunk's table of strings (a power of two). */
+  static final int DICTIONARY_SLOTS = 1 << 12;
 
   /** Every bucket of a chunk {@link Chunks} wrote, in order (also a chunk written before they had a dictionary). */
   public static void decode(byte[] chunk, java.util.function.Consumer<SeriesBucket> each) throws IOException {
@@ -157,10 +159,24 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
     byte[] buf;
     int k;
     /**
-     * In a chunk ({@link Chunks}): each string written so far, by identity (the buckets share their strings),
-     * and its number. Null on the wire.
+     * In a chunk ({@link Chunks}): the strings written lately, each in the slot of its hash, by identity (the
+     * buckets share their strings), and their numbers; a string not found is written out again, under a new
+     * number. A table rather than a map of every string: no resizing, two array reads a string (a map of
+     * every string cost the 220,000-series ladder more than the bytes it saved). Null on the wire.
      */
-    java.util.IdentityHashMap<String, Integer> dictionary;
+    String[] dictionary;
+    int[] numbers;
+    int strings;
+
+    void startDictionary() {
+      if (dictionary == null) {
+        dictionary = new String[DICTIONARY_SLOTS];
+        numbers = new int[DICTIONARY_SLOTS];
+      } else {
+        java.util.Arrays.fill(dictionary, null);
+      }
+      strings = 0;
+    }
 
     Encoder(int capacity) {
       buf = new byte[capacity];
@@ -240,12 +256,14 @@ public class SeriesBucketSerializer extends TypeSerializerSingleton<SeriesBucket
       int n = s.length();
       room(10 + 3 * n);
       if (dictionary != null) { // 0: null; 2i+1: the i-th string of the chunk; 2(n+1): n chars, then the string's number
-        Integer i = dictionary.get(s);
-        if (i != null) {
-          k = put(buf, k, 2L * i + 1);
+        int h = s.hashCode();
+        int slot = (h ^ (h >>> 16)) & (DICTIONARY_SLOTS - 1);
+        if (dictionary[slot] == s) {
+          k = put(buf, k, 2L * numbers[slot] + 1);
           return;
         }
-        dictionary.put(s, dictionary.size());
+        dictionary[slot] = s;
+        numbers[slot] = strings++;
         k = put(buf, k, 2 * (n + 1L));
       } else {
         k = put(buf, k, n + 1L);
