@@ -263,5 +263,17 @@ class SeriesBucketSerializerTest {
     IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
         () -> SeriesBucketSerializer.decode(future, b -> { }));
     assertTrue(e.getMessage().contains("format 9"), e.getMessage());
+    // A damaged chunk is refused with a reason, never read as other strings: a number past the strings so far,
+    // a string longer than any, a chunk cut short.
+    byte[] dangling = {(byte) 0x80, 0x00, 0x01, 7};
+    e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> SeriesBucketSerializer.decode(dangling, b -> { }));
+    assertTrue(e.getMessage().contains("string 3 of a chunk that has 0"), e.getMessage());
+    byte[] huge = {(byte) 0x80, 0x00, 0x01, (byte) 0xFE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01};
+    e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        () -> SeriesBucketSerializer.decode(huge, b -> { }));
+    assertTrue(e.getMessage().contains("malformed"), e.getMessage());
+    byte[] cut = java.util.Arrays.copyOf(bytes.get(0), bytes.get(0).length / 2);
+    org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> SeriesBucketSerializer.decode(cut, b -> { }));
   }
 }
